@@ -323,11 +323,11 @@ public final class FakeCaptureServer implements AutoCloseable {
       if (root == null) {
         throw new Refusal(400, "failed to parse request: EOF while parsing a value");
       }
+      in.meta.eventsInRequest = countEvents(root);
       Parsed parsed = CaptureRules.parse(root, in.path.startsWith("/engage"));
       in.meta.shape = parsed.shape;
       in.meta.historicalMigration = parsed.historicalMigration;
       in.meta.sentAt = parsed.sentAt;
-      in.meta.eventsInRequest = parsed.events.size();
       String token = CaptureRules.resolveToken(parsed);
       String problem = CaptureRules.tokenProblem(token);
       if (problem != null) {
@@ -487,6 +487,18 @@ public final class FakeCaptureServer implements AutoCloseable {
     while (in.read(chunk) >= 0) {
       // discard
     }
+  }
+
+  /** Events in a body, also when it is refused: array elements, batch elements, or one. */
+  private static int countEvents(JsonNode root) {
+    if (root.isArray()) {
+      return root.size();
+    }
+    JsonNode batch = root.get("batch");
+    if (batch != null && batch.isArray()) {
+      return batch.size();
+    }
+    return root.isObject() ? 1 : 0;
   }
 
   private static long serializedSize(JsonNode e) {
@@ -770,7 +782,7 @@ public final class FakeCaptureServer implements AutoCloseable {
       return token;
     }
 
-    /** Events in the body (0 when it could not be parsed). */
+    /** Events in the body, refused or not (0 when it is not JSON). */
     public int eventsInRequest() {
       return eventsInRequest;
     }
