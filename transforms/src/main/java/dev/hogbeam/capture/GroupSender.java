@@ -7,6 +7,7 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
+import dev.hogbeam.progress.LiveCounters;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -144,6 +145,7 @@ final class GroupSender {
     transport.finishGroup(groupKey);
     GroupSendStats stats = stats();
     settings.progress.finished(groupKey, stats);
+    LiveCounters.GROUPS_FINISHED.incrementAndGet();
     LOG.debug("group {} done: {}", groupKey, stats);
     return stats;
   }
@@ -167,6 +169,11 @@ final class GroupSender {
     long retriesBefore = retryCount;
     long wireBefore = wireBytes;
     long deadBefore = deadLettered;
+    settings.progress.sending(
+        groupKey,
+        EventCursor.at(batch.get(0).event),
+        EventCursor.at(batch.get(batch.size() - 1).event),
+        batch.size());
     deliver(batch, 0);
     batches++;
     BATCHES.inc();
@@ -178,6 +185,7 @@ final class GroupSender {
             (int) (requests - requestsBefore),
             retryCount - retriesBefore,
             wireBytes - wireBefore);
+    LiveCounters.EVENTS_SENT.addAndGet(batchStats.events() - batchStats.deadLettered());
     settings.progress.acknowledged(
         groupKey, EventCursor.at(batch.get(batch.size() - 1).event), batchStats);
   }
@@ -297,6 +305,7 @@ final class GroupSender {
   private void deadLetter(PreparedEvent e, int status, String reason, int attempts) {
     deadLettered++;
     DEAD_LETTERED.inc();
+    LiveCounters.DEAD_LETTERED.incrementAndGet();
     deadLetters.accept(
         DeadLetter.of("capture", groupKey, e.event.uuid(), e.json, status, reason, attempts));
   }

@@ -17,6 +17,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>{@link #resumeAfter} once, before anything of the group is sent. Events that are not
  *       {@link EventOrder#isAfter after} the returned cursor are skipped (not sent, not checked,
  *       counted in {@link GroupSendStats#skippedAlreadySent()}). Null: send everything.
+ *   <li>{@link #sending} once per batch, before its first request.
  *   <li>{@link #acknowledged} once per batch, in send order, after every event of the batch was
  *       acknowledged by PostHog (2xx) or dead-lettered (refused with 400/413), and BEFORE the
  *       next batch of the group is sent. {@code lastInBatch} is the cursor of the batch's last
@@ -49,6 +50,15 @@ public interface SendProgress extends Serializable {
    * null to send the whole group.
    */
   @Nullable EventCursor resumeAfter(String groupKey) throws Exception;
+
+  /**
+   * A batch of {@code groupKey} is about to be sent for the first time: {@code first} and {@code
+   * last} are its first and last events in send order. Called once per batch, before its first
+   * request, so a store can tell after a crash which events were in flight (a re-run re-sends
+   * them and may duplicate them). The default does nothing.
+   */
+  default void sending(String groupKey, EventCursor first, EventCursor last, int events)
+      throws Exception {}
 
   /**
    * A batch of {@code groupKey} is settled; {@code lastInBatch} is its last event's position.

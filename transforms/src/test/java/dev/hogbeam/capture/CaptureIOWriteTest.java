@@ -555,6 +555,14 @@ class CaptureIOWriteTest {
     }
 
     @Override
+    public void sending(String groupKey, EventCursor first, EventCursor last, int events) {
+      long serverHas =
+          server.events().stream().filter(e -> e.properties().get("group").asText().equals(groupKey)).count();
+      record(groupKey + " sending " + first.uuid() + ".." + last.uuid() + " events=" + events
+          + " serverHas=" + serverHas);
+    }
+
+    @Override
     public void acknowledged(String groupKey, EventCursor lastInBatch, BatchStats batch) {
       long serverHas =
           server.events().stream().filter(e -> e.properties().get("group").asText().equals(groupKey)).count();
@@ -593,15 +601,20 @@ class CaptureIOWriteTest {
     assertEquals(
         List.of(
             "g1 resumeAfter",
+            "g1 sending " + uuid(1, 100) + ".." + uuid(1, 149) + " events=50 serverHas=0",
             "g1 ack " + uuid(1, 149) + " events=50 requests=1 dead=0 serverHas=50",
+            "g1 sending " + uuid(1, 150) + ".." + uuid(1, 199) + " events=50 serverHas=50",
             "g1 ack " + uuid(1, 199) + " events=50 requests=1 dead=0 serverHas=100",
+            "g1 sending " + uuid(1, 200) + ".." + uuid(1, 249) + " events=50 serverHas=100",
             "g1 ack " + uuid(1, 249) + " events=50 requests=1 dead=0 serverHas=150",
             "g1 finished sent=150 skipped=100"),
         g1Calls);
     assertEquals(
         List.of(
             "g2 resumeAfter",
+            "g2 sending " + uuid(2, 0) + ".." + uuid(2, 49) + " events=50 serverHas=0",
             "g2 ack " + uuid(2, 49) + " events=50 requests=1 dead=0 serverHas=50",
+            "g2 sending " + uuid(2, 50) + ".." + uuid(2, 99) + " events=50 serverHas=50",
             "g2 ack " + uuid(2, 99) + " events=50 requests=1 dead=0 serverHas=100",
             "g2 finished sent=100 skipped=0"),
         g2Calls);
