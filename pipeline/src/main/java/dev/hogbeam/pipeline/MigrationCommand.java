@@ -1,5 +1,6 @@
 package dev.hogbeam.pipeline;
 
+import dev.hogbeam.capture.CaptureAuthException;
 import dev.hogbeam.pipeline.checkpoint.GlobalCursor;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
@@ -141,7 +142,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
   /** The first cause that says PostHog refused the key, if any. */
   private static @Nullable Throwable findUnauthorized(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c.getClass().getSimpleName().equals("UnauthorizedException")) {
+      if (c instanceof CaptureAuthException) {
         return c;
       }
     }

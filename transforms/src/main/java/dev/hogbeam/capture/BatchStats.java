@@ -16,7 +16,7 @@ public final class BatchStats implements Serializable {
   private final long retries;
   private final long wireBytes;
 
-  BatchStats(int events, int deadLettered, int requests, long retries, long wireBytes) {
+  public BatchStats(int events, int deadLettered, int requests, long retries, long wireBytes) {
     this.events = events;
     this.deadLettered = deadLettered;
     this.requests = requests;
