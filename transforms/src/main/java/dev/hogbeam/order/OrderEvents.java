@@ -140,6 +140,7 @@ public final class OrderEvents
 
   @Override
   public Result expand(PCollection<KV<String, CaptureEvent>> input) {
+    @SuppressWarnings("unchecked") // the input is KV<String, CaptureEvent>, so is its KvCoder
     Coder<String> keyCoder =
         input.getCoder() instanceof KvCoder
             ? ((KvCoder<String, CaptureEvent>) input.getCoder()).getKeyCoder()

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hogbeam.event.CaptureEvent;
-import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.testing.OrderTestEvents;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,17 +37,8 @@ class ExternalSorterTest {
     return CaptureEvent.of(uuid, "$pageview", "user-1", ts, props);
   }
 
-  /** What the sorter must return: the total order, then the first of each (ts, uuid). */
   private static List<CaptureEvent> expectedOf(List<CaptureEvent> input) {
-    List<CaptureEvent> sorted = new ArrayList<>(input);
-    sorted.sort(ExternalSorter.TOTAL_ORDER);
-    List<CaptureEvent> kept = new ArrayList<>();
-    for (CaptureEvent e : sorted) {
-      if (kept.isEmpty() || EventOrder.EVENTS.compare(kept.get(kept.size() - 1), e) != 0) {
-        kept.add(e);
-      }
-    }
-    return kept;
+    return OrderFixtures.expectedOrder(input);
   }
 
   private static List<CaptureEvent> toList(Iterable<CaptureEvent> events) {
@@ -59,12 +49,7 @@ class ExternalSorterTest {
 
   private static SortedEvents sort(SortSettings settings, List<CaptureEvent> input)
       throws IOException {
-    try (ExternalSorter sorter = ExternalSorter.create(settings)) {
-      for (CaptureEvent e : input) {
-        sorter.add(e);
-      }
-      return sorter.finish();
-    }
+    return OrderFixtures.sort(settings, input.iterator());
   }
 
   private List<Path> spillFiles() throws IOException {

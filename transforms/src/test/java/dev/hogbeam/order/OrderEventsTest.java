@@ -4,28 +4,22 @@ import static dev.hogbeam.order.OrderFixtures.BIG;
 import static dev.hogbeam.order.OrderFixtures.MEDIUM;
 import static dev.hogbeam.order.OrderFixtures.SINGLE;
 import static dev.hogbeam.order.OrderFixtures.TINY;
+import static dev.hogbeam.order.OrderFixtures.expected;
+import static dev.hogbeam.order.OrderFixtures.seen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.hogbeam.event.CaptureEvent;
-import dev.hogbeam.event.CaptureEventCoder;
+import dev.hogbeam.testing.PipelineCounters;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
-import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.PCollection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,61 +30,26 @@ class OrderEventsTest {
 
   @TempDir Path spillParent;
 
-  private static KV<String, KV<String, List<CaptureEvent>>> seen(
-      String key, String held, List<CaptureEvent> events) {
-    return KV.of(key, KV.of(held, events));
-  }
-
   private static long counter(PipelineResult result, String name) {
-    long total = 0;
-    for (MetricResult<Long> c :
-        result
-            .metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(OrderEvents.class, name))
-                    .build())
-            .getCounters()) {
-      total += c.getAttempted();
-    }
-    return total;
-  }
-
-  static PCollection<KV<String, CaptureEvent>> input(TestPipeline p) {
-    return p.apply(
-        "Events",
-        Create.of(OrderFixtures.inputKvs())
-            .withCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())));
-  }
-
-  static List<CaptureEvent> expected(String key) {
-    return OrderFixtures.expectedOrder(OrderFixtures.input().get(key));
+    return PipelineCounters.attempted(result, OrderEvents.class, name);
   }
 
   @Test
   void spilledGroupsArriveSortedWithoutDuplicates(TestPipeline p) {
-    OrderEvents.Result result =
-        input(p)
-            .apply(
-                "Order",
-                OrderEvents.create()
-                    .withMaxEventsInMemory(25)
-                    .withMaxOpenRuns(3)
-                    .withSpillDirectory(spillParent.toString()));
-    PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen =
-        result.groups().apply("Inspect", ParDo.of(new OrderFixtures.InspectFn()))
-            .setCoder(OrderFixtures.SEEN_CODER);
+    OrderFixtures.Ordered ordered =
+        OrderFixtures.orderAndInspect(p, OrderFixtures.spilling(spillParent));
 
     // The sort spilled BIG into 24 runs and MEDIUM into 2. The DirectRunner's encodability check
     // copies every output through SortedEventsCoder, so the consumer gets a copy: decoded into one
     // run on disk when past the in-memory limit (25 events), into memory otherwise.
-    PAssert.that(seen)
+    PAssert.that(ordered.seen())
         .containsInAnyOrder(
-            seen(BIG, "disk, 1 runs", expected(BIG)),
-            seen(MEDIUM, "disk, 1 runs", expected(MEDIUM)),
-            seen(SINGLE, "memory", expected(SINGLE)),
-            seen(TINY, "memory", expected(TINY)));
-    PAssert.that(result.duplicates()).containsInAnyOrder(KV.of(BIG, 60L), KV.of(TINY, 1L));
+            seen(BIG, "disk, 1 runs"),
+            seen(MEDIUM, "disk, 1 runs"),
+            seen(SINGLE, "memory"),
+            seen(TINY, "memory"));
+    PAssert.that(ordered.result().duplicates())
+        .containsInAnyOrder(KV.of(BIG, 60L), KV.of(TINY, 1L));
 
     PipelineResult run = p.run();
     run.waitUntilFinish();
@@ -101,17 +60,12 @@ class OrderEventsTest {
 
   @Test
   void smallGroupsAreSortedInMemory(TestPipeline p) {
-    OrderEvents.Result result = input(p).apply("Order", OrderEvents.create());
-    PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen =
-        result.groups().apply("Inspect", ParDo.of(new OrderFixtures.InspectFn()))
-            .setCoder(OrderFixtures.SEEN_CODER);
-    PAssert.that(seen)
+    OrderFixtures.Ordered ordered = OrderFixtures.orderAndInspect(p, OrderEvents.create());
+    PAssert.that(ordered.seen())
         .containsInAnyOrder(
-            seen(BIG, "memory", expected(BIG)),
-            seen(MEDIUM, "memory", expected(MEDIUM)),
-            seen(SINGLE, "memory", expected(SINGLE)),
-            seen(TINY, "memory", expected(TINY)));
-    PAssert.that(result.duplicates()).containsInAnyOrder(KV.of(BIG, 60L), KV.of(TINY, 1L));
+            seen(BIG, "memory"), seen(MEDIUM, "memory"), seen(SINGLE, "memory"), seen(TINY, "memory"));
+    PAssert.that(ordered.result().duplicates())
+        .containsInAnyOrder(KV.of(BIG, 60L), KV.of(TINY, 1L));
     PipelineResult run = p.run();
     run.waitUntilFinish();
     assertEquals(0, counter(run, "groupsSpilled"));

@@ -4,17 +4,24 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.testing.OrderTestEvents;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
 
 /** Input and expectations shared by the OrderEvents tests on the DirectRunner and on Flink. */
 final class OrderFixtures {
@@ -74,6 +81,52 @@ final class OrderFixtures {
       }
     }
     return kept;
+  }
+
+  /** Sorts {@code events} with {@code settings}. */
+  static SortedEvents sort(SortSettings settings, Iterator<CaptureEvent> events)
+      throws IOException {
+    try (ExternalSorter sorter = ExternalSorter.create(settings)) {
+      while (events.hasNext()) {
+        sorter.add(events.next());
+      }
+      return sorter.finish();
+    }
+  }
+
+  /** Limits small enough that BIG spills 24 runs (merged down to 3) and MEDIUM 2. */
+  static OrderEvents spilling(Path spillParent) {
+    return OrderEvents.create()
+        .withMaxEventsInMemory(25)
+        .withMaxOpenRuns(3)
+        .withSpillDirectory(spillParent.toString());
+  }
+
+  /** The fixture's events through {@code order}, and what one consumer of the groups sees. */
+  record Ordered(
+      OrderEvents.Result result, PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen) {}
+
+  static Ordered orderAndInspect(Pipeline p, OrderEvents order) {
+    OrderEvents.Result result =
+        p.apply(
+                "Events",
+                Create.of(inputKvs())
+                    .withCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())))
+            .apply("Order", order);
+    PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen =
+        result
+            .groups()
+            .apply("Inspect", ParDo.of(new InspectFn()))
+            .setCoder(SEEN_CODER);
+    return new Ordered(result, seen);
+  }
+
+  static List<CaptureEvent> expected(String key) {
+    return expectedOrder(input().get(key));
+  }
+
+  static KV<String, KV<String, List<CaptureEvent>>> seen(String key, String held) {
+    return KV.of(key, KV.of(held, expected(key)));
   }
 
   static final KvCoder<String, KV<String, List<CaptureEvent>>> SEEN_CODER =

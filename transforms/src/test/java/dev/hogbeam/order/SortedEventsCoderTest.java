@@ -34,18 +34,7 @@ class SortedEventsCoderTest {
   }
 
   private SortedEvents sorted(long seed, int n) throws IOException {
-    try (ExternalSorter sorter = ExternalSorter.create(settings())) {
-      OrderTestEvents.of(seed, n, T0, 10_000_000, 300, 0.02)
-          .forEachRemaining(
-              e -> {
-                try {
-                  sorter.add(e);
-                } catch (IOException ex) {
-                  throw new AssertionError(ex);
-                }
-              });
-      return sorter.finish();
-    }
+    return OrderFixtures.sort(settings(), OrderTestEvents.of(seed, n, T0, 10_000_000, 300, 0.02));
   }
 
   private static List<CaptureEvent> toList(Iterable<CaptureEvent> events) {

@@ -15,6 +15,8 @@ import java.util.SplittableRandom;
 public final class OrderTestEvents implements Iterator<CaptureEvent> {
   private static final String[] EVENTS = {"$pageview", "$autocapture", "signed_up", "$identify"};
   private static final String[] BROWSERS = {"Chrome", "Firefox", "Safari", "Edge"};
+  /** Random letters that properties take slices of: varied text without a random call a byte. */
+  private static final String TEXT = randomLetters(1 << 20);
 
   private final SplittableRandom random;
   private final long count;
@@ -93,9 +95,17 @@ public final class OrderTestEvents implements Iterator<CaptureEvent> {
         .append("\",\"distinct\":\"")
         .append(distinctId)
         .append("\",\"note\":\"");
-    while (sb.length() < propertiesBytes - 2) {
-      sb.append((char) ('a' + random.nextInt(26)));
+    int fill = Math.max(0, propertiesBytes - 2 - sb.length());
+    int from = random.nextInt(TEXT.length() - fill);
+    return sb.append(TEXT, from, from + fill).append("\"}").toString();
+  }
+
+  private static String randomLetters(int n) {
+    SplittableRandom r = new SplittableRandom(0);
+    char[] c = new char[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = (char) ('a' + r.nextInt(26));
     }
-    return sb.append("\"}").toString();
+    return new String(c);
   }
 }
