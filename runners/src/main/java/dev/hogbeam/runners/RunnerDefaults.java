@@ -22,10 +22,12 @@ import org.slf4j.LoggerFactory;
  *   <li>DirectRunner: {@code --enforceImmutability=false --enforceEncodability=false}. The checks
  *       re-encode every element to catch DoFn bugs; the tests (TestPipeline) keep them on, a
  *       migration does not pay for them twice over.
- *   <li>Flink: {@code --objectReuse=true} (our DoFns never mutate their inputs, so Flink may hand
- *       records to chained operators without copying them through the coder), no checkpointing
- *       (Beam's default; a bounded job restarts from hogbeam's own checkpoints); on a cluster,
- *       {@code --parallelism} = the cluster's task slots and {@code --filesToStage} = this jar.
+ *   <li>Flink: {@code --objectReuse=true --fasterCopy=true}: hogbeam's DoFns never mutate an
+ *       element they received or emitted (TestPipeline's DirectRunner enforces it in the tests),
+ *       so Flink may hand records to the next chained operator as they are instead of cloning
+ *       each one through its coder. No checkpointing (Beam's default for batch; a bounded job
+ *       resumes from hogbeam's own checkpoints). On a cluster, {@code --parallelism} = the
+ *       cluster's task slots and {@code --filesToStage} = this jar.
  *   <li>Dataflow: {@code --maxNumWorkers} = {@value #DEFAULT_DATAFLOW_MAX_WORKERS} (or {@code
  *       --numWorkers} if larger) so that the rate budget has a known number of shares.
  *   <li>every runner: {@code --rateLimitShares}, the number of worker JVMs that share the
@@ -118,7 +120,11 @@ public final class RunnerDefaults {
   }
 
   private Flags flink(Flags flags) {
-    flags = flags.withDefault("flinkMaster", EMBEDDED_FLINK).withDefault("objectReuse", true);
+    flags =
+        flags
+            .withDefault("flinkMaster", EMBEDDED_FLINK)
+            .withDefault("objectReuse", true)
+            .withDefault("fasterCopy", true);
     String master = flags.value("flinkMaster").orElseThrow();
     if (isEmbeddedFlink(master)) {
       return flags.withDefault(RATE_LIMIT_SHARES, 1);
