@@ -76,15 +76,27 @@ public final class RunnerDefaults {
 
   private final FlinkClusterProbe flinkClusterProbe;
   private final @Nullable String ownJar;
+  private final boolean dataflowInJar;
 
-  RunnerDefaults(FlinkClusterProbe flinkClusterProbe, @Nullable String ownJar) {
+  /**
+   * @param flinkClusterProbe asks a Flink cluster for its size
+   * @param ownJar the bundled jar to stage on a Flink cluster, or null to let Beam stage the
+   *     classpath
+   * @param dataflowInJar whether the Dataflow runner is on the classpath (mvn -Pdataflow)
+   */
+  RunnerDefaults(
+      FlinkClusterProbe flinkClusterProbe, @Nullable String ownJar, boolean dataflowInJar) {
     this.flinkClusterProbe = flinkClusterProbe;
     this.ownJar = ownJar;
+    this.dataflowInJar = dataflowInJar;
   }
 
-  /** The defaults for this process: the REST probe, and the jar it runs from (if any). */
+  /** The defaults for this process: the REST probe, the jar it runs from, its runners. */
   public static RunnerDefaults create() {
-    return new RunnerDefaults(FlinkClusterProbe.rest(Duration.ofSeconds(10)), runningJar());
+    return new RunnerDefaults(
+        FlinkClusterProbe.rest(Duration.ofSeconds(10)),
+        runningJar(),
+        onClasspath("org.apache.beam.runners.dataflow.DataflowRunner"));
   }
 
   /**
@@ -174,16 +186,22 @@ public final class RunnerDefaults {
             .withDefault(RATE_LIMIT_SHARES, flinkClusterShares(cluster));
     LOG.info(
         "Flink cluster at {}: {} TaskManagers, {} task slots; running with --parallelism={}"
-            + " --rateLimitShares={}",
+            + " --rateLimitShares={}, staging {}",
         master,
         cluster.taskManagers(),
         cluster.slots(),
         flags.value("parallelism").orElseThrow(),
-        flags.value(RATE_LIMIT_SHARES).orElseThrow());
+        flags.value(RATE_LIMIT_SHARES).orElseThrow(),
+        flags.value("filesToStage").orElse("the classpath"));
     return flags;
   }
 
-  private static Flags dataflow(Flags flags) {
+  private Flags dataflow(Flags flags) {
+    if (!dataflowInJar) {
+      throw new UsageException(
+          "--runner=DataflowRunner: this hogbeam.jar has no Dataflow runner; build one with"
+              + " mvn -Pdataflow -DskipTests package");
+    }
     int numWorkers = flags.positiveInt("numWorkers").orElse(0);
     int maxNumWorkers =
         flags
@@ -211,6 +229,15 @@ public final class RunnerDefaults {
    */
   static int dataflowShares(int maxNumWorkers, int numWorkers) {
     return Math.max(1, Math.max(maxNumWorkers, numWorkers));
+  }
+
+  private static boolean onClasspath(String className) {
+    try {
+      Class.forName(className, false, RunnerDefaults.class.getClassLoader());
+      return true;
+    } catch (ClassNotFoundException | LinkageError e) {
+      return false;
+    }
   }
 
   /** The jar this class was loaded from, or null when running from class directories. */
