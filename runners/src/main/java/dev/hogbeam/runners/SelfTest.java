@@ -9,8 +9,6 @@ import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.metrics.MetricsFilter;
-import org.apache.beam.sdk.options.Default;
-import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
@@ -39,26 +37,12 @@ final class SelfTest {
           "Run a small GroupByKey pipeline on the chosen runner and check its result",
           SelfTest::run);
 
-  /** The selftest's flags. */
-  public interface Options extends RunnerOptions {
-    @Description("Number of elements to generate (0, 1, ... elements-1).")
-    @Default.Long(1_000_000L)
-    long getElements();
-
-    void setElements(long value);
-
-    @Description("Number of keys: element i goes to the group i % keys.")
-    @Default.Integer(10)
-    int getKeys();
-
-    void setKeys(int value);
-  }
-
   private SelfTest() {}
 
   static int run(String[] args) {
-    PipelineOptionsFactory.register(Options.class);
-    Options options = PipelineOptionsFactory.fromArgs(args).withValidation().as(Options.class);
+    PipelineOptionsFactory.register(SelfTestOptions.class);
+    SelfTestOptions options =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(SelfTestOptions.class);
     long elements = options.getElements();
     int keys = options.getKeys();
     if (elements < 1) {
