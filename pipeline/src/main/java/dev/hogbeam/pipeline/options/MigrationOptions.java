@@ -57,14 +57,17 @@ public interface MigrationOptions extends PipelineOptions {
 
   void setMaxEventsPerSecond(double value);
 
+  /**
+   * Declared exactly as the launcher's {@code RunnerOptions} declares it (Integer, no default),
+   * which Beam requires of two interfaces sharing a property; null means 1.
+   */
   @Description(
       "Number of worker processes the --maxEventsPerSecond budget is divided between; set by the"
           + " launcher per runner (1 for local runners, TaskManagers on a Flink cluster,"
-          + " maxNumWorkers on Dataflow).")
-  @Default.Integer(1)
-  int getRateLimitShares();
+          + " maxNumWorkers on Dataflow). Unset means 1.")
+  Integer getRateLimitShares();
 
-  void setRateLimitShares(int value);
+  void setRateLimitShares(Integer value);
 
   @Description("Attempts per request before an event is dead-lettered (408, 429, 5xx, timeouts).")
   @Default.Integer(10)

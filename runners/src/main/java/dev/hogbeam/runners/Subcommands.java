@@ -1,0 +1,18 @@
+package dev.hogbeam.runners;
+
+import java.util.List;
+
+/** The registry of the jar's subcommands. */
+public final class Subcommands {
+
+  private Subcommands() {}
+
+  /**
+   * Every subcommand of {@code hogbeam.jar}, in the order {@code --help} lists them. A pipeline
+   * plugs in with one line, e.g. {@code Subcommand.of("clickhouse", "Migrate ...",
+   * ClickHouseCommand::run)}.
+   */
+  public static List<Subcommand> all() {
+    return List.of(SelfTest.SUBCOMMAND);
+  }
+}
