@@ -4,9 +4,11 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * Adds what a migrated event needs to its stored properties, without turning the JSON into a
@@ -27,7 +29,10 @@ import java.util.Arrays;
 public final class PostHogProperties {
   private PostHogProperties() {}
 
-  private static final JsonFactory JSON = new JsonFactory();
+  private static final JsonFactory JSON =
+      JsonFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
+  private static final Pattern SOURCE_LOCATION =
+      Pattern.compile("\\[Source: [^;\\]]*; line: (\\d+), column: (\\d+)\\]");
   static final String GEOIP_DISABLE = "$geoip_disable";
   static final String ELEMENTS_CHAIN = "$elements_chain";
 
@@ -109,7 +114,7 @@ public final class PostHogProperties {
     } catch (JsonProcessingException e) {
       throw new InvalidPropertiesException(
           "properties is not valid JSON: "
-              + e.getOriginalMessage()
+              + SOURCE_LOCATION.matcher(e.getOriginalMessage()).replaceAll("line $1, column $2")
               + " at character "
               + (e.getLocation() == null ? "?" : e.getLocation().getCharOffset()));
     } catch (IOException e) {

@@ -89,6 +89,21 @@ class PostHogPropertiesTest {
     }
   }
 
+  @Test
+  void reasonsNeverQuoteTheProperties() {
+    String[] broken = {"{\"secret-value\":", "{\"secret-value\":[1,", "{\"a\":{\"secret-value\":1", "{\"secret-value\""};
+    for (String b : broken) {
+      InvalidPropertiesException e = assertThrows(InvalidPropertiesException.class, () -> rewrite(b, ""));
+      assertTrue(!e.getMessage().contains("secret") && !e.getMessage().contains("REDACTED"), e.getMessage());
+    }
+    InvalidPropertiesException e =
+        assertThrows(InvalidPropertiesException.class, () -> rewrite("{\"a\":[1", ""));
+    assertEquals(
+        "properties is not valid JSON: Unexpected end-of-input: expected close marker for Array"
+            + " (start marker at line 1, column 6) at character 7",
+        e.getMessage());
+  }
+
   static void assertMessage(String props, String message) {
     InvalidPropertiesException e =
         assertThrows(InvalidPropertiesException.class, () -> rewrite(props, ""), props);
