@@ -38,7 +38,7 @@ final class Summary {
         "  skipped:   %,d duplicates dropped, %,d already sent by an earlier run%n",
         groups.getOrDefault("duplicatesDropped", 0L),
         groups.getOrDefault("skippedAlreadySent", 0L)));
-    long resent = groups.getOrDefault("possiblyResent", 0L);
+    long resent = report.total(dev.hogbeam.pipeline.report.ReportParts.RUN, "possiblyResent");
     if (resent > 0) {
       sb.append(String.format(Locale.ROOT,
           "  resumed:   %,d events re-sent that a killed run may already have delivered%n", resent));

@@ -1,5 +1,7 @@
 package dev.hogbeam.runners;
 
+import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import java.util.List;
 
 /** The registry of the jar's subcommands. */
@@ -13,6 +15,11 @@ public final class Subcommands {
    * ClickHouseCommand::run)}.
    */
   public static List<Subcommand> all() {
-    return List.of(SelfTest.SUBCOMMAND);
+    return List.of(
+        Subcommand.of(
+            "clickhouse",
+            "Migrate a self-hosted PostHog's ClickHouse events into PostHog",
+            args -> ClickHouseMigration.command().run(args, MigrationCommand.Environment.system())),
+        SelfTest.SUBCOMMAND);
   }
 }
