@@ -1,12 +1,11 @@
 package dev.hogbeam.amplitude;
 
 import java.io.BufferedInputStream;
-import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
@@ -19,8 +18,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * by the first bytes, not by the name. Nothing is held in memory beyond the current line: a zip is
  * read as a stream (no random access needed), each entry decompressed on the fly.
  *
- * <p>Blank lines are skipped but counted, so line numbers match the file. Bytes that are not UTF-8
- * become U+FFFD (the line then usually fails to map and is dead-lettered with its origin).
+ * <p>Lines end at {@code \n} ({@code \r\n} too). Blank lines are skipped but counted, so line
+ * numbers match the file. Bytes that are not UTF-8 become U+FFFD (the line then usually fails to
+ * map and is dead-lettered with its origin).
  */
 final class ExportFileReader {
   private ExportFileReader() {}
@@ -108,21 +108,71 @@ final class ExportFileReader {
 
   private static @Nullable Corruption readEntry(
       String entry, InputStream in, boolean gzip, LineSink sink) throws IOException {
-    long lineNumber = 0;
+    LineSplitter lines = new LineSplitter(entry, sink);
     try {
       InputStream data = gzip ? new GZIPInputStream(in, BUFFER) : in;
-      BufferedReader reader =
-          new BufferedReader(new InputStreamReader(data, StandardCharsets.UTF_8), BUFFER);
-      String line;
-      while ((line = reader.readLine()) != null) {
-        lineNumber++;
-        if (!line.isBlank()) {
-          sink.line(entry, lineNumber, line);
-        }
-      }
+      lines.readAll(data);
       return null;
     } catch (ZipException | EOFException e) {
-      return new Corruption(entry, lineNumber + 1, describe(e));
+      // Every line completed before the damage has been handed over; the one it cut is lost.
+      return new Corruption(entry, lines.lineNumber + 1, describe(e));
+    }
+  }
+
+  /**
+   * Splits bytes into lines at {@code \n} (a {@code \r} before it is dropped) and decodes each as
+   * UTF-8. Unlike a Reader it hands over each line as soon as its end has arrived, so a stream that
+   * breaks loses only the line it breaks in. A line longer than the buffer grows it.
+   */
+  private static final class LineSplitter {
+    private final String entry;
+    private final LineSink sink;
+    private byte[] buf = new byte[BUFFER];
+    long lineNumber;
+
+    LineSplitter(String entry, LineSink sink) {
+      this.entry = entry;
+      this.sink = sink;
+    }
+
+    void readAll(InputStream in) throws IOException {
+      int start = 0; // first byte of the current line
+      int end = 0; // end of the bytes read
+      int n;
+      while (true) {
+        if (end == buf.length) {
+          if (start > 0) {
+            System.arraycopy(buf, start, buf, 0, end - start);
+            end -= start;
+            start = 0;
+          } else {
+            buf = Arrays.copyOf(buf, buf.length * 2);
+          }
+        }
+        n = in.read(buf, end, buf.length - end);
+        if (n < 0) {
+          break;
+        }
+        for (int i = end; i < end + n; i++) {
+          if (buf[i] == '\n') {
+            line(start, i);
+            start = i + 1;
+          }
+        }
+        end += n;
+      }
+      if (start < end) {
+        line(start, end);
+      }
+    }
+
+    private void line(int from, int to) {
+      lineNumber++;
+      int stop = to > from && buf[to - 1] == '\r' ? to - 1 : to;
+      String text = new String(buf, from, stop - from, StandardCharsets.UTF_8);
+      if (!text.isBlank()) {
+        sink.line(entry, lineNumber, text);
+      }
     }
   }
 
