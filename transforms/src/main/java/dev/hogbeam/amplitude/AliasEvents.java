@@ -45,8 +45,10 @@ public final class AliasEvents {
   /** Alias events, keyed by ordering group. */
   public static final TupleTag<KV<String, CaptureEvent>> EVENTS =
       new TupleTag<KV<String, CaptureEvent>>() {};
+
   /** The pairs those events are for, with each alias event's position. */
   public static final TupleTag<NewAliasPair> NEW_PAIRS = new TupleTag<NewAliasPair>() {};
+
   /** New, already-sent and refused pair counts. */
   public static final TupleTag<KV<String, Long>> COUNTS = new TupleTag<KV<String, Long>>() {};
 
@@ -99,7 +101,8 @@ public final class AliasEvents {
 
   /** See {@link #firstSightings()}. */
   public static final class FirstSightings
-      extends PTransform<PCollection<MappedAmplitudeEvent>, PCollection<KV<String, KV<Long, String>>>> {
+      extends PTransform<
+          PCollection<MappedAmplitudeEvent>, PCollection<KV<String, KV<Long, String>>>> {
     private FirstSightings() {}
 
     @Override
@@ -108,8 +111,7 @@ public final class AliasEvents {
       return events
           .apply("PairsOfEvents", ParDo.of(new PairFn()))
           .setCoder(
-              KvCoder.of(
-                  StringUtf8Coder.of(), KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of())))
+              KvCoder.of(StringUtf8Coder.of(), KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of())))
           .apply("EarliestPerPair", Combine.perKey(new EarliestFn()));
     }
   }
@@ -167,8 +169,7 @@ public final class AliasEvents {
               .apply(
                   "KeyRecordedPairs",
                   MapElements.into(
-                          TypeDescriptors.kvs(
-                              TypeDescriptors.strings(), TypeDescriptors.voids()))
+                          TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.voids()))
                       .via((String pair) -> KV.of(pair, (Void) null)))
               .setCoder(KvCoder.of(StringUtf8Coder.of(), VoidCoder.of()));
       return KeyedPCollectionTuple.of(seenTag, firstSeen)
@@ -181,7 +182,8 @@ public final class AliasEvents {
     }
   }
 
-  private static final class NewPairFn extends DoFn<KV<String, CoGbkResult>, KV<String, CaptureEvent>> {
+  private static final class NewPairFn
+      extends DoFn<KV<String, CoGbkResult>, KV<String, CaptureEvent>> {
     private final AliasMode mode;
     private final OrderingKey orderingKey;
     private final TupleTag<KV<Long, String>> seenTag;

@@ -93,12 +93,15 @@ public final class AliasPairStore {
     @Override
     public PCollection<String> expand(PBegin input) {
       String pattern =
-          dir(directory).resolve(PREFIX + "*" + SUFFIX, StandardResolveOptions.RESOLVE_FILE)
+          dir(directory)
+              .resolve(PREFIX + "*" + SUFFIX, StandardResolveOptions.RESOLVE_FILE)
               .toString();
       return input
           .apply(
               "MatchPairFiles",
-              FileIO.match().filepattern(pattern).withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
+              FileIO.match()
+                  .filepattern(pattern)
+                  .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
           .apply("OpenPairFiles", FileIO.readMatches())
           .apply("ReadPairs", TextIO.readFiles());
     }
@@ -183,8 +186,7 @@ public final class AliasPairStore {
       out.write('\n');
     }
 
-    @Nullable
-    ResourceId commit() throws IOException {
+    @Nullable ResourceId commit() throws IOException {
       if (out == null) {
         return null;
       }

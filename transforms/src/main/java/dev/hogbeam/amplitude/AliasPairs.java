@@ -11,9 +11,9 @@ import java.util.Set;
 /**
  * (device id, user id) pairs: their text key, and which ids PostHog refuses to merge.
  *
- * <p>A pair key is the JSON array {@code ["<device id>","<user id>"]}: unambiguous whatever the
- * ids contain, and always one line (JSON escapes line breaks), so pair keys can be stored one per
- * line (see {@link AliasPairStore}).
+ * <p>A pair key is the JSON array {@code ["<device id>","<user id>"]}: unambiguous whatever the ids
+ * contain, and always one line (JSON escapes line breaks), so pair keys can be stored one per line
+ * (see {@link AliasPairStore}).
  */
 public final class AliasPairs {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -6,11 +6,12 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.amplitude.MappedAmplitudeEvent.GroupSnapshot;
+import dev.hogbeam.event.CaptureEvent;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -38,11 +39,13 @@ final class AmplitudeEventMapper implements Serializable {
 
   static final String EMPTY = "EMPTY";
 
-  private static final JsonNodeFactory NODES = JsonNodeFactory.withExactBigDecimals(true);
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  // Decimals are read as BigDecimal and kept as written (1.10 stays 1.10), not via double.
   private static final ObjectMapper JSON =
       JsonMapper.builder()
           .nodeFactory(NODES)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
           .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
@@ -117,8 +120,10 @@ final class AmplitudeEventMapper implements Serializable {
 
     final Kind kind;
     final @Nullable MappedAmplitudeEvent event;
+
     /** For DROPPED the event type; for INVALID the reason. */
     final @Nullable String detail;
+
     /** For INVALID: Amplitude's uuid when the line had a valid one. */
     final @Nullable String uuid;
 
@@ -192,12 +197,12 @@ final class AmplitudeEventMapper implements Serializable {
       }
     }
     if (timestampMicros == Long.MIN_VALUE) {
-      return Outcome.invalid(
-          "no event_time, client_event_time or server_received_time", validUuid);
+      return Outcome.invalid("no event_time, client_event_time or server_received_time", validUuid);
     }
 
     String insertId = text(amp.get("$insert_id"));
-    String uuid = validUuid != null ? validUuid : madeUpUuid(deviceId, insertId, timestampMicros, line);
+    String uuid =
+        validUuid != null ? validUuid : madeUpUuid(deviceId, insertId, timestampMicros, line);
     String name = keepEventNames ? eventType : RENAMES.getOrDefault(eventType, eventType);
 
     ObjectNode props = properties(amp, eventType, name, deviceId, distinctId, insertId);
@@ -210,8 +215,7 @@ final class AmplitudeEventMapper implements Serializable {
         // Only a tie-breaker between duplicates: an unreadable one sorts last.
       }
     }
-    CaptureEvent event =
-        CaptureEvent.of(uuid, name, distinctId, timestampMicros, props.toString());
+    CaptureEvent event = CaptureEvent.of(uuid, name, distinctId, timestampMicros, props.toString());
     return Outcome.event(
         new MappedAmplitudeEvent(
             event,
@@ -297,7 +301,8 @@ final class AmplitudeEventMapper implements Serializable {
       long start = session.asLong();
       if (start < (1L << 48)) {
         String device = deviceId != null ? deviceId : distinctId;
-        props.put("$session_id", NameUuids.v7(start, "amplitude-session\n" + device + "\n" + start));
+        props.put(
+            "$session_id", NameUuids.v7(start, "amplitude-session\n" + device + "\n" + start));
       }
     }
     if (!keepEventNames && AUTOCAPTURE_TYPES.containsKey(eventType)) {
@@ -390,7 +395,10 @@ final class AmplitudeEventMapper implements Serializable {
       return null;
     }
     String s = os.toLowerCase(Locale.ROOT);
-    if (s.contains("iphone") || s.contains("ipad") || s.contains("ipod") || s.equals("ios")
+    if (s.contains("iphone")
+        || s.contains("ipad")
+        || s.contains("ipod")
+        || s.equals("ios")
         || s.startsWith("ios ")) {
       return "iOS";
     }
@@ -510,7 +518,10 @@ final class AmplitudeEventMapper implements Serializable {
 
   /** Null, missing or Amplitude's "EMPTY". */
   static boolean isAbsent(@Nullable JsonNode v) {
-    return v == null || v.isNull() || v.isMissingNode() || (v.isTextual() && EMPTY.equals(v.textValue()));
+    return v == null
+        || v.isNull()
+        || v.isMissingNode()
+        || (v.isTextual() && EMPTY.equals(v.textValue()));
   }
 
   /** A scalar as text; null when absent, empty, "EMPTY", or not a scalar. */

@@ -73,13 +73,7 @@ public final class AmplitudeIO {
   /** Downloads hours from Amplitude's Export API. */
   public static ReadExport readExport() {
     return new ReadExport(
-        null,
-        REGIONS.get("us"),
-        null,
-        null,
-        null,
-        4,
-        ExportClient.Policy.defaults());
+        null, REGIONS.get("us"), null, null, null, 4, ExportClient.Policy.defaults());
   }
 
   /**
@@ -90,8 +84,8 @@ public final class AmplitudeIO {
    * <p>Guarantees: every non-blank line of every matched file comes out once, with its file, zip
    * entry and line number. A file that stops being readable part-way (a damaged or truncated zip or
    * gzip stream) gives its lines up to that point plus one dead letter (stage {@code read}) saying
-   * where it broke; nothing after that point can be recovered. A pattern that matches no file
-   * fails the run.
+   * where it broke; nothing after that point can be recovered. A pattern that matches no file fails
+   * the run.
    */
   public static final class ReadFiles extends PTransform<PBegin, ReadResult> {
     private final @Nullable String filepattern;
@@ -123,8 +117,7 @@ public final class AmplitudeIO {
               .apply("OpenFiles", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
               .apply(
                   "ReadLines",
-                  ParDo.of(new ReadFileFn())
-                      .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
+                  ParDo.of(new ReadFileFn()).withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
       return ReadResult.of(read);
     }
 
@@ -141,13 +134,13 @@ public final class AmplitudeIO {
    *
    * <p>Guarantees: each hour of [start, end) is requested as its own range (start = end = that
    * hour, as Amplitude's bounds are inclusive), so no hour is fetched twice. 404 is an empty hour.
-   * 429, 408, 5xx, dropped connections and timeouts are retried with exponential backoff,
-   * honouring {@code Retry-After}; 400 (an hour over Amplitude's 4 GB limit) and 401/403 (keys)
-   * fail the run with a message naming the hour (never the keys). Downloads stream to local
-   * temporary files, deleted once read. With {@link #withDownloadCache} each downloaded hour (and
-   * each empty one) is kept, written under a temporary name then renamed, and a later run reads it
-   * from there without a request. At most {@link #withMaxConcurrentDownloads} hours are downloaded
-   * at once across all workers.
+   * 429, 408, 5xx, dropped connections and timeouts are retried with exponential backoff, honouring
+   * {@code Retry-After}; 400 (an hour over Amplitude's 4 GB limit) and 401/403 (keys) fail the run
+   * with a message naming the hour (never the keys). Downloads stream to local temporary files,
+   * deleted once read. With {@link #withDownloadCache} each downloaded hour (and each empty one) is
+   * kept, written under a temporary name then renamed, and a later run reads it from there without
+   * a request. At most {@link #withMaxConcurrentDownloads} hours are downloaded at once across all
+   * workers.
    */
   public static final class ReadExport extends PTransform<PBegin, ReadResult> {
     private final @Nullable ExportCredentials credentials;
@@ -216,8 +209,7 @@ public final class AmplitudeIO {
 
     /** A directory (any Beam FileSystem) where downloaded hours are kept for later runs. */
     public ReadExport withDownloadCache(String directory) {
-      checkArgument(
-          directory != null && !directory.isBlank(), "downloadCache must not be empty");
+      checkArgument(directory != null && !directory.isBlank(), "downloadCache must not be empty");
       return new ReadExport(
           credentials, baseUrl, start, end, directory, maxConcurrentDownloads, policy);
     }
@@ -229,14 +221,13 @@ public final class AmplitudeIO {
     }
 
     /**
-     * Attempts per hour (default 8) and the backoff between them (default 5 s doubling up to 5
-     * min; a Retry-After header is honoured up to the maximum).
+     * Attempts per hour (default 8) and the backoff between them (default 5 s doubling up to 5 min;
+     * a Retry-After header is honoured up to the maximum).
      */
     public ReadExport withRetries(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
       checkArgument(maxAttempts > 0, "maxAttempts must be > 0, but was %s", maxAttempts);
       checkArgument(
-          !initialBackoff.isNegative() && !maxBackoff.isNegative(),
-          "backoff must not be negative");
+          !initialBackoff.isNegative() && !maxBackoff.isNegative(), "backoff must not be negative");
       return withPolicy(
           new ExportClient.Policy(
               maxAttempts, initialBackoff, maxBackoff, policy.connectTimeout, policy.readTimeout));
@@ -244,8 +235,7 @@ public final class AmplitudeIO {
 
     /** Connect timeout (default 30 s) and the longest silence while reading (default 5 min). */
     public ReadExport withTimeouts(Duration connect, Duration read) {
-      checkArgument(
-          connect.toMillis() > 0 && read.toMillis() > 0, "timeouts must be positive");
+      checkArgument(connect.toMillis() > 0 && read.toMillis() > 0, "timeouts must be positive");
       return withPolicy(
           new ExportClient.Policy(
               policy.maxAttempts, policy.initialBackoff, policy.maxBackoff, connect, read));

@@ -158,9 +158,7 @@ public final class ConvertAmplitudeEvents
     KvCoder<String, CaptureEvent> keyedCoder =
         KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of());
     events.add(
-        unique
-            .apply("KeyByOrderingGroup", ParDo.of(new KeyFn(orderingKey)))
-            .setCoder(keyedCoder));
+        unique.apply("KeyByOrderingGroup", ParDo.of(new KeyFn(orderingKey))).setCoder(keyedCoder));
 
     // 4. Alias events for new (device, user) pairs.
     PCollection<NewAliasPair> newPairs;
@@ -197,8 +195,7 @@ public final class ConvertAmplitudeEvents
         PCollectionList.of(counts)
             .apply("AllCounts", Flatten.pCollections())
             .apply("SumCounts", Sum.longsPerKey());
-    return new Result(
-        p, all, mapped.get(MapAmplitudeEvents.DEAD_LETTERS), newPairs, totals);
+    return new Result(p, all, mapped.get(MapAmplitudeEvents.DEAD_LETTERS), newPairs, totals);
   }
 
   @Override
@@ -222,8 +219,7 @@ public final class ConvertAmplitudeEvents
     @ProcessElement
     public void process(
         @Element MappedAmplitudeEvent e, OutputReceiver<KV<String, CaptureEvent>> out) {
-      out.output(
-          KV.of(orderingKey.keyFor(e.personId(), e.event().timestampMicros()), e.event()));
+      out.output(KV.of(orderingKey.keyFor(e.personId(), e.event().timestampMicros()), e.event()));
     }
   }
 

@@ -23,9 +23,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * Drops the extra copies of an event Amplitude would have de-duplicated: same {@code $insert_id}
  * from the same device (Amplitude de-duplicates on that pair within 7 days, but an export can hold
  * both copies, with different uuids). Of the copies, the one with the earliest server_upload_time
- * is kept, then the smallest uuid: the choice does not depend on the order events arrive in.
- * Events without an insert id pass through untouched. Copies that share only a uuid are left to
- * the ordering stage, which drops uuid duplicates.
+ * is kept, then the smallest uuid: the choice does not depend on the order events arrive in. Events
+ * without an insert id pass through untouched. Copies that share only a uuid are left to the
+ * ordering stage, which drops uuid duplicates.
  *
  * <p>Output: {@link #EVENTS} and {@link #COUNTS} ({@link
  * AmplitudeCounts#INSERT_ID_DUPLICATES_DROPPED}, one element per key that had copies).
@@ -81,8 +81,7 @@ public final class DeduplicateInsertIds
             .apply("AllEvents", Flatten.pCollections());
     return PCollectionTuple.of(EVENTS, all)
         .and(
-            COUNTS,
-            kept.get(COUNTS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+            COUNTS, kept.get(COUNTS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
   }
 
   private static final class SplitFn extends DoFn<MappedAmplitudeEvent, MappedAmplitudeEvent> {

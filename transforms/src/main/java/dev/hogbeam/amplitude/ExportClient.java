@@ -24,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Downloads one hour of Amplitude's Export API into a local file, streaming (the body never sits
- * in memory), with retries at the scope of that one request.
+ * Downloads one hour of Amplitude's Export API into a local file, streaming (the body never sits in
+ * memory), with retries at the scope of that one request.
  *
  * <ul>
  *   <li>200: the zip is written to the target file; a body shorter than its Content-Length, or a
@@ -70,7 +70,10 @@ final class ExportClient {
 
     static Policy defaults() {
       return new Policy(
-          8, Duration.ofSeconds(5), Duration.ofMinutes(5), Duration.ofSeconds(30),
+          8,
+          Duration.ofSeconds(5),
+          Duration.ofMinutes(5),
+          Duration.ofSeconds(30),
           Duration.ofMinutes(5));
     }
   }
@@ -85,7 +88,9 @@ final class ExportClient {
   private final Policy policy;
   private final Sleeper sleeper;
 
-  /** @param baseUrl scheme and host, e.g. {@code https://amplitude.com} (no trailing slash) */
+  /**
+   * @param baseUrl scheme and host, e.g. {@code https://amplitude.com} (no trailing slash)
+   */
   ExportClient(String baseUrl, ExportCredentials credentials, Policy policy, Sleeper sleeper) {
     this.exportUrl = baseUrl + "/api/2/export";
     this.credentials = credentials;

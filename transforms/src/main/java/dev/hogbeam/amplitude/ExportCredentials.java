@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * An Amplitude project's API key and secret key. They only ever leave this class as the HTTP
- * basic {@code Authorization} header; {@link #toString()} and display data never show them.
+ * An Amplitude project's API key and secret key. They only ever leave this class as the HTTP basic
+ * {@code Authorization} header; {@link #toString()} and display data never show them.
  */
 final class ExportCredentials implements Serializable {
   private static final long serialVersionUID = 1L;

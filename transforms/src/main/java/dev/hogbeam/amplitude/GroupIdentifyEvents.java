@@ -26,8 +26,7 @@ import org.apache.beam.sdk.values.PCollection;
  * version of them), {@code $group_set} merges rather than replaces, and with per-day ordering the
  * days are sent in parallel, so several group-identify events of one group could arrive in any
  * order. One per group makes the final properties exactly the latest Amplitude knew, whatever the
- * ordering. Its uuid derives from the group and its properties, so a re-run re-sends the same
- * uuid.
+ * ordering. Its uuid derives from the group and its properties, so a re-run re-sends the same uuid.
  *
  * <p>The event: distinct_id {@code $<type>_<key>} (as posthog-python's group_identify), properties
  * {@code $group_type}, {@code $group_key}, {@code $group_set}, {@code $lib}, {@code
@@ -35,7 +34,8 @@ import org.apache.beam.sdk.values.PCollection;
  */
 public final class GroupIdentifyEvents
     extends PTransform<PCollection<MappedAmplitudeEvent>, PCollection<KV<String, CaptureEvent>>> {
-  private static final Counter MADE = Metrics.counter(GroupIdentifyEvents.class, "groupIdentifyEvents");
+  private static final Counter MADE =
+      Metrics.counter(GroupIdentifyEvents.class, "groupIdentifyEvents");
 
   private final OrderingKey orderingKey;
 

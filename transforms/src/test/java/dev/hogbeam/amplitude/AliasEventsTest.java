@@ -43,8 +43,7 @@ class AliasEventsTest {
     assertEquals("$create_alias", a.event());
     assertEquals("dev-1", a.distinctId());
     assertEquals(1234L, a.timestampMicros());
-    assertEquals(
-        NameUuids.v5("amplitude-alias\n$create_alias\n[\"dev-1\",\"user-1\"]"), a.uuid());
+    assertEquals(NameUuids.v5("amplitude-alias\n$create_alias\n[\"dev-1\",\"user-1\"]"), a.uuid());
     assertEquals(
         "{\"alias\":\"user-1\",\"$lib\":\"amplitude-import\",\"$geoip_disable\":true}",
         a.propertiesJson());
@@ -92,15 +91,16 @@ class AliasEventsTest {
     CaptureEvent a1 = AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d1", "u1", t1);
     CaptureEvent a2 = AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d2", "u1", t2);
     PAssert.that(out.get(AliasEvents.EVENTS))
-        .containsInAnyOrder(KV.of("2024-05-01", a1), KV.of("2024-05-02", a2));
+        .containsInAnyOrder(List.of(KV.of("2024-05-01", a1), KV.of("2024-05-02", a2)));
     PAssert.that(out.get(AliasEvents.NEW_PAIRS))
         .containsInAnyOrder(
             new NewAliasPair(AliasPairs.pairKey("d1", "u1"), "2024-05-01", t1, a1.uuid()),
             new NewAliasPair(AliasPairs.pairKey("d2", "u1"), "2024-05-02", t2, a2.uuid()));
     PAssert.that(out.get(AliasEvents.COUNTS).apply(Sum.longsPerKey()))
         .containsInAnyOrder(
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 2L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 2L));
+            List.of(
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 2L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 2L)));
     p.run().waitUntilFinish();
     assertEquals(
         EventCursor.of(t1, a1.uuid()),
@@ -114,9 +114,10 @@ class AliasEventsTest {
     PCollectionTuple out = aliases(p, person, null, seen("d1", "u1", t1));
     PAssert.that(out.get(AliasEvents.EVENTS))
         .containsInAnyOrder(
-            KV.of(
-                person.keyFor("u1", 0),
-                AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d1", "u1", t1)));
+            List.of(
+                KV.of(
+                    person.keyFor("u1", 0),
+                    AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d1", "u1", t1))));
     p.run().waitUntilFinish();
   }
 
@@ -138,11 +139,14 @@ class AliasEventsTest {
 
     PAssert.that(out.get(AliasEvents.EVENTS))
         .containsInAnyOrder(
-            KV.of("2024-05-01", AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d2", "u2", t1)));
+            List.of(
+                KV.of(
+                    "2024-05-01", AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d2", "u2", t1))));
     PAssert.that(out.get(AliasEvents.COUNTS).apply(Sum.longsPerKey()))
         .containsInAnyOrder(
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 1L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 1L));
+            List.of(
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 1L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 1L)));
     p.run().waitUntilFinish();
   }
 }

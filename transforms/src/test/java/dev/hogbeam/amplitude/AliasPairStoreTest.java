@@ -59,16 +59,14 @@ class AliasPairStoreTest {
     // A write killed before its rename leaves only a temporary file, which is not read.
     Files.writeString(store.resolve(".tmp-pairs-0-x.txt"), AliasPairs.pairKey("d9", "u9") + "\n");
 
-    PAssert.that(p.apply(AliasPairStore.read(store.toString())))
-        .containsInAnyOrder(P1, P2, P3, P1);
+    PAssert.that(p.apply(AliasPairStore.read(store.toString()))).containsInAnyOrder(P1, P2, P3, P1);
     p.run().waitUntilFinish();
   }
 
   @Test
   void writeTransformAddsFilesThatReadBack(TestPipeline p) throws IOException {
     Path store = dir.resolve("pairs");
-    PAssert.that(
-            p.apply(Create.of(P1, P2, P3)).apply(AliasPairStore.write(store.toString())))
+    PAssert.that(p.apply(Create.of(P1, P2, P3)).apply(AliasPairStore.write(store.toString())))
         .satisfies(
             written -> {
               assertTrue(written.iterator().hasNext());

@@ -86,8 +86,12 @@ class AmplitudeEventMapperTest {
                     + "\"$amplitude_amplitude_id\":123456789,"
                     + "\"$amplitude_app\":654321,"
                     + "\"$amplitude_city\":\"São Paulo\","
-                    + "\"$amplitude_client_event_time\":\"" + TIME + "\","
-                    + "\"$amplitude_client_upload_time\":\"" + TIME + "\","
+                    + "\"$amplitude_client_event_time\":\""
+                    + TIME
+                    + "\","
+                    + "\"$amplitude_client_upload_time\":\""
+                    + TIME
+                    + "\","
                     + "\"$amplitude_country\":\"Brazil\","
                     + "\"$amplitude_data\":{\"path\":\"/2/httpapi\",\"group_first_event\":{},"
                     + "\"group_ids\":{},\"user_properties_updated\":true},"
@@ -97,7 +101,9 @@ class AmplitudeEventMapperTest {
                     + "\"$amplitude_device_model\":\"Mac OS\","
                     + "\"$amplitude_device_type\":\"Mac\","
                     + "\"$amplitude_event_id\":42,"
-                    + "\"$amplitude_event_time\":\"" + TIME + "\","
+                    + "\"$amplitude_event_time\":\""
+                    + TIME
+                    + "\","
                     + "\"$amplitude_group_properties\":{},"
                     + "\"$amplitude_groups\":{},"
                     + "\"$amplitude_ip_address\":\"203.0.113.7\","
@@ -107,16 +113,28 @@ class AmplitudeEventMapperTest {
                     + "\"$amplitude_os_version\":\"126\","
                     + "\"$amplitude_plan\":{},"
                     + "\"$amplitude_platform\":\"Web\","
-                    + "\"$amplitude_processed_time\":\"" + TIME + "\","
+                    + "\"$amplitude_processed_time\":\""
+                    + TIME
+                    + "\","
                     + "\"$amplitude_region\":\"São Paulo\","
-                    + "\"$amplitude_server_received_time\":\"" + TIME + "\","
-                    + "\"$amplitude_server_upload_time\":\"" + TIME + "\","
+                    + "\"$amplitude_server_received_time\":\""
+                    + TIME
+                    + "\","
+                    + "\"$amplitude_server_upload_time\":\""
+                    + TIME
+                    + "\","
                     + "\"$amplitude_session_id\":1714557600000,"
-                    + "\"$amplitude_user_creation_time\":\"" + TIME + "\","
+                    + "\"$amplitude_user_creation_time\":\""
+                    + TIME
+                    + "\","
                     + "\"$amplitude_user_id\":\"user-1\","
-                    + "\"$amplitude_uuid\":\"" + UUID_1 + "\","
+                    + "\"$amplitude_uuid\":\""
+                    + UUID_1
+                    + "\","
                     // PostHog's standard properties
-                    + "\"$insert_id\":\"ins-" + UUID_1 + "\","
+                    + "\"$insert_id\":\"ins-"
+                    + UUID_1
+                    + "\","
                     + "\"$device_id\":\"device-1\","
                     + "\"$ip\":\"203.0.113.7\","
                     + "\"$browser\":\"Chrome\","
@@ -129,7 +147,9 @@ class AmplitudeEventMapperTest {
                     + "\"$current_url\":\"https://example.com/pricing?plan=pro\","
                     + "\"$pathname\":\"/pricing\","
                     + "\"$host\":\"example.com\","
-                    + "\"$session_id\":\"" + session + "\","
+                    + "\"$session_id\":\""
+                    + session
+                    + "\","
                     + "\"$lib\":\"amplitude-import\","
                     + "\"$geoip_disable\":true,"
                     + "\"$set\":{\"initial_utm_source\":\"newsletter\","
@@ -163,7 +183,8 @@ class AmplitudeEventMapperTest {
     CaptureEvent change = event(web().put("event_type", "[Amplitude] Element Changed"));
     assertEquals("$autocapture", change.event());
     assertEquals("change", props(change).get("$event_type").asText());
-    assertEquals("[Amplitude] Element Changed", props(change).get("$amplitude_event_type").asText());
+    assertEquals(
+        "[Amplitude] Element Changed", props(change).get("$amplitude_event_type").asText());
 
     assertEquals("$set", event(web().put("event_type", "$identify")).event());
     assertEquals(
@@ -268,8 +289,7 @@ class AmplitudeEventMapperTest {
   void missingOrInvalidUuidIsDerivedFromDeviceInsertIdAndTime() {
     ObjectNode a = web().put("uuid", "not-a-uuid").put("$insert_id", "insert-7");
     ObjectNode b = web().put("uuid", "EMPTY").put("$insert_id", "insert-7").put("plan", "other");
-    String expected =
-        NameUuids.v5("amplitude-event\ndevice-1\ninsert-7\n" + TIME_MICROS);
+    String expected = NameUuids.v5("amplitude-event\ndevice-1\ninsert-7\n" + TIME_MICROS);
     assertEquals(expected, event(a).uuid());
     assertEquals(expected, event(b).uuid(), "same device, insert id and time: same uuid");
     assertEquals(5, UUID.fromString(expected).version());
@@ -343,7 +363,8 @@ class AmplitudeEventMapperTest {
     assertEquals("Desktop", p.get("$device_type").asText());
     assertFalse(p.has("$os_version"));
 
-    ObjectNode phone = web().put("device_family", "Apple iPhone").put("device_type", "Apple iPhone");
+    ObjectNode phone =
+        web().put("device_family", "Apple iPhone").put("device_type", "Apple iPhone");
     phone.put("device_model", "iPhone");
     assertEquals("iOS", props(phone).get("$os").asText());
     assertEquals("Mobile", props(phone).get("$device_type").asText());
@@ -453,7 +474,8 @@ class AmplitudeEventMapperTest {
     groups.putArray("none");
     groups.put("absent", "EMPTY");
     ObjectNode p = props(e);
-    assertEquals(JSON.createObjectNode().put("company", "acme").put("team", "blue"), p.get("$groups"));
+    assertEquals(
+        JSON.createObjectNode().put("company", "acme").put("team", "blue"), p.get("$groups"));
     assertFalse(props(web()).has("$groups"), "no groups: no $groups");
   }
 
@@ -550,10 +572,12 @@ class AmplitudeEventMapperTest {
     assertEquals("user-1", m.userId());
     assertEquals("user-1", m.personId());
     assertEquals("ins-" + UUID_1, m.insertId());
-    assertEquals(Timestamps.toMicros(Instant.parse("2024-05-01T13:00:00Z")), m.serverUploadMicros());
+    assertEquals(
+        Timestamps.toMicros(Instant.parse("2024-05-01T13:00:00Z")), m.serverUploadMicros());
     ObjectNode noUpload = web();
     noUpload.remove("server_upload_time");
-    assertEquals(MappedAmplitudeEvent.NO_UPLOAD_TIME, mapped(mapper, noUpload).serverUploadMicros());
+    assertEquals(
+        MappedAmplitudeEvent.NO_UPLOAD_TIME, mapped(mapper, noUpload).serverUploadMicros());
   }
 
   @Test

@@ -60,7 +60,10 @@ class AmplitudeIOReadExportTest {
 
   private static AmplitudeLine line(String hour, String entryHour, int n, String text) {
     return AmplitudeLine.of(
-        ExportHours.source(hour), AmplitudeExportZipBuilder.entryName("123", entryHour, 0), n, text);
+        ExportHours.source(hour),
+        AmplitudeExportZipBuilder.entryName("123", entryHour, 0),
+        n,
+        text);
   }
 
   @Test
@@ -152,8 +155,11 @@ class AmplitudeIOReadExportTest {
     AmplitudeExportException cause = (AmplitudeExportException) e.getCause();
     assertEquals(401, cause.status());
     assertTrue(
-        cause.getMessage().startsWith("Amplitude Export API refused the keys (HTTP 401) for hour"
-            + " 2024-05-01T09: check --amplitudeApiKey / --amplitudeSecretKey"),
+        cause
+            .getMessage()
+            .startsWith(
+                "Amplitude Export API refused the keys (HTTP 401) for hour"
+                    + " 2024-05-01T09: check --amplitudeApiKey / --amplitudeSecretKey"),
         cause.getMessage());
     for (String secret : List.of("wrong-api-key-77", "wrong-secret-88", API_KEY, SECRET)) {
       assertFalse(e.toString().contains(secret));
@@ -211,7 +217,8 @@ class AmplitudeIOReadExportTest {
     p.enableAbandonedNodeEnforcement(false);
     assertEquals(
         "region must be us or eu, but was mars",
-        assertThrows(IllegalArgumentException.class, () -> AmplitudeIO.readExport().withRegion("mars"))
+        assertThrows(
+                IllegalArgumentException.class, () -> AmplitudeIO.readExport().withRegion("mars"))
             .getMessage());
     assertEquals(
         "start must be a whole UTC hour, but was 2024-05-01T09:30:00Z",

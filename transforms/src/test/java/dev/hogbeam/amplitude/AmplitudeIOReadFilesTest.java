@@ -83,7 +83,9 @@ class AmplitudeIOReadFilesTest {
                       .startsWith("file " + file + ", entry 123/123_2024-05-01_9#1.json.gz, line "),
                   d.source());
               assertTrue(d.reason().startsWith("the file is truncated"), d.reason());
-              assertTrue(d.reason().endsWith("; the lines before it were read, nothing after it could be"));
+              assertTrue(
+                  d.reason()
+                      .endsWith("; the lines before it were read, nothing after it could be"));
               assertTrue("read".equals(d.stage()));
               return null;
             });

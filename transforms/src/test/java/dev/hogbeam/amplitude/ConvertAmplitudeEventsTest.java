@@ -69,7 +69,10 @@ class ConvertAmplitudeEventsTest {
 
     zipA =
         new AmplitudeExportZipBuilder("123")
-            .file("20240501T09", 0, List.of(e1.toString(), "not json {", session.toString(), e2.toString()))
+            .file(
+                "20240501T09",
+                0,
+                List.of(e1.toString(), "not json {", session.toString(), e2.toString()))
             .file("20240501T09", 1, List.of(e2Copy.toString(), "", noIds.toString(), e4.toString()))
             .writeTo(dir.resolve("export.zip"))
             .toString();
@@ -159,12 +162,13 @@ class ConvertAmplitudeEventsTest {
                 0));
     PAssert.that(r.counts())
         .containsInAnyOrder(
-            KV.of(AmplitudeCounts.SESSION_EVENTS_DROPPED, 1L),
-            KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 1L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 2L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L),
-            KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 0L));
+            List.of(
+                KV.of(AmplitudeCounts.SESSION_EVENTS_DROPPED, 1L),
+                KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 1L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 2L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L),
+                KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 0L)));
     PAssert.that(r.newAliasPairs())
         .containsInAnyOrder(
             new NewAliasPair(
@@ -204,9 +208,7 @@ class ConvertAmplitudeEventsTest {
     String store = dir.resolve("alias-pairs").toString();
     ConvertAmplitudeEvents.Result run1 = convert(first, ConvertAmplitudeEvents.create());
     run1.newAliasPairs()
-        .apply(
-            "PairKeys",
-            MapElements.into(TypeDescriptors.strings()).via(NewAliasPair::pairKey))
+        .apply("PairKeys", MapElements.into(TypeDescriptors.strings()).via(NewAliasPair::pairKey))
         .apply("Record", AliasPairStore.write(store));
     first.run().waitUntilFinish();
 
@@ -225,12 +227,13 @@ class ConvertAmplitudeEventsTest {
     PAssert.that(run2.newAliasPairs()).empty();
     PAssert.that(run2.counts())
         .containsInAnyOrder(
-            KV.of(AmplitudeCounts.SESSION_EVENTS_DROPPED, 1L),
-            KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 1L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 2L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L),
-            KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 0L));
+            List.of(
+                KV.of(AmplitudeCounts.SESSION_EVENTS_DROPPED, 1L),
+                KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 1L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 2L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L),
+                KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 0L)));
     second.run().waitUntilFinish();
   }
 
@@ -243,11 +246,14 @@ class ConvertAmplitudeEventsTest {
     ObjectNode gp = b.putObject("group_properties");
     gp.putObject("company").putObject("acme").put("plan", "paid").put("seats", 12);
     ObjectNode c = event("aaaaaaaa-0000-4000-8000-000000000003", "C", "u2", "d2", T_E2, "g3");
-    c.putObject("group_properties").putObject("team").putObject("blue").put("size", "EMPTY").put("lead", "ana");
+    c.putObject("group_properties")
+        .putObject("team")
+        .putObject("blue")
+        .put("size", "EMPTY")
+        .put("lead", "ana");
     Path only = dir.resolve("groups");
     AmplitudeExportZipBuilder.write(
-        only.resolve("g.json"),
-        (a + "\n" + c + "\n" + b + "\n").getBytes(StandardCharsets.UTF_8));
+        only.resolve("g.json"), (a + "\n" + c + "\n" + b + "\n").getBytes(StandardCharsets.UTF_8));
 
     ConvertAmplitudeEvents.Result r =
         p.apply("Read", AmplitudeIO.readFiles().from(only + "/*"))
@@ -273,18 +279,21 @@ class ConvertAmplitudeEventsTest {
                 }
               }
               org.junit.jupiter.api.Assertions.assertEquals(2, groups.size(), groups.toString());
-              org.junit.jupiter.api.Assertions.assertTrue(groups.contains(KV.of("2024-05-02", acme)));
-              org.junit.jupiter.api.Assertions.assertTrue(groups.contains(KV.of("2024-05-01", blue)));
+              org.junit.jupiter.api.Assertions.assertTrue(
+                  groups.contains(KV.of("2024-05-02", acme)));
+              org.junit.jupiter.api.Assertions.assertTrue(
+                  groups.contains(KV.of("2024-05-01", blue)));
               return null;
             });
     PAssert.that(r.counts())
         .containsInAnyOrder(
-            KV.of(AmplitudeCounts.SESSION_EVENTS_DROPPED, 0L),
-            KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 0L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
-            KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L),
-            KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 2L));
+            List.of(
+                KV.of(AmplitudeCounts.SESSION_EVENTS_DROPPED, 0L),
+                KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 0L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
+                KV.of(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L),
+                KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 2L)));
     PAssert.that(r.newAliasPairs()).empty();
     p.run().waitUntilFinish();
 

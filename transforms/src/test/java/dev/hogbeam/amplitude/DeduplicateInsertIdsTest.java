@@ -50,11 +50,10 @@ class DeduplicateInsertIdsTest {
 
     PAssert.that(
             out.get(DeduplicateInsertIds.EVENTS)
-                .apply(
-                    MapElements.into(TypeDescriptors.strings()).via(m -> m.event().uuid())))
+                .apply(MapElements.into(TypeDescriptors.strings()).via(m -> m.event().uuid())))
         .containsInAnyOrder(uuid(3), uuid(5), uuid(11), uuid(13), uuid(20), uuid(20));
     PAssert.that(out.get(DeduplicateInsertIds.COUNTS).apply(Sum.longsPerKey()))
-        .containsInAnyOrder(KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 4L));
+        .containsInAnyOrder(List.of(KV.of(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 4L)));
     p.run().waitUntilFinish();
   }
 }

@@ -57,7 +57,8 @@ class ExportFileReaderTest {
   void damagedGzipEntryGivesTheLinesBeforeItAndWhereItBroke() throws IOException {
     List<String> lines = new ArrayList<>();
     for (int i = 1; i <= 2000; i++) {
-      lines.add("{\"n\":" + i + ",\"pad\":\"" + AmplitudeExportZipBuilder.hugeValue(40 + i % 7) + "\"}");
+      lines.add(
+          "{\"n\":" + i + ",\"pad\":\"" + AmplitudeExportZipBuilder.hugeValue(40 + i % 7) + "\"}");
     }
     byte[] gz = AmplitudeExportZipBuilder.gzip(lines);
     byte[] truncated = Arrays.copyOf(gz, gz.length / 2);
@@ -74,7 +75,8 @@ class ExportFileReaderTest {
     assertEquals("123/123_2024-05-01_9#0.json.gz|1|{\"ok\":1}", seen.get(0));
     assertTrue(seen.size() > 100 && seen.size() < 2000, "lines before the damage: " + seen.size());
     for (int i = 1; i < seen.size(); i++) {
-      assertTrue(seen.get(i).startsWith("123/123_2024-05-01_9#1.json.gz|" + i + "|{\"n\":" + i + ","));
+      assertTrue(
+          seen.get(i).startsWith("123/123_2024-05-01_9#1.json.gz|" + i + "|{\"n\":" + i + ","));
     }
   }
 

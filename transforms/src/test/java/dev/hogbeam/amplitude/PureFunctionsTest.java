@@ -160,7 +160,8 @@ class PureFunctionsTest {
   @Test
   void exportHoursCoverTheRangeOnceEach() {
     List<String> hours =
-        ExportHours.plan(Instant.parse("2024-02-28T22:00:00Z"), Instant.parse("2024-03-01T01:00:00Z"));
+        ExportHours.plan(
+            Instant.parse("2024-02-28T22:00:00Z"), Instant.parse("2024-03-01T01:00:00Z"));
     assertEquals(27, hours.size());
     assertEquals("20240228T22", hours.get(0));
     assertEquals("20240229T00", hours.get(2));
@@ -173,20 +174,31 @@ class PureFunctionsTest {
     IllegalArgumentException notWhole =
         assertThrows(
             IllegalArgumentException.class,
-            () -> ExportHours.plan(Instant.parse("2024-03-01T00:30:00Z"), Instant.parse("2024-03-02T00:00:00Z")));
-    assertEquals("start must be a whole UTC hour, but was 2024-03-01T00:30:00Z", notWhole.getMessage());
+            () ->
+                ExportHours.plan(
+                    Instant.parse("2024-03-01T00:30:00Z"), Instant.parse("2024-03-02T00:00:00Z")));
+    assertEquals(
+        "start must be a whole UTC hour, but was 2024-03-01T00:30:00Z", notWhole.getMessage());
     IllegalArgumentException empty =
         assertThrows(
             IllegalArgumentException.class,
-            () -> ExportHours.plan(Instant.parse("2024-03-01T00:00:00Z"), Instant.parse("2024-03-01T00:00:00Z")));
+            () ->
+                ExportHours.plan(
+                    Instant.parse("2024-03-01T00:00:00Z"), Instant.parse("2024-03-01T00:00:00Z")));
     assertEquals(
-        "end (2024-03-01T00:00:00Z) must be after start (2024-03-01T00:00:00Z)", empty.getMessage());
+        "end (2024-03-01T00:00:00Z) must be after start (2024-03-01T00:00:00Z)",
+        empty.getMessage());
   }
 
   @Test
   void backoffDoublesUpToTheCapAndHonoursRetryAfter() {
     ExportClient.Policy p =
-        new ExportClient.Policy(8, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(1));
+        new ExportClient.Policy(
+            8,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1));
     Instant now = Instant.parse("2024-05-01T00:00:00Z");
     assertEquals(1000, ExportClient.backoffMillis(1, null, p, now));
     assertEquals(2000, ExportClient.backoffMillis(2, null, p, now));
@@ -206,7 +218,8 @@ class PureFunctionsTest {
   @Test
   void refusalsNameTheHourAndTheFlagsButNotTheKeys() {
     String tooBig = ExportClient.refusal("20240501T13", 400);
-    assertTrue(tooBig.startsWith("Amplitude Export API answered 400 for hour 2024-05-01T13: "), tooBig);
+    assertTrue(
+        tooBig.startsWith("Amplitude Export API answered 400 for hour 2024-05-01T13: "), tooBig);
     assertTrue(tooBig.contains("4 GB"), tooBig);
     String keys = ExportClient.refusal("20240501T13", 401);
     assertTrue(keys.contains("--amplitudeApiKey / --amplitudeSecretKey"), keys);
@@ -224,7 +237,8 @@ class PureFunctionsTest {
         "Basic " + java.util.Base64.getEncoder().encodeToString("api-123:secret-456".getBytes()),
         c.authorizationHeader());
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> new ExportCredentials(" ", "secret-456"));
+        assertThrows(
+            IllegalArgumentException.class, () -> new ExportCredentials(" ", "secret-456"));
     assertEquals(
         "the Amplitude API key is empty: set --amplitudeApiKey / --amplitudeSecretKey (or"
             + " AMPLITUDE_API_KEY / AMPLITUDE_SECRET_KEY)",

@@ -38,9 +38,12 @@ public final class AmplitudeExportZipBuilder {
     this.project = project;
   }
 
-  /** The entry name Amplitude gives part {@code part} of hour {@code hour} ({@code yyyyMMddTHH}). */
+  /**
+   * The entry name Amplitude gives part {@code part} of hour {@code hour} ({@code yyyyMMddTHH}).
+   */
   public static String entryName(String project, String hour, int part) {
-    LocalDateTime h = LocalDateTime.parse(hour + ":00", DateTimeFormatter.ofPattern("yyyyMMdd'T'HH:mm"));
+    LocalDateTime h =
+        LocalDateTime.parse(hour + ":00", DateTimeFormatter.ofPattern("yyyyMMdd'T'HH:mm"));
     return project
         + "/"
         + project
@@ -115,8 +118,8 @@ public final class AmplitudeExportZipBuilder {
 
   /**
    * A realistic exported web event (Amplitude's browser SDK: the browser in os_name), with every
-   * top-level field Amplitude exports, nulls where Amplitude writes null and "EMPTY" where it writes
-   * that. Callers change what their test is about.
+   * top-level field Amplitude exports, nulls where Amplitude writes null and "EMPTY" where it
+   * writes that. Callers change what their test is about.
    *
    * @param eventTime {@code YYYY-MM-DD HH:MM:SS.ffffff}
    */

@@ -123,8 +123,11 @@ public final class FakeAmplitudeExportServer implements AutoCloseable {
   }
 
   /** The next request for {@code hour} gets {@code status} (queued; retryAfter may be null). */
-  public synchronized FakeAmplitudeExportServer failNext(String hour, int status, String retryAfter) {
-    nextFailures.computeIfAbsent(hour, h -> new ArrayDeque<>()).add(new Failure(status, retryAfter));
+  public synchronized FakeAmplitudeExportServer failNext(
+      String hour, int status, String retryAfter) {
+    nextFailures
+        .computeIfAbsent(hour, h -> new ArrayDeque<>())
+        .add(new Failure(status, retryAfter));
     return this;
   }
 

@@ -26,7 +26,8 @@ class FakeAmplitudeExportServerTest {
   }
 
   private HttpResponse<byte[]> get(String query, String user, String password) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/2/export?" + query));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(server.baseUrl() + "/api/2/export?" + query));
     if (user != null) {
       b.header(
           "Authorization",
