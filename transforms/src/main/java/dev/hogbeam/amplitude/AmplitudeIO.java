@@ -141,6 +141,11 @@ public final class AmplitudeIO {
    * kept, written under a temporary name then renamed, and a later run reads it from there without
    * a request. At most {@link #withMaxConcurrentDownloads} hours are downloaded at once across all
    * workers.
+   *
+   * <p>Parallelism: the hours are spread over that many slots (a GroupByKey), so whatever is fused
+   * after this read (the mapping) also runs on at most that many workers until the next shuffle.
+   * If mapping rather than downloading is the bottleneck, redistribute the lines (e.g. {@code
+   * Redistribute.arbitrarily()}) before mapping them.
    */
   public static final class ReadExport extends PTransform<PBegin, ReadResult> {
     private final @Nullable ExportCredentials credentials;

@@ -71,7 +71,7 @@ class AliasEventsTest {
   }
 
   @Test
-  void onceperPairAtItsFirstEventSkippingRefusedIds(TestPipeline p) {
+  void oncePerPairAtItsFirstEventSkippingRefusedIds(TestPipeline p) {
     long t1 = t("2024-05-01T08:00:00.000001Z");
     long t2 = t("2024-05-02T09:00:00Z");
     PCollectionTuple out =
