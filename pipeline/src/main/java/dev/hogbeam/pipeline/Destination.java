@@ -56,6 +56,25 @@ public final class Destination {
     return new Destination(options, apiKey);
   }
 
+  /** Whether events go to PostHog (not a dry run, not files). */
+  public boolean sendsToPostHog() {
+    return !options.getDryRun() && options.getOutputDir() == null;
+  }
+
+  /**
+   * A short id of the destination PostHog project: the start of the SHA-256 of its API key (the
+   * key cannot be recovered from it), or null when no key was given. Stable across runs, for
+   * naming state that belongs to the project.
+   */
+  public @Nullable String projectId() {
+    return apiKey == null
+        ? null
+        : com.google.common.hash.Hashing.sha256()
+            .hashString(apiKey, java.nio.charset.StandardCharsets.UTF_8)
+            .toString()
+            .substring(0, 12);
+  }
+
   /** One line for the plan: where events go. */
   public String describe() {
     if (options.getDryRun()) {

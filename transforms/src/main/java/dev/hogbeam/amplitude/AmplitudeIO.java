@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.progress.LiveCounters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -355,9 +356,11 @@ public final class AmplitudeIO {
             in,
             (entry, lineNumber, text) -> {
               LINES_READ.inc();
+              LiveCounters.ROWS_READ.incrementAndGet();
               lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
             });
     FILES_READ.inc();
+    LiveCounters.SHARDS_READ.incrementAndGet();
     if (damage != null) {
       DAMAGED.inc();
       String where =
@@ -433,6 +436,7 @@ public final class AmplitudeIO {
         if (state == DownloadCache.State.EMPTY) {
           HOURS_CACHED.inc();
           HOURS_EMPTY.inc();
+          LiveCounters.SHARDS_READ.incrementAndGet();
           return;
         }
         if (state == DownloadCache.State.ZIP) {
@@ -451,6 +455,7 @@ public final class AmplitudeIO {
           if (cache != null) {
             cache.storeEmpty(hour);
           }
+          LiveCounters.SHARDS_READ.incrementAndGet();
           return;
         }
         HOURS_DOWNLOADED.inc();
