@@ -431,7 +431,7 @@ public final class AmplitudeMigration implements Migration {
           sb.append(" (read only: this run sends nothing to PostHog)");
         } else if (settledBefore.recorded() + settledBefore.stillPending() > 0) {
           sb.append(" (").append(settledBefore.recorded())
-              .append(" delivered by earlier runs recorded now, ")
+              .append(" pending record(s) of earlier runs settled now, ")
               .append(settledBefore.stillPending()).append(" still pending)");
         }
       }
@@ -571,7 +571,8 @@ public final class AmplitudeMigration implements Migration {
           c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
           c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L)));
       if (settledAfter != null) {
-        sb.append(String.format(Locale.ROOT, "  alias store: %s (%,d pair(s) recorded, %,d pending)%n",
+        sb.append(String.format(Locale.ROOT,
+            "  alias store: %s (%,d pending record(s) settled, %,d still pending)%n",
             aliasStore, settledAfter.recorded(), settledAfter.stillPending()));
       }
     }

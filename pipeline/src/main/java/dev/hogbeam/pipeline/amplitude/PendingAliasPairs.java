@@ -173,7 +173,8 @@ final class PendingAliasPairs {
    *
    * <p>Records of a checkpoint directory that no longer exists (its {@code plan.json} is gone: the
    * migration was abandoned) are dropped unrecorded: whether their alias was sent cannot be known,
-   * and a later run sending it again is the safe side.
+   * and a later run sending it again is the safe side. So are unreadable lines (a file torn by a
+   * kill while it was written, which is before anything was sent).
    */
   static Settled settle(String aliasStore, String planFile) throws IOException {
     Map<String, @Nullable Map<String, GroupCheckpoint>> checkpoints = new HashMap<>();
@@ -193,7 +194,7 @@ final class PendingAliasPairs {
     }
     if (recorded + dropped > 0) {
       LOG.info(
-          "Alias store {}: {} delivered pair(s) recorded, {} still pending{}",
+          "Alias store {}: {} pending record(s) of delivered aliases settled, {} still pending{}",
           aliasStore,
           recorded,
           pending,
@@ -266,7 +267,7 @@ final class PendingAliasPairs {
               if (line.isBlank()) {
                 continue;
               }
-              String key = settle(parse(line));
+              String key = settle(line, lineNumber);
               if (key != null) {
                 return key;
               }
@@ -276,22 +277,6 @@ final class PendingAliasPairs {
             return null;
           } catch (IOException e) {
             throw new UncheckedIOException("cannot read pending alias file " + file, e);
-          }
-        }
-
-        private Record parse(String line) {
-          try {
-            return Record.fromJsonLine(line);
-          } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(
-                "pending alias file "
-                    + file
-                    + ", line "
-                    + lineNumber
-                    + ": "
-                    + e.getMessage()
-                    + ". Delete the file to continue (its pairs may then be aliased again).",
-                e);
           }
         }
 
@@ -313,7 +298,17 @@ final class PendingAliasPairs {
     }
 
     /** The pair key to record, or null (counted as still pending or dropped). */
-    private @Nullable String settle(Record r) {
+    private @Nullable String settle(String line, long lineNumber) {
+      Record r;
+      try {
+        r = Record.fromJsonLine(line);
+      } catch (IllegalArgumentException e) {
+        // Only a file torn by a kill while the pipeline wrote it (before anything was sent) has
+        // such a line; not recording the pair is the safe side.
+        LOG.warn("Pending alias file {}, line {}: {}; dropped", file, lineNumber, e.getMessage());
+        dropped++;
+        return null;
+      }
       Map<String, GroupCheckpoint> groups =
           checkpoints.computeIfAbsent(r.checkpointDir(), dir -> readGroups(dir, planFile));
       if (groups == null) {

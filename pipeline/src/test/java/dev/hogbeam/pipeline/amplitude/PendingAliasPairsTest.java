@@ -114,13 +114,18 @@ class PendingAliasPairsTest {
   }
 
   @Test
-  void aDamagedPendingFileStopsWithItsNameAndLine() throws IOException {
+  void anUnreadableRecordIsDroppedUnrecorded() throws IOException {
+    CheckpointStore done = CheckpointStore.at(tmp.resolve("ck").toString());
+    done.writeText(AmplitudeMigration.PLAN_FILE, "{}");
+    done.writeGroup(GroupCheckpoint.start("g").finished());
     Path file = tmp.resolve("aliases").resolve(PendingAliasPairs.DIRECTORY).resolve("r-00000-of-00001.jsonl");
-    writeLines(file, "", "{\"broken\"");
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> PendingAliasPairs.settle(tmp.resolve("aliases").toString(), AmplitudeMigration.PLAN_FILE));
-    assertTrue(e.getMessage().contains(file.getFileName() + ", line 2"), e.getMessage());
-    assertTrue(e.getMessage().contains("Delete the file to continue"), e.getMessage());
+    String torn = record(done, "g", EventCursor.of(2, U2), PAIR_B);
+    writeLines(file, record(done, "g", EventCursor.of(1, U1), PAIR_A), "", torn.substring(0, torn.length() / 2));
+
+    assertEquals(new PendingAliasPairs.Settled(1, 0, 1),
+        PendingAliasPairs.settle(tmp.resolve("aliases").toString(), AmplitudeMigration.PLAN_FILE));
+    assertEquals(Set.of(PAIR_A), storedPairs(tmp.resolve("aliases").toString()));
+    assertFalse(Files.exists(file));
   }
 
   @Test
