@@ -66,6 +66,16 @@ public final class AmplitudeIO {
 
   private AmplitudeIO() {}
 
+  /**
+   * The Export API host of an Amplitude data region: {@code us} ({@code https://amplitude.com})
+   * or {@code eu} ({@code https://analytics.eu.amplitude.com}), in any case.
+   */
+  public static String regionUrl(String region) {
+    String url = region == null ? null : REGIONS.get(region.strip().toLowerCase(Locale.ROOT));
+    checkArgument(url != null, "region must be us or eu, but was %s", region);
+    return url;
+  }
+
   /** Reads export files matching a file pattern, on any Beam FileSystem. */
   public static ReadFiles readFiles() {
     return new ReadFiles(null);
@@ -188,9 +198,7 @@ public final class AmplitudeIO {
 
     /** {@code us} (default, amplitude.com) or {@code eu} (analytics.eu.amplitude.com). */
     public ReadExport withRegion(String region) {
-      String url = region == null ? null : REGIONS.get(region.toLowerCase(Locale.ROOT));
-      checkArgument(url != null, "region must be us or eu, but was %s", region);
-      return withBaseUrl(url);
+      return withBaseUrl(regionUrl(region));
     }
 
     /** An explicit scheme and host (tests, proxies); {@code /api/2/export} is appended. */

@@ -68,23 +68,24 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *       re-run means the same migration;
  *   <li>read: {@link AmplitudeIO#readFiles()} or {@link AmplitudeIO#readExport()} (downloads kept
  *       in a cache, so a resumed run does not download again);
- *   <li>convert: {@link ConvertAmplitudeEvents} (map, de-duplicate, aliases for the pairs the
- *       alias store does not hold yet), keyed by UTC day or person bucket;
- *   <li>pending aliases: the new pairs are written down ({@link PendingAliasPairs}) and every
- *       event waits for that write, so no alias is sent that a killed run could forget;
+ *   <li>convert: {@link ConvertAmplitudeEvents} (map, de-duplicate, aliases for the pairs the alias
+ *       store does not hold yet), keyed by UTC day or person bucket;
+ *   <li>pending aliases: the new pairs are written down ({@link PendingAliasPairs}) and every event
+ *       waits for that write, so no alias is sent that a killed run could forget;
  *   <li>order: {@link OrderEvents}; groups an earlier run finished are left out;
  *   <li>write: {@code CaptureIO.write()} with the checkpoint stage {@link CheckpointProgress};
  *   <li>report: {@link WriteReport}, plus dead letters (read, map, capture) to {@code
  *       --deadLetterDir}.
  * </ol>
  *
- * <p>Around the pipeline, in the launcher: before the run and after a successful one, pending
- * pairs whose alias event a group checkpoint shows as delivered are moved into the alias store
- * ({@link PendingAliasPairs#settle}).
+ * <p>Around the pipeline, in the launcher: before the run and after a successful one, pending pairs
+ * whose alias event a group checkpoint shows as delivered are moved into the alias store ({@link
+ * PendingAliasPairs#settle}).
  */
 public final class AmplitudeMigration implements Migration {
   static final String PLAN_FILE = "plan.json";
   static final String CHECKPOINT_ROOT = "hogbeam-checkpoints";
+
   /** Report section of the conversion's counts ({@link AmplitudeCounts}). */
   static final String AMPLITUDE = "amplitude";
 
@@ -100,6 +101,7 @@ public final class AmplitudeMigration implements Migration {
   private final String runId;
   private final AmplitudeOptions options;
   private final AmplitudeIO.@Nullable ReadExport export;
+  private final @Nullable String downloadCache;
   private final PendingAliasPairs.Settled settledBefore;
   private PendingAliasPairs.@Nullable Settled settledAfter;
 
@@ -107,6 +109,7 @@ public final class AmplitudeMigration implements Migration {
       AmplitudeOptions options,
       AmplitudePlan plan,
       AmplitudeIO.@Nullable ReadExport export,
+      @Nullable String downloadCache,
       Destination destination,
       CheckpointStore store,
       String deadLetterDir,
@@ -117,6 +120,7 @@ public final class AmplitudeMigration implements Migration {
     this.options = options;
     this.plan = plan;
     this.export = export;
+    this.downloadCache = downloadCache;
     this.destination = destination;
     this.store = store;
     this.deadLetterDir = deadLetterDir;
@@ -128,8 +132,11 @@ public final class AmplitudeMigration implements Migration {
     this.settledBefore = settledBefore;
     this.resume = ResumeState.of(store.readAllGroups());
     this.runId =
-        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
-            + "-" + UUID.randomUUID().toString().substring(0, 8);
+        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
+                .withZone(ZoneOffset.UTC)
+                .format(Instant.now())
+            + "-"
+            + UUID.randomUUID().toString().substring(0, 8);
   }
 
   /** The {@code amplitude} subcommand. */
@@ -155,84 +162,132 @@ public final class AmplitudeMigration implements Migration {
     checkPositive("maxConcurrentDownloads", o.getMaxConcurrentDownloads());
     AliasMode aliasMode = aliasMode(o.getAliasMode());
     OrderingKey orderingKey =
-        o.getOrderBy() == OrderBy.person ? OrderingKey.person(o.getPersonBuckets()) : OrderingKey.day();
+        o.getOrderBy() == OrderBy.person
+            ? OrderingKey.person(o.getPersonBuckets())
+            : OrderingKey.day();
 
     Map<String, String> settings = new TreeMap<>();
-    settings.put("--orderBy", o.getOrderBy() == OrderBy.person
-        ? "person (" + o.getPersonBuckets() + " buckets)" : "day");
-    settings.put("--aliasMode", o.getAliasMode());
+    settings.put(
+        "--orderBy",
+        o.getOrderBy() == OrderBy.person ? "person (" + o.getPersonBuckets() + " buckets)" : "day");
+    settings.put("--aliasMode", aliasMode.name().toLowerCase(Locale.ROOT));
     settings.put("--keepEventNames", Boolean.toString(o.getKeepEventNames()));
     settings.put("--keepSessionEvents", Boolean.toString(o.getKeepSessionEvents()));
     settings.put("--groupIdentify", Boolean.toString(o.getGroupIdentify()));
-    settings.put("the destination (--posthogApiKey, --dryRun, --outputDir)", destinationId(o, destination));
+    settings.put(
+        "the destination (--posthogApiKey, --dryRun, --outputDir)", destinationId(o, destination));
 
-    AmplitudePlan plan;
-    AmplitudeIO.ReadExport export = null;
-    String sourceId;
-    if (o.getInputFiles() != null) {
-      rejectExportFlags(o);
-      plan = AmplitudePlan.files(o.getInputFiles(), matchFiles(o.getInputFiles()), settings);
-      sourceId = "files-" + shortHash(o.getInputFiles(), 8);
-    } else {
-      String apiKey = secrets.resolve("amplitudeApiKey", o.getAmplitudeApiKey(),
-          "amplitudeApiKeyFile", o.getAmplitudeApiKeyFile(), "AMPLITUDE_API_KEY");
-      String secretKey = secrets.resolve("amplitudeSecretKey", o.getAmplitudeSecretKey(),
-          "amplitudeSecretKeyFile", o.getAmplitudeSecretKeyFile(), "AMPLITUDE_SECRET_KEY");
-      if (apiKey == null && secretKey == null) {
-        throw new IllegalArgumentException(
-            "nothing to read: give --inputFiles=<file pattern> for export files you have, or the"
-                + " Export API keys --amplitudeApiKey and --amplitudeSecretKey (or"
-                + " AMPLITUDE_API_KEY / AMPLITUDE_SECRET_KEY, or --amplitudeApiKeyFile /"
-                + " --amplitudeSecretKeyFile) with --startDate and --endDate");
-      }
-      if (apiKey == null || secretKey == null) {
-        throw new IllegalArgumentException(
-            "the Export API needs both keys; "
-                + (apiKey == null
-                    ? "--amplitudeApiKey (or AMPLITUDE_API_KEY, --amplitudeApiKeyFile)"
-                    : "--amplitudeSecretKey (or AMPLITUDE_SECRET_KEY, --amplitudeSecretKeyFile)")
-                + " is missing");
-      }
-      if (o.getStartDate() == null || o.getEndDate() == null) {
-        throw new IllegalArgumentException(
-            "the Export API needs --startDate and --endDate (whole UTC hours, end exclusive)");
-      }
-      Instant start = wholeHour("startDate", o.getStartDate());
-      Instant end = wholeHour("endDate", o.getEndDate());
-      DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
-      String url = exportUrl(o);
-      plan = AmplitudePlan.export(url, start, end, settings);
-      sourceId = compact(start) + "-" + compact(end) + "-" + shortHash(apiKey, 8);
-      export =
-          AmplitudeIO.readExport()
-              .withBaseUrl(url)
-              .withCredentials(apiKey, secretKey)
-              .withRange(start, end)
-              .withMaxConcurrentDownloads(o.getMaxConcurrentDownloads());
-    }
+    Source source =
+        o.getInputFiles() != null ? planFiles(o, settings) : planExport(o, secrets, env, settings);
+    AmplitudePlan plan = source.plan();
+    AmplitudeIO.ReadExport export = source.export();
 
     String dir =
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
-            : CHECKPOINT_ROOT + "/amplitude-" + sourceId + "-" + destinationDirSuffix(o, destination);
+            : CHECKPOINT_ROOT
+                + "/amplitude-"
+                + source.id()
+                + "-"
+                + destinationDirSuffix(o, destination);
     CheckpointStore store = CheckpointStore.at(dir);
     checkOrSavePlan(store, plan);
+    String downloadCache = null;
     if (export != null) {
-      export = export.withDownloadCache(
-          o.getDownloadCache() != null ? o.getDownloadCache() : store.path("downloads"));
+      downloadCache = o.getDownloadCache() != null ? o.getDownloadCache() : store.path("downloads");
+      export = export.withDownloadCache(downloadCache);
     }
     String deadLetterDir =
         o.getDeadLetterDir() != null ? o.getDeadLetterDir() : store.path("dead-letters");
-    String aliasStore = o.getAliasStore() != null ? o.getAliasStore()
-        : destination.projectId() == null ? null
-        : siblingOf(store.directory(), "amplitude-aliases-" + destination.projectId());
+    String aliasStore =
+        o.getAliasStore() != null
+            ? o.getAliasStore()
+            : destination.projectId() == null
+                ? null
+                : siblingOf(store.directory(), "amplitude-aliases-" + destination.projectId());
 
     PendingAliasPairs.Settled settled = new PendingAliasPairs.Settled(0, 0, 0);
     if (aliasStore != null && destination.sendsToPostHog()) {
       settled = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
     }
-    return new AmplitudeMigration(o, plan, export, destination, store, deadLetterDir,
-        orderingKey, aliasMode, aliasStore, settled);
+    return new AmplitudeMigration(
+        o,
+        plan,
+        export,
+        downloadCache,
+        destination,
+        store,
+        deadLetterDir,
+        orderingKey,
+        aliasMode,
+        aliasStore,
+        settled);
+  }
+
+  /** The plan, the Export API read (null for files) and a short id for the checkpoint directory. */
+  private record Source(AmplitudePlan plan, AmplitudeIO.@Nullable ReadExport export, String id) {}
+
+  private static Source planFiles(AmplitudeOptions o, Map<String, String> settings)
+      throws IOException {
+    rejectExportFlags(o);
+    return new Source(
+        AmplitudePlan.files(o.getInputFiles(), matchFiles(o.getInputFiles()), settings),
+        null,
+        "files-" + shortHash(o.getInputFiles(), 8));
+  }
+
+  private static Source planExport(
+      AmplitudeOptions o,
+      Secrets secrets,
+      MigrationCommand.Environment env,
+      Map<String, String> settings) {
+    String apiKey =
+        secrets.resolve(
+            "amplitudeApiKey",
+            o.getAmplitudeApiKey(),
+            "amplitudeApiKeyFile",
+            o.getAmplitudeApiKeyFile(),
+            "AMPLITUDE_API_KEY");
+    String secretKey =
+        secrets.resolve(
+            "amplitudeSecretKey",
+            o.getAmplitudeSecretKey(),
+            "amplitudeSecretKeyFile",
+            o.getAmplitudeSecretKeyFile(),
+            "AMPLITUDE_SECRET_KEY");
+    if (apiKey == null && secretKey == null) {
+      throw new IllegalArgumentException(
+          "nothing to read: give --inputFiles=<file pattern> for export files you have, or the"
+              + " Export API keys --amplitudeApiKey and --amplitudeSecretKey (or"
+              + " AMPLITUDE_API_KEY / AMPLITUDE_SECRET_KEY, or --amplitudeApiKeyFile /"
+              + " --amplitudeSecretKeyFile) with --startDate and --endDate");
+    }
+    if (apiKey == null || secretKey == null) {
+      throw new IllegalArgumentException(
+          "the Export API needs both keys; "
+              + (apiKey == null
+                  ? "--amplitudeApiKey (or AMPLITUDE_API_KEY, --amplitudeApiKeyFile)"
+                  : "--amplitudeSecretKey (or AMPLITUDE_SECRET_KEY, --amplitudeSecretKeyFile)")
+              + " is missing");
+    }
+    if (o.getStartDate() == null || o.getEndDate() == null) {
+      throw new IllegalArgumentException(
+          "the Export API needs --startDate and --endDate (whole UTC hours, end exclusive)");
+    }
+    Instant start = wholeHour("startDate", o.getStartDate());
+    Instant end = wholeHour("endDate", o.getEndDate());
+    DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
+    String url = exportUrl(o);
+    AmplitudeIO.ReadExport export =
+        AmplitudeIO.readExport()
+            .withBaseUrl(url)
+            .withCredentials(apiKey, secretKey)
+            .withRange(start, end)
+            .withMaxConcurrentDownloads(o.getMaxConcurrentDownloads());
+    return new Source(
+        AmplitudePlan.export(url, start, end, settings),
+        export,
+        compact(start) + "-" + compact(end) + "-" + shortHash(apiKey, 8));
   }
 
   private static void rejectExportFlags(AmplitudeOptions o) {
@@ -290,16 +345,29 @@ public final class AmplitudeMigration implements Migration {
     Instant t = DateArgs.parse(flag, text);
     if (!t.truncatedTo(ChronoUnit.HOURS).equals(t)) {
       throw new IllegalArgumentException(
-          "--" + flag + "=" + text + " is not a whole UTC hour (" + t + "); the Export API serves"
-              + " whole hours only: use --" + flag + "=" + t.truncatedTo(ChronoUnit.HOURS)
-              + " or --" + flag + "=" + t.truncatedTo(ChronoUnit.HOURS).plus(1, ChronoUnit.HOURS));
+          "--"
+              + flag
+              + "="
+              + text
+              + " is not a whole UTC hour ("
+              + t
+              + "); the Export API serves"
+              + " whole hours only: use --"
+              + flag
+              + "="
+              + t.truncatedTo(ChronoUnit.HOURS)
+              + " or --"
+              + flag
+              + "="
+              + t.truncatedTo(ChronoUnit.HOURS).plus(1, ChronoUnit.HOURS));
     }
     return t;
   }
 
   private static String exportUrl(AmplitudeOptions o) {
     if (o.getAmplitudeRegion() != null && o.getAmplitudeUrl() != null) {
-      throw new IllegalArgumentException("--amplitudeRegion and --amplitudeUrl exclude each other; give one");
+      throw new IllegalArgumentException(
+          "--amplitudeRegion and --amplitudeUrl exclude each other; give one");
     }
     if (o.getAmplitudeUrl() != null) {
       String url = o.getAmplitudeUrl().strip();
@@ -308,15 +376,11 @@ public final class AmplitudeMigration implements Migration {
       }
       return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
-    String region = o.getAmplitudeRegion() == null ? "us" : o.getAmplitudeRegion().strip().toLowerCase(Locale.ROOT);
-    switch (region) {
-      case "us":
-        return "https://amplitude.com";
-      case "eu":
-        return "https://analytics.eu.amplitude.com";
-      default:
-        throw new IllegalArgumentException(
-            "--amplitudeRegion must be us or eu, but was '" + o.getAmplitudeRegion() + "'");
+    try {
+      return AmplitudeIO.regionUrl(o.getAmplitudeRegion() == null ? "us" : o.getAmplitudeRegion());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--amplitudeRegion must be us or eu, but was '" + o.getAmplitudeRegion() + "'", e);
     }
   }
 
@@ -352,8 +416,12 @@ public final class AmplitudeMigration implements Migration {
     List<String> differences = plan.differencesFrom(AmplitudePlan.fromJson(saved));
     if (!differences.isEmpty()) {
       throw new IllegalArgumentException(
-          "--checkpointDir=" + store.directory() + " holds the checkpoints of a different"
-              + " migration: " + String.join("; ", differences) + ". Give another --checkpointDir"
+          "--checkpointDir="
+              + store.directory()
+              + " holds the checkpoints of a different"
+              + " migration: "
+              + String.join("; ", differences)
+              + ". Give another --checkpointDir"
               + " (the alias store is shared anyway), or delete that one to start over");
     }
   }
@@ -411,13 +479,17 @@ public final class AmplitudeMigration implements Migration {
   public String describe() {
     StringBuilder sb = new StringBuilder(plan.describe());
     if (export != null) {
-      sb.append("\n  at most ").append(options.getMaxConcurrentDownloads())
+      sb.append("\n  at most ")
+          .append(options.getMaxConcurrentDownloads())
           .append(" hour(s) downloading at once; downloads kept in ")
-          .append(options.getDownloadCache() != null ? options.getDownloadCache() : store.path("downloads"));
+          .append(downloadCache);
     }
     sb.append("\n  ").append(destination.describe());
-    sb.append("\n  order: ").append(options.getOrderBy() == OrderBy.day ? "each UTC day in time order"
-        : "each person in time order, " + options.getPersonBuckets() + " buckets");
+    sb.append("\n  order: ")
+        .append(
+            options.getOrderBy() == OrderBy.day
+                ? "each UTC day in time order"
+                : "each person in time order, " + options.getPersonBuckets() + " buckets");
     sb.append("\n  aliases: ");
     if (aliasMode == AliasMode.NONE) {
       sb.append("none (--aliasMode=none)");
@@ -430,9 +502,11 @@ public final class AmplitudeMigration implements Migration {
         if (!recordsAliases) {
           sb.append(" (read only: this run sends nothing to PostHog)");
         } else if (settledBefore.recorded() + settledBefore.stillPending() > 0) {
-          sb.append(" (").append(settledBefore.recorded())
+          sb.append(" (")
+              .append(settledBefore.recorded())
               .append(" pending record(s) of earlier runs settled now, ")
-              .append(settledBefore.stillPending()).append(" still pending)");
+              .append(settledBefore.stillPending())
+              .append(" still pending)");
         }
       }
     }
@@ -487,32 +561,43 @@ public final class AmplitudeMigration implements Migration {
             .withGroupIdentify(options.getGroupIdentify())
             .withOrderingKey(orderingKey);
     if (aliasStore != null && aliasMode != AliasMode.NONE) {
-      convert = convert.withRecordedAliasPairs(
-          p.apply("Read alias pairs already sent", AliasPairStore.read(aliasStore)));
+      convert =
+          convert.withRecordedAliasPairs(
+              p.apply("Read alias pairs already sent", AliasPairStore.read(aliasStore)));
     }
-    ConvertAmplitudeEvents.Result converted = read.lines().apply("Convert to PostHog events", convert);
+    ConvertAmplitudeEvents.Result converted =
+        read.lines().apply("Convert to PostHog events", convert);
     PCollection<KV<String, CaptureEvent>> events = converted.events();
     if (!resume.finishedGroups().isEmpty()) {
       Set<String> finished = new TreeSet<>(resume.finishedGroups());
-      events = events
-          .apply("Skip finished groups", Filter.by(kv -> !finished.contains(kv.getKey())))
-          .setCoder(converted.events().getCoder());
+      events =
+          events
+              .apply("Skip finished groups", Filter.by(kv -> !finished.contains(kv.getKey())))
+              .setCoder(converted.events().getCoder());
     }
     // 4. Pending aliases: durable before any event can reach the writer.
     if (recordsAliases) {
       PCollection<String> pendingFiles =
-          converted.newAliasPairs().apply("Write pending alias pairs",
-              PendingAliasPairs.write(aliasStore, PendingAliasPairs.absolute(store.directory()), runId));
-      events = events
-          .apply("Wait for pending alias pairs", Wait.on(pendingFiles))
-          .setCoder(converted.events().getCoder());
+          converted
+              .newAliasPairs()
+              .apply(
+                  "Write pending alias pairs",
+                  PendingAliasPairs.write(
+                      aliasStore, PendingAliasPairs.absolute(store.directory()), runId));
+      events =
+          events
+              .apply("Wait for pending alias pairs", Wait.on(pendingFiles))
+              .setCoder(converted.events().getCoder());
     }
     // 5. Order each group in time.
     OrderEvents.Result ordered = events.apply("Order each group in time", OrderEvents.create());
     // 6. Write, with a checkpoint after every batch.
     WriteResult written =
-        ordered.groups().apply("Send to PostHog",
-            destination.writer().withSendProgress(CheckpointProgress.to(store, null)));
+        ordered
+            .groups()
+            .apply(
+                "Send to PostHog",
+                destination.writer().withSendProgress(CheckpointProgress.to(store, null)));
     // Dead letters of every stage, with their reason.
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(read.deadLetters())
@@ -522,12 +607,17 @@ public final class AmplitudeMigration implements Migration {
     deadLetters.apply("Write dead letters", DeadLetterIO.write().to(deadLetterDir));
     // 7. Report.
     PCollectionList.of(read.lines().apply("Lines per input", linesPerSource()))
-        .and(converted.counts().apply("Conversion counts", ReportParts.asCounters(AMPLITUDE, "conversion")))
+        .and(
+            converted
+                .counts()
+                .apply("Conversion counts", ReportParts.asCounters(AMPLITUDE, "conversion")))
         .and(ordered.duplicates().apply("Duplicate counts", ReportParts.fromDuplicates()))
         .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
         .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
-        .and(p.apply("Resumed in-flight events",
-            ReportParts.constant("possiblyResent", resume.possiblyResent())))
+        .and(
+            p.apply(
+                "Resumed in-flight events",
+                ReportParts.constant("possiblyResent", resume.possiblyResent())))
         .apply("All report parts", Flatten.pCollections())
         .apply("Write report", WriteReport.to(store));
   }
@@ -538,7 +628,9 @@ public final class AmplitudeMigration implements Migration {
       @Override
       public PCollection<ReportPart> expand(PCollection<AmplitudeLine> lines) {
         return lines
-            .apply("Source of each line", MapElements.into(TypeDescriptors.strings()).via(AmplitudeLine::source))
+            .apply(
+                "Source of each line",
+                MapElements.into(TypeDescriptors.strings()).via(AmplitudeLine::source))
             .apply("Count per source", Count.perElement())
             .apply("As report parts", ReportParts.perKey(ReportPart.SHARDS, "rowsRead"));
       }
@@ -557,23 +649,31 @@ public final class AmplitudeMigration implements Migration {
   public String reportDetails(RunReport report) {
     Map<String, Long> c = report.totals(AMPLITUDE);
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT,
-        "  amplitude: %,d session event(s) dropped, %,d insert_id duplicate(s) dropped,"
-            + " %,d $groupidentify event(s)%n",
-        c.getOrDefault(AmplitudeCounts.SESSION_EVENTS_DROPPED, 0L),
-        c.getOrDefault(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 0L),
-        c.getOrDefault(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 0L)));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  amplitude: %,d session event(s) dropped, %,d insert_id duplicate(s) dropped,"
+                + " %,d $groupidentify event(s)%n",
+            c.getOrDefault(AmplitudeCounts.SESSION_EVENTS_DROPPED, 0L),
+            c.getOrDefault(AmplitudeCounts.INSERT_ID_DUPLICATES_DROPPED, 0L),
+            c.getOrDefault(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 0L)));
     if (aliasMode != AliasMode.NONE) {
-      sb.append(String.format(Locale.ROOT,
-          "  aliases:   %,d new pair(s), %,d sent by earlier runs, %,d refused (an id PostHog"
-              + " does not merge)%n",
-          c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
-          c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
-          c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L)));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  aliases:   %,d new pair(s), %,d sent by earlier runs, %,d refused (an id PostHog"
+                  + " does not merge)%n",
+              c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
+              c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
+              c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L)));
       if (settledAfter != null) {
-        sb.append(String.format(Locale.ROOT,
-            "  alias store: %s (%,d pending record(s) settled, %,d still pending)%n",
-            aliasStore, settledAfter.recorded(), settledAfter.stillPending()));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "  alias store: %s (%,d pending record(s) settled, %,d still pending)%n",
+                aliasStore,
+                settledAfter.recorded(),
+                settledAfter.stillPending()));
       }
     }
     return sb.toString();

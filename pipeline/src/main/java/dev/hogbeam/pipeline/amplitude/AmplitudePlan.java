@@ -19,10 +19,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What one Amplitude migration reads and how it turns it into send groups: the input (the files a
- * pattern matched, with their sizes, or a range of Export API hours) and every setting that
- * changes the events or their groups. Saved as {@code plan.json} with the checkpoints; a re-run
- * with the same checkpoint directory must have the same plan, or the checkpoints would mean
- * something else (a group marked done would skip events it never held).
+ * pattern matched, with their sizes, or a range of Export API hours) and every setting that changes
+ * the events or their groups. Saved as {@code plan.json} with the checkpoints; a re-run with the
+ * same checkpoint directory must have the same plan, or the checkpoints would mean something else
+ * (a group marked done would skip events it never held).
  */
 final class AmplitudePlan {
   private static final ObjectMapper JSON =
@@ -101,9 +101,13 @@ final class AmplitudePlan {
     StringBuilder sb = new StringBuilder();
     if (isFiles()) {
       long bytes = files.stream().mapToLong(InputFile::bytes).sum();
-      sb.append(String.format(Locale.ROOT,
-          "Amplitude export files: %d file(s) matching '%s', %,d bytes in all",
-          files.size(), pattern, bytes));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "Amplitude export files: %d file(s) matching '%s', %,d bytes in all",
+              files.size(),
+              pattern,
+              bytes));
       for (int i = 0; i < Math.min(files.size(), LISTED_FILES); i++) {
         InputFile f = files.get(i);
         sb.append(String.format(Locale.ROOT, "%n    %s (%,d bytes)", f.path(), f.bytes()));
@@ -112,8 +116,14 @@ final class AmplitudePlan {
         sb.append("\n    ... and ").append(files.size() - LISTED_FILES).append(" more");
       }
     } else {
-      sb.append("Amplitude Export API ").append(exportUrl).append(": ").append(shards())
-          .append(" hour(s) of upload time, ").append(start).append(" to ").append(end)
+      sb.append("Amplitude Export API ")
+          .append(exportUrl)
+          .append(": ")
+          .append(shards())
+          .append(" hour(s) of upload time, ")
+          .append(start)
+          .append(" to ")
+          .append(end)
           .append(" (exclusive), one request per hour");
     }
     return sb.toString();
@@ -147,7 +157,9 @@ final class AmplitudePlan {
     try {
       JsonNode root = JSON.readTree(json);
       Map<String, String> settings = new TreeMap<>();
-      root.path("settings").fields().forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
+      root.path("settings")
+          .fields()
+          .forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
       if ("files".equals(root.path("source").asText())) {
         List<InputFile> files = new ArrayList<>();
         for (JsonNode f : root.path("files")) {
@@ -172,17 +184,24 @@ final class AmplitudePlan {
   List<String> differencesFrom(AmplitudePlan earlier) {
     List<String> out = new ArrayList<>();
     if (isFiles() != earlier.isFiles()) {
-      out.add(earlier.isFiles() ? "it read --inputFiles, this run the Export API"
-          : "it read the Export API, this run --inputFiles");
+      out.add(
+          earlier.isFiles()
+              ? "it read --inputFiles, this run the Export API"
+              : "it read the Export API, this run --inputFiles");
       return out;
     }
     if (isFiles()) {
       changed(out, "--inputFiles", earlier.pattern, pattern);
       if (out.isEmpty() && !files.equals(earlier.files)) {
-        out.add("the files --inputFiles matches changed (" + fileChanges(earlier.files, files) + ")");
+        out.add(
+            "the files --inputFiles matches changed (" + fileChanges(earlier.files, files) + ")");
       }
     } else {
-      changed(out, "the Export API URL (--amplitudeRegion / --amplitudeUrl)", earlier.exportUrl, exportUrl);
+      changed(
+          out,
+          "the Export API URL (--amplitudeRegion / --amplitudeUrl)",
+          earlier.exportUrl,
+          exportUrl);
       changed(out, "--startDate", str(earlier.start), str(start));
       changed(out, "--endDate", str(earlier.end), str(end));
     }
@@ -198,7 +217,8 @@ final class AmplitudePlan {
     return t == null ? null : t.toString();
   }
 
-  private static void changed(List<String> out, String what, @Nullable String was, @Nullable String now) {
+  private static void changed(
+      List<String> out, String what, @Nullable String was, @Nullable String now) {
     if (!Objects.equals(was, now)) {
       out.add(what + " was " + was + ", now " + now);
     }
@@ -238,7 +258,12 @@ final class AmplitudePlan {
       return;
     }
     List<String> shown = paths.subList(0, Math.min(3, paths.size()));
-    parts.add(what + " " + String.join(", ", shown)
-        + (paths.size() > shown.size() ? " and " + (paths.size() - shown.size()) + " more" : ""));
+    parts.add(
+        what
+            + " "
+            + String.join(", ", shown)
+            + (paths.size() > shown.size()
+                ? " and " + (paths.size() - shown.size()) + " more"
+                : ""));
   }
 }

@@ -40,23 +40,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Alias pairs a run is about to send but that are not yet recorded as sent: the half of "each
- * alias exactly once" that survives a killed run.
+ * Alias pairs a run is about to send but that are not yet recorded as sent: the half of "each alias
+ * exactly once" that survives a killed run.
  *
- * <p>A pair may be written to the {@link AliasPairStore} only once its alias event was
- * acknowledged by PostHog, and the only durable trace of that is the checkpoint of the ordering
- * group that holds the event. So, before anything is sent, each new pair is written down as
- * pending, with the checkpoint directory, the group and the alias event's position ({@link
- * #write}); the pipeline's events wait for that write. Later, outside the pipeline, {@link #settle}
- * moves every pending pair whose group checkpoint has passed its alias event (or whose group is
- * done) into the store.
+ * <p>A pair may be written to the {@link AliasPairStore} only once its alias event was acknowledged
+ * by PostHog, and the only durable trace of that is the checkpoint of the ordering group that holds
+ * the event. So, before anything is sent, each new pair is written down as pending, with the
+ * checkpoint directory, the group and the alias event's position ({@link #write}); the pipeline's
+ * events wait for that write. Later, outside the pipeline, {@link #settle} moves every pending pair
+ * whose group checkpoint has passed its alias event (or whose group is done) into the store.
  *
  * <p>Pending records live in the alias store's {@code pending/} directory, not in the run's
  * checkpoint directory, so that ANY run sharing the store settles them: a run over the next month
  * started after a killed run over this month does not send again the aliases the killed run had
- * delivered. Layout: {@code <aliasStore>/pending/<runId>-SSSSS-of-NNNNN.jsonl}, one JSON object
- * per line ({@link Record}); files are written under temporary names and renamed into place
- * (TextIO), and are only deleted once every record in them is settled.
+ * delivered. Layout: {@code <aliasStore>/pending/<runId>-SSSSS-of-NNNNN.jsonl}, one JSON object per
+ * line ({@link Record}); files are written under temporary names and renamed into place (TextIO),
+ * and are only deleted once every record in them is settled.
  */
 final class PendingAliasPairs {
   private static final Logger LOG = LoggerFactory.getLogger(PendingAliasPairs.class);
@@ -102,8 +101,8 @@ final class PendingAliasPairs {
   }
 
   /**
-   * Whether the alias event at {@code aliasAt} has been delivered, as far as its group's
-   * checkpoint tells: the group finished, or its acknowledged cursor is at or after the event.
+   * Whether the alias event at {@code aliasAt} has been delivered, as far as its group's checkpoint
+   * tells: the group finished, or its acknowledged cursor is at or after the event.
    */
   static boolean delivered(@Nullable GroupCheckpoint group, EventCursor aliasAt) {
     if (group == null) {
@@ -134,8 +133,7 @@ final class PendingAliasPairs {
   }
 
   /** See {@link #write}. */
-  static final class Write
-      extends PTransform<PCollection<NewAliasPair>, PCollection<String>> {
+  static final class Write extends PTransform<PCollection<NewAliasPair>, PCollection<String>> {
     private final String prefix;
     private final String checkpointDir;
 
@@ -168,8 +166,8 @@ final class PendingAliasPairs {
   /**
    * Moves every pending pair of {@code aliasStore} whose alias event was delivered into the store,
    * and deletes the pending files all of whose records are settled. Safe to run at any time, also
-   * while other runs write pending records or settle the same store: the store is written before
-   * a pending file is deleted, and a pair recorded twice is harmless.
+   * while other runs write pending records or settle the same store: the store is written before a
+   * pending file is deleted, and a pair recorded twice is harmless.
    *
    * <p>Records of a checkpoint directory that no longer exists (its {@code plan.json} is gone: the
    * migration was abandoned) are dropped unrecorded: whether their alias was sent cannot be known,
@@ -251,7 +249,8 @@ final class PendingAliasPairs {
       BufferedReader reader;
       try {
         reader =
-            new BufferedReader(new InputStreamReader(Channels.newInputStream(FileSystems.open(file)), UTF_8));
+            new BufferedReader(
+                new InputStreamReader(Channels.newInputStream(FileSystems.open(file)), UTF_8));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read pending alias file " + file, e);
       }

@@ -46,9 +46,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Export API path killed mid-send in a child JVM ({@code destroyForcibly}, as a crash or
- * {@code kill -9} would), then run again with the same command line: every event delivered, only
- * the batches in flight at the kill received twice, each alias pair sent exactly once, and a report
+ * The Export API path killed mid-send in a child JVM ({@code destroyForcibly}, as a crash or {@code
+ * kill -9} would), then run again with the same command line: every event delivered, only the
+ * batches in flight at the kill received twice, each alias pair sent exactly once, and a report
  * that accounts for both runs. The resumed run downloads nothing again.
  */
 class AmplitudeResumeAfterKillTest {
@@ -86,20 +86,25 @@ class AmplitudeResumeAfterKillTest {
         linesByHourPart
             .computeIfAbsent(HOURS[n % 3] + "#" + (n % 2), h -> new ArrayList<>())
             .add(line(id, type, who, device, times[k]));
-        expected.add(new Sent(id, type, who == null ? device : user, times[k].replace(' ', 'T') + ".000000Z"));
+        expected.add(
+            new Sent(
+                id, type, who == null ? device : user, times[k].replace(' ', 'T') + ".000000Z"));
       }
       Sent a = alias(device, user, times[1].replace(' ', 'T') + ".000000Z");
       expected.add(a);
       aliasOfPair.put(AliasPairs.pairKey(device, user), a);
     }
     Map<String, List<Sent>> groups = new TreeMap<>();
-    expected.stream().sorted(AmplitudeTestData.SEND_ORDER)
+    expected.stream()
+        .sorted(AmplitudeTestData.SEND_ORDER)
         .forEach(s -> groups.computeIfAbsent(s.day(), d -> new ArrayList<>()).add(s));
 
-    try (FakeAmplitudeExportServer amplitude = FakeAmplitudeExportServer.start(AMP_KEY, AMP_SECRET);
-        FakeCaptureServer capture = FakeCaptureServer.builder()
-            .faultPlan(FaultPlan.always(Fault.delay(Duration.ofMillis(150))).batchOnly())
-            .start()) {
+    try (FakeAmplitudeExportServer amplitude =
+            FakeAmplitudeExportServer.start(AMP_KEY, AMP_SECRET);
+        FakeCaptureServer capture =
+            FakeCaptureServer.builder()
+                .faultPlan(FaultPlan.always(Fault.delay(Duration.ofMillis(150))).batchOnly())
+                .start()) {
       for (String hour : HOURS) {
         AmplitudeExportZipBuilder zip = new AmplitudeExportZipBuilder("789");
         for (int part = 0; part < 2; part++) {
@@ -108,20 +113,34 @@ class AmplitudeResumeAfterKillTest {
         amplitude.putHour(hour, zip.build());
       }
       Path checkpoints = tmp.resolve("ck");
-      List<String> args = List.of(
-          "--amplitudeUrl=" + amplitude.baseUrl(),
-          "--startDate=2024-06-20T00:00", "--endDate=2024-06-20T03:00",
-          "--posthogUrl=" + capture.url(), "--batchSize=" + BATCH,
-          "--checkpointDir=" + checkpoints, "--progressIntervalSeconds=1");
-      Map<String, String> env = Map.of("POSTHOG_API_KEY", KEY, "AMPLITUDE_API_KEY", AMP_KEY,
-          "AMPLITUDE_SECRET_KEY", AMP_SECRET);
+      List<String> args =
+          List.of(
+              "--amplitudeUrl=" + amplitude.baseUrl(),
+              "--startDate=2024-06-20T00:00",
+              "--endDate=2024-06-20T03:00",
+              "--posthogUrl=" + capture.url(),
+              "--batchSize=" + BATCH,
+              "--checkpointDir=" + checkpoints,
+              "--progressIntervalSeconds=1");
+      Map<String, String> env =
+          Map.of(
+              "POSTHOG_API_KEY",
+              KEY,
+              "AMPLITUDE_API_KEY",
+              AMP_KEY,
+              "AMPLITUDE_SECRET_KEY",
+              AMP_SECRET);
 
       // 1. The first run, in its own JVM, killed once a few batches were acknowledged.
       Process child = startChild(args, env);
       long deadline = System.nanoTime() + DEADLINE.toNanos();
       while (acknowledgedBatches(capture) < 5) {
         if (child.waitFor(10, TimeUnit.MILLISECONDS)) {
-          fail("the first run ended (exit code " + child.exitValue() + ") before it was killed:\n" + childOutput());
+          fail(
+              "the first run ended (exit code "
+                  + child.exitValue()
+                  + ") before it was killed:\n"
+                  + childOutput());
         }
         if (System.nanoTime() > deadline) {
           child.destroyForcibly().waitFor();
@@ -130,7 +149,8 @@ class AmplitudeResumeAfterKillTest {
       }
       child.destroyForcibly().waitFor();
 
-      Map<String, GroupCheckpoint> atKill = CheckpointStore.at(checkpoints.toString()).readAllGroups();
+      Map<String, GroupCheckpoint> atKill =
+          CheckpointStore.at(checkpoints.toString()).readAllGroups();
       assertTrue(atKill.values().stream().anyMatch(g -> !g.done()), "killed mid-send: " + atKill);
       Set<String> inFlight = new HashSet<>();
       long inFlightEvents = 0;
@@ -144,23 +164,33 @@ class AmplitudeResumeAfterKillTest {
               inFlight.add(s.uuid());
             }
           }
-          assertEquals(g.inFlight().events(), inFlight.stream()
-              .filter(u -> groups.get(g.group()).stream().anyMatch(s -> s.uuid().equals(u))).count());
+          assertEquals(
+              g.inFlight().events(),
+              inFlight.stream()
+                  .filter(u -> groups.get(g.group()).stream().anyMatch(s -> s.uuid().equals(u)))
+                  .count());
         }
       }
       Set<String> aliasesSettledAtStart = new TreeSet<>();
-      aliasOfPair.forEach((pair, a) -> {
-        GroupCheckpoint g = atKill.get(a.day());
-        if (g != null && (g.done() || (g.acknowledged() != null && !after(a, g.acknowledged())))) {
-          aliasesSettledAtStart.add(pair);
-        }
-      });
-      assertFalse(aliasesSettledAtStart.isEmpty(), "the kill came after some aliases were delivered");
+      aliasOfPair.forEach(
+          (pair, a) -> {
+            GroupCheckpoint g = atKill.get(a.day());
+            if (g != null
+                && (g.done() || (g.acknowledged() != null && !after(a, g.acknowledged())))) {
+              aliasesSettledAtStart.add(pair);
+            }
+          });
+      assertFalse(
+          aliasesSettledAtStart.isEmpty(), "the kill came after some aliases were delivered");
       assertTrue(aliasesSettledAtStart.size() < USERS, "and before all were");
       int downloadsBefore = amplitude.requests().size();
-      System.out.printf("killed after %d events acknowledged, %d in flight, %d of %d groups done;"
-              + " %d alias pairs delivered%n", sentBeforeKill, inFlightEvents,
-          atKill.values().stream().filter(GroupCheckpoint::done).count(), groups.size(),
+      System.out.printf(
+          "killed after %d events acknowledged, %d in flight, %d of %d groups done;"
+              + " %d alias pairs delivered%n",
+          sentBeforeKill,
+          inFlightEvents,
+          atKill.values().stream().filter(GroupCheckpoint::done).count(),
+          groups.size(),
           aliasesSettledAtStart.size());
 
       // 2. The same command again, in this JVM, with PostHog answering at full speed.
@@ -173,17 +203,25 @@ class AmplitudeResumeAfterKillTest {
       List<ReceivedEvent> received = capture.events();
       Map<String, Integer> receipts = new HashMap<>();
       received.forEach(e -> receipts.merge(e.uuid(), 1, Integer::sum));
-      assertEquals(expected.stream().map(Sent::uuid).collect(Collectors.toSet()), receipts.keySet());
-      receipts.forEach((uuid, count) -> {
-        assertTrue(count <= 2, uuid + " received " + count + " times");
-        if (count == 2) {
-          assertTrue(inFlight.contains(uuid), uuid + " received twice but was not in flight at the kill");
-        }
-      });
-      assertTrue(received.size() - expected.size() <= inFlightEvents,
+      assertEquals(
+          expected.stream().map(Sent::uuid).collect(Collectors.toSet()), receipts.keySet());
+      receipts.forEach(
+          (uuid, count) -> {
+            assertTrue(count <= 2, uuid + " received " + count + " times");
+            if (count == 2) {
+              assertTrue(
+                  inFlight.contains(uuid),
+                  uuid + " received twice but was not in flight at the kill");
+            }
+          });
+      assertTrue(
+          received.size() - expected.size() <= inFlightEvents,
           "duplicates at most the batches in flight: " + (received.size() - expected.size()));
-      assertTrue(inFlightEvents <= (long) BATCH * groups.size(), "at most one batch per group in flight");
-      assertTrue(capture.requests().stream().allMatch(FakeCaptureServer.RequestRecord::historicalMigration));
+      assertTrue(
+          inFlightEvents <= (long) BATCH * groups.size(), "at most one batch per group in flight");
+      assertTrue(
+          capture.requests().stream()
+              .allMatch(FakeCaptureServer.RequestRecord::historicalMigration));
 
       // Each group in send order (re-sent copies aside).
       Map<String, List<Sent>> firstReceipts = new LinkedHashMap<>();
@@ -197,46 +235,74 @@ class AmplitudeResumeAfterKillTest {
 
       // Each alias pair sent by exactly one run: one uuid, received once (twice only if in flight).
       for (Map.Entry<String, Sent> pair : aliasOfPair.entrySet()) {
-        List<ReceivedEvent> aliases = received.stream()
-            .filter(e -> e.event().equals("$create_alias")
-                && e.distinctId().equals(AliasPairs.deviceId(pair.getKey()))
-                && e.properties().path("alias").asText().equals(AliasPairs.userId(pair.getKey())))
-            .collect(Collectors.toList());
+        List<ReceivedEvent> aliases =
+            received.stream()
+                .filter(
+                    e ->
+                        e.event().equals("$create_alias")
+                            && e.distinctId().equals(AliasPairs.deviceId(pair.getKey()))
+                            && e.properties()
+                                .path("alias")
+                                .asText()
+                                .equals(AliasPairs.userId(pair.getKey())))
+                .collect(Collectors.toList());
         Set<String> uuids = aliases.stream().map(ReceivedEvent::uuid).collect(Collectors.toSet());
         assertEquals(Set.of(pair.getValue().uuid()), uuids, pair.getKey());
-        assertEquals(inFlight.contains(pair.getValue().uuid()) ? receipts.get(pair.getValue().uuid()) : 1,
-            aliases.size(), pair.getKey());
+        assertEquals(
+            inFlight.contains(pair.getValue().uuid()) ? receipts.get(pair.getValue().uuid()) : 1,
+            aliases.size(),
+            pair.getKey());
       }
 
       // The report of the resumed run accounts for the kill.
       RunReport report = AmplitudeTestData.report(checkpoints);
       assertEquals(inFlightEvents, report.total(ReportParts.RUN, "possiblyResent"));
-      assertEquals(expected.size(), sentBeforeKill + report.total(ReportPart.GROUPS, "sent"),
+      assertEquals(
+          expected.size(),
+          sentBeforeKill + report.total(ReportPart.GROUPS, "sent"),
           "acknowledged before the kill + sent after it = every event");
       Map<String, Long> counts = report.section(AmplitudeMigration.AMPLITUDE).get("conversion");
       assertEquals(aliasesSettledAtStart.size(), counts.get("alias_pairs_already_sent"));
       assertEquals(USERS - aliasesSettledAtStart.size(), counts.get("alias_pairs_new"));
-      assertTrue(second.out().contains("(" + aliasesSettledAtStart.size() + " pending record(s) of earlier runs settled now, "
-          + (USERS - aliasesSettledAtStart.size()) + " still pending)"), second.out());
-      assertTrue(second.out().contains("resumed:   " + inFlightEvents + " events re-sent") || inFlightEvents == 0,
+      assertTrue(
+          second
+              .out()
+              .contains(
+                  "("
+                      + aliasesSettledAtStart.size()
+                      + " pending record(s) of earlier runs settled now, "
+                      + (USERS - aliasesSettledAtStart.size())
+                      + " still pending)"),
+          second.out());
+      assertTrue(
+          second.out().contains("resumed:   " + inFlightEvents + " events re-sent")
+              || inFlightEvents == 0,
           second.out());
 
       // Every pair recorded, nothing left pending; no hour downloaded again.
-      String store = AmplitudeMigration.siblingOf(checkpoints.toString(),
-          "amplitude-aliases-" + AmplitudeMigration.shortHash(KEY, 12));
+      String store =
+          AmplitudeMigration.siblingOf(
+              checkpoints.toString(), "amplitude-aliases-" + AmplitudeMigration.shortHash(KEY, 12));
       assertEquals(aliasOfPair.keySet(), PendingAliasPairsTest.storedPairs(store));
-      assertEquals(Set.of(), PendingAliasPairsTest.fileNames(Path.of(store, PendingAliasPairs.DIRECTORY)));
-      assertEquals(downloadsBefore, amplitude.requests().size(), "the resumed run reads the download cache");
-      assertEquals(List.of(HOURS), amplitude.servedHours().stream().sorted().collect(Collectors.toList()));
+      assertEquals(
+          Set.of(), PendingAliasPairsTest.fileNames(Path.of(store, PendingAliasPairs.DIRECTORY)));
+      assertEquals(
+          downloadsBefore, amplitude.requests().size(), "the resumed run reads the download cache");
+      assertEquals(
+          List.of(HOURS), amplitude.servedHours().stream().sorted().collect(Collectors.toList()));
     }
   }
 
   private static boolean before(Sent s, EventCursor c) {
-    return EventOrder.compare(AmplitudeTestData.micros(s.timestamp()), s.uuid(), c.timestampMicros(), c.uuid()) < 0;
+    return EventOrder.compare(
+            AmplitudeTestData.micros(s.timestamp()), s.uuid(), c.timestampMicros(), c.uuid())
+        < 0;
   }
 
   private static boolean after(Sent s, EventCursor c) {
-    return EventOrder.compare(AmplitudeTestData.micros(s.timestamp()), s.uuid(), c.timestampMicros(), c.uuid()) > 0;
+    return EventOrder.compare(
+            AmplitudeTestData.micros(s.timestamp()), s.uuid(), c.timestampMicros(), c.uuid())
+        > 0;
   }
 
   private static long acknowledgedBatches(FakeCaptureServer capture) {
@@ -244,22 +310,28 @@ class AmplitudeResumeAfterKillTest {
   }
 
   private Process startChild(List<String> args, Map<String, String> env) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m",
-        "-cp", System.getProperty("java.class.path"),
-        AmplitudeMigration.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                AmplitudeMigration.class.getName()));
     command.addAll(args);
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectOutput(tmp.resolve("child.out").toFile())
-        .redirectError(tmp.resolve("child.err").toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .redirectOutput(tmp.resolve("child.out").toFile())
+            .redirectError(tmp.resolve("child.err").toFile());
     builder.environment().putAll(env);
     return builder.start();
   }
 
   private String childOutput() throws IOException {
-    return "--- stdout\n" + Files.readString(tmp.resolve("child.out"), StandardCharsets.UTF_8)
-        + "\n--- stderr\n" + Files.readString(tmp.resolve("child.err"), StandardCharsets.UTF_8);
+    return "--- stdout\n"
+        + Files.readString(tmp.resolve("child.out"), StandardCharsets.UTF_8)
+        + "\n--- stderr\n"
+        + Files.readString(tmp.resolve("child.err"), StandardCharsets.UTF_8);
   }
 }

@@ -44,7 +44,13 @@ final class AmplitudeTestData {
   }
 
   /** A realistic exported web event as one line, changed by {@code change}. */
-  static String line(String uuid, String type, String user, String device, String time, Consumer<ObjectNode> change) {
+  static String line(
+      String uuid,
+      String type,
+      String user,
+      String device,
+      String time,
+      Consumer<ObjectNode> change) {
     ObjectNode e = AmplitudeExportZipBuilder.webEvent(uuid, type, user, device, time);
     change.accept(e);
     return e.toString();
@@ -90,11 +96,12 @@ final class AmplitudeTestData {
 
   /** Asserts that each day's events arrived in send order (timestamp, then uuid). */
   static void assertSendOrderPerDay(Map<String, List<Sent>> byDay) {
-    byDay.forEach((day, events) -> {
-      List<Sent> sorted = new ArrayList<>(events);
-      sorted.sort(SEND_ORDER);
-      assertEquals(sorted, events, "events of " + day + " in send order");
-    });
+    byDay.forEach(
+        (day, events) -> {
+          List<Sent> sorted = new ArrayList<>(events);
+          sorted.sort(SEND_ORDER);
+          assertEquals(sorted, events, "events of " + day + " in send order");
+        });
   }
 
   /** What a command run left. */
@@ -115,7 +122,8 @@ final class AmplitudeTestData {
             env,
             Clock.fixed(NOW, ZoneOffset.UTC));
     int code = AmplitudeMigration.command().run(args.toArray(new String[0]), environment);
-    return new CommandRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new CommandRun(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   static RunReport report(Path checkpointDir) throws IOException {
@@ -126,7 +134,11 @@ final class AmplitudeTestData {
   static List<DeadLetter> deadLetters(Path dir) throws IOException {
     List<DeadLetter> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().collect(Collectors.toList())) {
+      for (Path f :
+          files
+              .filter(p -> p.getFileName().toString().endsWith(".jsonl"))
+              .sorted()
+              .collect(Collectors.toList())) {
         for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
           if (!l.isBlank()) {
             out.add(DeadLetter.fromJsonLine(l));
