@@ -23,6 +23,7 @@ import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -154,6 +155,13 @@ class AmplitudeMigrationTest {
                       e.putNull("event_time");
                       e.put("client_event_time", "2024-05-02 08:02:00.250000");
                     })))
+        // A file cut short after its gzip header: nothing in it can be read.
+        .entry(
+            "123/123_2024-05-02_9#0.json.gz",
+            Arrays.copyOf(
+                AmplitudeExportZipBuilder.gzip(
+                    List.of(line(uuid(14), "Lost", "u1", "d4", "2024-05-02 09:00:00"))),
+                10))
         .writeTo(tmp.resolve("exports/may-b.zip"));
   }
 
@@ -245,10 +253,10 @@ class AmplitudeMigrationTest {
         AmplitudeExportZipBuilder.hugeValue(HUGE),
         byUuid.get(uuid(7)).properties().path("blob").asText());
 
-    // Dead letters: each bad line with its file, entry and line number.
+    // Dead letters: each bad line with its file, entry and line number; the damaged file.
     List<DeadLetter> dead = AmplitudeTestData.deadLetters(checkpoints.resolve("dead-letters"));
     dead.sort(Comparator.comparing(DeadLetter::source));
-    assertEquals(2, dead.size(), dead.toString());
+    assertEquals(3, dead.size(), dead.toString());
     assertEquals("map", dead.get(0).stage());
     assertEquals(
         "file " + a + ", entry 123/123_2024-05-01_10#0.json.gz, line 3", dead.get(0).source());
@@ -261,6 +269,11 @@ class AmplitudeMigrationTest {
         "file " + a + ", entry 123/123_2024-05-01_9#0.json.gz, line 3", dead.get(1).source());
     assertEquals("{\"event_type\": \"broken\"", dead.get(1).payload());
     assertTrue(dead.get(1).reason().startsWith("not valid JSON"), dead.get(1).reason());
+    assertEquals("read", dead.get(2).stage());
+    assertTrue(
+        dead.get(2).source().startsWith("file " + b + ", entry 123/123_2024-05-02_9#0.json.gz"),
+        dead.get(2).source());
+    assertTrue(dead.get(2).reason().startsWith("the file is truncated"), dead.get(2).reason());
 
     // The report.
     RunReport report = AmplitudeTestData.report(checkpoints);
@@ -270,7 +283,9 @@ class AmplitudeMigrationTest {
     assertEquals(9L, report.section(ReportPart.GROUPS).get("2024-05-01").get("sent"));
     assertEquals(4L, report.section(ReportPart.GROUPS).get("2024-05-02").get("sent"));
     assertEquals(0L, report.total(ReportPart.GROUPS, "duplicatesDropped"));
-    assertEquals(Map.of("map", Map.of("records", 2L)), report.section(ReportPart.DEAD_LETTERS));
+    assertEquals(
+        Map.of("map", Map.of("records", 2L), "read", Map.of("records", 1L)),
+        report.section(ReportPart.DEAD_LETTERS));
     assertEquals(
         amplitudeCounts(1, 1, 3, 0, 1),
         report.section(AmplitudeMigration.AMPLITUDE).get("conversion"));
@@ -278,7 +293,7 @@ class AmplitudeMigrationTest {
     assertTrue(r.out().contains("sent:      13 events in 5 batches"), r.out());
     assertTrue(
         r.out()
-            .contains("dead:      2 record(s) (map 2) in " + checkpoints.resolve("dead-letters")),
+            .contains("dead:      3 record(s) (map 2, read 1) in " + checkpoints.resolve("dead-letters")),
         r.out());
     assertTrue(
         r.out().contains("amplitude: 1 session event(s) dropped, 1 insert_id duplicate(s) dropped"),
@@ -438,13 +453,7 @@ class AmplitudeMigrationTest {
           hour("20240610T03", 0, line(uuid(34), "Signed Up", "ub", "db", "2024-06-10 03:00:00")));
       Path checkpoints = tmp.resolve("ck-api");
       Map<String, String> env =
-          Map.of(
-              "POSTHOG_API_KEY",
-              KEY,
-              "AMPLITUDE_API_KEY",
-              AMP_KEY,
-              "AMPLITUDE_SECRET_KEY",
-              AMP_SECRET);
+          AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
 
       CommandRun r =
           run(
@@ -570,7 +579,13 @@ class AmplitudeMigrationTest {
 
   @Test
   void wrongFlagsAreUsageErrorsNamingTheFlags() throws Exception {
-    Path zip = mayB();
+    Path zip =
+        new AmplitudeExportZipBuilder("123")
+            .file(
+                "20240502T08",
+                0,
+                List.of(line(uuid(15), "Purchased", "u1", "d4", "2024-05-02 08:00:00")))
+            .writeTo(tmp.resolve("clean.zip"));
     String files = "--inputFiles=" + zip;
     assertUsage(
         run(files, "--amplitudeApiKey=k", "--startDate=2024-01-01"),
@@ -586,19 +601,19 @@ class AmplitudeMigrationTest {
             + " --amplitudeSecretKeyFile) is missing");
     assertUsage(
         run(
-            Map.of("POSTHOG_API_KEY", KEY, "AMPLITUDE_API_KEY", "k", "AMPLITUDE_SECRET_KEY", "s"),
+            AmplitudeTestData.keys(KEY, "k", "s"),
             "--startDate=2024-01-01T00:30",
             "--endDate=2024-01-02"),
         "--startDate=2024-01-01T00:30 is not a whole UTC hour");
     assertUsage(
         run(
-            Map.of("POSTHOG_API_KEY", KEY, "AMPLITUDE_API_KEY", "k", "AMPLITUDE_SECRET_KEY", "s"),
+            AmplitudeTestData.keys(KEY, "k", "s"),
             "--startDate=2024-07-13",
             "--endDate=2024-07-14"),
         "--endDate (2024-07-14T00:00:00Z) is less than 48 hours ago");
     assertUsage(
         run(
-            Map.of("POSTHOG_API_KEY", KEY, "AMPLITUDE_API_KEY", "k", "AMPLITUDE_SECRET_KEY", "s"),
+            AmplitudeTestData.keys(KEY, "k", "s"),
             "--startDate=2024-07-01",
             "--endDate=2024-07-02",
             "--amplitudeRegion=asia"),

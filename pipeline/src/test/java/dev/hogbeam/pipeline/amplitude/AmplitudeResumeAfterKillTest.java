@@ -123,13 +123,7 @@ class AmplitudeResumeAfterKillTest {
               "--checkpointDir=" + checkpoints,
               "--progressIntervalSeconds=1");
       Map<String, String> env =
-          Map.of(
-              "POSTHOG_API_KEY",
-              KEY,
-              "AMPLITUDE_API_KEY",
-              AMP_KEY,
-              "AMPLITUDE_SECRET_KEY",
-              AMP_SECRET);
+          AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
 
       // 1. The first run, in its own JVM, killed once a few batches were acknowledged.
       Process child = startChild(args, env);

@@ -104,6 +104,17 @@ final class AmplitudeTestData {
         });
   }
 
+  /** Environment variables with the PostHog key and the Amplitude keys. */
+  static Map<String, String> keys(String posthogKey, String amplitudeKey, String amplitudeSecret) {
+    return Map.of(
+        "POSTHOG_API_KEY",
+        posthogKey,
+        "AMPLITUDE_API_KEY",
+        amplitudeKey,
+        "AMPLITUDE_SECRET_KEY",
+        amplitudeSecret);
+  }
+
   /** What a command run left. */
   record CommandRun(int exitCode, String out, String err) {
     String describe() {
