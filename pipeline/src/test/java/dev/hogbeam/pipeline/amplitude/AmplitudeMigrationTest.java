@@ -293,7 +293,8 @@ class AmplitudeMigrationTest {
     assertTrue(r.out().contains("sent:      13 events in 5 batches"), r.out());
     assertTrue(
         r.out()
-            .contains("dead:      3 record(s) (map 2, read 1) in " + checkpoints.resolve("dead-letters")),
+            .contains(
+                "dead:      3 record(s) (map 2, read 1) in " + checkpoints.resolve("dead-letters")),
         r.out());
     assertTrue(
         r.out().contains("amplitude: 1 session event(s) dropped, 1 insert_id duplicate(s) dropped"),
@@ -452,8 +453,7 @@ class AmplitudeMigrationTest {
           "20240610T03",
           hour("20240610T03", 0, line(uuid(34), "Signed Up", "ub", "db", "2024-06-10 03:00:00")));
       Path checkpoints = tmp.resolve("ck-api");
-      Map<String, String> env =
-          AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
+      Map<String, String> env = AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
 
       CommandRun r =
           run(

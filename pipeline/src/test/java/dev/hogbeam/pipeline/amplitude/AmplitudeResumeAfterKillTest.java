@@ -122,8 +122,7 @@ class AmplitudeResumeAfterKillTest {
               "--batchSize=" + BATCH,
               "--checkpointDir=" + checkpoints,
               "--progressIntervalSeconds=1");
-      Map<String, String> env =
-          AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
+      Map<String, String> env = AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
 
       // 1. The first run, in its own JVM, killed once a few batches were acknowledged.
       Process child = startChild(args, env);
