@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.amplitude.AliasPairs;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.CommandRun;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.Sent;
@@ -327,6 +328,50 @@ class AmplitudeMigrationTest {
         amplitudeCounts(1, 1, 0, 3, 1),
         second.section(AmplitudeMigration.AMPLITUDE).get("conversion"));
     assertEquals(3, PendingAliasPairsTest.storedLines(aliasStore), "no pair recorded twice");
+  }
+
+  @Test
+  void orderedByPersonEachPersonsEventsArriveInTimeOrderWithTheAliasInTheUsersGroup()
+      throws Exception {
+    mayA();
+    mayB();
+    Path checkpoints = tmp.resolve("ck-person");
+
+    CommandRun r =
+        run(
+            "--inputFiles=" + tmp.resolve("exports") + "/may-*.zip",
+            "--checkpointDir=" + checkpoints,
+            "--orderBy=person",
+            "--personBuckets=2");
+
+    assertEquals(ExitCodes.DEAD_LETTERS, r.exitCode(), r.describe());
+    assertTrue(r.out().contains("order: each person in time order, 2 buckets"), r.out());
+    OrderingKey buckets = OrderingKey.person(2);
+    Map<String, List<Sent>> byBucket = new TreeMap<>();
+    for (ReceivedEvent e : capture.events()) {
+      // The person: the user for an alias (its distinct_id is the device), else the distinct_id.
+      String person =
+          e.event().equals("$create_alias")
+              ? e.properties().path("alias").asText()
+              : e.distinctId();
+      byBucket
+          .computeIfAbsent(buckets.keyFor(person, 0), b -> new ArrayList<>())
+          .add(Sent.of(e));
+    }
+    List<Sent> all = new ArrayList<>();
+    byBucket.forEach(
+        (bucket, events) -> {
+          List<Sent> sorted = new ArrayList<>(events);
+          sorted.sort(AmplitudeTestData.SEND_ORDER);
+          assertEquals(sorted, events, "bucket " + bucket + " in send order across both days");
+          all.addAll(events);
+        });
+    all.sort(AmplitudeTestData.SEND_ORDER);
+    List<Sent> expected = new ArrayList<>(mayExpected());
+    expected.sort(AmplitudeTestData.SEND_ORDER);
+    assertEquals(expected, all);
+    assertEquals(
+        byBucket.keySet(), AmplitudeTestData.report(checkpoints).section(ReportPart.GROUPS).keySet());
   }
 
   @Test
