@@ -179,24 +179,19 @@ class PendingAliasPairsTest {
 
   /** Every pair key in the store's files. */
   static Set<String> storedPairs(String aliasStore) throws IOException {
-    Set<String> out = new TreeSet<>();
-    if (!Files.isDirectory(Path.of(aliasStore))) {
-      return out;
-    }
-    try (Stream<Path> files = Files.list(Path.of(aliasStore))) {
-      for (Path f :
-          files
-              .filter(f -> f.getFileName().toString().startsWith("pairs-"))
-              .collect(Collectors.toList())) {
-        out.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
-      }
-    }
-    return out;
+    return new TreeSet<>(storedLineList(aliasStore));
   }
 
   /** How many lines the store's files hold (a pair recorded twice counts twice). */
   static long storedLines(String aliasStore) throws IOException {
+    return storedLineList(aliasStore).size();
+  }
+
+  private static List<String> storedLineList(String aliasStore) throws IOException {
     List<String> all = new ArrayList<>();
+    if (!Files.isDirectory(Path.of(aliasStore))) {
+      return all;
+    }
     try (Stream<Path> files = Files.list(Path.of(aliasStore))) {
       for (Path f :
           files
@@ -205,7 +200,7 @@ class PendingAliasPairsTest {
         all.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
       }
     }
-    return all.size();
+    return all;
   }
 
   static Set<String> fileNames(Path dir) throws IOException {
