@@ -1,49 +1,27 @@
 package dev.hogbeam.pipeline.clickhouse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.event.EventOrder;
-import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.pipeline.ExitCodes;
-import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
-import dev.hogbeam.testing.FakeCaptureServer.Fault;
-import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
-import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.FakeCaptureServer.RequestRecord;
-import dev.hogbeam.testing.LocalClickHouse;
-import dev.hogbeam.testing.PostHogDataGenerator;
-import dev.hogbeam.testing.PostHogDataGenerator.EventRow;
 import dev.hogbeam.testing.PostHogDataGenerator.Layout;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hogbeam.event.EventOrder;
+import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -51,154 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code hogbeam clickhouse} end to end through its command line: the real ClickHouse engine, the
  * official driver, the fake capture server; every assertion exact.
  */
-class ClickHouseMigrationTest {
-  static final String KEY = "phc_migrationtestkey";
-  static final LocalDate DAY0 = LocalDate.of(2024, 3, 1);
-  static final Instant START = DAY0.atStartOfDay(ZoneOffset.UTC).toInstant();
-  static final Instant END = DAY0.plusDays(3).atStartOfDay(ZoneOffset.UTC).toInstant();
-  static final Clock NOW = Clock.fixed(Instant.parse("2026-11-21T00:00:00Z"), ZoneOffset.UTC);
-  private static final ObjectMapper JSON = new ObjectMapper();
-
-  static LocalClickHouse ch;
-  FakeCaptureServer server;
-  @TempDir Path tmp;
-
-  @BeforeAll
-  static void engine() {
-    ch = LocalClickHouse.shared();
-  }
-
-  @AfterEach
-  void stop() {
-    if (server != null) {
-      server.close();
-    }
-  }
-
-  /** A database with teams 1 and 2 over four days (one outside the range) in {@code layout}. */
-  static String load(Layout layout, long eventsPerTeamDay) {
-    String db = ch.createDatabase("migration_" + layout.name().toLowerCase());
-    PostHogDataGenerator.createEvents(ch, db, layout)
-        .generate(
-            PostHogDataGenerator.spec()
-                .teams(1, 2)
-                .startDay(DAY0.minusDays(1))
-                .days(5)
-                .eventsPerTeamDay(eventsPerTeamDay)
-                .duplicateFraction(0.03)
-                .sharedTimestampFraction(0.2)
-                .seed(11)
-                .build());
-    return db;
-  }
-
-  record Run(int exitCode, String out, String err) {}
-
-  Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        ClickHouseMigration.command()
-            .run(
-                args,
-                new MigrationCommand.Environment(
-                    new PrintStream(out, true, StandardCharsets.UTF_8),
-                    new PrintStream(err, true, StandardCharsets.UTF_8),
-                    Map.of(),
-                    NOW));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  List<String> args(String db, String... extra) {
-    List<String> a = new ArrayList<>(List.of(
-        "--runner=DirectRunner",
-        "--clickhouseUrl=" + ch.jdbcUrl(),
-        "--clickhouseUser=" + ch.user(),
-        "--clickhouseDatabase=" + db,
-        "--teamId=2",
-        "--startDate=2024-03-01",
-        "--endDate=2024-03-04",
-        "--posthogUrl=" + server.url(),
-        "--posthogApiKey=" + KEY,
-        "--batchSize=50",
-        "--fetchLimit=200",
-        "--progressIntervalSeconds=0",
-        "--checkpointDir=" + tmp.resolve("checkpoints")));
-    if (!ch.password().isEmpty()) {
-      a.add("--clickhousePassword=" + ch.password());
-    }
-    a.addAll(Arrays.asList(extra));
-    return a;
-  }
-
-  static String[] array(List<String> a) {
-    return a.toArray(new String[0]);
-  }
-
-  /** Each received event equals its source row, field by field; nothing else arrived. */
-  static void assertDelivered(Map<String, Expected> expected, List<ReceivedEvent> received) {
-    Map<String, ReceivedEvent> byUuid = new HashMap<>();
-    for (ReceivedEvent r : received) {
-      byUuid.put(r.uuid(), r);
-    }
-    assertEquals(expected.keySet(), byUuid.keySet(), "the set of uuids delivered");
-    for (Expected e : expected.values()) {
-      ReceivedEvent r = byUuid.get(e.uuid());
-      assertEquals(e.event(), r.event(), e.uuid());
-      assertEquals(e.distinctId(), r.distinctId(), e.uuid());
-      assertEquals(e.timestamp(), r.timestamp(), e.uuid());
-      assertEquals(e.properties(), r.properties(), e.uuid());
-      assertTrue(r.historicalMigration(), "historical_migration on " + r.request());
-      assertEquals(KEY, r.token());
-      assertEquals(null, r.sentAt());
-    }
-  }
-
-  /** Events of each day arrive in send order, and no request mixes days. */
-  static void assertInOrderPerDay(List<ReceivedEvent> received) {
-    Map<String, List<ReceivedEvent>> byDay = new TreeMap<>();
-    Map<Integer, String> dayOfRequest = new HashMap<>();
-    for (ReceivedEvent r : received) {
-      String day = r.timestamp().substring(0, 10);
-      byDay.computeIfAbsent(day, d -> new ArrayList<>()).add(r);
-      String earlier = dayOfRequest.putIfAbsent(r.requestNumber(), day);
-      assertTrue(earlier == null || earlier.equals(day), "request " + r.requestNumber() + " mixes days");
-    }
-    for (List<ReceivedEvent> day : byDay.values()) {
-      for (int i = 1; i < day.size(); i++) {
-        ReceivedEvent a = day.get(i - 1);
-        ReceivedEvent b = day.get(i);
-        long ta = micros(a.timestamp());
-        long tb = micros(b.timestamp());
-        assertTrue(EventOrder.compare(ta, a.uuid(), tb, b.uuid()) < 0, a + " then " + b);
-      }
-    }
-  }
-
-  static long micros(String iso) {
-    return Timestamps.toMicros(Instant.parse(iso));
-  }
-
-  static RunReport report(Path checkpoints) throws IOException {
-    return RunReport.fromJson(Files.readString(checkpoints.resolve("report.json")));
-  }
-
-  static List<DeadLetter> deadLetters(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    List<DeadLetter> out = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : files.filter(Files::isRegularFile).sorted().collect(Collectors.toList())) {
-        for (String line : Files.readAllLines(f)) {
-          if (!line.isBlank()) {
-            out.add(DeadLetter.fromJsonLine(line));
-          }
-        }
-      }
-    }
-    return out;
-  }
+class ClickHouseMigrationTest extends ClickHouseHarness {
 
   @ParameterizedTest
   @EnumSource(Layout.class)
@@ -231,12 +62,101 @@ class ClickHouseMigrationTest {
     assertTrue(r.out().contains("cursor:    hb:2024-03-03T23:59:59.999999Z/ffffffff-ffff-ffff-ffff-ffffffffffff"), r.out());
   }
 
-  static long rows(String db, String where) throws Exception {
-    try (var c = ch.connect(db);
-        var s = c.createStatement();
-        var rs = s.executeQuery("SELECT count() FROM " + db + ".events WHERE " + where)) {
-      rs.next();
-      return rs.getLong(1);
+  @Test
+  void outputDirWritesExactlyWhatWouldBeSentOneDirectoryPerShard() throws Exception {
+    String db = load(Layout.GEN2, 200);
+    server = FakeCaptureServer.start();
+    Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
+    Path out = tmp.resolve("out");
+
+    Run r = run(array(args(db, "--outputDir=" + out)));
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    assertEquals(0, server.requestCount(), "nothing is sent");
+    List<String> shardDirs;
+    try (Stream<Path> dirs = Files.list(out)) {
+      shardDirs = dirs.map(d -> d.getFileName().toString()).sorted().collect(Collectors.toList());
     }
+    assertEquals(List.of("team2-2024-03-01", "team2-2024-03-02", "team2-2024-03-03"), shardDirs);
+    Map<String, ObjectNode> written = new HashMap<>();
+    for (String shard : shardDirs) {
+      List<Path> files;
+      try (Stream<Path> list = Files.list(out.resolve(shard))) {
+        files = list.sorted().collect(Collectors.toList());
+      }
+      long previous = Long.MIN_VALUE;
+      String previousUuid = "";
+      for (Path f : files) {
+        List<String> lines = Files.readAllLines(f);
+        assertTrue(lines.size() <= 50, f + " holds one batch");
+        for (String line : lines) {
+          ObjectNode e = (ObjectNode) JSON.readTree(line);
+          long t = micros(e.get("timestamp").asText());
+          assertTrue(EventOrder.compare(previous, previousUuid, t, e.get("uuid").asText()) < 0);
+          previous = t;
+          previousUuid = e.get("uuid").asText();
+          assertEquals(shard, "team2-" + e.get("timestamp").asText().substring(0, 10));
+          written.put(e.get("uuid").asText(), e);
+        }
+      }
+    }
+    assertEquals(expected.keySet(), written.keySet());
+    for (Expected e : expected.values()) {
+      ObjectNode w = written.get(e.uuid());
+      assertEquals(e.event(), w.get("event").asText());
+      assertEquals(e.distinctId(), w.get("distinct_id").asText());
+      assertEquals(e.timestamp(), w.get("timestamp").asText());
+      assertEquals(e.properties(), w.get("properties"));
+    }
+  }
+
+  @Test
+  void dryRunReadsAndCountsEverythingAndSendsNothing() throws Exception {
+    String db = load(Layout.GEN3, 200);
+    server = FakeCaptureServer.start();
+    Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
+
+    Run r = run(array(args(db, "--dryRun")));
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    assertEquals(0, server.requestCount());
+    RunReport report = report(tmp.resolve("checkpoints"));
+    assertEquals(expected.size(), report.total(ReportPart.GROUPS, "sent"));
+    assertTrue(r.out().contains("dry run"), r.out());
+  }
+
+  @Test
+  void orderByPersonSendsEachPersonsEventsInTimeOrderAcrossDays() throws Exception {
+    String db = load(Layout.GEN3, 300);
+    server = FakeCaptureServer.start();
+    Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
+
+    Run r = run(array(args(db, "--orderBy=person", "--personBuckets=4")));
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    assertDelivered(expected, server.events());
+    assertEquals(expected.size(), server.acceptedEventCount());
+    Map<String, List<ReceivedEvent>> byPerson = new HashMap<>();
+    for (ReceivedEvent e : server.events()) {
+      byPerson.computeIfAbsent(e.distinctId(), d -> new ArrayList<>()).add(e);
+    }
+    long multiDay = 0;
+    for (List<ReceivedEvent> events : byPerson.values()) {
+      for (int i = 1; i < events.size(); i++) {
+        ReceivedEvent a = events.get(i - 1);
+        ReceivedEvent b = events.get(i);
+        assertTrue(
+            EventOrder.compare(micros(a.timestamp()), a.uuid(), micros(b.timestamp()), b.uuid()) < 0,
+            a + " then " + b);
+      }
+      if (!events.get(0).timestamp().substring(0, 10)
+          .equals(events.get(events.size() - 1).timestamp().substring(0, 10))) {
+        multiDay++;
+      }
+    }
+    assertTrue(multiDay > 10, "the data has persons active on several days: " + multiDay);
+    RunReport report = report(tmp.resolve("checkpoints"));
+    assertEquals(List.of("person-0000", "person-0001", "person-0002", "person-0003"),
+        List.copyOf(report.section(ReportPart.GROUPS).keySet()));
   }
 }
