@@ -20,6 +20,7 @@ public final class Subcommands {
             "clickhouse",
             "Migrate a self-hosted PostHog's ClickHouse events into PostHog",
             args -> ClickHouseMigration.command().run(args, MigrationCommand.Environment.system())),
+        Demo.SUBCOMMAND,
         SelfTest.SUBCOMMAND);
   }
 }
