@@ -136,44 +136,12 @@ abstract class ClickHouseHarness {
     return a.toArray(new String[0]);
   }
 
-  /** Each received event equals its source row, field by field; nothing else arrived. */
   static void assertDelivered(Map<String, Expected> expected, List<ReceivedEvent> received) {
-    Map<String, ReceivedEvent> byUuid = new HashMap<>();
-    for (ReceivedEvent r : received) {
-      byUuid.put(r.uuid(), r);
-    }
-    assertEquals(expected.keySet(), byUuid.keySet(), "the set of uuids delivered");
-    for (Expected e : expected.values()) {
-      ReceivedEvent r = byUuid.get(e.uuid());
-      assertEquals(e.event(), r.event(), e.uuid());
-      assertEquals(e.distinctId(), r.distinctId(), e.uuid());
-      assertEquals(e.timestamp(), r.timestamp(), e.uuid());
-      assertEquals(e.properties(), r.properties(), e.uuid());
-      assertTrue(r.historicalMigration(), "historical_migration on " + r.request());
-      assertEquals(KEY, r.token());
-      assertEquals(null, r.sentAt());
-    }
+    SourceEvents.assertDelivered(expected, received, KEY);
   }
 
-  /** Events of each day arrive in send order, and no request mixes days. */
   static void assertInOrderPerDay(List<ReceivedEvent> received) {
-    Map<String, List<ReceivedEvent>> byDay = new TreeMap<>();
-    Map<Integer, String> dayOfRequest = new HashMap<>();
-    for (ReceivedEvent r : received) {
-      String day = r.timestamp().substring(0, 10);
-      byDay.computeIfAbsent(day, d -> new ArrayList<>()).add(r);
-      String earlier = dayOfRequest.putIfAbsent(r.requestNumber(), day);
-      assertTrue(earlier == null || earlier.equals(day), "request " + r.requestNumber() + " mixes days");
-    }
-    for (List<ReceivedEvent> day : byDay.values()) {
-      for (int i = 1; i < day.size(); i++) {
-        ReceivedEvent a = day.get(i - 1);
-        ReceivedEvent b = day.get(i);
-        long ta = micros(a.timestamp());
-        long tb = micros(b.timestamp());
-        assertTrue(EventOrder.compare(ta, a.uuid(), tb, b.uuid()) < 0, a + " then " + b);
-      }
-    }
+    SourceEvents.assertInOrderPerDay(received);
   }
 
   static long micros(String iso) {
