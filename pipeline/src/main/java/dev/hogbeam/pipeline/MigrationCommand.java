@@ -66,6 +66,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     O options;
     Migration migration;
     try {
+      checkNoRepeatedFlags(args);
       PipelineOptionsFactory.register(optionsClass);
       options = PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsClass);
       migration = factory.create(options, env);
@@ -145,6 +146,21 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return ExitCodes.DEAD_LETTERS;
     }
     return deadLettered > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
+  }
+
+  /** Beam's own message for a repeated flag is cryptic ("expected one element but was ..."). */
+  static void checkNoRepeatedFlags(String[] args) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String a : args) {
+      if (!a.startsWith("--")) {
+        continue;
+      }
+      int eq = a.indexOf('=');
+      String flag = eq < 0 ? a : a.substring(0, eq);
+      if (!seen.add(flag)) {
+        throw new IllegalArgumentException(flag + " is given more than once");
+      }
+    }
   }
 
   /** The first cause that says PostHog refused the key, if any. */

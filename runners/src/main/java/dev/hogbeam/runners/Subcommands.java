@@ -25,6 +25,7 @@ public final class Subcommands {
             "amplitude",
             "Migrate Amplitude export files, or Amplitude's Export API, into PostHog",
             args -> AmplitudeMigration.command().run(args, MigrationCommand.Environment.system())),
+        Demo.SUBCOMMAND,
         SelfTest.SUBCOMMAND);
   }
 }

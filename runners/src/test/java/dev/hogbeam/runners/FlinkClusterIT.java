@@ -6,7 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
+import dev.hogbeam.pipeline.clickhouse.SourceEvents;
 import dev.hogbeam.runners.JarProcess.Result;
+import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
+import dev.hogbeam.testing.FakeCaptureServer;
+import dev.hogbeam.testing.LocalClickHouse;
+import dev.hogbeam.testing.PostHogDataGenerator.Layout;
+import dev.hogbeam.testing.PostHogDataGenerator;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -19,9 +26,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +51,7 @@ class FlinkClusterIT {
 
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(6);
   private static final int SLOTS = 2;
+  private static final String KEY = "phc_runners_it_project_key";
 
   private static Path script;
   private static Path flinkHome;
@@ -141,6 +153,69 @@ class FlinkClusterIT {
 
   @Test
   @Order(4)
+  void theClickHouseMigrationGivesTheSameResultOnEveryRunner() throws Exception {
+    LocalClickHouse ch = LocalClickHouse.shared();
+    String db = ch.createDatabase("runners_it");
+    PostHogDataGenerator.createEvents(ch, db, Layout.GEN3)
+        .generate(
+            PostHogDataGenerator.spec()
+                .teams(1, 2)
+                .startDay(LocalDate.of(2024, 2, 28))
+                .days(4)
+                .eventsPerTeamDay(3000)
+                .duplicateFraction(0.02)
+                .seed(3)
+                .build());
+    Instant start = Instant.parse("2024-02-29T00:00:00Z");
+    Instant end = Instant.parse("2024-03-02T00:00:00Z");
+    Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, start, end);
+
+    Map<String, List<String>> runners = new LinkedHashMap<>();
+    runners.put("DirectRunner", List.of("--runner=DirectRunner"));
+    runners.put("embedded Flink", List.of());
+    runners.put("Flink cluster", List.of("--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort));
+    Map<String, Map<String, List<String>>> sequences = new LinkedHashMap<>();
+    for (Map.Entry<String, List<String>> runner : runners.entrySet()) {
+      try (FakeCaptureServer capture = FakeCaptureServer.start()) {
+        List<String> args = new ArrayList<>(List.of(
+            "clickhouse",
+            "--clickhouseUrl=" + ch.jdbcUrl(),
+            "--clickhouseUser=" + ch.user(),
+            "--clickhouseDatabase=" + db,
+            "--teamId=2",
+            "--startDate=2024-02-29",
+            "--endDate=2024-03-02",
+            "--posthogUrl=" + capture.url(),
+            "--batchSize=200",
+            "--checkpointDir=" + Files.createTempDirectory("hogbeam-it-checkpoints")));
+        args.addAll(runner.getValue());
+        Map<String, String> env = new java.util.HashMap<>(Map.of("POSTHOG_API_KEY", KEY));
+        if (!ch.password().isEmpty()) {
+          env.put("CLICKHOUSE_PASSWORD", ch.password());
+        }
+        long started = System.nanoTime();
+        Result result = JarProcess.hogbeam(Duration.ofMinutes(5), env, args);
+        System.out.printf("clickhouse migration of %d events on %s: %d ms%n",
+            expected.size(), runner.getKey(), (System.nanoTime() - started) / 1_000_000);
+        assertEquals(0, result.exitCode(), () -> runner.getKey() + ": " + result.describe() + logs());
+        SourceEvents.assertDelivered(expected, capture.events(), KEY);
+        assertEquals(expected.size(), capture.acceptedEventCount(), runner.getKey());
+        SourceEvents.assertInOrderPerDay(capture.events());
+        Map<String, List<String>> perDay = new TreeMap<>();
+        for (ReceivedEvent e : capture.events()) {
+          perDay.computeIfAbsent(e.timestamp().substring(0, 10), d -> new ArrayList<>()).add(e.jsonText());
+        }
+        sequences.put(runner.getKey(), perDay);
+      }
+    }
+    assertEquals(sequences.get("DirectRunner"), sequences.get("embedded Flink"),
+        "embedded Flink sends what the DirectRunner sends, in the same order per day");
+    assertEquals(sequences.get("DirectRunner"), sequences.get("Flink cluster"),
+        "the cluster sends what the DirectRunner sends, in the same order per day");
+  }
+
+  @Test
+  @Order(5)
   void stopStopsBothProcesses() throws Exception {
     Result stop = script("stop");
     stopped = true;

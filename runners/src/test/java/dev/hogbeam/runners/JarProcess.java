@@ -33,13 +33,19 @@ final class JarProcess {
 
   /** {@code java -jar hogbeam.jar args...} with at most 2 GB of heap. */
   static Result hogbeam(Duration timeout, String... args) throws IOException, InterruptedException {
+    return hogbeam(timeout, Map.of(), List.of(args));
+  }
+
+  /** {@code java -jar hogbeam.jar args...} with extra environment variables. */
+  static Result hogbeam(Duration timeout, Map<String, String> environment, List<String> args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx2g");
     command.add("-jar");
     command.add(jar().toString());
-    command.addAll(List.of(args));
-    return run(timeout, Map.of(), command);
+    command.addAll(args);
+    return run(timeout, environment, command);
   }
 
   /** Runs a command with extra environment variables; stdout and stderr go through files. */

@@ -431,6 +431,9 @@ public final class FakeCaptureServer implements AutoCloseable {
       throws IOException {
     in.meta.message = message;
     record(in, status, fault, accepted);
+    if (fault.kind == Fault.Kind.ACCEPT_THEN_DELAY) {
+      sleep(fault.delay);
+    }
     HttpExchange exchange = in.exchange;
     byte[] body = status == 200 ? OK_BODY : message.getBytes(UTF_8);
     exchange
@@ -946,7 +949,8 @@ public final class FakeCaptureServer implements AutoCloseable {
       STATUS,
       DELAY,
       DROP,
-      ACCEPT_THEN_STATUS
+      ACCEPT_THEN_STATUS,
+      ACCEPT_THEN_DELAY
     }
 
     private static final Fault NONE = new Fault(Kind.NONE, 0, null, Duration.ZERO, -1);
@@ -1018,6 +1022,15 @@ public final class FakeCaptureServer implements AutoCloseable {
       return new Fault(Kind.ACCEPT_THEN_STATUS, status, null, Duration.ZERO, -1);
     }
 
+    /**
+     * Process the request normally and record what it accepts, then wait {@code delay} before
+     * answering: PostHog has the events, the client does not know it yet (a client killed now
+     * re-sends them).
+     */
+    public static Fault acceptThenDelay(Duration delay) {
+      return new Fault(Kind.ACCEPT_THEN_DELAY, 0, null, delay, -1);
+    }
+
     /** Like {@link #acceptThen(int)}, recording only the first {@code events} events. */
     public static Fault acceptFirstThen(int events, int status) {
       return new Fault(Kind.ACCEPT_THEN_STATUS, status, null, Duration.ZERO, events);
@@ -1047,6 +1060,8 @@ public final class FakeCaptureServer implements AutoCloseable {
           return "delay " + delay.toMillis() + "ms";
         case DROP:
           return "drop";
+        case ACCEPT_THEN_DELAY:
+          return "accept then delay " + delay.toMillis() + "ms";
         default:
           return "accept " + (acceptedEvents < 0 ? "all" : acceptedEvents) + " then " + status;
       }

@@ -507,6 +507,27 @@ class FakeCaptureServerTest {
   }
 
   @Test
+  void acceptThenDelayRecordsTheEventsBeforeTheClientHearsBack() throws Exception {
+    server.setFaultPlan(FaultPlan.onRequests(Fault.acceptThenDelay(Duration.ofSeconds(3)), 1));
+    java.util.concurrent.CompletableFuture<Integer> status =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return postJson("/batch/", batch(TOKEN, true, event(U1, "e", "u"))).statusCode();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (server.acceptedEventCount() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(1, server.acceptedEventCount(), "recorded while the answer is still pending");
+    assertFalse(status.isDone());
+    assertEquals("accept then delay 3000ms", server.requests().get(0).fault());
+  }
+
+  @Test
   void randomPlanIsReproducibleAndHitsAboutTheGivenShare() {
     FaultPlan a = FaultPlan.random(42, 0.3, Fault.unavailable(1), Fault.tooManyRequests(1));
     FaultPlan b = FaultPlan.random(42, 0.3, Fault.unavailable(1), Fault.tooManyRequests(1));

@@ -99,6 +99,11 @@ public final class ClickHouseMigration implements Migration {
     this.possiblyResent = inFlight;
   }
 
+  /** Runs {@code hogbeam clickhouse} without the launcher (the bundled jar uses {@link #command()}). */
+  public static void main(String[] args) {
+    System.exit(command().run(args, MigrationCommand.Environment.system()));
+  }
+
   /** The {@code clickhouse} subcommand. */
   public static MigrationCommand<ClickHouseOptions> command() {
     return new MigrationCommand<>("clickhouse", ClickHouseOptions.class, ClickHouseMigration::create);

@@ -69,7 +69,9 @@ public interface MigrationOptions extends PipelineOptions {
 
   void setRateLimitShares(Integer value);
 
-  @Description("Attempts per request before an event is dead-lettered (408, 429, 5xx, timeouts).")
+  @Description(
+      "Attempts per request on 408, 429, 5xx and timeouts before the shard stops (the run then"
+          + " fails, and running it again resumes after the last acknowledged batch).")
   @Default.Integer(10)
   int getMaxAttempts();
 
