@@ -10,7 +10,6 @@ import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -73,14 +72,14 @@ class AmplitudeJarIT {
         .writeTo(tmp.resolve("exports/may.zip"));
     try (FakeCaptureServer capture = FakeCaptureServer.start()) {
       List<String> command =
-          command(
+          List.of(
               "amplitude",
               "--inputFiles=" + tmp.resolve("exports") + "/*.zip",
               "--posthogUrl=" + capture.url(),
               "--checkpointDir=" + tmp.resolve("ck"),
               "--batchSize=2");
 
-      Result first = JarProcess.run(TIMEOUT, Map.of("POSTHOG_API_KEY", KEY), command);
+      Result first = JarProcess.hogbeam(TIMEOUT, Map.of("POSTHOG_API_KEY", KEY), command);
 
       assertEquals(3, first.exitCode(), first.describe());
       assertTrue(first.stdout().contains("dead:      1 record(s) (map 1)"), first.describe());
@@ -102,7 +101,7 @@ class AmplitudeJarIT {
           capture.requests().stream()
               .allMatch(FakeCaptureServer.RequestRecord::historicalMigration));
 
-      Result second = JarProcess.run(TIMEOUT, Map.of("POSTHOG_API_KEY", KEY), command);
+      Result second = JarProcess.hogbeam(TIMEOUT, Map.of("POSTHOG_API_KEY", KEY), command);
       assertEquals(3, second.exitCode(), second.describe());
       assertTrue(
           second.stdout().contains("aliases:   0 new pair(s), 1 sent by earlier runs"),
@@ -133,7 +132,7 @@ class AmplitudeJarIT {
                 .build());
       }
       List<String> command =
-          command(
+          List.of(
               "amplitude",
               "--amplitudeUrl=" + amplitude.baseUrl(),
               "--startDate=2024-06-10",
@@ -142,7 +141,7 @@ class AmplitudeJarIT {
               "--checkpointDir=" + tmp.resolve("ck"));
 
       Result run =
-          JarProcess.run(
+          JarProcess.hogbeam(
               TIMEOUT,
               Map.of(
                   "POSTHOG_API_KEY", KEY, "AMPLITUDE_API_KEY", "ak", "AMPLITUDE_SECRET_KEY", "sk"),
@@ -156,15 +155,5 @@ class AmplitudeJarIT {
           List.of("20240610T00", "20240610T01", "20240610T02", "20240610T03"),
           amplitude.servedHours().stream().sorted().collect(Collectors.toList()));
     }
-  }
-
-  private static List<String> command(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx1g");
-    command.add("-jar");
-    command.add(JarProcess.jar().toString());
-    command.addAll(List.of(args));
-    return command;
   }
 }
