@@ -175,7 +175,7 @@ public final class AmplitudeMigration implements Migration {
     settings.put("--keepSessionEvents", Boolean.toString(o.getKeepSessionEvents()));
     settings.put("--groupIdentify", Boolean.toString(o.getGroupIdentify()));
     settings.put(
-        "the destination (--posthogApiKey, --dryRun, --outputDir)", destinationId(o, destination));
+        "the destination (--posthogApiKey, --dryRun, --outputDir)", destination.id());
 
     Source source =
         o.getInputFiles() != null ? planFiles(o, settings) : planExport(o, secrets, env, settings);
@@ -189,7 +189,7 @@ public final class AmplitudeMigration implements Migration {
                 + "/amplitude-"
                 + source.id()
                 + "-"
-                + destinationDirSuffix(o, destination);
+                + destination.dirSuffix();
     CheckpointStore store = CheckpointStore.at(dir);
     checkOrSavePlan(store, plan);
     String downloadCache = null;
@@ -424,28 +424,6 @@ public final class AmplitudeMigration implements Migration {
               + ". Give another --checkpointDir"
               + " (the alias store is shared anyway), or delete that one to start over");
     }
-  }
-
-  /** How the destination is named in the plan: a different one is a different migration. */
-  private static String destinationId(AmplitudeOptions o, Destination destination) {
-    if (o.getDryRun()) {
-      return "dry run";
-    }
-    if (o.getOutputDir() != null) {
-      return "files in " + o.getOutputDir();
-    }
-    return "PostHog project " + destination.projectId();
-  }
-
-  /** So that a dry run, files and each PostHog project keep their own default checkpoints. */
-  private static String destinationDirSuffix(AmplitudeOptions o, Destination destination) {
-    if (o.getDryRun()) {
-      return "dry-run";
-    }
-    if (o.getOutputDir() != null) {
-      return "output-" + shortHash(o.getOutputDir(), 8);
-    }
-    return "to-" + destination.projectId().substring(0, 8);
   }
 
   static String shortHash(String text, int chars) {
