@@ -177,7 +177,7 @@ public final class LocalClickHouse implements AutoCloseable {
       return this;
     }
 
-    /** Result bytes the front end keeps in memory before spilling to a temporary file (16 MiB). */
+    /** Request-body bytes (INSERT data) the front end keeps in its heap before spilling to a temporary file (16 MiB). */
     public Builder memoryBufferBytes(int bytes) {
       if (bytes < 1024) {
         throw new IllegalArgumentException("memoryBufferBytes must be >= 1024, but was " + bytes);
@@ -321,6 +321,11 @@ public final class LocalClickHouse implements AutoCloseable {
     return isExternal() ? summaryFromQueryLog(queryId) : summaryFromFrontEnd(queryId);
   }
 
+  /** {@link #summaryOf(String)} of the last query {@code statement} ran. */
+  public QuerySummary summaryOfLastQuery(Statement statement) throws SQLException {
+    return summaryOf(QuerySummary.lastQueryId(statement));
+  }
+
   private QuerySummary summaryFromFrontEnd(String queryId) {
     String body = httpGet("/hogbeam/query_summary?query_id=" + URLEncoder.encode(queryId, StandardCharsets.UTF_8));
     return QuerySummary.fromSummaryJson(queryId, body);
@@ -419,6 +424,14 @@ public final class LocalClickHouse implements AutoCloseable {
     if (deleteInstanceDirectory) {
       deleteRecursively(instanceDirectory);
     }
+  }
+
+  /** Kills the front end with SIGKILL at once (for a front end known to hang); then cleans up. */
+  void killForcibly() {
+    if (process != null) {
+      process.destroyForcibly();
+    }
+    close();
   }
 
   /**
