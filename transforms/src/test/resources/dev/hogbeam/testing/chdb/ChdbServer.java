@@ -59,7 +59,8 @@ import java.util.zip.InflaterInputStream;
  * (spill files of large request bodies), {@code --buffer-bytes=N} (request bytes kept in memory
  * before spilling), {@code --user=NAME --password=SECRET} (the only accepted credentials; default
  * user {@code default} with an empty password), {@code --log-requests}, and
- * {@code --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test).
+ * {@code --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test) and
+ * {@code --exit-with-parent} (exit when stdin ends, i.e. when the launching process is gone).
  * Prints {@code hogbeam-chdb ready port=N version=V} on stdout once it accepts requests.
  */
 public final class ChdbServer {
@@ -147,6 +148,21 @@ public final class ChdbServer {
     http.setExecutor(workers);
     http.createContext("/", server::handle);
     http.start();
+    if (options.containsKey("exit-with-parent")) {
+      // The launcher holds our stdin open; end of input means it is gone, even after a kill -9.
+      Thread watcher = new Thread(() -> {
+        try {
+          while (System.in.read() >= 0) {
+            // ignore input
+          }
+        } catch (IOException e) {
+          // treat like end of input
+        }
+        System.exit(0);
+      }, "chdb-parent-watch");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
     // SIGTERM/SIGINT: stop accepting, give running requests a moment, then leave without running
     // libchdb's static destructors (they crash while engine threads are alive).
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -171,9 +187,9 @@ public final class ChdbServer {
   private Chdb.Connection connect() {
     Chdb.Connection connection = chdb.connect(connectArgs);
     if (guard != null) {
-      int restored = guard.restoreIfChanged();
-      if (restored > 0) {
-        log.println("hogbeam-chdb: re-installed " + restored + " JVM signal handler(s) changed by chDB");
+      long before = guard.restoredTotal();
+      if (guard.restoreIfChanged() > 0 && before == 0) {
+        log.println("hogbeam-chdb: re-installed JVM signal handlers changed by chDB (counted in /hogbeam/status)");
       }
     }
     return connection;

@@ -73,10 +73,6 @@ final class SpillBuffer extends OutputStream {
     return size;
   }
 
-  boolean spilled() {
-    return channel != null;
-  }
-
   /** Copies everything written so far to {@code out}. */
   void writeTo(OutputStream out) throws IOException {
     if (channel == null) {
