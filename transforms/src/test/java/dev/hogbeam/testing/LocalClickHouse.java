@@ -103,6 +103,7 @@ public final class LocalClickHouse implements AutoCloseable {
   private final boolean deleteInstanceDirectory;
   private final Thread shutdownHook;
   private volatile boolean closed;
+  private volatile boolean sharedInstance;
 
   private LocalClickHouse(
       String jdbcUrl, String httpUrl, String user, String password, String version, Process process,
@@ -128,11 +129,13 @@ public final class LocalClickHouse implements AutoCloseable {
 
   /**
    * One instance per JVM, started on first use and stopped when the JVM exits: starting one per
-   * test class wastes seconds. Tests sharing it should each use their own database.
+   * test class wastes seconds. Tests sharing it should each use their own database. Its
+   * {@link #close()} does nothing, so a test cannot stop it under the others.
    */
   public static synchronized LocalClickHouse shared() {
     if (shared == null || shared.closed) {
       shared = start();
+      shared.sharedInstance = true;
     }
     return shared;
   }
@@ -141,7 +144,7 @@ public final class LocalClickHouse implements AutoCloseable {
     return new Builder();
   }
 
-  /** Options of the local engine; ignored (except nothing) when {@code HOGBEAM_CLICKHOUSE_URL} is set. */
+  /** Options of the local engine; {@link #start()} ignores them when {@code HOGBEAM_CLICKHOUSE_URL} is set. */
   public static final class Builder {
     private Path dataDirectory;
     private int port;
@@ -395,10 +398,13 @@ public final class LocalClickHouse implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Lifecycle
 
-  /** Stops the front end (and the engine in it) and deletes its temporary data. Idempotent. */
+  /**
+   * Stops the front end (and the engine in it) and deletes its temporary data. Idempotent; does
+   * nothing for the {@link #shared()} instance, which stops when the JVM exits.
+   */
   @Override
   public void close() {
-    if (closed) {
+    if (closed || (sharedInstance && Thread.currentThread() != shutdownHook)) {
       return;
     }
     closed = true;

@@ -291,6 +291,12 @@ class LocalClickHouseHttpTest {
     HttpResponse<byte[]> zstdBody = post("query=" + encode("SELECT 1"), "x", "Content-Encoding", "zstd");
     assertEquals("48", zstdBody.headers().firstValue("X-ClickHouse-Exception-Code").orElseThrow());
 
+    HttpResponse<byte[]> protocolVersion = post("client_protocol_version=54460", "SELECT 1 FORMAT Native");
+    assertEquals("48", protocolVersion.headers().firstValue("X-ClickHouse-Exception-Code").orElseThrow());
+
+    // Harmless ones are accepted (and ignored, with the reason in the front end's log).
+    assertEquals("1\n", text(post("send_progress_in_http_headers=1&quota_key=q&buffer_size=10", "SELECT 1")));
+
     HttpResponse<byte[]> path = get("/play");
     assertEquals("1002", path.headers().firstValue("X-ClickHouse-Exception-Code").orElseThrow());
   }

@@ -54,6 +54,11 @@ import java.util.zip.InflaterInputStream;
  * chunk, headers before the first chunk): memory stays flat, but the summary is partial, as in
  * ClickHouse, and chDB's streamed chunks undercount read_rows.
  *
+ * <p>URL parameters other than the protocol's own become settings of the request's connection
+ * (one {@code SET}), so the engine applies them or refuses them with its own error; a few that
+ * cannot change a result here are ignored (listed with their reason in {@code IGNORED_PARAMS});
+ * sessions, roles and {@code client_protocol_version} are refused.
+ *
  * <p>Arguments: {@code --lib=PATH} (libchdb.so, required), {@code --path=DIR} (data directory;
  * in-memory engine when absent), {@code --port=N} (0 picks a free port), {@code --tmp=DIR}
  * (spill files of large request bodies), {@code --buffer-bytes=N} (request bytes kept in memory
@@ -66,13 +71,23 @@ import java.util.zip.InflaterInputStream;
 public final class ChdbServer {
   private static final String DISPLAY_NAME = "hogbeam-chdb";
 
-  /** URL parameters that belong to the HTTP protocol rather than to the query's settings. */
+  /** URL parameters of the HTTP protocol that the front end handles itself. */
   private static final Set<String> PROTOCOL_PARAMS =
       Set.of(
-          "query", "database", "default_format", "user", "password", "quota_key", "query_id",
-          "compress", "decompress", "enable_http_compression", "buffer_size",
-          "http_response_buffer_size", "wait_end_of_query", "http_wait_end_of_query",
-          "session_id", "session_timeout", "session_check", "role", "client_protocol_version");
+          "query", "database", "default_format", "user", "password", "query_id", "compress",
+          "decompress", "enable_http_compression", "wait_end_of_query", "http_wait_end_of_query",
+          "session_id", "role", "client_protocol_version");
+
+  /** Parameters that cannot change a result here, ignored with the reason logged once. */
+  private static final Map<String, String> IGNORED_PARAMS =
+      Map.of(
+          "quota_key", "chDB has no quotas",
+          "buffer_size", "responses start only after the statement completes (unless wait_end_of_query=0)",
+          "http_response_buffer_size", "responses start only after the statement completes (unless wait_end_of_query=0)",
+          "session_timeout", "there are no sessions (session_id is refused)",
+          "session_check", "there are no sessions (session_id is refused)",
+          "send_progress_in_http_headers", "the front end sends no X-ClickHouse-Progress headers",
+          "http_headers_progress_interval_ms", "the front end sends no X-ClickHouse-Progress headers");
 
   private static final Pattern ERROR_CODE = Pattern.compile("^Code: (\\d+)\\.");
 
@@ -87,6 +102,7 @@ public final class ChdbServer {
   private final String version;
   private final PrintStream log = System.err;
   private final AtomicLong queries = new AtomicLong();
+  private final Set<String> loggedIgnored = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Chdb.Connection anchor;
   /** The final X-ClickHouse-Summary of the most recent queries, by query id. */
   private final Map<String, String> summaries =
@@ -397,9 +413,18 @@ public final class ChdbServer {
     if (!request.roles.isEmpty()) {
       throw ClickHouseError.unsupported("roles (role=" + String.join(",", request.roles) + "): chDB has no access control");
     }
+    if (request.params.containsKey("client_protocol_version")) {
+      throw ClickHouseError.unsupported(
+          "client_protocol_version: the Native format is sent in the engine's own revision only");
+    }
     Map<String, String> settings = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : request.params.entrySet()) {
-      if (!PROTOCOL_PARAMS.contains(e.getKey())) {
+      String reason = IGNORED_PARAMS.get(e.getKey());
+      if (reason != null) {
+        if (loggedIgnored.add(e.getKey())) {
+          log.println("hogbeam-chdb: ignoring URL parameter " + e.getKey() + ": " + reason);
+        }
+      } else if (!PROTOCOL_PARAMS.contains(e.getKey())) {
         settings.put(e.getKey(), e.getValue());
       }
     }
