@@ -1,0 +1,161 @@
+package dev.hogbeam.clickhouse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.util.Objects;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+
+/**
+ * What reading one shard cost: rows returned, ClickHouse's own rows and bytes read (summed over
+ * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), queries,
+ * page queries, and wall time. {@code readRows / rowsReturned} is the read amplification.
+ *
+ * <p>{@code readRows} and {@code readBytes} are -1 when the driver did not expose the summary.
+ * A real server sends the summary with the response headers, so for a streamed page it counts
+ * what was read when the first block went out; the local engine reports whole queries.
+ */
+@DefaultCoder(ShardReadStats.Coder.class)
+public final class ShardReadStats implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final String shardId;
+  private final long rowsReturned;
+  private final long readRows;
+  private final long readBytes;
+  private final long pages;
+  private final long queries;
+  private final long elapsedMillis;
+
+  public ShardReadStats(
+      String shardId,
+      long rowsReturned,
+      long readRows,
+      long readBytes,
+      long pages,
+      long queries,
+      long elapsedMillis) {
+    this.shardId = shardId;
+    this.rowsReturned = rowsReturned;
+    this.readRows = readRows;
+    this.readBytes = readBytes;
+    this.pages = pages;
+    this.queries = queries;
+    this.elapsedMillis = elapsedMillis;
+  }
+
+  public String shardId() {
+    return shardId;
+  }
+
+  public long rowsReturned() {
+    return rowsReturned;
+  }
+
+  /** Rows ClickHouse read for this shard, or -1 if unknown. */
+  public long readRows() {
+    return readRows;
+  }
+
+  /** Bytes ClickHouse read for this shard, or -1 if unknown. */
+  public long readBytes() {
+    return readBytes;
+  }
+
+  /** Page queries (each up to the page size). */
+  public long pages() {
+    return pages;
+  }
+
+  /** All queries: pages plus tie-group completions. */
+  public long queries() {
+    return queries;
+  }
+
+  public long elapsedMillis() {
+    return elapsedMillis;
+  }
+
+  /** Rows read by ClickHouse per row returned, or NaN when unknown or nothing returned. */
+  public double readAmplification() {
+    return readRows < 0 || rowsReturned == 0 ? Double.NaN : (double) readRows / rowsReturned;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof ShardReadStats)) {
+      return false;
+    }
+    ShardReadStats s = (ShardReadStats) o;
+    return rowsReturned == s.rowsReturned
+        && readRows == s.readRows
+        && readBytes == s.readBytes
+        && pages == s.pages
+        && queries == s.queries
+        && elapsedMillis == s.elapsedMillis
+        && shardId.equals(s.shardId);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(shardId, rowsReturned, readRows, readBytes, pages, queries, elapsedMillis);
+  }
+
+  @Override
+  public String toString() {
+    return shardId
+        + ": "
+        + rowsReturned
+        + " rows, ClickHouse read "
+        + readRows
+        + " rows / "
+        + readBytes
+        + " bytes, "
+        + pages
+        + " pages ("
+        + queries
+        + " queries), "
+        + elapsedMillis
+        + " ms";
+  }
+
+  /** Coder for {@link ShardReadStats}. */
+  public static final class Coder extends AtomicCoder<ShardReadStats> {
+    private static final Coder INSTANCE = new Coder();
+    private static final VarLongCoder LONG = VarLongCoder.of();
+
+    public static Coder of() {
+      return INSTANCE;
+    }
+
+    @Override
+    public void encode(ShardReadStats s, OutputStream out) throws IOException {
+      StringUtf8Coder.of().encode(s.shardId, out);
+      LONG.encode(s.rowsReturned, out);
+      LONG.encode(s.readRows, out);
+      LONG.encode(s.readBytes, out);
+      LONG.encode(s.pages, out);
+      LONG.encode(s.queries, out);
+      LONG.encode(s.elapsedMillis, out);
+    }
+
+    @Override
+    public ShardReadStats decode(InputStream in) throws IOException {
+      return new ShardReadStats(
+          StringUtf8Coder.of().decode(in),
+          LONG.decode(in),
+          LONG.decode(in),
+          LONG.decode(in),
+          LONG.decode(in),
+          LONG.decode(in),
+          LONG.decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+  }
+}

@@ -1,0 +1,56 @@
+package dev.hogbeam.clickhouse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.beam.sdk.testing.CoderProperties;
+import org.junit.jupiter.api.Test;
+
+class EventRowCoderTest {
+  static EventRow minimal() {
+    return EventRow.builder()
+        .uuid("0189c5e2-7b3a-7d41-9a2f-4c1d2e3f4a5b")
+        .event("$pageview")
+        .distinctId("user-1")
+        .timestampMicros(1714521610123456L)
+        .properties("{\"$lib\":\"web\"}")
+        .build();
+  }
+
+  static EventRow full() {
+    EventRow.Builder b =
+        minimal().toBuilder()
+            .elementsChain("a:href=\"/\"")
+            .personId("00000000-0000-0000-0000-000000000000")
+            .personProperties("{\"email\":\"x@y\"}")
+            .personCreatedAtMicros(-5L)
+            .personMode("propertyless");
+    for (int i = 0; i < EventRow.GROUPS; i++) {
+      b.groupProperties(i, i == 3 ? null : "{\"g\":" + i + "}").groupCreatedAtMicros(i, i == 1 ? null : (long) i);
+    }
+    return b.build();
+  }
+
+  @Test
+  void roundTripsWithAndWithoutOptionalFields() throws Exception {
+    CoderProperties.coderDecodeEncodeEqual(EventRowCoder.of(), minimal());
+    CoderProperties.coderDecodeEncodeEqual(EventRowCoder.of(), full());
+    CoderProperties.coderDeterministic(EventRowCoder.of(), full(), full());
+    assertEquals("", minimal().elementsChain());
+  }
+
+  @Test
+  void jsonPayloadHasEveryPresentFieldAndToStringNoProperties() throws Exception {
+    JsonNode n = new ObjectMapper().readTree(full().toJson());
+    assertEquals("2024-05-01T00:00:10.123456Z", n.get("timestamp").asText());
+    assertEquals("{\"$lib\":\"web\"}", n.get("properties").asText());
+    assertEquals("propertyless", n.get("person_mode").asText());
+    assertFalse(n.has("group3_properties"));
+    assertEquals("{\"g\":4}", n.get("group4_properties").asText());
+    assertFalse(n.has("group1_created_at"));
+    assertFalse(new ObjectMapper().readTree(minimal().toJson()).has("person_id"));
+    assertFalse(full().toString().contains("email"));
+  }
+}
