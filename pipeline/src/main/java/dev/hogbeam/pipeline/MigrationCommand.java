@@ -124,6 +124,13 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return unauthorized != null ? ExitCodes.UNAUTHORIZED : ExitCodes.FAILED;
     }
 
+    try {
+      migration.afterRun();
+    } catch (Exception e) {
+      err.println("hogbeam " + name + ": the run finished, but then failed: " + describe(e));
+      return ExitCodes.FAILED;
+    }
+
     String reportJson = migration.checkpoints().readText(WriteReport.FILE);
     if (reportJson == null) {
       err.println("hogbeam " + name + ": the run ended but wrote no report");
@@ -131,6 +138,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
     RunReport report = RunReport.fromJson(reportJson);
     out.print(Summary.format(name, elapsed, report, migration, cursor));
+    out.print(migration.reportDetails(report));
     long deadLettered = report.total(ReportPart.DEAD_LETTERS, "records");
     long unfinished = states.values().stream().filter(s -> !s.done()).count();
     if (unfinished > 0) {
