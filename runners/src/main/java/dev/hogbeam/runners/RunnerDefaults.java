@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  *   <li>DirectRunner: {@code --enforceImmutability=false --enforceEncodability=false}. The checks
  *       re-encode every element to catch DoFn bugs; the tests (TestPipeline) keep them on, a
  *       migration does not pay for them twice over.
+ *   <li>embedded Flink: {@code --flinkConfDir} = a directory holding {@link
+ *       EmbeddedFlinkConf#CONTENT} (unless the user gave one, or {@code FLINK_CONF_DIR} is set): it
+ *       switches off the LZ4 compression of batch shuffle data, which inside one JVM only costs
+ *       CPU (measured: 8% of the pipeline's CPU time on a 1M-event migration).
  *   <li>Flink: {@code --objectReuse=true --fasterCopy=true}: hogbeam's DoFns never mutate an
  *       element they received or emitted (TestPipeline's DirectRunner enforces it in the tests),
  *       so Flink may hand records to the next chained operator as they are instead of cloning
@@ -74,9 +78,46 @@ public final class RunnerDefaults {
     }
   }
 
+  /** The Flink configuration directory given to an embedded Flink, made on first use. */
+  @FunctionalInterface
+  interface EmbeddedFlinkConf {
+    /**
+     * What the directory's {@code config.yaml} holds. Shuffle data between tasks of one JVM never
+     * leaves memory, so compressing it (Flink's default for batch jobs) only costs CPU.
+     */
+    String CONTENT = "taskmanager.network.batch-shuffle.compression.enabled: false\n";
+
+    /** The directory, or null to leave Flink's configuration alone. */
+    @Nullable String directory();
+
+    /**
+     * A temporary directory deleted at exit, or null when {@code FLINK_CONF_DIR} is set (the
+     * user's own configuration then applies).
+     */
+    static EmbeddedFlinkConf temporary() {
+      return () -> {
+        if (System.getenv("FLINK_CONF_DIR") != null) {
+          return null;
+        }
+        try {
+          Path dir = Files.createTempDirectory("hogbeam-flink-conf-");
+          dir.toFile().deleteOnExit();
+          Path file = Files.writeString(dir.resolve("config.yaml"), CONTENT);
+          file.toFile().deleteOnExit();
+          return dir.toString();
+        } catch (IOException e) {
+          LOG.warn("Cannot write a Flink configuration for the embedded Flink ({}); using Flink's"
+              + " defaults", e.getMessage());
+          return null;
+        }
+      };
+    }
+  }
+
   private final FlinkClusterProbe flinkClusterProbe;
   private final @Nullable String ownJar;
   private final boolean dataflowInJar;
+  private final EmbeddedFlinkConf embeddedFlinkConf;
 
   /**
    * @param flinkClusterProbe asks a Flink cluster for its size
@@ -85,10 +126,14 @@ public final class RunnerDefaults {
    * @param dataflowInJar whether the Dataflow runner is on the classpath (mvn -Pdataflow)
    */
   RunnerDefaults(
-      FlinkClusterProbe flinkClusterProbe, @Nullable String ownJar, boolean dataflowInJar) {
+      FlinkClusterProbe flinkClusterProbe,
+      @Nullable String ownJar,
+      boolean dataflowInJar,
+      EmbeddedFlinkConf embeddedFlinkConf) {
     this.flinkClusterProbe = flinkClusterProbe;
     this.ownJar = ownJar;
     this.dataflowInJar = dataflowInJar;
+    this.embeddedFlinkConf = embeddedFlinkConf;
   }
 
   /** The defaults for this process: the REST probe, the jar it runs from, its runners. */
@@ -96,7 +141,8 @@ public final class RunnerDefaults {
     return new RunnerDefaults(
         FlinkClusterProbe.rest(Duration.ofSeconds(10)),
         runningJar(),
-        onClasspath("org.apache.beam.runners.dataflow.DataflowRunner"));
+        onClasspath("org.apache.beam.runners.dataflow.DataflowRunner"),
+        EmbeddedFlinkConf.temporary());
   }
 
   /**
@@ -139,6 +185,12 @@ public final class RunnerDefaults {
             .withDefault("fasterCopy", true);
     String master = flags.value("flinkMaster").orElseThrow();
     if (isEmbeddedFlink(master)) {
+      if (!flags.has("flinkConfDir")) {
+        String conf = embeddedFlinkConf.directory();
+        if (conf != null) {
+          flags = flags.withDefault("flinkConfDir", conf);
+        }
+      }
       return flags.withDefault(RATE_LIMIT_SHARES, 1);
     }
     if (ownJar != null) {

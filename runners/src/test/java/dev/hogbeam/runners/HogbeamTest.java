@@ -44,7 +44,7 @@ class HogbeamTest {
           });
 
   private int run(String... args) {
-    RunnerDefaults defaults = new RunnerDefaults(master -> null, null, false);
+    RunnerDefaults defaults = new RunnerDefaults(master -> null, null, false, () -> null);
     Hogbeam hogbeam =
         new Hogbeam(
             List.of(echo, exit7, badFlag, broken),

@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hogbeam.runners.RunnerDefaults.Runner;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.NettyShuffleEnvironmentOptions;
 import org.junit.jupiter.api.Test;
 
 class RunnerDefaultsTest {
@@ -24,7 +30,8 @@ class RunnerDefaultsTest {
           return new FlinkClusterProbe.Cluster(taskManagers, slots);
         },
         JAR,
-        true);
+        true,
+        () -> null);
   }
 
   private RunnerDefaults unreachableCluster() {
@@ -34,7 +41,8 @@ class RunnerDefaultsTest {
           throw new IOException("Connection refused");
         },
         JAR,
-        true);
+        true,
+        () -> null);
   }
 
   private static String[] args(String... args) {
@@ -53,6 +61,70 @@ class RunnerDefaultsTest {
             "--rateLimitShares=1"),
         unreachableCluster().apply(args("--elements=5")));
     assertEquals(List.of(), probed, "an embedded Flink is not probed");
+  }
+
+  @Test
+  void embeddedFlinkGetsTheConfigurationDirectory() {
+    RunnerDefaults defaults = new RunnerDefaults(master -> null, JAR, false, () -> "/tmp/conf");
+    assertArrayEquals(
+        args(
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--objectReuse=true",
+            "--fasterCopy=true",
+            "--flinkConfDir=/tmp/conf",
+            "--rateLimitShares=1"),
+        defaults.apply(args()));
+  }
+
+  @Test
+  void aGivenFlinkConfDirWinsAndNoneIsMade() {
+    RunnerDefaults defaults =
+        new RunnerDefaults(
+            master -> null,
+            JAR,
+            false,
+            () -> {
+              throw new AssertionError("no configuration directory should be made");
+            });
+    assertArrayEquals(
+        args(
+            "--flinkConfDir=/mine",
+            "--runner=FlinkRunner",
+            "--flinkMaster=[local]",
+            "--objectReuse=true",
+            "--fasterCopy=true",
+            "--rateLimitShares=1"),
+        defaults.apply(args("--flinkConfDir=/mine")));
+  }
+
+  @Test
+  void aFlinkClusterGetsNoEmbeddedConfiguration() {
+    RunnerDefaults defaults =
+        new RunnerDefaults(
+            master -> new FlinkClusterProbe.Cluster(1, 2),
+            JAR,
+            false,
+            () -> {
+              throw new AssertionError("a cluster has its own configuration");
+            });
+    String[] out = defaults.apply(args("--flinkMaster=127.0.0.1:8081"));
+    assertEquals(false, List.of(out).stream().anyMatch(a -> a.startsWith("--flinkConfDir")));
+  }
+
+  @Test
+  void theEmbeddedConfigurationSwitchesOffShuffleCompression() throws Exception {
+    assumeTrue(System.getenv("FLINK_CONF_DIR") == null, "FLINK_CONF_DIR is set");
+    String dir = RunnerDefaults.EmbeddedFlinkConf.temporary().directory();
+    assertEquals(RunnerDefaults.EmbeddedFlinkConf.CONTENT, Files.readString(Path.of(dir, "config.yaml")));
+    // Flink itself reads it so: the default (true) is overridden.
+    assertEquals(
+        true,
+        new Configuration().get(NettyShuffleEnvironmentOptions.BATCH_SHUFFLE_COMPRESSION_ENABLED));
+    assertEquals(
+        false,
+        GlobalConfiguration.loadConfiguration(dir)
+            .get(NettyShuffleEnvironmentOptions.BATCH_SHUFFLE_COMPRESSION_ENABLED));
   }
 
   @Test
@@ -177,7 +249,7 @@ class RunnerDefaultsTest {
 
   @Test
   void dataflowWithoutTheRunnerInTheJar() {
-    RunnerDefaults noDataflow = new RunnerDefaults(master -> null, JAR, false);
+    RunnerDefaults noDataflow = new RunnerDefaults(master -> null, JAR, false, () -> null);
     UsageException e =
         assertThrows(
             UsageException.class, () -> noDataflow.apply(args("--runner=DataflowRunner")));
@@ -197,7 +269,7 @@ class RunnerDefaultsTest {
   @Test
   void helpPassesThroughUntouched() {
     String[] help = args("--runner=DataflowRunner", "--help=DataflowPipelineOptions");
-    assertSame(help, new RunnerDefaults(master -> null, null, false).apply(help));
+    assertSame(help, new RunnerDefaults(master -> null, null, false, () -> null).apply(help));
   }
 
   @Test

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -32,6 +35,14 @@ public final class EventRowCoder extends AtomicCoder<EventRow> {
 
   public static EventRowCoder of() {
     return INSTANCE;
+  }
+
+  /**
+   * What makes {@code @DefaultCoder(EventRowCoder.class)} take effect: without this method Beam's
+   * registry silently falls back to Java serialization for {@link EventRow}.
+   */
+  public static CoderProvider getCoderProvider() {
+    return CoderProviders.forCoder(TypeDescriptor.of(EventRow.class), INSTANCE);
   }
 
   @Override

@@ -6,9 +6,12 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * What reading one shard cost: rows returned, ClickHouse's own rows and bytes read (summed over
@@ -130,6 +133,14 @@ public final class ShardReadStats implements Serializable {
 
     public static Coder of() {
       return INSTANCE;
+    }
+
+    /**
+     * What makes {@code @DefaultCoder(ShardReadStats.Coder.class)} take effect: without this
+     * method Beam's registry silently falls back to Java serialization for {@link ShardReadStats}.
+     */
+    public static CoderProvider getCoderProvider() {
+      return CoderProviders.forCoder(TypeDescriptor.of(ShardReadStats.class), INSTANCE);
     }
 
     @Override

@@ -2,9 +2,11 @@ package dev.hogbeam.clickhouse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.testing.CoderProperties;
 import org.junit.jupiter.api.Test;
 
@@ -31,6 +33,18 @@ class EventRowCoderTest {
       b.groupProperties(i, i == 3 ? null : "{\"g\":" + i + "}").groupCreatedAtMicros(i, i == 1 ? null : (long) i);
     }
     return b.build();
+  }
+
+  @Test
+  void theRegistryUsesItForEventRows() throws Exception {
+    assertSame(EventRowCoder.of(), CoderRegistry.createDefault().getCoder(EventRow.class));
+  }
+
+  @Test
+  void theRegistryUsesTheStatsCoderForShardReadStats() throws Exception {
+    assertSame(ShardReadStats.Coder.of(), CoderRegistry.createDefault().getCoder(ShardReadStats.class));
+    CoderProperties.coderDecodeEncodeEqual(
+        ShardReadStats.Coder.of(), new ShardReadStats("team2-2024-03-01", 10, 12, 3000, 2, 3, 45));
   }
 
   @Test

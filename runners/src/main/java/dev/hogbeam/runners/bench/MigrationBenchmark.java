@@ -107,14 +107,30 @@ public final class MigrationBenchmark {
     return plus < 0 ? spec : spec.substring(0, plus);
   }
 
-  /** The hogbeam flags of a runner spec ({@code +flag=value} parts). */
-  static List<String> runnerFlags(String spec) {
-    List<String> flags = new ArrayList<>();
-    String[] parts = spec.split("\\+");
-    for (int i = 1; i < parts.length; i++) {
-      flags.add("--" + parts[i]);
+  /**
+   * The parts of a runner spec after the runner: {@code +flag=value} (a hogbeam flag), {@code
+   * +jar:PATH} (another bundled jar) or, last, {@code +jvm:FLAG} (a flag of the pipeline JVM), by
+   * kind.
+   */
+  static List<String> specParts(String spec, String kind) {
+    List<String> out = new ArrayList<>();
+    // "+jvm:" takes the rest of the spec, so that JVM flags may contain '+' (-XX:+UseParallelGC).
+    int jvm = spec.indexOf("+jvm:");
+    String[] parts = (jvm < 0 ? spec : spec.substring(0, jvm)).split("\\+");
+    if (jvm >= 0 && kind.equals("jvm")) {
+      out.add(spec.substring(jvm + 5));
     }
-    return flags;
+    for (int i = 1; i < parts.length; i++) {
+      String p = parts[i];
+      if (p.startsWith("jvm:") || p.startsWith("jar:")) {
+        if (p.startsWith(kind + ":")) {
+          out.add(p.substring(4));
+        }
+      } else if (kind.equals("flag")) {
+        out.add("--" + p);
+      }
+    }
+    return out;
   }
 
   /** One pipeline run's figures. */
@@ -176,7 +192,7 @@ public final class MigrationBenchmark {
 
   private static Run runOnce(Settings s, LocalClickHouse ch, FakeCaptureServer capture, long frontEnd,
       BenchData data, String runner, Floor.Result floor, Path runs) throws Exception {
-    Path dir = runs.resolve(String.format(Locale.ROOT, "%s-%d-%s", runner.replaceAll("[^A-Za-z0-9=.-]", "_"), data.events(),
+    Path dir = runs.resolve(String.format(Locale.ROOT, "%s-%d-%s", runner.replaceAll("[^A-Za-z0-9=.-]", "_").substring(0, Math.min(60, runner.length())), data.events(),
         java.time.LocalDateTime.now().toString().replace(':', '-')));
     Files.createDirectories(dir);
     List<String> cmd = new ArrayList<>();
@@ -187,8 +203,10 @@ public final class MigrationBenchmark {
     s.profiler.ifPresent(p -> cmd.add("-agentpath:" + p.toAbsolutePath() + "=start,event=cpu,interval="
         + interval + ",threads,collapsed,file=" + dir.resolve("profile.collapsed").toAbsolutePath()));
     cmd.addAll(s.jvmFlags);
+    cmd.addAll(specParts(runner, "jvm"));
     cmd.add("-jar");
-    cmd.add(s.jar.toAbsolutePath().toString());
+    List<String> jar = specParts(runner, "jar");
+    cmd.add((jar.isEmpty() ? s.jar : Path.of(jar.get(0))).toAbsolutePath().toString());
     cmd.add("clickhouse");
     cmd.add("--clickhouseUrl=" + ch.jdbcUrl());
     cmd.add("--clickhouseUser=" + ch.user());
@@ -209,7 +227,7 @@ public final class MigrationBenchmark {
       cmd.add("--runner=FlinkRunner");
     }
     cmd.addAll(s.pass);
-    cmd.addAll(runnerFlags(runner));
+    cmd.addAll(specParts(runner, "flag"));
     Files.writeString(dir.resolve("command.txt"), String.join(" ", cmd) + "\n", UTF_8);
     Map<String, String> env = new LinkedHashMap<>();
     env.put("POSTHOG_API_KEY", API_KEY);
@@ -236,8 +254,9 @@ public final class MigrationBenchmark {
     long accepted = capture.acceptedEventCount();
     long rowsRead = report.total("shards", "rowsRead");
     long duplicates = report.total("groups", "duplicatesDropped");
-    if (sent != data.events() || accepted != data.events() || rowsRead != data.rows()
-        || duplicates != data.duplicates()) {
+    boolean partialReport = report.section("shards").isEmpty(); // a prototype without read stats
+    if (sent != data.events() || accepted != data.events()
+        || (!partialReport && (rowsRead != data.rows() || duplicates != data.duplicates()))) {
       throw new IllegalStateException(String.format(Locale.ROOT,
           "%s run of %d events: report says %d rows read, %d sent, %d duplicates dropped; the capture"
               + " endpoint accepted %d; expected %d rows, %d events, %d duplicates (see %s)",
