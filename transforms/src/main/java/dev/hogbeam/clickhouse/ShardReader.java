@@ -110,6 +110,8 @@ public final class ShardReader implements AutoCloseable {
       long rowsBefore = p.rows;
       try {
         done = p.nextPage();
+      } catch (SinkFailure e) {
+        throw e.failure; // downstream's failure, not ClickHouse's: never retried here
       } catch (SQLException | RuntimeException e) {
         closeConnection();
         if (p.rows > rowsBefore) {
@@ -201,8 +203,12 @@ public final class ShardReader implements AutoCloseable {
     }
 
     private void emit(List<EventRow> group, List<String> key) {
-      for (EventRow r : group) {
-        sink.accept(r);
+      try {
+        for (EventRow r : group) {
+          sink.accept(r);
+        }
+      } catch (RuntimeException e) {
+        throw new SinkFailure(e);
       }
       rows += group.size();
       ROWS.inc(group.size());
@@ -236,7 +242,7 @@ public final class ShardReader implements AutoCloseable {
     Running(PageQueries.Query q) throws SQLException {
       PreparedStatement stmt = connection().prepareStatement(q.sql());
       try {
-        SourceDiscovery.bind(stmt, q.params());
+        PageQueries.bind(stmt, q.params());
         CONCURRENT_QUERIES.update(IN_FLIGHT.incrementAndGet());
         try {
           rs = stmt.executeQuery();
@@ -335,6 +341,17 @@ public final class ShardReader implements AutoCloseable {
   @Override
   public void close() {
     closeConnection();
+  }
+
+  /** Carries an exception thrown by the sink past the retry handling. */
+  private static final class SinkFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final RuntimeException failure;
+
+    SinkFailure(RuntimeException failure) {
+      super(failure);
+      this.failure = failure;
+    }
   }
 
   /** Reading a shard failed for good; the message names the shard. */
