@@ -4,7 +4,7 @@ import static dev.hogbeam.clickhouse.TestEvents.query;
 import static dev.hogbeam.clickhouse.TestEvents.END;
 import static dev.hogbeam.clickhouse.TestEvents.START;
 import static dev.hogbeam.clickhouse.TestEvents.TEAM;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hogbeam.clickhouse.TestEvents.Schema;
 import dev.hogbeam.testing.LocalClickHouse;
@@ -13,7 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
@@ -32,12 +35,29 @@ class ReferenceCursorReadTest {
 
   /** The shape of migrate.py's page query, without LIMIT: the rows it sends, in its order. */
   static String scriptQuery(String db, long startSeconds, long endSeconds, String cursorCondition) {
-    return "SELECT toString(uuid) AS u, toInt64(timestamp) AS timestamp, toUnixTimestamp64Micro(created_at) AS c,"
+    return "SELECT toString(uuid) AS u, toInt64(timestamp) AS timestamp,"
         + " uuid FROM `" + db + "`.events WHERE team_id = " + TEAM
         + " AND timestamp >= toDateTime64(" + startSeconds + ", 6)"
         + " AND timestamp < toDateTime64(" + endSeconds + ", 6)"
         + cursorCondition
         + " ORDER BY timestamp, uuid";
+  }
+
+  /** Whether row k's second holds a sent row with a later time and an unsent one with an earlier. */
+  static boolean straddles(List<List<String>> sent, Map<String, Long> micros, int k) {
+    String second = sent.get(k).get(1);
+    long at = micros.get(sent.get(k).get(0));
+    boolean laterButSent = false;
+    boolean earlierButUnsent = false;
+    for (int i = 0; i < sent.size(); i++) {
+      if (!sent.get(i).get(1).equals(second) || sent.get(i).get(0).equals(sent.get(k).get(0))) {
+        continue;
+      }
+      long m = micros.get(sent.get(i).get(0));
+      laterButSent |= i < k && m > at;
+      earlierButUnsent |= i > k && m < at;
+    }
+    return laterButSent && earlierButUnsent;
   }
 
   @Test
@@ -48,10 +68,17 @@ class ReferenceCursorReadTest {
     long e = END.getEpochSecond();
     try (Connection c = ch.connect()) {
       List<List<String>> sent = query(c, scriptQuery(db, s, e, ""));
-      // A cursor in the middle of a second that many rows share, as the script prints it
-      // after a batch: the last row's toInt64(timestamp) and uuid.
+      Map<String, Long> micros = new HashMap<>();
+      for (List<String> r : query(c, "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM `" + db
+          + "`.events WHERE team_id = " + TEAM)) {
+        micros.put(r.get(0), Long.parseLong(r.get(1)));
+      }
+      // A cursor as the script prints it after a batch (the last row's toInt64(timestamp) and
+      // uuid), in a second whose rows lie on both sides of it in a way only ClickHouse's order
+      // explains: a row sent before it with a later microsecond timestamp, and a row not yet sent
+      // with an earlier one.
       int k = sent.size() / 2;
-      while (!sent.get(k).get(1).equals(sent.get(k + 1).get(1)) || !sent.get(k).get(1).equals(sent.get(k - 1).get(1))) {
+      while (!straddles(sent, micros, k)) {
         k++;
       }
       String uuid = sent.get(k).get(0);
@@ -66,22 +93,8 @@ class ReferenceCursorReadTest {
           " AND (timestamp, uuid) > (toDateTime64(" + seconds + ", 6), toUUID('" + uuid + "'))"))) {
         expected.add(r.get(0));
       }
-      // The case that needs ClickHouse's own order: rows of the cursor's second on both sides.
-      List<List<String>> sameSecond = query(c,
-          "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM `" + db + "`.events WHERE team_id = "
-              + TEAM + " AND toInt64(timestamp) = " + seconds);
-      long cursorMicros = Long.parseLong(query(c, "SELECT toUnixTimestamp64Micro(timestamp) FROM `" + db
-          + "`.events WHERE uuid = '" + uuid + "' LIMIT 1").get(0).get(0));
-      boolean laterButSent = false;
-      boolean earlierButUnsent = false;
-      for (List<String> r : sameSecond) {
-        long micros = Long.parseLong(r.get(1));
-        boolean unsent = expected.contains(r.get(0));
-        laterButSent |= micros > cursorMicros && !unsent;
-        earlierButUnsent |= micros < cursorMicros && unsent;
-      }
-      assertTrue(laterButSent && earlierButUnsent, "the cursor's second must exercise both cases");
-      assertTrue(expected.size() > 0 && expected.size() < sent.size() - 1);
+      assertEquals(sent.subList(k + 1, sent.size()).stream().map(r -> r.get(0)).filter(u -> !u.equals(uuid))
+          .collect(Collectors.toList()), expected);
 
       ClickHouseEventsIO.Read read = ClickHouseEventsIO.read()
           .withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword(ch.password())

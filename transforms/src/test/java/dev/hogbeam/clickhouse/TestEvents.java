@@ -95,7 +95,7 @@ final class TestEvents {
             + " concat('{\"n\":', toString(number), ',\"$lib\":\"web\",\"$lib_version\":\"1.0\"}'),"
             + " toDateTime64('2024-05-01 00:00:00', 6, 'UTC') + toIntervalDay(number % 3)"
             + "   + toIntervalSecond(intDiv(number, 3) % 40 * 2000)"
-            + "   + toIntervalMicrosecond(number % 4),"
+            + "   + toIntervalMicrosecond(intDiv(number, 120) % 4),"
             + " " + team + ","
             + " concat('user-', toString(number % 23)),"
             + " if(number % 5 = 0, concat('a:href=\"/p', toString(number), '\"'), ''),"
