@@ -71,7 +71,7 @@ public final class ShardReadStats implements Serializable {
     return pages;
   }
 
-  /** All queries: pages plus tie-group completions. */
+  /** All queries: pages plus completions of tie groups bigger than a page. */
   public long queries() {
     return queries;
   }

@@ -140,9 +140,13 @@ class ClickHouseEventsReadTest {
               long rows = 0;
               for (ShardReadStats s : stats) {
                 rows += s.rowsReturned();
-                // Many pages; every full page is followed by the query completing its last tie group.
                 assertTrue(s.pages() > 30, s.toString());
-                assertEquals(2 * s.pages() - 1, s.queries(), s.toString());
+                // The day with 31 copies of one row: a page of 7 could not hold them, so that
+                // tie group was read whole with one more query; other days need none.
+                assertEquals(
+                    s.shardId().equals("team2-2024-05-01") ? s.pages() + 1 : s.pages(),
+                    s.queries(),
+                    s.toString());
                 assertTrue(s.readRows() >= s.rowsReturned(), s.toString());
               }
               assertEquals(truth.size(), rows);
