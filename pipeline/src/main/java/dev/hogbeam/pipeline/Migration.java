@@ -1,0 +1,40 @@
+package dev.hogbeam.pipeline;
+
+import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+
+/**
+ * One planned migration from one source: what it will do (for the log and the progress line) and
+ * how to add its stages to a pipeline. Built from options by a source's factory, after every flag
+ * was checked and the source was asked what there is to read.
+ */
+public interface Migration {
+
+  /** A few lines describing the plan: source, range, shards, estimates. */
+  String describe();
+
+  /** Where checkpoints, the report and (by default) dead letters go. */
+  CheckpointStore checkpoints();
+
+  /** Where dead letters go. */
+  String deadLetterDir();
+
+  /** The plan's estimate of events to send (0 when unknown), for the ETA. */
+  long expectedEvents();
+
+  /** Source shards in the plan. */
+  int shards();
+
+  /**
+   * Every send group known before the run, with the earliest timestamp (epoch micros) its events
+   * can have; empty when groups are only known once the data is read. Used for the printed cursor.
+   */
+  Map<String, Long> groupStarts();
+
+  /** End of the migrated range, exclusive, epoch micros. */
+  long rangeEndMicros();
+
+  /** Adds every stage (plan, read, map, order, write, checkpoint, report) to {@code pipeline}. */
+  void expand(Pipeline pipeline);
+}

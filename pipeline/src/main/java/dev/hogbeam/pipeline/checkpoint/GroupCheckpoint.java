@@ -1,0 +1,100 @@
+package dev.hogbeam.pipeline.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.event.Timestamps;
+import java.io.IOException;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The durable state of one send group: how far it got and whether it finished. Immutable; a new
+ * state is written after every acknowledged batch.
+ *
+ * @param group the group key (a shard id or a person bucket)
+ * @param acknowledged the last event PostHog acknowledged, in send order; null before the first
+ * @param sent events acknowledged in total, over all runs
+ * @param inFlight the batch being sent when this state was written, or null: a run killed while a
+ *     batch was in flight re-sends that batch, and reports its events as possibly duplicated
+ * @param done whether every event of the group was delivered or dead-lettered
+ */
+public record GroupCheckpoint(
+    String group,
+    @Nullable EventCursor acknowledged,
+    long sent,
+    @Nullable InFlight inFlight,
+    boolean done) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A batch sent but not yet acknowledged: its first and last event and its size. */
+  public record InFlight(EventCursor first, EventCursor last, int events) {}
+
+  public static GroupCheckpoint start(String group) {
+    return new GroupCheckpoint(group, null, 0, null, false);
+  }
+
+  public GroupCheckpoint sending(EventCursor first, EventCursor last, int events) {
+    return new GroupCheckpoint(group, acknowledged, sent, new InFlight(first, last, events), done);
+  }
+
+  public GroupCheckpoint acknowledged(EventCursor last, int events) {
+    return new GroupCheckpoint(group, last, sent + events, null, false);
+  }
+
+  public GroupCheckpoint finished() {
+    return new GroupCheckpoint(group, acknowledged, sent, null, true);
+  }
+
+  public String toJson() {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("group", group);
+    if (acknowledged != null) {
+      n.set("acknowledged", cursorJson(acknowledged));
+    }
+    n.put("sent", sent);
+    if (inFlight != null) {
+      ObjectNode f = n.putObject("inFlight");
+      f.set("first", cursorJson(inFlight.first()));
+      f.set("last", cursorJson(inFlight.last()));
+      f.put("events", inFlight.events());
+    }
+    n.put("done", done);
+    return n.toString();
+  }
+
+  public static GroupCheckpoint fromJson(String json) {
+    try {
+      JsonNode n = JSON.readTree(json);
+      JsonNode f = n.get("inFlight");
+      InFlight inFlight =
+          f == null
+              ? null
+              : new InFlight(
+                  cursor(f.get("first")), cursor(f.get("last")), f.get("events").asInt());
+      return new GroupCheckpoint(
+          n.get("group").asText(),
+          cursor(n.get("acknowledged")),
+          n.get("sent").asLong(),
+          inFlight,
+          n.get("done").asBoolean());
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("unreadable checkpoint: " + e.getMessage(), e);
+    }
+  }
+
+  private static ObjectNode cursorJson(EventCursor c) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("timestamp", Timestamps.toIso(c.timestampMicros()));
+    n.put("timestamp_us", c.timestampMicros());
+    n.put("uuid", c.uuid());
+    return n;
+  }
+
+  private static @Nullable EventCursor cursor(@Nullable JsonNode n) {
+    return n == null || n.isNull()
+        ? null
+        : EventCursor.of(n.get("timestamp_us").asLong(), n.get("uuid").asText());
+  }
+}

@@ -1,0 +1,93 @@
+package dev.hogbeam.pipeline.options;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code hogbeam clickhouse}: a self-hosted PostHog's ClickHouse as the source. */
+public interface ClickHouseOptions extends MigrationOptions {
+
+  @Description(
+      "ClickHouse to read from: a JDBC URL (jdbc:clickhouse://host:8123) or an HTTP(S) URL"
+          + " (http://host:8123) as PostHog's migration script takes it. TLS certificates are"
+          + " verified.")
+  @Validation.Required
+  String getClickhouseUrl();
+
+  void setClickhouseUrl(String value);
+
+  @Description("ClickHouse user.")
+  @Default.String("default")
+  String getClickhouseUser();
+
+  void setClickhouseUser(String value);
+
+  @Description(
+      "ClickHouse password. Prefer the CLICKHOUSE_PASSWORD environment variable or"
+          + " --clickhousePasswordFile.")
+  @JsonIgnore
+  String getClickhousePassword();
+
+  void setClickhousePassword(String value);
+
+  @Description("A file holding the ClickHouse password (surrounding whitespace is ignored).")
+  String getClickhousePasswordFile();
+
+  void setClickhousePasswordFile(String value);
+
+  @Description("ClickHouse database holding PostHog's events table.")
+  @Default.String("posthog")
+  String getClickhouseDatabase();
+
+  void setClickhouseDatabase(String value);
+
+  @Description("The PostHog project (team) id whose events are migrated.")
+  @Validation.Required
+  Long getTeamId();
+
+  void setTeamId(Long value);
+
+  @Description(
+      "First instant to migrate (inclusive): an ISO-8601 date (2024-01-31) or date-time"
+          + " (2024-01-31T12:00, 2024-01-31T12:00:00+02:00); no zone means UTC. Required unless"
+          + " --cursor is given (then the cursor's day).")
+  String getStartDate();
+
+  void setStartDate(String value);
+
+  @Description(
+      "End of the range (exclusive), same forms as --startDate. Must be at least 48 hours ago"
+          + " (PostHog's rule for historical imports).")
+  @Validation.Required
+  String getEndDate();
+
+  void setEndDate(String value);
+
+  @Description(
+      "Resume after this cursor: one printed by hogbeam, or one printed by PostHog's"
+          + " migrate.py (\"Cursor: ...\"). Events at or before it are not sent again.")
+  String getCursor();
+
+  void setCursor(String value);
+
+  @Description("Rows per ClickHouse page.")
+  @Default.Integer(10000)
+  int getFetchLimit();
+
+  void setFetchLimit(int value);
+
+  @Description("Most ClickHouse queries the whole job runs at once.")
+  @Default.Integer(4)
+  int getMaxConcurrentQueries();
+
+  void setMaxConcurrentQueries(int value);
+
+  @Description(
+      "Rows in one day above which the day is split into parts by hash of distinct_id (each"
+          + " person's events of the day stay in one part).")
+  @Default.Long(2_000_000L)
+  long getSplitThreshold();
+
+  void setSplitThreshold(long value);
+}

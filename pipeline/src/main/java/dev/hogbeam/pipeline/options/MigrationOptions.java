@@ -1,0 +1,136 @@
+package dev.hogbeam.pipeline.options;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/**
+ * What every hogbeam migration takes, whatever its source: the PostHog destination, how fast to
+ * send, where to keep checkpoints, dead letters and the report.
+ *
+ * <p>Secrets ({@link #getPosthogApiKey()}) are {@link JsonIgnore}d: Beam then neither serialises
+ * them with the options shipped to workers nor shows them among the job's options; the pipeline
+ * hands them to the writer itself, which masks them in its display data.
+ */
+public interface MigrationOptions extends PipelineOptions {
+
+  @Description(
+      "PostHog host to send to, e.g. https://us.i.posthog.com, https://eu.i.posthog.com or your"
+          + " self-hosted URL (app.posthog.com / us.posthog.com / eu.posthog.com are rewritten to"
+          + " the ingestion hosts, as PostHog's SDKs do). Required unless --dryRun or --outputDir.")
+  String getPosthogUrl();
+
+  void setPosthogUrl(String value);
+
+  @Description(
+      "The destination project's API key (a project token, phc_...). Prefer the POSTHOG_API_KEY"
+          + " environment variable or --posthogApiKeyFile: command lines are visible to other"
+          + " users of the machine.")
+  @JsonIgnore
+  String getPosthogApiKey();
+
+  void setPosthogApiKey(String value);
+
+  @Description("A file holding the PostHog project API key (surrounding whitespace is ignored).")
+  String getPosthogApiKeyFile();
+
+  void setPosthogApiKeyFile(String value);
+
+  @Description("Events per /batch/ request (requests are also capped at --maxBatchBytes).")
+  @Default.Integer(500)
+  int getBatchSize();
+
+  void setBatchSize(int value);
+
+  @Description("Uncompressed bytes per /batch/ request; PostHog refuses requests over 20 MB.")
+  @Default.Long(5L * 1024 * 1024)
+  long getMaxBatchBytes();
+
+  void setMaxBatchBytes(long value);
+
+  @Description(
+      "Events per second for the whole job (0 = no limit). Divided evenly between the job's"
+          + " worker processes, see --rateLimitShares.")
+  @Default.Double(0)
+  double getMaxEventsPerSecond();
+
+  void setMaxEventsPerSecond(double value);
+
+  /**
+   * Declared exactly as the launcher's {@code RunnerOptions} declares it (Integer, no default),
+   * which Beam requires of two interfaces sharing a property; null means 1.
+   */
+  @Description(
+      "Number of worker processes the --maxEventsPerSecond budget is divided between; set by the"
+          + " launcher per runner (1 for local runners, TaskManagers on a Flink cluster,"
+          + " maxNumWorkers on Dataflow). Unset means 1.")
+  Integer getRateLimitShares();
+
+  void setRateLimitShares(Integer value);
+
+  @Description(
+      "Attempts per request on 408, 429, 5xx and timeouts before the shard stops (the run then"
+          + " fails, and running it again resumes after the last acknowledged batch).")
+  @Default.Integer(10)
+  int getMaxAttempts();
+
+  void setMaxAttempts(int value);
+
+  @Description("Read, map, order and count everything; send nothing.")
+  @Default.Boolean(false)
+  boolean getDryRun();
+
+  void setDryRun(boolean value);
+
+  @Description(
+      "Instead of sending, write exactly what would be sent as JSON lines into this directory"
+          + " (one set of files per shard). Any Beam file system path.")
+  String getOutputDir();
+
+  void setOutputDir(String value);
+
+  @Description(
+      "Durable checkpoints (resume positions, finished shards, the report). Default: a directory"
+          + " under ./hogbeam-checkpoints named after the source and range. Any Beam file system"
+          + " path; on a cluster use a location every worker can reach (e.g. gs://...).")
+  String getCheckpointDir();
+
+  void setCheckpointDir(String value);
+
+  @Description(
+      "Where events that cannot be delivered go, as JSON lines with the reason. Default:"
+          + " <checkpointDir>/dead-letters.")
+  String getDeadLetterDir();
+
+  void setDeadLetterDir(String value);
+
+  @Description(
+      "Send order. day: each (day, shard) in time order, shards in parallel (default). person:"
+          + " each person's events in time order across the whole range, buckets of persons in"
+          + " parallel (best for person properties set over several days).")
+  @Default.Enum("day")
+  OrderBy getOrderBy();
+
+  void setOrderBy(OrderBy value);
+
+  @Description("Number of person buckets with --orderBy=person (the parallelism of sending).")
+  @Default.Integer(64)
+  int getPersonBuckets();
+
+  void setPersonBuckets(int value);
+
+  @Description("Seconds between progress lines (0 = none).")
+  @Default.Integer(10)
+  int getProgressIntervalSeconds();
+
+  void setProgressIntervalSeconds(int value);
+
+  @Description(
+      "Allow a range that ends less than 48 hours ago. PostHog asks that historical imports be at"
+          + " least 48 hours old; only use this for a destination you run yourself.")
+  @Default.Boolean(false)
+  boolean getAllowRecentEvents();
+
+  void setAllowRecentEvents(boolean value);
+}

@@ -1,0 +1,26 @@
+package dev.hogbeam.runners;
+
+import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
+import java.util.List;
+
+/** The registry of the jar's subcommands. */
+public final class Subcommands {
+
+  private Subcommands() {}
+
+  /**
+   * Every subcommand of {@code hogbeam.jar}, in the order {@code --help} lists them. A pipeline
+   * plugs in with one line, e.g. {@code Subcommand.of("clickhouse", "Migrate ...",
+   * ClickHouseCommand::run)}.
+   */
+  public static List<Subcommand> all() {
+    return List.of(
+        Subcommand.of(
+            "clickhouse",
+            "Migrate a self-hosted PostHog's ClickHouse events into PostHog",
+            args -> ClickHouseMigration.command().run(args, MigrationCommand.Environment.system())),
+        Demo.SUBCOMMAND,
+        SelfTest.SUBCOMMAND);
+  }
+}

@@ -1,0 +1,469 @@
+package dev.hogbeam.amplitude;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import dev.hogbeam.event.DeadLetter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.io.Compression;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PInput;
+import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads Amplitude export data: already downloaded export files ({@link #readFiles()}) or the Export
+ * API itself ({@link #readExport()}). Both give the raw lines with their origin ({@link
+ * AmplitudeLine}) and dead letters for files that are damaged; {@link ConvertAmplitudeEvents} turns
+ * the lines into PostHog events.
+ *
+ * <p>Both reads are bounded and stream: no file, zip entry or download is ever held in memory
+ * whole. A file (or an hour) is read by one worker; files and hours are read in parallel.
+ */
+public final class AmplitudeIO {
+  private static final Logger LOG = LoggerFactory.getLogger(AmplitudeIO.class);
+
+  /** Amplitude's Export API hosts. */
+  static final Map<String, String> REGIONS =
+      Map.of("us", "https://amplitude.com", "eu", "https://analytics.eu.amplitude.com");
+
+  static final TupleTag<AmplitudeLine> LINES = new TupleTag<AmplitudeLine>() {};
+  static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
+
+  private AmplitudeIO() {}
+
+  /** Reads export files matching a file pattern, on any Beam FileSystem. */
+  public static ReadFiles readFiles() {
+    return new ReadFiles(null);
+  }
+
+  /** Downloads hours from Amplitude's Export API. */
+  public static ReadExport readExport() {
+    return new ReadExport(
+        null, REGIONS.get("us"), null, null, null, 4, ExportClient.Policy.defaults());
+  }
+
+  /**
+   * Reads Amplitude export files: zips of gzipped JSON-lines files (the Export API's and the UI's
+   * format, {@code <project>/<project>_<YYYY-MM-DD>_<H>#<N>.json.gz} inside), single gzipped
+   * JSON-lines files, or plain JSON-lines files, told apart by their first bytes.
+   *
+   * <p>Guarantees: every non-blank line of every matched file comes out once, with its file, zip
+   * entry and line number. A file that stops being readable part-way (a damaged or truncated zip or
+   * gzip stream) gives its lines up to that point plus one dead letter (stage {@code read}) saying
+   * where it broke; nothing after that point can be recovered. A pattern that matches no file fails
+   * the run.
+   */
+  public static final class ReadFiles extends PTransform<PBegin, ReadResult> {
+    private final @Nullable String filepattern;
+
+    private ReadFiles(@Nullable String filepattern) {
+      this.filepattern = filepattern;
+    }
+
+    /** A file pattern (glob) such as {@code /data/amplitude/*.zip} or {@code gs://b/export/**}. */
+    public ReadFiles from(String filepattern) {
+      checkArgument(
+          filepattern != null && !filepattern.isBlank(),
+          "from: the file pattern of the Amplitude export files must not be empty");
+      return new ReadFiles(filepattern);
+    }
+
+    @Override
+    public ReadResult expand(PBegin input) {
+      checkArgument(
+          filepattern != null,
+          "AmplitudeIO.readFiles() needs from(<file pattern>) (the --inputFiles flag)");
+      PCollectionTuple read =
+          input
+              .apply(
+                  "MatchFiles",
+                  FileIO.match()
+                      .filepattern(filepattern)
+                      .withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
+              .apply("OpenFiles", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
+              .apply(
+                  "ReadLines",
+                  ParDo.of(new ReadFileFn()).withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
+      return ReadResult.of(read);
+    }
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
+      builder.addIfNotNull(DisplayData.item("filePattern", filepattern));
+    }
+  }
+
+  /**
+   * Downloads a range of hours from Amplitude's Export API ({@code GET /api/2/export}, HTTP basic
+   * auth with the project's API key and secret key) and reads them like {@link #readFiles()}.
+   *
+   * <p>Guarantees: each hour of [start, end) is requested as its own range (start = end = that
+   * hour, as Amplitude's bounds are inclusive), so no hour is fetched twice. 404 is an empty hour.
+   * 429, 408, 5xx, dropped connections and timeouts are retried with exponential backoff, honouring
+   * {@code Retry-After}; 400 (an hour over Amplitude's 4 GB limit) and 401/403 (keys) fail the run
+   * with a message naming the hour (never the keys). Downloads stream to local temporary files,
+   * deleted once read. With {@link #withDownloadCache} each downloaded hour (and each empty one) is
+   * kept, written under a temporary name then renamed, and a later run reads it from there without
+   * a request. At most {@link #withMaxConcurrentDownloads} hours are downloaded at once across all
+   * workers.
+   *
+   * <p>Parallelism: the hours are spread over that many slots (a GroupByKey), so whatever is fused
+   * after this read (the mapping) also runs on at most that many workers until the next shuffle.
+   * If mapping rather than downloading is the bottleneck, redistribute the lines (e.g. {@code
+   * Redistribute.arbitrarily()}) before mapping them.
+   */
+  public static final class ReadExport extends PTransform<PBegin, ReadResult> {
+    private final @Nullable ExportCredentials credentials;
+    private final String baseUrl;
+    private final @Nullable Instant start;
+    private final @Nullable Instant end;
+    private final @Nullable String downloadCache;
+    private final int maxConcurrentDownloads;
+    private final ExportClient.Policy policy;
+
+    private ReadExport(
+        @Nullable ExportCredentials credentials,
+        String baseUrl,
+        @Nullable Instant start,
+        @Nullable Instant end,
+        @Nullable String downloadCache,
+        int maxConcurrentDownloads,
+        ExportClient.Policy policy) {
+      this.credentials = credentials;
+      this.baseUrl = baseUrl;
+      this.start = start;
+      this.end = end;
+      this.downloadCache = downloadCache;
+      this.maxConcurrentDownloads = maxConcurrentDownloads;
+      this.policy = policy;
+    }
+
+    /** The project's API key and secret key (never logged or shown). */
+    public ReadExport withCredentials(String apiKey, String secretKey) {
+      return new ReadExport(
+          new ExportCredentials(apiKey, secretKey),
+          baseUrl,
+          start,
+          end,
+          downloadCache,
+          maxConcurrentDownloads,
+          policy);
+    }
+
+    /** {@code us} (default, amplitude.com) or {@code eu} (analytics.eu.amplitude.com). */
+    public ReadExport withRegion(String region) {
+      String url = region == null ? null : REGIONS.get(region.toLowerCase(Locale.ROOT));
+      checkArgument(url != null, "region must be us or eu, but was %s", region);
+      return withBaseUrl(url);
+    }
+
+    /** An explicit scheme and host (tests, proxies); {@code /api/2/export} is appended. */
+    public ReadExport withBaseUrl(String url) {
+      checkArgument(
+          url != null && (url.startsWith("http://") || url.startsWith("https://")),
+          "baseUrl must be an http(s) URL, but was %s",
+          url);
+      String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+      return new ReadExport(
+          credentials, trimmed, start, end, downloadCache, maxConcurrentDownloads, policy);
+    }
+
+    /** The hours [start, end): both whole UTC hours, end after start. */
+    public ReadExport withRange(Instant start, Instant end) {
+      checkNotNull(start, "start");
+      checkNotNull(end, "end");
+      ExportHours.plan(start, end); // validates
+      return new ReadExport(
+          credentials, baseUrl, start, end, downloadCache, maxConcurrentDownloads, policy);
+    }
+
+    /** A directory (any Beam FileSystem) where downloaded hours are kept for later runs. */
+    public ReadExport withDownloadCache(String directory) {
+      checkArgument(directory != null && !directory.isBlank(), "downloadCache must not be empty");
+      return new ReadExport(
+          credentials, baseUrl, start, end, directory, maxConcurrentDownloads, policy);
+    }
+
+    /** How many hours may be downloading at the same time, across all workers (default 4). */
+    public ReadExport withMaxConcurrentDownloads(int n) {
+      checkArgument(n > 0, "maxConcurrentDownloads must be > 0, but was %s", n);
+      return new ReadExport(credentials, baseUrl, start, end, downloadCache, n, policy);
+    }
+
+    /**
+     * Attempts per hour (default 8) and the backoff between them (default 5 s doubling up to 5 min;
+     * a Retry-After header is honoured up to the maximum).
+     */
+    public ReadExport withRetries(int maxAttempts, Duration initialBackoff, Duration maxBackoff) {
+      checkArgument(maxAttempts > 0, "maxAttempts must be > 0, but was %s", maxAttempts);
+      checkArgument(
+          !initialBackoff.isNegative() && !maxBackoff.isNegative(), "backoff must not be negative");
+      return withPolicy(
+          new ExportClient.Policy(
+              maxAttempts, initialBackoff, maxBackoff, policy.connectTimeout, policy.readTimeout));
+    }
+
+    /** Connect timeout (default 30 s) and the longest silence while reading (default 5 min). */
+    public ReadExport withTimeouts(Duration connect, Duration read) {
+      checkArgument(connect.toMillis() > 0 && read.toMillis() > 0, "timeouts must be positive");
+      return withPolicy(
+          new ExportClient.Policy(
+              policy.maxAttempts, policy.initialBackoff, policy.maxBackoff, connect, read));
+    }
+
+    private ReadExport withPolicy(ExportClient.Policy p) {
+      return new ReadExport(
+          credentials, baseUrl, start, end, downloadCache, maxConcurrentDownloads, p);
+    }
+
+    @Override
+    public ReadResult expand(PBegin input) {
+      checkArgument(
+          credentials != null,
+          "AmplitudeIO.readExport() needs withCredentials(apiKey, secretKey): set %s",
+          ExportCredentials.FLAGS);
+      checkArgument(
+          start != null && end != null,
+          "AmplitudeIO.readExport() needs withRange(start, end) (the --startDate / --endDate"
+              + " flags)");
+      List<String> hours = ExportHours.plan(start, end);
+      LOG.info(
+          "Amplitude export: {} hours from {} to {}, at most {} downloading at once{}",
+          hours.size(),
+          start,
+          end,
+          maxConcurrentDownloads,
+          downloadCache == null ? "" : ", cache " + downloadCache);
+      List<KV<Integer, String>> slots = new ArrayList<>(hours.size());
+      for (int i = 0; i < hours.size(); i++) {
+        slots.add(KV.of(i % maxConcurrentDownloads, hours.get(i)));
+      }
+      PCollectionTuple read =
+          input
+              .apply(
+                  "Hours",
+                  Create.of(slots).withCoder(KvCoder.of(VarIntCoder.of(), StringUtf8Coder.of())))
+              .apply("BoundConcurrency", GroupByKey.create())
+              .apply(
+                  "DownloadAndRead",
+                  ParDo.of(new ReadHoursFn(baseUrl, credentials, policy, downloadCache))
+                      .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
+      return ReadResult.of(read);
+    }
+
+    @Override
+    public void populateDisplayData(DisplayData.Builder builder) {
+      super.populateDisplayData(builder);
+      builder
+          .add(DisplayData.item("baseUrl", baseUrl))
+          .addIfNotNull(DisplayData.item("start", start == null ? null : start.toString()))
+          .addIfNotNull(DisplayData.item("end", end == null ? null : end.toString()))
+          .addIfNotNull(DisplayData.item("downloadCache", downloadCache))
+          .add(DisplayData.item("maxConcurrentDownloads", maxConcurrentDownloads));
+    }
+  }
+
+  /** The lines read, and dead letters for files (or hours) that could not be read to the end. */
+  public static final class ReadResult implements POutput {
+    private final Pipeline pipeline;
+    private final PCollection<AmplitudeLine> lines;
+    private final PCollection<DeadLetter> deadLetters;
+
+    private ReadResult(
+        Pipeline pipeline, PCollection<AmplitudeLine> lines, PCollection<DeadLetter> deadLetters) {
+      this.pipeline = pipeline;
+      this.lines = lines;
+      this.deadLetters = deadLetters;
+    }
+
+    static ReadResult of(PCollectionTuple t) {
+      return new ReadResult(t.getPipeline(), t.get(LINES), t.get(DEAD_LETTERS));
+    }
+
+    public PCollection<AmplitudeLine> lines() {
+      return lines;
+    }
+
+    public PCollection<DeadLetter> deadLetters() {
+      return deadLetters;
+    }
+
+    @Override
+    public Pipeline getPipeline() {
+      return pipeline;
+    }
+
+    @Override
+    public Map<TupleTag<?>, PValue> expand() {
+      return Map.of(LINES, lines, DEAD_LETTERS, deadLetters);
+    }
+
+    @Override
+    public void finishSpecifyingOutput(
+        String transformName, PInput input, PTransform<?, ?> transform) {}
+  }
+
+  private static final Counter LINES_READ = Metrics.counter(AmplitudeIO.class, "linesRead");
+  private static final Counter FILES_READ = Metrics.counter(AmplitudeIO.class, "filesRead");
+  private static final Counter DAMAGED = Metrics.counter(AmplitudeIO.class, "damagedFiles");
+  private static final Counter HOURS_DOWNLOADED =
+      Metrics.counter(AmplitudeIO.class, "hoursDownloaded");
+  private static final Counter HOURS_EMPTY = Metrics.counter(AmplitudeIO.class, "hoursEmpty");
+  private static final Counter HOURS_CACHED = Metrics.counter(AmplitudeIO.class, "hoursFromCache");
+
+  /** Streams the lines of one file to the outputs; a damaged file adds one dead letter. */
+  static void emitLines(String source, InputStream in, DoFn.MultiOutputReceiver out)
+      throws IOException {
+    DoFn.OutputReceiver<AmplitudeLine> lines = out.get(LINES);
+    ExportFileReader.Corruption damage =
+        ExportFileReader.read(
+            in,
+            (entry, lineNumber, text) -> {
+              LINES_READ.inc();
+              lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
+            });
+    FILES_READ.inc();
+    if (damage != null) {
+      DAMAGED.inc();
+      String where =
+          source
+              + (damage.entry.isEmpty() ? "" : ", entry " + damage.entry)
+              + (damage.lineNumber > 0 ? ", line " + damage.lineNumber : "");
+      out.get(DEAD_LETTERS)
+          .output(
+              DeadLetter.of(
+                  "read",
+                  where,
+                  null,
+                  "",
+                  0,
+                  "the file is "
+                      + damage.reason
+                      + " at this point; the lines before it were read, nothing after it could be",
+                  0));
+    }
+  }
+
+  /** Reads each matched file. */
+  static final class ReadFileFn extends DoFn<FileIO.ReadableFile, AmplitudeLine> {
+    @ProcessElement
+    public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out)
+        throws IOException {
+      String source = "file " + file.getMetadata().resourceId();
+      try (InputStream in = Channels.newInputStream(file.open())) {
+        emitLines(source, in, out);
+      }
+    }
+  }
+
+  /** Downloads (or takes from the cache) and reads each hour of a concurrency slot. */
+  static final class ReadHoursFn extends DoFn<KV<Integer, Iterable<String>>, AmplitudeLine> {
+    private final String baseUrl;
+    private final ExportCredentials credentials;
+    private final ExportClient.Policy policy;
+    private final @Nullable String cacheDir;
+    private transient ExportClient client;
+    private transient @Nullable DownloadCache cache;
+
+    ReadHoursFn(
+        String baseUrl,
+        ExportCredentials credentials,
+        ExportClient.Policy policy,
+        @Nullable String cacheDir) {
+      this.baseUrl = baseUrl;
+      this.credentials = credentials;
+      this.policy = policy;
+      this.cacheDir = cacheDir;
+    }
+
+    @Setup
+    public void setup() {
+      client = new ExportClient(baseUrl, credentials, policy, Thread::sleep);
+      cache = DownloadCache.of(cacheDir);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<String>> slot, MultiOutputReceiver out)
+        throws IOException, InterruptedException {
+      for (String hour : slot.getValue()) {
+        readHour(hour, out);
+      }
+    }
+
+    private void readHour(String hour, MultiOutputReceiver out)
+        throws IOException, InterruptedException {
+      String source = ExportHours.source(hour);
+      if (cache != null) {
+        DownloadCache.State state = cache.lookup(hour);
+        if (state == DownloadCache.State.EMPTY) {
+          HOURS_CACHED.inc();
+          HOURS_EMPTY.inc();
+          return;
+        }
+        if (state == DownloadCache.State.ZIP) {
+          HOURS_CACHED.inc();
+          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
+            emitLines(source, in, out);
+          }
+          return;
+        }
+      }
+      Path tmp = Files.createTempFile("hogbeam-amplitude-" + hour + "-", ".zip");
+      try {
+        boolean hasData = client.download(hour, tmp);
+        if (!hasData) {
+          HOURS_EMPTY.inc();
+          if (cache != null) {
+            cache.storeEmpty(hour);
+          }
+          return;
+        }
+        HOURS_DOWNLOADED.inc();
+        if (cache != null) {
+          cache.storeZip(hour, tmp);
+        }
+        try (InputStream in = Files.newInputStream(tmp)) {
+          emitLines(source, in, out);
+        }
+        LOG.debug("Amplitude export: read {}", source);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+}

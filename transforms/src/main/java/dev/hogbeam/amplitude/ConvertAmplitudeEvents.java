@@ -1,0 +1,288 @@
+package dev.hogbeam.amplitude;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.CaptureEventCoder;
+import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.order.OrderingKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PInput;
+import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Amplitude export lines in, PostHog events keyed by ordering group out: the whole Amplitude side
+ * between a read ({@link AmplitudeIO}) and the ordering and write stages.
+ *
+ * <ol>
+ *   <li>Map each line ({@link MapAmplitudeEvents}); bad lines become dead letters, session events
+ *       are dropped and counted.
+ *   <li>Drop copies with the same (device_id, $insert_id) ({@link DeduplicateInsertIds}).
+ *   <li>Key each event by its ordering group ({@link OrderingKey}) and the person it belongs to.
+ *   <li>Alias events for (device, user) pairs not yet recorded as sent ({@link AliasEvents}).
+ *   <li>Optionally, one {@code $groupidentify} per group ({@link GroupIdentifyEvents}).
+ * </ol>
+ *
+ * <p>Guarantees: bounded; every line ends up as exactly one of: an event, a dead letter, a counted
+ * drop (session event, insert-id duplicate). Made-up uuids are deterministic, so re-running on the
+ * same input yields the same events. Parallel throughout (the de-duplication and the pair join are
+ * shuffles, no side inputs).
+ */
+public final class ConvertAmplitudeEvents
+    extends PTransform<PCollection<AmplitudeLine>, ConvertAmplitudeEvents.Result> {
+  private final boolean keepEventNames;
+  private final boolean keepSessionEvents;
+  private final AliasMode aliasMode;
+  private final boolean groupIdentify;
+  private final OrderingKey orderingKey;
+  private final transient @Nullable PCollection<String> recordedAliasPairs;
+
+  private ConvertAmplitudeEvents(
+      boolean keepEventNames,
+      boolean keepSessionEvents,
+      AliasMode aliasMode,
+      boolean groupIdentify,
+      OrderingKey orderingKey,
+      @Nullable PCollection<String> recordedAliasPairs) {
+    this.keepEventNames = keepEventNames;
+    this.keepSessionEvents = keepSessionEvents;
+    this.aliasMode = aliasMode;
+    this.groupIdentify = groupIdentify;
+    this.orderingKey = orderingKey;
+    this.recordedAliasPairs = recordedAliasPairs;
+  }
+
+  /**
+   * Defaults: PostHog's event names, session events dropped, {@code $create_alias} for new pairs,
+   * no group identify, ordering by UTC day, no pairs recorded yet.
+   */
+  public static ConvertAmplitudeEvents create() {
+    return new ConvertAmplitudeEvents(
+        false, false, AliasMode.CREATE_ALIAS, false, OrderingKey.day(), null);
+  }
+
+  /** Send Amplitude's event names as they are (no $pageview, $autocapture, $set renames). */
+  public ConvertAmplitudeEvents withKeepEventNames(boolean keep) {
+    return new ConvertAmplitudeEvents(
+        keep, keepSessionEvents, aliasMode, groupIdentify, orderingKey, recordedAliasPairs);
+  }
+
+  /** Send session_start / session_end instead of dropping them. */
+  public ConvertAmplitudeEvents withKeepSessionEvents(boolean keep) {
+    return new ConvertAmplitudeEvents(
+        keepEventNames, keep, aliasMode, groupIdentify, orderingKey, recordedAliasPairs);
+  }
+
+  /** How new (device, user) pairs are told to PostHog; {@link AliasMode#NONE} for not at all. */
+  public ConvertAmplitudeEvents withAliasMode(AliasMode mode) {
+    checkArgument(mode != null, "aliasMode must not be null");
+    return new ConvertAmplitudeEvents(
+        keepEventNames, keepSessionEvents, mode, groupIdentify, orderingKey, recordedAliasPairs);
+  }
+
+  /** Make one {@code $groupidentify} per group from the events' group properties. */
+  public ConvertAmplitudeEvents withGroupIdentify(boolean enabled) {
+    return new ConvertAmplitudeEvents(
+        keepEventNames, keepSessionEvents, aliasMode, enabled, orderingKey, recordedAliasPairs);
+  }
+
+  /** How events are grouped for ordering (default {@link OrderingKey#day()}). */
+  public ConvertAmplitudeEvents withOrderingKey(OrderingKey key) {
+    checkArgument(key != null, "orderingKey must not be null");
+    return new ConvertAmplitudeEvents(
+        keepEventNames, keepSessionEvents, aliasMode, groupIdentify, key, recordedAliasPairs);
+  }
+
+  /** Pairs already sent by earlier runs ({@link AliasPairStore#read}); no alias event for them. */
+  public ConvertAmplitudeEvents withRecordedAliasPairs(PCollection<String> pairKeys) {
+    checkNotNull(pairKeys, "recordedAliasPairs");
+    return new ConvertAmplitudeEvents(
+        keepEventNames, keepSessionEvents, aliasMode, groupIdentify, orderingKey, pairKeys);
+  }
+
+  @Override
+  public Result expand(PCollection<AmplitudeLine> lines) {
+    Pipeline p = lines.getPipeline();
+    List<PCollection<KV<String, CaptureEvent>>> events = new ArrayList<>();
+    List<PCollection<KV<String, Long>>> counts = new ArrayList<>();
+    List<KV<String, Long>> zeros = new ArrayList<>();
+    for (String name : AmplitudeCounts.ALL) {
+      zeros.add(KV.of(name, 0L));
+    }
+    KvCoder<String, Long> countCoder = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
+    counts.add(p.apply("CountNames", Create.of(zeros).withCoder(countCoder)));
+
+    // 1. Map lines to events.
+    PCollectionTuple mapped =
+        lines.apply(
+            "MapEvents",
+            ParDo.of(MapAmplitudeEvents.of(keepEventNames, keepSessionEvents, groupIdentify))
+                .withOutputTags(
+                    MapAmplitudeEvents.EVENTS,
+                    TupleTagList.of(MapAmplitudeEvents.DEAD_LETTERS)
+                        .and(MapAmplitudeEvents.COUNTS)));
+    counts.add(mapped.get(MapAmplitudeEvents.COUNTS).setCoder(countCoder));
+
+    // 2. Drop (device_id, $insert_id) duplicates.
+    PCollectionTuple deduplicated =
+        mapped
+            .get(MapAmplitudeEvents.EVENTS)
+            .apply("DeduplicateInsertIds", DeduplicateInsertIds.create());
+    PCollection<MappedAmplitudeEvent> unique = deduplicated.get(DeduplicateInsertIds.EVENTS);
+    counts.add(deduplicated.get(DeduplicateInsertIds.COUNTS));
+
+    // 3. Key events by ordering group.
+    KvCoder<String, CaptureEvent> keyedCoder =
+        KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of());
+    events.add(
+        unique.apply("KeyByOrderingGroup", ParDo.of(new KeyFn(orderingKey))).setCoder(keyedCoder));
+
+    // 4. Alias events for new (device, user) pairs.
+    PCollection<NewAliasPair> newPairs;
+    if (aliasMode == AliasMode.NONE) {
+      newPairs = p.apply("NoAliasPairs", Create.empty(NewAliasPair.Coder.of()));
+    } else {
+      PCollectionTuple aliases =
+          unique
+              .apply("FirstSightings", AliasEvents.firstSightings())
+              .apply("NewAliases", AliasEvents.newOnly(aliasMode, orderingKey, recordedAliasPairs));
+      events.add(aliases.get(AliasEvents.EVENTS).setCoder(keyedCoder));
+      newPairs = aliases.get(AliasEvents.NEW_PAIRS);
+      counts.add(aliases.get(AliasEvents.COUNTS).setCoder(countCoder));
+    }
+
+    // 5. Group identify.
+    if (groupIdentify) {
+      PCollection<KV<String, CaptureEvent>> groups =
+          unique.apply("GroupIdentify", GroupIdentifyEvents.keyedBy(orderingKey));
+      events.add(groups);
+      counts.add(
+          groups
+              .apply(
+                  "CountGroupIdentify",
+                  MapElements.into(
+                          TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
+                      .via(e -> KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 1L)))
+              .setCoder(countCoder));
+    }
+
+    PCollection<KV<String, CaptureEvent>> all =
+        PCollectionList.of(events).apply("AllEvents", Flatten.pCollections());
+    PCollection<KV<String, Long>> totals =
+        PCollectionList.of(counts)
+            .apply("AllCounts", Flatten.pCollections())
+            .apply("SumCounts", Sum.longsPerKey());
+    return new Result(p, all, mapped.get(MapAmplitudeEvents.DEAD_LETTERS), newPairs, totals);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("keepEventNames", keepEventNames))
+        .add(DisplayData.item("keepSessionEvents", keepSessionEvents))
+        .add(DisplayData.item("aliasMode", aliasMode.name()))
+        .add(DisplayData.item("groupIdentify", groupIdentify))
+        .add(DisplayData.item("orderingKey", orderingKey.toString()));
+  }
+
+  private static final class KeyFn extends DoFn<MappedAmplitudeEvent, KV<String, CaptureEvent>> {
+    private final OrderingKey orderingKey;
+
+    KeyFn(OrderingKey orderingKey) {
+      this.orderingKey = orderingKey;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element MappedAmplitudeEvent e, OutputReceiver<KV<String, CaptureEvent>> out) {
+      out.output(KV.of(orderingKey.keyFor(e.personId(), e.event().timestampMicros()), e.event()));
+    }
+  }
+
+  /** What the conversion produced. */
+  public static final class Result implements POutput {
+    private static final TupleTag<KV<String, CaptureEvent>> EVENTS = new TupleTag<>("events");
+    private static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>("deadLetters");
+    private static final TupleTag<NewAliasPair> NEW_PAIRS = new TupleTag<>("newAliasPairs");
+    private static final TupleTag<KV<String, Long>> COUNTS = new TupleTag<>("counts");
+
+    private final Pipeline pipeline;
+    private final PCollection<KV<String, CaptureEvent>> events;
+    private final PCollection<DeadLetter> deadLetters;
+    private final PCollection<NewAliasPair> newAliasPairs;
+    private final PCollection<KV<String, Long>> counts;
+
+    private Result(
+        Pipeline pipeline,
+        PCollection<KV<String, CaptureEvent>> events,
+        PCollection<DeadLetter> deadLetters,
+        PCollection<NewAliasPair> newAliasPairs,
+        PCollection<KV<String, Long>> counts) {
+      this.pipeline = pipeline;
+      this.events = events;
+      this.deadLetters = deadLetters;
+      this.newAliasPairs = newAliasPairs;
+      this.counts = counts;
+    }
+
+    /** Every event to send (mapped, alias, group identify), keyed by ordering group. */
+    public PCollection<KV<String, CaptureEvent>> events() {
+      return events;
+    }
+
+    /** Lines that could not be mapped (stage {@code map}). */
+    public PCollection<DeadLetter> deadLetters() {
+      return deadLetters;
+    }
+
+    /** The pairs this run sends alias events for, with each alias event's position. */
+    public PCollection<NewAliasPair> newAliasPairs() {
+      return newAliasPairs;
+    }
+
+    /** Exact counts by {@link AmplitudeCounts} name; every name present, 0 when nothing. */
+    public PCollection<KV<String, Long>> counts() {
+      return counts;
+    }
+
+    @Override
+    public Pipeline getPipeline() {
+      return pipeline;
+    }
+
+    @Override
+    public Map<TupleTag<?>, PValue> expand() {
+      return Map.of(
+          EVENTS, events, DEAD_LETTERS, deadLetters, NEW_PAIRS, newAliasPairs, COUNTS, counts);
+    }
+
+    @Override
+    public void finishSpecifyingOutput(
+        String transformName, PInput input, PTransform<?, ?> transform) {}
+  }
+}

@@ -1,0 +1,184 @@
+package dev.hogbeam.amplitude;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipInputStream;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Streams the lines of an Amplitude export file: a zip of gzipped JSON-lines files (what the Export
+ * API and the UI produce), a single gzipped JSON-lines file, or plain JSON lines. The kind is told
+ * by the first bytes, not by the name. Nothing is held in memory beyond the current line: a zip is
+ * read as a stream (no random access needed), each entry decompressed on the fly.
+ *
+ * <p>Lines end at {@code \n} ({@code \r\n} too). Blank lines are skipped but counted, so line
+ * numbers match the file. Bytes that are not UTF-8 become U+FFFD (the line then usually fails to
+ * map and is dead-lettered with its origin).
+ */
+final class ExportFileReader {
+  private ExportFileReader() {}
+
+  /** Receives each non-blank line. */
+  interface LineSink {
+    void line(String entry, long lineNumber, String text);
+  }
+
+  /** Where and why a file stopped being readable. */
+  static final class Corruption {
+    final String entry;
+    final long lineNumber;
+    final String reason;
+
+    Corruption(String entry, long lineNumber, String reason) {
+      this.entry = entry;
+      this.lineNumber = lineNumber;
+      this.reason = reason;
+    }
+  }
+
+  private static final int BUFFER = 1 << 16;
+
+  /**
+   * Reads {@code in} to its end (or to the point it is corrupt), handing every line to {@code
+   * sink}. Does not close {@code in}.
+   *
+   * @return null when the whole file was read, else where it broke: a damaged zip or gzip stream is
+   *     data (the caller dead-letters it), not an exception
+   * @throws IOException when reading the underlying bytes fails (worth retrying)
+   */
+  static @Nullable Corruption read(InputStream in, LineSink sink) throws IOException {
+    BufferedInputStream b = new BufferedInputStream(in, BUFFER);
+    Kind kind = sniff(b);
+    if (kind == Kind.ZIP) {
+      return readZip(b, sink);
+    }
+    return readEntry("", b, kind == Kind.GZIP, sink);
+  }
+
+  private enum Kind {
+    ZIP,
+    GZIP,
+    PLAIN
+  }
+
+  private static Kind sniff(BufferedInputStream b) throws IOException {
+    b.mark(4);
+    int b0 = b.read();
+    int b1 = b.read();
+    int b2 = b.read();
+    int b3 = b.read();
+    b.reset();
+    if (b0 == 'P' && b1 == 'K' && ((b2 == 3 && b3 == 4) || (b2 == 5 && b3 == 6))) {
+      return Kind.ZIP;
+    }
+    if (b0 == 0x1f && b1 == 0x8b) {
+      return Kind.GZIP;
+    }
+    return Kind.PLAIN;
+  }
+
+  private static @Nullable Corruption readZip(InputStream in, LineSink sink) throws IOException {
+    ZipInputStream zip = new ZipInputStream(in, StandardCharsets.UTF_8);
+    String entryName = "";
+    try {
+      ZipEntry e;
+      while ((e = zip.getNextEntry()) != null) {
+        entryName = e.getName();
+        if (e.isDirectory() || entryName.startsWith("__MACOSX/")) {
+          continue;
+        }
+        BufferedInputStream entry = new BufferedInputStream(zip, BUFFER);
+        Corruption c = readEntry(entryName, entry, sniff(entry) == Kind.GZIP, sink);
+        if (c != null) {
+          return c;
+        }
+      }
+      return null;
+    } catch (ZipException | EOFException e) {
+      return new Corruption(entryName, 0, describe(e));
+    }
+  }
+
+  private static @Nullable Corruption readEntry(
+      String entry, InputStream in, boolean gzip, LineSink sink) throws IOException {
+    LineSplitter lines = new LineSplitter(entry, sink);
+    try {
+      InputStream data = gzip ? new GZIPInputStream(in, BUFFER) : in;
+      lines.readAll(data);
+      return null;
+    } catch (ZipException | EOFException e) {
+      // Every line completed before the damage has been handed over; the one it cut is lost.
+      return new Corruption(entry, lines.lineNumber + 1, describe(e));
+    }
+  }
+
+  /**
+   * Splits bytes into lines at {@code \n} (a {@code \r} before it is dropped) and decodes each as
+   * UTF-8. Unlike a Reader it hands over each line as soon as its end has arrived, so a stream that
+   * breaks loses only the line it breaks in. A line longer than the buffer grows it.
+   */
+  private static final class LineSplitter {
+    private final String entry;
+    private final LineSink sink;
+    private byte[] buf = new byte[BUFFER];
+    long lineNumber;
+
+    LineSplitter(String entry, LineSink sink) {
+      this.entry = entry;
+      this.sink = sink;
+    }
+
+    void readAll(InputStream in) throws IOException {
+      int start = 0; // first byte of the current line
+      int end = 0; // end of the bytes read
+      int n;
+      while (true) {
+        if (end == buf.length) {
+          if (start > 0) {
+            System.arraycopy(buf, start, buf, 0, end - start);
+            end -= start;
+            start = 0;
+          } else {
+            buf = Arrays.copyOf(buf, buf.length * 2);
+          }
+        }
+        n = in.read(buf, end, buf.length - end);
+        if (n < 0) {
+          break;
+        }
+        for (int i = end; i < end + n; i++) {
+          if (buf[i] == '\n') {
+            line(start, i);
+            start = i + 1;
+          }
+        }
+        end += n;
+      }
+      if (start < end) {
+        line(start, end);
+      }
+    }
+
+    private void line(int from, int to) {
+      lineNumber++;
+      int stop = to > from && buf[to - 1] == '\r' ? to - 1 : to;
+      String text = new String(buf, from, stop - from, StandardCharsets.UTF_8);
+      if (!text.isBlank()) {
+        sink.line(entry, lineNumber, text);
+      }
+    }
+  }
+
+  private static String describe(IOException e) {
+    String m = e.getMessage();
+    return (e instanceof EOFException ? "truncated" : "corrupt")
+        + (m == null || m.isEmpty() ? "" : " (" + m + ")");
+  }
+}

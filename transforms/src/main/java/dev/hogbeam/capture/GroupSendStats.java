@@ -1,0 +1,185 @@
+package dev.hogbeam.capture;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+
+/**
+ * What the writer did with one group: the per-group account the pipeline's report adds up.
+ *
+ * <p>Every event of the group's input is counted exactly once in {@link #eventsSent()}, {@link
+ * #deadLettered()} or {@link #skippedAlreadySent()}; the request counters include every attempt.
+ * In a dry run "sent" means "would have been sent"; with the files transport, "written".
+ */
+@DefaultCoder(SerializableCoder.class)
+public final class GroupSendStats implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** Key of {@link #retriesByStatus()} for attempts that got no answer (timeout, reset, IO). */
+  public static final int NO_RESPONSE = 0;
+
+  private final long eventsSent;
+  private final long batches;
+  private final long requests;
+  private final long wireBytes;
+  private final long jsonBytes;
+  private final SortedMap<Integer, Long> retriesByStatus;
+  private final long deadLettered;
+  private final long skippedAlreadySent;
+  private final long rateLimitWaitMillis;
+
+  GroupSendStats(
+      long eventsSent,
+      long batches,
+      long requests,
+      long wireBytes,
+      long jsonBytes,
+      Map<Integer, Long> retriesByStatus,
+      long deadLettered,
+      long skippedAlreadySent,
+      long rateLimitWaitMillis) {
+    this.eventsSent = eventsSent;
+    this.batches = batches;
+    this.requests = requests;
+    this.wireBytes = wireBytes;
+    this.jsonBytes = jsonBytes;
+    this.retriesByStatus = Collections.unmodifiableSortedMap(new TreeMap<>(retriesByStatus));
+    this.deadLettered = deadLettered;
+    this.skippedAlreadySent = skippedAlreadySent;
+    this.rateLimitWaitMillis = rateLimitWaitMillis;
+  }
+
+  /** All zero: the identity of {@link #plus}. */
+  public static GroupSendStats empty() {
+    return new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 0, 0, 0);
+  }
+
+  /** Events PostHog acknowledged (2xx). A batch re-sent after an ambiguous failure counts once. */
+  public long eventsSent() {
+    return eventsSent;
+  }
+
+  /** Batches acknowledged (as the writer formed them, before any split). */
+  public long batches() {
+    return batches;
+  }
+
+  /** Requests made, every attempt, split and bisection step included. */
+  public long requests() {
+    return requests;
+  }
+
+  /** Request body bytes put on the wire (gzip), every attempt included. */
+  public long wireBytes() {
+    return wireBytes;
+  }
+
+  /** The same bodies uncompressed. */
+  public long jsonBytes() {
+    return jsonBytes;
+  }
+
+  /** Retried attempts by the status that caused them ({@link #NO_RESPONSE} for no answer). */
+  public SortedMap<Integer, Long> retriesByStatus() {
+    return retriesByStatus;
+  }
+
+  /** Total of {@link #retriesByStatus()}. */
+  public long retries() {
+    long sum = 0;
+    for (long n : retriesByStatus.values()) {
+      sum += n;
+    }
+    return sum;
+  }
+
+  /** Events sent to the dead-letter output (refused by PostHog, or known bad before sending). */
+  public long deadLettered() {
+    return deadLettered;
+  }
+
+  /** Events not sent because {@link SendProgress#resumeAfter} said they already were. */
+  public long skippedAlreadySent() {
+    return skippedAlreadySent;
+  }
+
+  /** Time spent waiting for the events-per-second budget and for Retry-After pauses. */
+  public long rateLimitWaitMillis() {
+    return rateLimitWaitMillis;
+  }
+
+  /** Field-by-field sum, for totals. */
+  public GroupSendStats plus(GroupSendStats o) {
+    Map<Integer, Long> retries = new TreeMap<>(retriesByStatus);
+    o.retriesByStatus.forEach((k, v) -> retries.merge(k, v, Long::sum));
+    return new GroupSendStats(
+        eventsSent + o.eventsSent,
+        batches + o.batches,
+        requests + o.requests,
+        wireBytes + o.wireBytes,
+        jsonBytes + o.jsonBytes,
+        retries,
+        deadLettered + o.deadLettered,
+        skippedAlreadySent + o.skippedAlreadySent,
+        rateLimitWaitMillis + o.rateLimitWaitMillis);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof GroupSendStats)) {
+      return false;
+    }
+    GroupSendStats s = (GroupSendStats) o;
+    return eventsSent == s.eventsSent
+        && batches == s.batches
+        && requests == s.requests
+        && wireBytes == s.wireBytes
+        && jsonBytes == s.jsonBytes
+        && retriesByStatus.equals(s.retriesByStatus)
+        && deadLettered == s.deadLettered
+        && skippedAlreadySent == s.skippedAlreadySent
+        && rateLimitWaitMillis == s.rateLimitWaitMillis;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        eventsSent,
+        batches,
+        requests,
+        wireBytes,
+        jsonBytes,
+        retriesByStatus,
+        deadLettered,
+        skippedAlreadySent,
+        rateLimitWaitMillis);
+  }
+
+  @Override
+  public String toString() {
+    return "GroupSendStats{sent="
+        + eventsSent
+        + ", batches="
+        + batches
+        + ", requests="
+        + requests
+        + ", wireBytes="
+        + wireBytes
+        + ", jsonBytes="
+        + jsonBytes
+        + ", retries="
+        + retriesByStatus
+        + ", deadLettered="
+        + deadLettered
+        + ", skipped="
+        + skippedAlreadySent
+        + ", rateLimitWaitMillis="
+        + rateLimitWaitMillis
+        + "}";
+  }
+}

@@ -1,0 +1,80 @@
+package dev.hogbeam.event;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PDone;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Dead letters of any stage as JSON-lines files ({@link DeadLetter#toJsonLine()}, one per line)
+ * in a directory on any Beam FileSystem: {@code <directory>/dead-letters-SSSSS-of-NNNNN.jsonl}.
+ * Read them back with {@link DeadLetter#fromJsonLine}.
+ *
+ * <pre>{@code
+ * PCollectionList.of(readFailures).and(mapFailures).and(captureResult.getDeadLetters())
+ *     .apply("All dead letters", Flatten.pCollections())
+ *     .apply("Write dead letters", DeadLetterIO.write().to("gs://bucket/run-1/dead-letters"));
+ * }</pre>
+ */
+public final class DeadLetterIO {
+  private DeadLetterIO() {}
+
+  public static Write write() {
+    return new Write(null, "dead-letters", 0);
+  }
+
+  /** Writes dead letters as JSON lines. Bounded input; the runner chooses the sharding. */
+  public static final class Write extends PTransform<PCollection<DeadLetter>, PDone> {
+    private final @Nullable String directory;
+    private final String filePrefix;
+    private final int numShards;
+
+    private Write(@Nullable String directory, String filePrefix, int numShards) {
+      this.directory = directory;
+      this.filePrefix = filePrefix;
+      this.numShards = numShards;
+    }
+
+    /** The directory to write into (created if needed). */
+    public Write to(String directory) {
+      checkArgument(
+          directory != null && !directory.isBlank(), "dead-letter directory must not be empty");
+      return new Write(directory, filePrefix, numShards);
+    }
+
+    /** File name prefix (default {@code dead-letters}). */
+    public Write withFilePrefix(String prefix) {
+      checkArgument(
+          prefix != null && !prefix.isBlank() && !prefix.contains("/"),
+          "filePrefix must be a non-empty file name, but was '%s'",
+          prefix);
+      return new Write(directory, prefix, numShards);
+    }
+
+    /** A fixed number of files (default 0: the runner decides). */
+    public Write withNumShards(int numShards) {
+      checkArgument(numShards >= 0, "numShards must be >= 0, but was %s", numShards);
+      return new Write(directory, filePrefix, numShards);
+    }
+
+    @Override
+    public PDone expand(PCollection<DeadLetter> input) {
+      checkArgument(directory != null, "DeadLetterIO.write() needs to(directory)");
+      String prefix = directory.endsWith("/") ? directory + filePrefix : directory + "/" + filePrefix;
+      TextIO.Write text = TextIO.write().to(prefix).withSuffix(".jsonl");
+      if (numShards > 0) {
+        text = text.withNumShards(numShards);
+      }
+      return input
+          .apply(
+              "To JSON lines",
+              MapElements.into(TypeDescriptors.strings()).via(DeadLetter::toJsonLine))
+          .apply("Write files", text);
+    }
+  }
+}

@@ -1,0 +1,294 @@
+package dev.hogbeam.order;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import dev.hogbeam.event.CaptureEvent;
+import java.io.IOException;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PInput;
+import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Groups events by shard key and puts each group in send order ({@link
+ * dev.hogbeam.event.EventOrder}: timestamp, then uuid), dropping repeated events, with memory
+ * bounded whatever the size of a group.
+ *
+ * <p>Guarantees:
+ *
+ * <ul>
+ *   <li><b>Order.</b> {@link Result#groups()} has one element per key; its iterable yields the
+ *       key's events in send order, each (timestamp, uuid) once. It is iterable any number of
+ *       times, lazily: see {@link SortedEvents}.
+ *   <li><b>Duplicates.</b> Events of one key with the same timestamp and the same uuid (the copies
+ *       PostHog's ReplacingMergeTree keeps until it merges) are sent once; which copy is kept does
+ *       not depend on input order ({@link ExternalSorter#TOTAL_ORDER}). {@link
+ *       Result#duplicates()} counts the copies dropped per key, for keys that had any (keys
+ *       without duplicates are absent, read them as 0); the counter {@code
+ *       OrderEvents/duplicatesDropped} totals them. <b>Limit:</b> the same uuid with different
+ *       timestamps is NOT caught (that would need memory proportional to the group); both events
+ *       are sent, and PostHog keeps both.
+ *   <li><b>Memory.</b> A worker sorting a group holds at most {@code maxBytesInMemory} (default 64
+ *       MiB, estimated) or {@code maxEventsInMemory} buffered events plus about 200 KiB per run
+ *       merged ({@code maxOpenRuns}, default 64); larger groups are spilled as sorted LZ4 runs to
+ *       the spill directory (default {@code java.io.tmpdir/hogbeam-sort-<host>-<pid>}), about the
+ *       group's encoded size on disk. Files go when their group is closed or unreachable, and at
+ *       JVM exit.
+ *   <li><b>Parallelism.</b> One group is sorted by one worker thread; keys are sorted in parallel.
+ * </ul>
+ *
+ * <p><b>How a sorted group reaches the next transform.</b> The group goes on as a lazy,
+ * disk-backed iterable, never as a list. Whether it stays that way depends on the runner passing
+ * it by reference to the consumer, which these rules make possible:
+ *
+ * <ul>
+ *   <li>Apply exactly ONE transform to {@link Result#groups()} (the writer). The sort is a
+ *       single-output DoFn and the group-by-key feeds only it, so on Flink (batch, the default
+ *       DataSet translation) group-by-key, sort and writer run chained in one task and the group
+ *       is handed over by reference; a second consumer, or a side output, would make Flink
+ *       serialize the whole group into one byte array (which fails past 2 GiB). This is why the
+ *       duplicate counts come from a separate, small branch over the input rather than from the
+ *       sort.
+ *   <li>Dataflow fuses the sort with its consumer and also hands the group over by reference.
+ *   <li>The DirectRunner keeps every group in memory in its group-by-key and, with its default
+ *       checks, encodes each output into a byte array: it is for tests, not for large groups.
+ *   <li>Whenever a runner does copy a group through {@link SortedEventsCoder}, the copy is decoded
+ *       into a disk-backed iterable once it passes the in-memory limit.
+ * </ul>
+ */
+public final class OrderEvents
+    extends PTransform<PCollection<KV<String, CaptureEvent>>, OrderEvents.Result> {
+  private static final Logger LOG = LoggerFactory.getLogger(OrderEvents.class);
+
+  private static final Counter EVENTS_IN = Metrics.counter(OrderEvents.class, "eventsIn");
+  private static final Counter DUPLICATES =
+      Metrics.counter(OrderEvents.class, "duplicatesDropped");
+  private static final Counter GROUPS_SPILLED = Metrics.counter(OrderEvents.class, "groupsSpilled");
+  private static final Counter BYTES_SPILLED = Metrics.counter(OrderEvents.class, "bytesSpilled");
+
+  private final SortSettings settings;
+
+  private OrderEvents(SortSettings settings) {
+    this.settings = settings;
+  }
+
+  /** Orders events per key with {@link SortSettings#defaults()}. */
+  public static OrderEvents create() {
+    return new OrderEvents(SortSettings.defaults());
+  }
+
+  /** Events buffered in memory before a sorted run is spilled to disk (default 250,000). */
+  public OrderEvents withMaxEventsInMemory(long maxEventsInMemory) {
+    checkArgument(
+        maxEventsInMemory >= 1, "maxEventsInMemory must be >= 1, but was %s", maxEventsInMemory);
+    return new OrderEvents(settings.withMaxEventsInMemory(maxEventsInMemory));
+  }
+
+  /** Estimated heap bytes of buffered events before a sorted run is spilled (default 64 MiB). */
+  public OrderEvents withMaxBytesInMemory(long maxBytesInMemory) {
+    checkArgument(
+        maxBytesInMemory >= 1, "maxBytesInMemory must be >= 1, but was %s", maxBytesInMemory);
+    return new OrderEvents(settings.withMaxBytesInMemory(maxBytesInMemory));
+  }
+
+  /** Runs merged at once, and so files open at once per group (default 64). */
+  public OrderEvents withMaxOpenRuns(int maxOpenRuns) {
+    checkArgument(maxOpenRuns >= 2, "maxOpenRuns must be >= 2, but was %s", maxOpenRuns);
+    return new OrderEvents(settings.withMaxOpenRuns(maxOpenRuns));
+  }
+
+  /**
+   * Where spill files go: a local directory of every worker; each JVM uses its own subdirectory
+   * {@code hogbeam-sort-<host>-<pid>}. Default: {@code java.io.tmpdir}.
+   */
+  public OrderEvents withSpillDirectory(String spillDirectory) {
+    checkArgument(
+        spillDirectory != null && !spillDirectory.isBlank(),
+        "spillDirectory must be a directory path, but was '%s'",
+        spillDirectory);
+    return new OrderEvents(settings.withSpillDirectory(spillDirectory));
+  }
+
+  /** Whether spill files are LZ4-compressed (default true: about 40% smaller, as fast to read). */
+  public OrderEvents withCompressedSpill(boolean compressedSpill) {
+    return new OrderEvents(settings.withCompressSpill(compressedSpill));
+  }
+
+  SortSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public Result expand(PCollection<KV<String, CaptureEvent>> input) {
+    @SuppressWarnings("unchecked") // the input is KV<String, CaptureEvent>, so is its KvCoder
+    Coder<String> keyCoder =
+        input.getCoder() instanceof KvCoder
+            ? ((KvCoder<String, CaptureEvent>) input.getCoder()).getKeyCoder()
+            : StringUtf8Coder.of();
+
+    // 1. One group per shard key. The sort below is its only consumer, so runners can stream the
+    //    group into it (Flink hands over a one-pass iterator over its own sorted, spilled data).
+    PCollection<KV<String, Iterable<CaptureEvent>>> grouped =
+        input.apply("GroupByShard", GroupByKey.create());
+
+    // 2. Sort each group with bounded memory and drop repeated (timestamp, uuid). One output only,
+    //    so the sorted group can reach its consumer by reference.
+    PCollection<KV<String, Iterable<CaptureEvent>>> sorted =
+        grouped
+            .apply("SortShard", ParDo.of(new SortShardFn(settings)))
+            .setCoder(KvCoder.of(keyCoder, SortedEventsCoder.of(settings)));
+
+    // 3. Count dropped copies per key on a branch of small records: (key, timestamp/uuid) pairs
+    //    seen more than once. Same rule as the sort, so the counts match what it dropped.
+    PCollection<KV<String, Long>> duplicates =
+        input
+            .apply("EventIds", ParDo.of(new EventIdFn()))
+            .setCoder(KvCoder.of(keyCoder, StringUtf8Coder.of()))
+            .apply("CountCopies", Count.perElement())
+            .apply("ExtraCopies", ParDo.of(new ExtraCopiesFn()))
+            .setCoder(KvCoder.of(keyCoder, VarLongCoder.of()))
+            .apply("SumPerShard", Sum.longsPerKey());
+
+    return new Result(input.getPipeline(), sorted, duplicates);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("maxEventsInMemory", settings.maxEventsInMemory()))
+        .add(DisplayData.item("maxBytesInMemory", settings.maxBytesInMemory()))
+        .add(DisplayData.item("maxOpenRuns", settings.maxOpenRuns()))
+        .addIfNotNull(DisplayData.item("spillDirectory", settings.spillDirectory()))
+        .add(DisplayData.item("compressedSpill", settings.compressSpill()));
+  }
+
+  /** Sorts one group; the result owns its spill files. */
+  static final class SortShardFn
+      extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<String, Iterable<CaptureEvent>>> {
+    private final SortSettings settings;
+
+    SortShardFn(SortSettings settings) {
+      this.settings = settings;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, Iterable<CaptureEvent>> group,
+        OutputReceiver<KV<String, Iterable<CaptureEvent>>> out)
+        throws IOException {
+      SortedEvents sorted;
+      long events;
+      try (ExternalSorter sorter = ExternalSorter.create(settings)) {
+        for (CaptureEvent e : group.getValue()) {
+          sorter.add(e);
+        }
+        sorted = sorter.finish();
+        events = sorter.eventsAdded();
+        if (sorted.isOnDisk()) {
+          GROUPS_SPILLED.inc();
+          BYTES_SPILLED.inc(sorter.bytesSpilled());
+          LOG.info(
+              "Sorted shard {} on disk: {} events, {} runs written, {} bytes",
+              group.getKey(),
+              events,
+              sorter.runsWritten(),
+              sorter.bytesSpilled());
+        }
+      }
+      EVENTS_IN.inc(events);
+      out.output(KV.of(group.getKey(), sorted));
+    }
+  }
+
+  /** (key, event) to (key, "timestamp/uuid"): what makes two events copies of each other. */
+  static final class EventIdFn extends DoFn<KV<String, CaptureEvent>, KV<String, String>> {
+    @ProcessElement
+    public void process(
+        @Element KV<String, CaptureEvent> e, OutputReceiver<KV<String, String>> out) {
+      CaptureEvent event = e.getValue();
+      out.output(KV.of(e.getKey(), event.timestampMicros() + "/" + event.uuid()));
+    }
+  }
+
+  /** An id seen n > 1 times in a key means n - 1 copies dropped there. */
+  static final class ExtraCopiesFn extends DoFn<KV<KV<String, String>, Long>, KV<String, Long>> {
+    @ProcessElement
+    public void process(
+        @Element KV<KV<String, String>, Long> idCount, OutputReceiver<KV<String, Long>> out) {
+      long extra = idCount.getValue() - 1;
+      if (extra > 0) {
+        DUPLICATES.inc(extra);
+        out.output(KV.of(idCount.getKey().getKey(), extra));
+      }
+    }
+  }
+
+  /** The sorted groups and the duplicates dropped per key. */
+  public static final class Result implements POutput {
+    private static final TupleTag<KV<String, Iterable<CaptureEvent>>> GROUPS =
+        new TupleTag<KV<String, Iterable<CaptureEvent>>>("groups") {};
+    private static final TupleTag<KV<String, Long>> DUPLICATES_TAG =
+        new TupleTag<KV<String, Long>>("duplicates") {};
+
+    private final Pipeline pipeline;
+    private final PCollection<KV<String, Iterable<CaptureEvent>>> groups;
+    private final PCollection<KV<String, Long>> duplicates;
+
+    private Result(
+        Pipeline pipeline,
+        PCollection<KV<String, Iterable<CaptureEvent>>> groups,
+        PCollection<KV<String, Long>> duplicates) {
+      this.pipeline = checkNotNull(pipeline);
+      this.groups = groups;
+      this.duplicates = duplicates;
+    }
+
+    /**
+     * One element per key: its events in send order without duplicates, as a lazy {@link
+     * SortedEvents}. Give it exactly one consumer (see {@link OrderEvents}).
+     */
+    public PCollection<KV<String, Iterable<CaptureEvent>>> groups() {
+      return groups;
+    }
+
+    /** Copies dropped per key, for keys with at least one. */
+    public PCollection<KV<String, Long>> duplicates() {
+      return duplicates;
+    }
+
+    @Override
+    public Pipeline getPipeline() {
+      return pipeline;
+    }
+
+    @Override
+    public Map<TupleTag<?>, PValue> expand() {
+      return Map.of(GROUPS, groups, DUPLICATES_TAG, duplicates);
+    }
+
+    @Override
+    public void finishSpecifyingOutput(
+        String transformName, PInput input, PTransform<?, ?> transform) {}
+  }
+}

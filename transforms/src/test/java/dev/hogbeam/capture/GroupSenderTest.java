@@ -1,0 +1,252 @@
+package dev.hogbeam.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hogbeam.capture.CaptureTransport.Encoded;
+import dev.hogbeam.capture.CaptureTransport.Response;
+import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.DeadLetter;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The per-group algorithm with a scripted transport and a fake clock: nothing waits for real. */
+class GroupSenderTest {
+  private static final long S = 1_000_000_000L;
+
+  private long now = 1000 * S;
+  private final List<Long> sleeps = new ArrayList<>();
+  private final List<Integer> requestSizes = new ArrayList<>();
+  private final List<DeadLetter> deadLetters = new ArrayList<>();
+  private final Deque<Object> script = new ArrayDeque<>();
+
+  /** Answers from {@link #script} (a Response or an IOException); 200 when it runs out. */
+  private final CaptureTransport transport =
+      new CaptureTransport() {
+        @Override
+        public Encoded encode(List<PreparedEvent> events) {
+          return new DiscardTransport(0).encode(events);
+        }
+
+        @Override
+        public Response send(String groupKey, Encoded request) throws IOException {
+          requestSizes.add(request.events().size());
+          Object next = script.poll();
+          if (next instanceof IOException) {
+            throw (IOException) next;
+          }
+          return next == null ? Response.ok() : (Response) next;
+        }
+      };
+
+  private static List<CaptureEvent> events(int n) {
+    List<CaptureEvent> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(
+          CaptureEvent.of(
+              String.format("00000000-0000-7000-8000-%012d", i),
+              "$pageview",
+              "u" + i,
+              1_714_560_000_000_000L + i,
+              "{\"i\":" + i + "}"));
+    }
+    return out;
+  }
+
+  private WriteSettings settings() {
+    WriteSettings s = new WriteSettings();
+    s.batchSize = 10;
+    s.maxAttempts = 5;
+    s.initialBackoff = Duration.ofSeconds(1);
+    s.maxBackoff = Duration.ofSeconds(8);
+    return s;
+  }
+
+  private GroupSender sender(WriteSettings s, JvmSendState shared) {
+    return new GroupSender(
+        s,
+        transport,
+        shared,
+        () -> now,
+        nanos -> {
+          sleeps.add(nanos);
+          now += nanos;
+        },
+        () -> 0.5,
+        deadLetters::add);
+  }
+
+  private JvmSendState unlimited() {
+    return new JvmSendState(new RateLimiter(0, 10, () -> now));
+  }
+
+  private static Response status(int status, Integer retryAfterSeconds) {
+    return new Response(
+        status, "msg " + status, retryAfterSeconds == null ? null : Duration.ofSeconds(retryAfterSeconds));
+  }
+
+  @Test
+  void batchBoundariesFollowCountAndBytes() {
+    assertFalse(GroupSender.startsNewBatch(0, 512, 10_000, 5, 1_000), "an empty batch takes any event");
+    assertFalse(GroupSender.startsNewBatch(4, 900, 99, 5, 1_000), "900 + comma + 99 = 1000 fits");
+    assertTrue(GroupSender.startsNewBatch(4, 900, 100, 5, 1_000), "1001 does not");
+    assertTrue(GroupSender.startsNewBatch(5, 600, 1, 5, 1_000), "count cap");
+  }
+
+  @Test
+  void retriesHonourRetryAfterAndBackOffWithJitter() throws Exception {
+    script.add(status(503, 5));
+    script.add(new ConnectException("refused"));
+    script.add(status(500, null));
+    GroupSendStats stats = sender(settings(), unlimited()).send("g", events(3));
+
+    assertEquals(List.of(3, 3, 3, 3), requestSizes);
+    // 503 + Retry-After 5 s: the sender waits 5 s (more than the jittered 0.5 s); no-response:
+    // jitter 0.5 of 2 s; 500: 0.5 of 4 s.
+    assertEquals(List.of(5 * S, S, 2 * S), sleeps);
+    assertEquals(Map.of(0, 1L, 500, 1L, 503, 1L), stats.retriesByStatus());
+    assertEquals(3, stats.eventsSent());
+    assertEquals(4, stats.requests());
+    assertTrue(deadLetters.isEmpty());
+  }
+
+  @Test
+  void aRetryAfterPausesTheOtherSendersOfTheJvm() throws Exception {
+    JvmSendState shared = unlimited();
+    script.add(status(429, 30));
+    sender(settings(), shared).send("g1", events(1));
+    assertEquals(List.of(30 * S), sleeps, "the throttled sender itself waited 30 s");
+    now -= 10 * S; // another sender of the same JVM, starting 20 s into the 30 s pause
+    sleeps.clear();
+    GroupSendStats other = sender(settings(), shared).send("g2", events(1));
+    assertEquals(List.of(10 * S), sleeps, "it waits out the rest of the pause before sending");
+    assertEquals(10_000, other.rateLimitWaitMillis());
+  }
+
+  @Test
+  void givesUpAfterMaxAttemptsWithoutDeadLetteringOrAcknowledging() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      script.add(status(503, null));
+    }
+    WriteSettings s = settings();
+    List<String> acks = new ArrayList<>();
+    s.progress = new RecordingProgress(acks);
+    CaptureDeliveryException e =
+        assertThrows(CaptureDeliveryException.class, () -> sender(s, unlimited()).send("g", events(3)));
+    assertTrue(e.getMessage().contains("after 5 attempts (last: HTTP 503, msg 503)"), e.getMessage());
+    assertEquals(5, requestSizes.size());
+    assertTrue(deadLetters.isEmpty());
+    assertTrue(acks.isEmpty());
+  }
+
+  @Test
+  void givesUpWhenTheNextRetryWouldPassTheMaxRetryTime() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      script.add(status(502, null));
+    }
+    WriteSettings s = settings();
+    s.maxRetryTime = Duration.ofSeconds(3);
+    assertThrows(CaptureDeliveryException.class, () -> sender(s, unlimited()).send("g", events(1)));
+    // waits 0.5 s, then 1 s (1.5 s in), then 2 s would end at 3.5 s > 3 s: stop after 3 requests
+    assertEquals(3, requestSizes.size());
+    assertEquals(List.of(S / 2, S), sleeps);
+  }
+
+  @Test
+  void anUnexpectedStatusStopsTheGroupAtOnce() {
+    script.add(status(404, null));
+    CaptureDeliveryException e =
+        assertThrows(CaptureDeliveryException.class, () -> sender(settings(), unlimited()).send("g", events(3)));
+    assertTrue(e.getMessage().contains("HTTP 404"), e.getMessage());
+    assertEquals(1, requestSizes.size());
+  }
+
+  @Test
+  void a401StopsEverySenderOfTheJvmAndDeadLettersNothing() {
+    JvmSendState shared = unlimited();
+    script.add(new Response(401, "API key is not valid: personal_api_key", null));
+    CaptureAuthException first =
+        assertThrows(CaptureAuthException.class, () -> sender(settings(), shared).send("g1", events(25)));
+    assertTrue(first.getMessage().contains("PROJECT API key"), first.getMessage());
+    assertTrue(first.getMessage().contains("phc_"));
+    assertTrue(first.getMessage().contains("HTTP 401: API key is not valid: personal_api_key"));
+    assertThrows(CaptureAuthException.class, () -> sender(settings(), shared).send("g2", events(5)));
+    assertEquals(List.of(10), requestSizes, "one request in all");
+    assertTrue(deadLetters.isEmpty());
+  }
+
+  @Test
+  void bisectsA400DownToTheRefusedEvents() throws Exception {
+    WriteSettings s = settings();
+    s.batchSize = 8;
+    // [0,8) 400, [0,4) ok, [4,8) 400, [4,6) 400, [4,5) ok, [5,6) 400 -> dead, [6,8) 400, [6,7) 400 -> dead, [7,8) ok
+    script.add(status(400, null));
+    script.add(Response.ok());
+    script.add(status(400, null));
+    script.add(status(400, null));
+    script.add(Response.ok());
+    script.add(status(400, null));
+    script.add(status(400, null));
+    script.add(status(400, null));
+    script.add(Response.ok());
+    GroupSendStats stats = sender(s, unlimited()).send("g", events(8));
+    assertEquals(List.of(8, 4, 4, 2, 1, 1, 2, 1, 1), requestSizes);
+    assertEquals(2, deadLetters.size());
+    assertEquals("00000000-0000-7000-8000-000000000005", deadLetters.get(0).uuid());
+    assertEquals(4, deadLetters.get(0).attempts());
+    assertEquals("00000000-0000-7000-8000-000000000006", deadLetters.get(1).uuid());
+    assertEquals(4, deadLetters.get(1).attempts());
+    assertEquals("PostHog refused the event (HTTP 400: msg 400)", deadLetters.get(0).reason());
+    assertEquals(6, stats.eventsSent());
+    assertEquals(2, stats.deadLettered());
+    assertEquals(Map.of(), stats.retriesByStatus());
+  }
+
+  @Test
+  void theBudgetIsChargedPerRequestAndAccounted() throws Exception {
+    WriteSettings s = settings();
+    JvmSendState shared = new JvmSendState(new RateLimiter(1000, 10, () -> now));
+    GroupSendStats stats = sender(s, shared).send("g", events(100));
+    long waited = 0;
+    for (long n : sleeps) {
+      waited += n;
+    }
+    assertEquals(S / 10, waited, "100 events at 1000/s, requests taking no time: 0.1 s");
+    assertEquals(100, stats.rateLimitWaitMillis());
+    assertEquals(10, stats.batches());
+  }
+
+  /** Records acknowledgements into a list (in-process only). */
+  private static final class RecordingProgress implements SendProgress {
+    private final transient List<String> acks;
+
+    RecordingProgress(List<String> acks) {
+      this.acks = acks;
+    }
+
+    @Override
+    public dev.hogbeam.event.EventCursor resumeAfter(String groupKey) {
+      return null;
+    }
+
+    @Override
+    public void acknowledged(
+        String groupKey, dev.hogbeam.event.EventCursor lastInBatch, BatchStats batch) {
+      acks.add(groupKey + "@" + lastInBatch);
+    }
+
+    @Override
+    public void finished(String groupKey, GroupSendStats stats) {
+      acks.add(groupKey + " finished");
+    }
+  }
+}
