@@ -156,6 +156,12 @@ rest.bind-address: 127.0.0.1
 rest.port: $port
 # Beam ships each job's serialized transforms through RPC messages: allow large ones.
 pekko.framesize: 104857600b
+# A Beam batch job deploys all its operators at once (pipelined exchanges); hogbeam's graph
+# (read, map, group, sort, send, dead letters, report) needs more network buffers than Flink's
+# default 10% of the TaskManager's memory leaves at parallelism >= 2.
+taskmanager.memory.network.fraction: 0.25
+taskmanager.memory.network.min: 256mb
+taskmanager.memory.network.max: 1gb
 io.tmp.dirs: $FLINK_HOME/tmp
 web.tmpdir: $FLINK_HOME/tmp
 web.upload.dir: $FLINK_HOME/tmp

@@ -56,6 +56,54 @@ public final class Destination {
     return new Destination(options, apiKey);
   }
 
+  /** Whether events go to PostHog (not a dry run, not files). */
+  public boolean sendsToPostHog() {
+    return !options.getDryRun() && options.getOutputDir() == null;
+  }
+
+  /**
+   * A short id of the destination PostHog project: the start of the SHA-256 of its API key (the
+   * key cannot be recovered from it), or null when no key was given. Stable across runs, for
+   * naming state that belongs to the project.
+   */
+  public @Nullable String projectId() {
+    return apiKey == null
+        ? null
+        : com.google.common.hash.Hashing.sha256()
+            .hashString(apiKey, java.nio.charset.StandardCharsets.UTF_8)
+            .toString()
+            .substring(0, 12);
+  }
+
+  /** How the destination is named in a saved plan: a different one is a different migration. */
+  public String id() {
+    if (options.getDryRun()) {
+      return "dry run";
+    }
+    if (options.getOutputDir() != null) {
+      return "files in " + options.getOutputDir();
+    }
+    return "PostHog project " + projectId();
+  }
+
+  /**
+   * A suffix for default checkpoint directories, so that a dry run, files and each PostHog project
+   * keep their own checkpoints (a dry run must never mark shards done for a real run).
+   */
+  public String dirSuffix() {
+    if (options.getDryRun()) {
+      return "dry-run";
+    }
+    if (options.getOutputDir() != null) {
+      return "output-"
+          + com.google.common.hash.Hashing.sha256()
+              .hashString(options.getOutputDir(), java.nio.charset.StandardCharsets.UTF_8)
+              .toString()
+              .substring(0, 8);
+    }
+    return "to-" + projectId().substring(0, 8);
+  }
+
   /** One line for the plan: where events go. */
   public String describe() {
     if (options.getDryRun()) {

@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline;
 
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.report.RunReport;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 
@@ -37,4 +38,15 @@ public interface Migration {
 
   /** Adds every stage (plan, read, map, order, write, checkpoint, report) to {@code pipeline}. */
   void expand(Pipeline pipeline);
+
+  /**
+   * Work for the launcher once the pipeline has finished successfully, before the report is read
+   * (e.g. recording what the run delivered outside the checkpoints). An exception fails the run.
+   */
+  default void afterRun() throws Exception {}
+
+  /** Lines the source adds to the printed summary (each ending in a newline), or "". */
+  default String reportDetails(RunReport report) {
+    return "";
+  }
 }

@@ -89,7 +89,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     try (AutoCloseable progress =
         ProgressPrinter.start(
             Duration.ofSeconds(options.getProgressIntervalSeconds()),
-            LiveCounters::snapshot,
+            () -> progressSnapshot(migration),
             out,
             migration.expectedEvents(),
             migration.shards(),
@@ -124,6 +124,13 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return unauthorized != null ? ExitCodes.UNAUTHORIZED : ExitCodes.FAILED;
     }
 
+    try {
+      migration.afterRun();
+    } catch (Exception e) {
+      err.println("hogbeam " + name + ": the run finished, but then failed: " + describe(e));
+      return ExitCodes.FAILED;
+    }
+
     String reportJson = migration.checkpoints().readText(WriteReport.FILE);
     if (reportJson == null) {
       err.println("hogbeam " + name + ": the run ended but wrote no report");
@@ -131,6 +138,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
     RunReport report = RunReport.fromJson(reportJson);
     out.print(Summary.format(name, elapsed, report, migration, cursor));
+    out.print(migration.reportDetails(report));
     long deadLettered = report.total(ReportPart.DEAD_LETTERS, "records");
     long unfinished = states.values().stream().filter(s -> !s.done()).count();
     if (unfinished > 0) {
@@ -138,6 +146,25 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return ExitCodes.DEAD_LETTERS;
     }
     return deadLettered > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
+  }
+
+  /**
+   * The counters for a progress line: this process's live counters when the job runs here
+   * (DirectRunner, embedded Flink); when it runs elsewhere (a cluster) they stay zero, and the
+   * checkpoint directory tells what was sent and which groups finished (over all runs).
+   */
+  static LiveCounters.Snapshot progressSnapshot(Migration migration) {
+    LiveCounters.Snapshot live = LiveCounters.snapshot();
+    if (!live.equals(new LiveCounters.Snapshot(0, 0, 0, 0, 0))) {
+      return live;
+    }
+    long sent = 0;
+    long finished = 0;
+    for (GroupCheckpoint g : migration.checkpoints().readAllGroups().values()) {
+      sent += g.sent();
+      finished += g.done() ? 1 : 0;
+    }
+    return new LiveCounters.Snapshot(0, 0, sent, finished, 0);
   }
 
   /** Beam's own message for a repeated flag is cryptic ("expected one element but was ..."). */

@@ -1,6 +1,7 @@
 package dev.hogbeam.runners;
 
 import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import java.util.List;
 
@@ -20,6 +21,10 @@ public final class Subcommands {
             "clickhouse",
             "Migrate a self-hosted PostHog's ClickHouse events into PostHog",
             args -> ClickHouseMigration.command().run(args, MigrationCommand.Environment.system())),
+        Subcommand.of(
+            "amplitude",
+            "Migrate Amplitude export files, or Amplitude's Export API, into PostHog",
+            args -> AmplitudeMigration.command().run(args, MigrationCommand.Environment.system())),
         Demo.SUBCOMMAND,
         SelfTest.SUBCOMMAND);
   }

@@ -22,7 +22,12 @@ class BundledJarIT {
             .stdout()
             .contains(
                 "\nSubcommands:\n"
-                    + "  selftest  Run a small GroupByKey pipeline on the chosen runner and check"
+                    + "  clickhouse  Migrate a self-hosted PostHog's ClickHouse events into PostHog\n"
+                    + "  amplitude   Migrate Amplitude export files, or Amplitude's Export API, into"
+                    + " PostHog\n"
+                    + "  demo        Migrate sample PostHog data from a local ClickHouse engine to a"
+                    + " local capture endpoint\n"
+                    + "  selftest    Run a small GroupByKey pipeline on the chosen runner and check"
                     + " its result\n"),
         result.describe());
   }
@@ -33,7 +38,8 @@ class BundledJarIT {
     assertEquals(2, result.exitCode(), result.describe());
     assertEquals("", result.stdout());
     assertEquals(
-        "hogbeam: unknown subcommand 'clickhuose'; the subcommands are: selftest (see --help)\n",
+        "hogbeam: unknown subcommand 'clickhuose'; the subcommands are: clickhouse, amplitude,"
+            + " demo, selftest (see --help)\n",
         result.stderr());
   }
 

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.progress.LiveCounters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -64,6 +65,16 @@ public final class AmplitudeIO {
   static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
 
   private AmplitudeIO() {}
+
+  /**
+   * The Export API host of an Amplitude data region: {@code us} ({@code https://amplitude.com})
+   * or {@code eu} ({@code https://analytics.eu.amplitude.com}), in any case.
+   */
+  public static String regionUrl(String region) {
+    String url = region == null ? null : REGIONS.get(region.strip().toLowerCase(Locale.ROOT));
+    checkArgument(url != null, "region must be us or eu, but was %s", region);
+    return url;
+  }
 
   /** Reads export files matching a file pattern, on any Beam FileSystem. */
   public static ReadFiles readFiles() {
@@ -187,9 +198,7 @@ public final class AmplitudeIO {
 
     /** {@code us} (default, amplitude.com) or {@code eu} (analytics.eu.amplitude.com). */
     public ReadExport withRegion(String region) {
-      String url = region == null ? null : REGIONS.get(region.toLowerCase(Locale.ROOT));
-      checkArgument(url != null, "region must be us or eu, but was %s", region);
-      return withBaseUrl(url);
+      return withBaseUrl(regionUrl(region));
     }
 
     /** An explicit scheme and host (tests, proxies); {@code /api/2/export} is appended. */
@@ -355,9 +364,11 @@ public final class AmplitudeIO {
             in,
             (entry, lineNumber, text) -> {
               LINES_READ.inc();
+              LiveCounters.ROWS_READ.incrementAndGet();
               lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
             });
     FILES_READ.inc();
+    LiveCounters.SHARDS_READ.incrementAndGet();
     if (damage != null) {
       DAMAGED.inc();
       String where =
@@ -433,6 +444,7 @@ public final class AmplitudeIO {
         if (state == DownloadCache.State.EMPTY) {
           HOURS_CACHED.inc();
           HOURS_EMPTY.inc();
+          LiveCounters.SHARDS_READ.incrementAndGet();
           return;
         }
         if (state == DownloadCache.State.ZIP) {
@@ -451,6 +463,7 @@ public final class AmplitudeIO {
           if (cache != null) {
             cache.storeEmpty(hour);
           }
+          LiveCounters.SHARDS_READ.incrementAndGet();
           return;
         }
         HOURS_DOWNLOADED.inc();

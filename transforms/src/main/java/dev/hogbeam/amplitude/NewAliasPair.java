@@ -9,9 +9,12 @@ import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * A (device, user) pair this run sends an alias event for: its {@link AliasPairs pair key}, the
@@ -79,6 +82,11 @@ public final class NewAliasPair implements Serializable {
 
     public static Coder of() {
       return INSTANCE;
+    }
+
+    /** What {@code @DefaultCoder} calls: without it, Beam would infer a SerializableCoder. */
+    public static CoderProvider getCoderProvider() {
+      return CoderProviders.forCoder(TypeDescriptor.of(NewAliasPair.class), INSTANCE);
     }
 
     @Override

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * A compact, deterministic coder for {@link CaptureEvent}: four length-prefixed UTF-8 strings and
@@ -21,6 +24,14 @@ public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
 
   public static CaptureEventCoder of() {
     return INSTANCE;
+  }
+
+  /**
+   * What makes {@code @DefaultCoder(CaptureEventCoder.class)} take effect: without this method
+   * Beam's registry silently falls back to Java serialization for {@link CaptureEvent}.
+   */
+  public static CoderProvider getCoderProvider() {
+    return CoderProviders.forCoder(TypeDescriptor.of(CaptureEvent.class), INSTANCE);
   }
 
   @Override

@@ -2,18 +2,20 @@ package dev.hogbeam.event;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import org.apache.beam.sdk.io.TextIO;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Dead letters of any stage as JSON-lines files ({@link DeadLetter#toJsonLine()}, one per line)
- * in a directory on any Beam FileSystem: {@code <directory>/dead-letters-SSSSS-of-NNNNN.jsonl}.
- * Read them back with {@link DeadLetter#fromJsonLine}.
+ * in a directory on any Beam FileSystem: {@code
+ * <directory>/dead-letters-<run start, UTC>-SSSSS-of-NNNNN.jsonl}. Each run writes files of its
+ * own, so a resumed run never overwrites what an earlier run dead-lettered. Read them back with {@link DeadLetter#fromJsonLine}.
  *
  * <pre>{@code
  * PCollectionList.of(readFailures).and(mapFailures).and(captureResult.getDeadLetters())
@@ -25,16 +27,16 @@ public final class DeadLetterIO {
   private DeadLetterIO() {}
 
   public static Write write() {
-    return new Write(null, "dead-letters", 0);
+    return new Write(null, null, 0);
   }
 
   /** Writes dead letters as JSON lines. Bounded input; the runner chooses the sharding. */
   public static final class Write extends PTransform<PCollection<DeadLetter>, PDone> {
     private final @Nullable String directory;
-    private final String filePrefix;
+    private final @Nullable String filePrefix;
     private final int numShards;
 
-    private Write(@Nullable String directory, String filePrefix, int numShards) {
+    private Write(@Nullable String directory, @Nullable String filePrefix, int numShards) {
       this.directory = directory;
       this.filePrefix = filePrefix;
       this.numShards = numShards;
@@ -47,7 +49,7 @@ public final class DeadLetterIO {
       return new Write(directory, filePrefix, numShards);
     }
 
-    /** File name prefix (default {@code dead-letters}). */
+    /** File name prefix (default {@code dead-letters-<UTC time the pipeline was built>}). */
     public Write withFilePrefix(String prefix) {
       checkArgument(
           prefix != null && !prefix.isBlank() && !prefix.contains("/"),
@@ -65,16 +67,25 @@ public final class DeadLetterIO {
     @Override
     public PDone expand(PCollection<DeadLetter> input) {
       checkArgument(directory != null, "DeadLetterIO.write() needs to(directory)");
-      String prefix = directory.endsWith("/") ? directory + filePrefix : directory + "/" + filePrefix;
-      TextIO.Write text = TextIO.write().to(prefix).withSuffix(".jsonl");
+      String name =
+          filePrefix != null
+              ? filePrefix
+              : "dead-letters-"
+                  + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
+                      .withZone(ZoneOffset.UTC)
+                      .format(Instant.now());
+      String prefix = directory.endsWith("/") ? directory + name : directory + "/" + name;
+      TextIO.TypedWrite<DeadLetter, Void> text =
+          TextIO.<DeadLetter>writeCustomType()
+              .withFormatFunction(DeadLetter::toJsonLine)
+              .to(prefix)
+              .withSuffix(".jsonl")
+              .skipIfEmpty();
       if (numShards > 0) {
         text = text.withNumShards(numShards);
       }
-      return input
-          .apply(
-              "To JSON lines",
-              MapElements.into(TypeDescriptors.strings()).via(DeadLetter::toJsonLine))
-          .apply("Write files", text);
+      input.apply("Write files", text);
+      return PDone.in(input.getPipeline());
     }
   }
 }

@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
@@ -55,7 +58,9 @@ class DeadLetterIOTest {
     int lines = 0;
     for (Path f : files) {
       assertTrue(
-          f.getFileName().toString().matches("dead-letters-0000[01]-of-00002\\.jsonl"),
+          f.getFileName()
+              .toString()
+              .matches("dead-letters-\\d{8}T\\d{6}\\.\\d{3}Z-0000[01]-of-00002\\.jsonl"),
           f.toString());
       for (String line : Files.readAllLines(f, UTF_8)) {
         read.add(DeadLetter.fromJsonLine(line));
@@ -65,5 +70,33 @@ class DeadLetterIOTest {
     assertEquals(2, files.size());
     assertEquals(3, lines, "one line per dead letter, newlines in payloads escaped");
     assertEquals(Set.copyOf(letters), read);
+  }
+
+  @Test
+  void runsWithTheirOwnPrefixesNeverOverwriteEachOther(TestPipeline pipeline, @TempDir Path dir)
+      throws Exception {
+    Path out = dir.resolve("out");
+    DeadLetter one = DeadLetter.of("map", "s", null, "{}", 0, "bad", 0);
+    pipeline
+        .apply("Nothing", Create.empty(SerializableCoder.of(DeadLetter.class)))
+        .apply("Write none", DeadLetterIO.write().to(out.toString()).withFilePrefix("run-a"));
+    pipeline
+        .apply("One", Create.of(List.of(one)))
+        .apply("Write one", DeadLetterIO.write().to(out.toString()).withFilePrefix("run-b"));
+    pipeline
+        .apply("Another", Create.of(List.of(one)))
+        .apply("Write another", DeadLetterIO.write().to(out.toString()).withFilePrefix("run-c"));
+    pipeline.run().waitUntilFinish();
+
+    Map<String, Integer> linesPerRun = new TreeMap<>();
+    try (Stream<Path> list = Files.list(out)) {
+      for (Path f : (Iterable<Path>) list::iterator) {
+        String run = f.getFileName().toString().substring(0, "run-a".length());
+        linesPerRun.merge(run, Files.readAllLines(f, UTF_8).size(), Integer::sum);
+      }
+    }
+    // An empty input may leave an empty file (the DirectRunner's finalization does); never a line.
+    linesPerRun.remove("run-a", 0);
+    assertEquals(Map.of("run-b", 1, "run-c", 1), linesPerRun);
   }
 }

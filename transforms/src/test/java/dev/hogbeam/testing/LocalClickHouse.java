@@ -14,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -32,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
@@ -89,6 +89,7 @@ public final class LocalClickHouse implements AutoCloseable {
   private static final Pattern READY = Pattern.compile("^hogbeam-chdb ready port=(\\d+) version=(\\S+)");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(15);
+  private static final String PID_FILE = "frontend.pid";
 
   private static LocalClickHouse shared;
 
@@ -102,6 +103,7 @@ public final class LocalClickHouse implements AutoCloseable {
   private final boolean deleteInstanceDirectory;
   private final Thread shutdownHook;
   private volatile boolean closed;
+  private volatile boolean sharedInstance;
 
   private LocalClickHouse(
       String jdbcUrl, String httpUrl, String user, String password, String version, Process process,
@@ -127,11 +129,13 @@ public final class LocalClickHouse implements AutoCloseable {
 
   /**
    * One instance per JVM, started on first use and stopped when the JVM exits: starting one per
-   * test class wastes seconds. Tests sharing it should each use their own database.
+   * test class wastes seconds. Tests sharing it should each use their own database. Its
+   * {@link #close()} does nothing, so a test cannot stop it under the others.
    */
   public static synchronized LocalClickHouse shared() {
     if (shared == null || shared.closed) {
       shared = start();
+      shared.sharedInstance = true;
     }
     return shared;
   }
@@ -140,7 +144,7 @@ public final class LocalClickHouse implements AutoCloseable {
     return new Builder();
   }
 
-  /** Options of the local engine; ignored (except nothing) when {@code HOGBEAM_CLICKHOUSE_URL} is set. */
+  /** Options of the local engine; {@link #start()} ignores them when {@code HOGBEAM_CLICKHOUSE_URL} is set. */
   public static final class Builder {
     private Path dataDirectory;
     private int port;
@@ -177,7 +181,7 @@ public final class LocalClickHouse implements AutoCloseable {
       return this;
     }
 
-    /** Result bytes the front end keeps in memory before spilling to a temporary file (16 MiB). */
+    /** Request-body bytes (INSERT data) the front end keeps in its heap before spilling to a temporary file (16 MiB). */
     public Builder memoryBufferBytes(int bytes) {
       if (bytes < 1024) {
         throw new IllegalArgumentException("memoryBufferBytes must be >= 1024, but was " + bytes);
@@ -321,6 +325,11 @@ public final class LocalClickHouse implements AutoCloseable {
     return isExternal() ? summaryFromQueryLog(queryId) : summaryFromFrontEnd(queryId);
   }
 
+  /** {@link #summaryOf(String)} of the last query {@code statement} ran. */
+  public QuerySummary summaryOfLastQuery(Statement statement) throws SQLException {
+    return summaryOf(QuerySummary.lastQueryId(statement));
+  }
+
   private QuerySummary summaryFromFrontEnd(String queryId) {
     String body = httpGet("/hogbeam/query_summary?query_id=" + URLEncoder.encode(queryId, StandardCharsets.UTF_8));
     return QuerySummary.fromSummaryJson(queryId, body);
@@ -389,10 +398,13 @@ public final class LocalClickHouse implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Lifecycle
 
-  /** Stops the front end (and the engine in it) and deletes its temporary data. Idempotent. */
+  /**
+   * Stops the front end (and the engine in it) and deletes its temporary data. Idempotent; does
+   * nothing for the {@link #shared()} instance, which stops when the JVM exits.
+   */
   @Override
   public void close() {
-    if (closed) {
+    if (closed || (sharedInstance && Thread.currentThread() != shutdownHook)) {
       return;
     }
     closed = true;
@@ -419,6 +431,22 @@ public final class LocalClickHouse implements AutoCloseable {
     if (deleteInstanceDirectory) {
       deleteRecursively(instanceDirectory);
     }
+  }
+
+  /** The front end's process id (local engine only). */
+  long frontEndPid() {
+    if (process == null) {
+      throw new IllegalStateException("no front end: this is an external server");
+    }
+    return process.pid();
+  }
+
+  /** Kills the front end with SIGKILL at once (for a front end known to hang); then cleans up. */
+  void killForcibly() {
+    if (process != null) {
+      process.destroyForcibly();
+    }
+    close();
   }
 
   /**
@@ -452,21 +480,9 @@ public final class LocalClickHouse implements AutoCloseable {
   // External server
 
   private static LocalClickHouse external(String url) {
-    String jdbc;
-    String http;
-    if (url.startsWith("jdbc:clickhouse:") || url.startsWith("jdbc:ch:")) {
-      jdbc = url;
-      String rest = url.substring(url.indexOf(':', 5) + 1);
-      URI uri = URI.create(rest.startsWith("//") ? "http:" + rest : rest);
-      http = uri.getScheme() + "://" + uri.getRawAuthority();
-    } else if (url.startsWith("http://") || url.startsWith("https://")) {
-      URI uri = URI.create(url);
-      http = uri.getScheme() + "://" + uri.getRawAuthority();
-      jdbc = "jdbc:clickhouse:" + url;
-    } else {
-      throw new IllegalArgumentException(
-          ENV_URL + " must be a jdbc:clickhouse://host:port or http(s)://host:port URL, but was " + url);
-    }
+    String[] urls = serverUrls(url);
+    String jdbc = urls[0];
+    String http = urls[1];
     String user = Optional.ofNullable(System.getenv(ENV_USER)).orElse("default");
     String password = Optional.ofNullable(System.getenv(ENV_PASSWORD)).orElse("");
     LocalClickHouse server = new LocalClickHouse(jdbc, http, user, password, "", null, null, false);
@@ -481,6 +497,23 @@ public final class LocalClickHouse implements AutoCloseable {
     }
   }
 
+  /**
+   * {jdbc URL, http base URL} of a server named by a {@code jdbc:clickhouse:} ({@code jdbc:ch:})
+   * or {@code http(s)://} URL.
+   */
+  static String[] serverUrls(String url) {
+    if (url.startsWith("jdbc:clickhouse:") || url.startsWith("jdbc:ch:")) {
+      String rest = url.substring(url.indexOf(':', 5) + 1);
+      URI uri = URI.create(rest.startsWith("//") ? "http:" + rest : rest);
+      return new String[] {url, uri.getScheme() + "://" + uri.getRawAuthority()};
+    } else if (url.startsWith("http://") || url.startsWith("https://")) {
+      URI uri = URI.create(url);
+      return new String[] {"jdbc:clickhouse:" + url, uri.getScheme() + "://" + uri.getRawAuthority()};
+    }
+    throw new IllegalArgumentException(
+        ENV_URL + " must be a jdbc:clickhouse://host:port or http(s)://host:port URL, but was " + url);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Local engine: install, compile, launch
 
@@ -491,6 +524,7 @@ public final class LocalClickHouse implements AutoCloseable {
     Path javaHome = findFfmJdk();
     Path classes = compileFrontEnd(cache, javaHome);
 
+    deleteAbandonedInstances();
     boolean temporary = options.dataDirectory == null;
     Path instance = temporary
         ? Files.createTempDirectory("hogbeam-clickhouse-")
@@ -526,11 +560,15 @@ public final class LocalClickHouse implements AutoCloseable {
     if (options.logRequests) {
       command.add("--log-requests");
     }
+    command.add("--exit-with-parent");
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().put("TZ", "UTC");
     pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
     pb.redirectInput(ProcessBuilder.Redirect.PIPE);
     Process process = pb.start();
+    if (temporary) {
+      Files.writeString(instance.resolve(PID_FILE), process.pid() + "\n");
+    }
     Matcher ready = awaitReady(process, log);
     int port = Integer.parseInt(ready.group(1));
     String host = "127.0.0.1:" + port;
@@ -579,6 +617,31 @@ public final class LocalClickHouse implements AutoCloseable {
     }
   }
 
+  /**
+   * Deletes temporary instance directories whose front end is no longer running (left behind when
+   * a test JVM was killed before its shutdown hook ran).
+   */
+  static void deleteAbandonedInstances() {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    try (Stream<Path> dirs = Files.list(tmp)) {
+      dirs.filter(d -> d.getFileName().toString().startsWith("hogbeam-clickhouse-"))
+          .filter(d -> Files.isRegularFile(d.resolve(PID_FILE)))
+          .filter(d -> !processAlive(d.resolve(PID_FILE)))
+          .forEach(LocalClickHouse::deleteRecursively);
+    } catch (IOException e) {
+      LOG.debug("could not look for abandoned instances in {}", tmp, e);
+    }
+  }
+
+  private static boolean processAlive(Path pidFile) {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    } catch (IOException | NumberFormatException e) {
+      return true; // unsure: leave it
+    }
+  }
+
   static Path cacheDirectory() {
     String env = System.getenv(ENV_CACHE);
     Path cache = env != null && !env.isBlank()
@@ -589,72 +652,80 @@ public final class LocalClickHouse implements AutoCloseable {
 
   /**
    * {@code npm install}s the pinned engine package into {@code <cache>/chdb/<version>} once,
-   * safely when several JVMs start at the same time (a file lock, then an atomic rename of a
-   * fully installed staging directory). Returns the path of libchdb.so.
+   * safely when several JVMs start at the same time (see {@link #buildOnce}). Returns the path of
+   * libchdb.so.
    */
-  static synchronized Path installEngine(Path cache) throws IOException {
-    Path root = cache.resolve("chdb");
-    Path target = root.resolve(ENGINE_VERSION);
+  static Path installEngine(Path cache) throws IOException {
+    Path target = cache.resolve("chdb").resolve(ENGINE_VERSION);
     Path relative = Path.of("node_modules", ENGINE_PACKAGE, "libchdb.so");
-    Path library = target.resolve(relative);
-    if (Files.isRegularFile(target.resolve("INSTALLED"))) {
-      return library;
+    String spec = ENGINE_PACKAGE + "@" + ENGINE_VERSION;
+    buildOnce(target, staging -> {
+      long startNanos = System.nanoTime();
+      LOG.info("Installing the local ClickHouse engine ({}, about 170 MB) into {}", spec, target);
+      Path npmLog = staging.resolve("npm.log");
+      Process npm;
+      try {
+        npm = new ProcessBuilder("npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
+                "--loglevel=error", "--prefix", staging.toString(), spec)
+            .redirectErrorStream(true).redirectOutput(npmLog.toFile()).start();
+      } catch (IOException e) {
+        throw new IOException(
+            "installing the local ClickHouse engine needs npm (it downloads " + spec + ", about"
+                + " 170 MB, once), but npm could not be run: " + e.getMessage() + ". Install Node.js"
+                + " and npm, or set " + ENV_URL + " to use a ClickHouse server instead.", e);
+      }
+      if (!npm.waitFor(INSTALL_TIMEOUT.toMinutes(), TimeUnit.MINUTES)) {
+        npm.destroyForcibly();
+        throw new IOException("npm install " + spec + " did not finish within " + INSTALL_TIMEOUT.toMinutes() + " minutes");
+      }
+      if (npm.exitValue() != 0 || !Files.isRegularFile(staging.resolve(relative))) {
+        throw new IOException(
+            "npm install " + spec + " failed (exit code " + npm.exitValue() + "); its output:\n" + tail(npmLog, 40)
+                + "\nCheck network access to the npm registry, or set " + ENV_URL + " to use a ClickHouse server instead.");
+      }
+      LOG.info("Installed {} in {} ms", spec, (System.nanoTime() - startNanos) / 1_000_000);
+    });
+    return target.resolve(relative);
+  }
+
+  /** Fills a staging directory; {@link #buildOnce} renames it into place when this returns. */
+  private interface StagingBuild {
+    void fill(Path staging) throws IOException, InterruptedException;
+  }
+
+  /**
+   * Makes {@code target} exist exactly once across threads and JVMs: under a file lock next to it,
+   * unless a complete copy (marked with an {@code INSTALLED} file) is already there, {@code build}
+   * fills a fresh staging directory which is then renamed to {@code target} atomically. A failed
+   * or interrupted build leaves nothing behind.
+   */
+  private static synchronized void buildOnce(Path target, StagingBuild build) throws IOException {
+    Path complete = target.resolve("INSTALLED");
+    if (Files.isRegularFile(complete)) {
+      return;
     }
+    Path root = target.getParent();
     Files.createDirectories(root);
-    try (FileChannel lockFile = FileChannel.open(root.resolve(ENGINE_VERSION + ".lock"),
+    try (FileChannel lockFile = FileChannel.open(root.resolve(target.getFileName() + ".lock"),
             StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = lockFile.lock()) {
-      if (Files.isRegularFile(target.resolve("INSTALLED"))) {
-        return library;
+      if (Files.isRegularFile(complete)) {
+        return;
       }
-      Path staging = Files.createTempDirectory(root, "install-");
-      long startNanos = System.nanoTime();
+      Path staging = Files.createTempDirectory(root, "staging-" + target.getFileName() + "-");
       try {
-        String spec = ENGINE_PACKAGE + "@" + ENGINE_VERSION;
-        LOG.info("Installing the local ClickHouse engine ({}, about 170 MB) into {}", spec, target);
-        List<String> command =
-            List.of("npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
-                "--loglevel=error", "--prefix", staging.toString(), spec);
-        Path npmLog = staging.resolve("npm.log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(npmLog.toFile());
-        Process npm;
-        try {
-          npm = pb.start();
-        } catch (IOException e) {
-          throw new IOException(
-              "installing the local ClickHouse engine needs npm (it downloads " + spec + ", about"
-                  + " 170 MB, once), but npm could not be run: " + e.getMessage() + ". Install Node.js"
-                  + " and npm, or set " + ENV_URL + " to use a ClickHouse server instead.", e);
-        }
-        boolean finished = npm.waitFor(INSTALL_TIMEOUT.toMinutes(), TimeUnit.MINUTES);
-        if (!finished) {
-          npm.destroyForcibly();
-          throw new IOException("npm install " + spec + " did not finish within " + INSTALL_TIMEOUT.toMinutes() + " minutes");
-        }
-        if (npm.exitValue() != 0 || !Files.isRegularFile(staging.resolve(relative))) {
-          throw new IOException(
-              "npm install " + spec + " failed (exit code " + npm.exitValue() + "); its output:\n" + tail(npmLog, 40)
-                  + "\nCheck network access to the npm registry, or set " + ENV_URL + " to use a ClickHouse server instead.");
-        }
-        Files.writeString(staging.resolve("INSTALLED"), spec + "\n");
-        LOG.info("Installed {} in {} ms", spec, (System.nanoTime() - startNanos) / 1_000_000);
-        try {
-          Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
-          // An installation without the INSTALLED marker (interrupted by hand): replace it.
-          deleteRecursively(target);
-          Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-          throw new IOException("the cache directory " + root + " does not support atomic renames", e);
-        }
-        return library;
+        build.fill(staging);
+        Files.writeString(staging.resolve("INSTALLED"), target.getFileName() + "\n");
+        // A copy without the marker (a build interrupted by hand) is replaced.
+        deleteRecursively(target);
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("the cache directory " + root + " does not support atomic renames", e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IOException("interrupted while installing the local ClickHouse engine", e);
+        throw new IOException("interrupted while preparing " + target, e);
       } finally {
-        if (Files.exists(staging)) {
-          deleteRecursively(staging);
-        }
+        deleteRecursively(staging);
       }
     }
   }
@@ -665,21 +736,24 @@ public final class LocalClickHouse implements AutoCloseable {
    * {@code JAVA_HOME} or the running JVM if new enough.
    */
   static Path findFfmJdk() {
-    String env = System.getenv(ENV_FFM_JAVA_HOME);
-    if (env != null && !env.isBlank()) {
-      Path home = Path.of(env);
+    return findFfmJdk(System.getenv(), Path.of("/usr/lib/jvm"), System.getProperty("java.home"));
+  }
+
+  static Path findFfmJdk(Map<String, String> env, Path jvmDirectory, String runningJavaHome) {
+    String configured = env.get(ENV_FFM_JAVA_HOME);
+    if (configured != null && !configured.isBlank()) {
+      Path home = Path.of(configured);
       int feature = jdkFeatureVersion(home);
       if (feature < 22) {
         throw new IllegalStateException(
-            ENV_FFM_JAVA_HOME + "=" + env + " must name a JDK >= 22 with bin/java and bin/javac, but "
+            ENV_FFM_JAVA_HOME + "=" + configured + " must name a JDK >= 22 with bin/java and bin/javac, but "
                 + (feature < 0 ? "it is not a JDK" : "it is version " + feature));
       }
       return home;
     }
     List<Path> candidates = new ArrayList<>();
-    Path jvms = Path.of("/usr/lib/jvm");
-    if (Files.isDirectory(jvms)) {
-      try (Stream<Path> dirs = Files.list(jvms)) {
+    if (Files.isDirectory(jvmDirectory)) {
+      try (Stream<Path> dirs = Files.list(jvmDirectory)) {
         dirs.forEach(candidates::add);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -691,14 +765,14 @@ public final class LocalClickHouse implements AutoCloseable {
         return p;
       }
     }
-    for (String home : new String[] {System.getenv("JAVA_HOME"), System.getProperty("java.home")}) {
-      if (home != null && jdkFeatureVersion(Path.of(home)) >= 22) {
+    for (String home : new String[] {env.get("JAVA_HOME"), runningJavaHome}) {
+      if (home != null && !home.isBlank() && jdkFeatureVersion(Path.of(home)) >= 22) {
         return Path.of(home);
       }
     }
     throw new IllegalStateException(
         "the local ClickHouse engine runs its front end on a JDK >= 22 (Foreign Function & Memory"
-            + " API), and none was found (looked at " + ENV_FFM_JAVA_HOME + ", /usr/lib/jvm/*, JAVA_HOME"
+            + " API), and none was found (looked at " + ENV_FFM_JAVA_HOME + ", " + jvmDirectory + "/*, JAVA_HOME"
             + " and the running JVM). Install one (e.g. Temurin 25) and set " + ENV_FFM_JAVA_HOME
             + "=/path/to/that/jdk, or set " + ENV_URL + " to use a ClickHouse server instead.");
   }
@@ -730,7 +804,7 @@ public final class LocalClickHouse implements AutoCloseable {
    * into {@code <cache>/chdb/frontend-<hash>}, keyed by a hash of the sources and the JDK, so a
    * changed source recompiles. Returns the classes directory.
    */
-  static synchronized Path compileFrontEnd(Path cache, Path javaHome) throws IOException {
+  static Path compileFrontEnd(Path cache, Path javaHome) throws IOException {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
@@ -753,49 +827,27 @@ public final class LocalClickHouse implements AutoCloseable {
     sha.update(javaHome.toRealPath().toString().getBytes(StandardCharsets.UTF_8));
     sha.update(Files.readAllBytes(javaHome.resolve("release")));
     String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    Path root = cache.resolve("chdb");
-    Path target = root.resolve("frontend-" + hash);
-    if (Files.isRegularFile(target.resolve("COMPILED"))) {
-      return target.resolve("classes");
-    }
-    Files.createDirectories(root);
-    try (FileChannel lockFile = FileChannel.open(root.resolve("frontend-" + hash + ".lock"),
-            StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = lockFile.lock()) {
-      if (Files.isRegularFile(target.resolve("COMPILED"))) {
-        return target.resolve("classes");
+    Path target = cache.resolve("chdb").resolve("frontend-" + hash);
+    buildOnce(target, staging -> {
+      Path src = staging.resolve("src").resolve(FRONT_END_PACKAGE);
+      Files.createDirectories(src);
+      List<String> command = new ArrayList<>(List.of(
+          javaHome.resolve("bin/javac").toString(), "-nowarn", "-encoding", "UTF-8",
+          "-d", staging.resolve("classes").toString()));
+      for (int i = 0; i < FRONT_END_SOURCES.size(); i++) {
+        Path file = src.resolve(FRONT_END_SOURCES.get(i));
+        Files.write(file, sources.get(i));
+        command.add(file.toString());
       }
-      Path staging = Files.createTempDirectory(root, "frontend-build-");
-      try {
-        Path src = staging.resolve("src").resolve(FRONT_END_PACKAGE);
-        Files.createDirectories(src);
-        List<String> command = new ArrayList<>(List.of(
-            javaHome.resolve("bin/javac").toString(), "-nowarn", "-encoding", "UTF-8",
-            "-d", staging.resolve("classes").toString()));
-        for (int i = 0; i < FRONT_END_SOURCES.size(); i++) {
-          Path file = src.resolve(FRONT_END_SOURCES.get(i));
-          Files.write(file, sources.get(i));
-          command.add(file.toString());
-        }
-        Path javacLog = staging.resolve("javac.log");
-        Process javac = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(javacLog.toFile()).start();
-        if (!javac.waitFor(5, TimeUnit.MINUTES) || javac.exitValue() != 0) {
-          javac.destroyForcibly();
-          throw new IOException("compiling the ClickHouse front end with " + javaHome + " failed:\n" + tail(javacLog, 60));
-        }
-        Files.writeString(staging.resolve("COMPILED"), hash + "\n");
-        LOG.info("Compiled the ClickHouse front end with {} into {}", javaHome, target);
-        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-        return target.resolve("classes");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while compiling the ClickHouse front end", e);
-      } finally {
-        if (Files.exists(staging)) {
-          deleteRecursively(staging);
-        }
+      Path javacLog = staging.resolve("javac.log");
+      Process javac = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(javacLog.toFile()).start();
+      if (!javac.waitFor(5, TimeUnit.MINUTES) || javac.exitValue() != 0) {
+        javac.destroyForcibly();
+        throw new IOException("compiling the ClickHouse front end with " + javaHome + " failed:\n" + tail(javacLog, 60));
       }
-    }
+      LOG.info("Compiled the ClickHouse front end with {} into {}", javaHome, target);
+    });
+    return target.resolve("classes");
   }
 
   private static String tail(Path file, int lines) {

@@ -19,6 +19,8 @@ import dev.hogbeam.pipeline.checkpoint.CheckpointProgress;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
+import dev.hogbeam.pipeline.checkpoint.ResumeState;
+import dev.hogbeam.pipeline.checkpoint.RunIdentity;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.OrderBy;
@@ -58,6 +60,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class ClickHouseMigration implements Migration {
   static final String PLAN_FILE = "plan.json";
+  static final String RUN_FILE = "run.json";
 
   private final ClickHouseOptions options;
   private final ClickHouseEventsIO.Read read;
@@ -66,8 +69,7 @@ public final class ClickHouseMigration implements Migration {
   private final CheckpointStore store;
   private final String deadLetterDir;
   private final @Nullable EventCursor runCursor;
-  private final Set<String> finishedGroups;
-  private final long possiblyResent;
+  private final ResumeState resume;
   private final OrderBy orderBy;
 
   private ClickHouseMigration(
@@ -87,16 +89,7 @@ public final class ClickHouseMigration implements Migration {
     this.deadLetterDir = deadLetterDir;
     this.runCursor = runCursor;
     this.orderBy = options.getOrderBy();
-    this.finishedGroups = new TreeSet<>();
-    long inFlight = 0;
-    for (GroupCheckpoint g : checkpoints.values()) {
-      if (g.done()) {
-        finishedGroups.add(g.group());
-      } else if (g.inFlight() != null) {
-        inFlight += g.inFlight().events();
-      }
-    }
-    this.possiblyResent = inFlight;
+    this.resume = ResumeState.of(checkpoints);
   }
 
   /** Runs {@code hogbeam clickhouse} without the launcher (the bundled jar uses {@link #command()}). */
@@ -155,8 +148,12 @@ public final class ClickHouseMigration implements Migration {
       throw new IllegalArgumentException("--splitThreshold must be > 0, but was " + o.getSplitThreshold());
     }
 
-    String dir = o.getCheckpointDir() != null ? o.getCheckpointDir() : defaultCheckpointDir(o.getTeamId(), start, end);
+    String dir =
+        o.getCheckpointDir() != null
+            ? o.getCheckpointDir()
+            : defaultCheckpointDir(o.getTeamId(), start, end, destination);
     CheckpointStore store = CheckpointStore.at(dir);
+    checkSameRun(store, runIdentity(o, destination));
     String deadLetterDir = o.getDeadLetterDir() != null ? o.getDeadLetterDir() : store.path("dead-letters");
 
     ClickHouseEventsIO.Read read =
@@ -201,9 +198,41 @@ public final class ClickHouseMigration implements Migration {
     }
   }
 
-  /** {@code ./hogbeam-checkpoints/clickhouse-team2-20240101-20240201}. */
-  static String defaultCheckpointDir(long teamId, Instant start, Instant end) {
-    return "hogbeam-checkpoints/clickhouse-team" + teamId + "-" + compact(start) + "-" + compact(end);
+  /**
+   * {@code hogbeam-checkpoints/clickhouse-team2-20240101-20240201-to-1a2b3c4d}: one directory per
+   * team, range and destination, so a dry run or a migration to another project never finds the
+   * shards this one finished.
+   */
+  static String defaultCheckpointDir(long teamId, Instant start, Instant end, Destination destination) {
+    return "hogbeam-checkpoints/clickhouse-team" + teamId + "-" + compact(start) + "-" + compact(end)
+        + "-" + destination.dirSuffix();
+  }
+
+  /** What must not change between runs sharing checkpoints (the plan covers the source side). */
+  static Map<String, String> runIdentity(ClickHouseOptions o, Destination destination) {
+    Map<String, String> id = new LinkedHashMap<>();
+    id.put("destination", destination.id());
+    id.put("orderBy", o.getOrderBy().name());
+    if (o.getOrderBy() == OrderBy.person) {
+      id.put("personBuckets", Integer.toString(o.getPersonBuckets()));
+    }
+    return id;
+  }
+
+  /** Saves the identity on the first run; refuses a later run whose identity differs. */
+  static void checkSameRun(CheckpointStore store, Map<String, String> identity) {
+    String text = store.readText(RUN_FILE);
+    if (text == null) {
+      store.writeText(RUN_FILE, RunIdentity.toJson(identity));
+      return;
+    }
+    Map<String, String> earlier = RunIdentity.fromJson(text);
+    if (!earlier.equals(identity)) {
+      throw new IllegalArgumentException(
+          "--checkpointDir=" + store.directory() + " holds the checkpoints of a run with "
+              + RunIdentity.differences(earlier, identity)
+              + "; give another --checkpointDir, or delete that one to start over");
+    }
   }
 
   private static String compact(Instant t) {
@@ -219,13 +248,7 @@ public final class ClickHouseMigration implements Migration {
     sb.append("\n  order: ").append(orderBy == OrderBy.day ? "each shard in time order" :
         "each person in time order, " + options.getPersonBuckets() + " buckets");
     sb.append("\n  checkpoints: ").append(store.directory());
-    if (!finishedGroups.isEmpty() || possiblyResent > 0) {
-      sb.append(" (resuming: ").append(finishedGroups.size()).append(" group(s) finished earlier");
-      if (possiblyResent > 0) {
-        sb.append(", ").append(possiblyResent).append(" event(s) were in flight and will be re-sent");
-      }
-      sb.append(')');
-    }
+    sb.append(resume.describe());
     if (runCursor != null) {
       sb.append("\n  resuming after cursor ").append(ResumeCursor.format(runCursor));
     }
@@ -274,7 +297,7 @@ public final class ClickHouseMigration implements Migration {
     Set<String> skip = new TreeSet<>();
     if (orderBy == OrderBy.day) {
       for (Shard s : plan.shards()) {
-        if (finishedGroups.contains(s.id())) {
+        if (resume.finishedGroups().contains(s.id())) {
           skip.add(s.id());
         }
       }
@@ -287,7 +310,7 @@ public final class ClickHouseMigration implements Migration {
     PCollection<KV<String, CaptureEvent>> keyed = mapped.events();
     if (orderBy == OrderBy.person) {
       OrderingKey buckets = OrderingKey.person(options.getPersonBuckets());
-      Set<String> finished = finishedGroups;
+      Set<String> finished = resume.finishedGroups();
       keyed =
           keyed
               .apply(
@@ -316,7 +339,7 @@ public final class ClickHouseMigration implements Migration {
         .and(ordered.duplicates().apply("Duplicate counts", ReportParts.fromDuplicates()))
         .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
         .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
-        .and(p.apply("Resumed in-flight events", ReportParts.constant("possiblyResent", possiblyResent)))
+        .and(p.apply("Resumed in-flight events", ReportParts.constant("possiblyResent", resume.possiblyResent())))
         .apply("All report parts", Flatten.pCollections())
         .apply("Write report", WriteReport.to(store));
   }

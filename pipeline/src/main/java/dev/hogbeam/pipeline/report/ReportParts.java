@@ -44,6 +44,18 @@ public final class ReportParts {
                 ReportPart.of(ReportPart.GROUPS, kv.getKey(), "duplicatesDropped", kv.getValue()));
   }
 
+  /** One counter per key of a section, e.g. lines read per input file (section {@code shards}). */
+  public static MapElements<KV<String, Long>, ReportPart> perKey(String section, String counter) {
+    return MapElements.into(TypeDescriptor.of(ReportPart.class))
+        .via((KV<String, Long> kv) -> ReportPart.of(section, kv.getKey(), counter, kv.getValue()));
+  }
+
+  /** Named counts as the counters of one entry, e.g. a source's own totals. */
+  public static MapElements<KV<String, Long>, ReportPart> asCounters(String section, String key) {
+    return MapElements.into(TypeDescriptor.of(ReportPart.class))
+        .via((KV<String, Long> kv) -> ReportPart.of(section, key, kv.getKey(), kv.getValue()));
+  }
+
   /** Per send group: what the writer did. */
   public static MapElements<KV<String, GroupSendStats>, ReportPart> fromSendStats() {
     return MapElements.into(TypeDescriptor.of(ReportPart.class))

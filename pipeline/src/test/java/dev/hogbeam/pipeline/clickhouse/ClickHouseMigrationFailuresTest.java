@@ -5,16 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
+import dev.hogbeam.pipeline.options.ClickHouseOptions;
+import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
-import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
-import dev.hogbeam.testing.PostHogDataGenerator;
+import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.PostHogDataGenerator.EventRow;
 import dev.hogbeam.testing.PostHogDataGenerator.Layout;
+import dev.hogbeam.testing.PostHogDataGenerator;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 
 /** What {@code hogbeam clickhouse} does with bad rows, refusals, faults and bad flags. */
@@ -150,6 +154,35 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
     assertUsage(run(array(args(db, "--cursor=not-a-cursor"))), "--cursor");
     assertUsage(run(array(args(db, "--batchSize=0"))), "--batchSize");
     assertEquals(0, server.requestCount());
+  }
+
+  @Test
+  void checkpointsOfADryRunAreNeverTakenForARealRunsOnes() throws Exception {
+    String db = load(Layout.GEN3, 100);
+    server = FakeCaptureServer.start();
+    Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
+
+    assertEquals(ExitCodes.OK, run(array(args(db, "--dryRun"))).exitCode());
+    Run real = run(array(args(db)));
+    assertUsage(real, "holds the checkpoints of a run with destination dry run (now PostHog project ");
+    assertEquals(0, server.requestCount());
+
+    // With their default directories the two never meet: the real run sends everything.
+    String dryDir = ClickHouseMigration.defaultCheckpointDir(2, START, END, destination("--dryRun"));
+    String realDir = ClickHouseMigration.defaultCheckpointDir(2, START, END, destination());
+    assertEquals("hogbeam-checkpoints/clickhouse-team2-20240301-20240304-dry-run", dryDir);
+    assertTrue(realDir.startsWith("hogbeam-checkpoints/clickhouse-team2-20240301-20240304-to-"), realDir);
+    Run other = run(array(with(args(db), "--checkpointDir=" + tmp.resolve("real"))));
+    assertEquals(ExitCodes.OK, other.exitCode(), other.out() + other.err());
+    assertDelivered(expected, server.events());
+  }
+
+  private Destination destination(String... flags) {
+    List<String> a = new ArrayList<>(List.of("--posthogUrl=http://x", "--posthogApiKey=" + KEY));
+    a.addAll(List.of(flags));
+    return Destination.from(
+        PipelineOptionsFactory.fromArgs(a.toArray(new String[0])).as(ClickHouseOptions.class),
+        Secrets.from(Map.of()));
   }
 
   private static void assertUsage(Run r, String mentions) {

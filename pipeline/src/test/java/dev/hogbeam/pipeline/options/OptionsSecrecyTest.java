@@ -35,4 +35,26 @@ class OptionsSecrecyTest {
     assertFalse(display.contains("s3cret-pw"), display);
     assertFalse(display.contains("phc_secretkey"), display);
   }
+
+  @Test
+  void amplitudeKeysAreNeitherSerialisedNorDisplayed() throws Exception {
+    AmplitudeOptions options =
+        PipelineOptionsFactory.fromArgs(
+                "--inputFiles=/data/*.zip",
+                "--amplitudeApiKey=amp-key-1f2e",
+                "--amplitudeSecretKey=amp-secret-3d4c",
+                "--posthogApiKey=phc_secretkey")
+            .as(AmplitudeOptions.class);
+    assertEquals("amp-key-1f2e", options.getAmplitudeApiKey());
+    assertEquals("amp-secret-3d4c", options.getAmplitudeSecretKey());
+
+    String serialised = new ObjectMapper().writeValueAsString(options);
+    String display = DisplayData.from(options).toString();
+    for (String shown : new String[] {serialised, display}) {
+      assertTrue(shown.contains("/data/*.zip"), shown);
+      assertFalse(shown.contains("amp-key-1f2e"), shown);
+      assertFalse(shown.contains("amp-secret-3d4c"), shown);
+      assertFalse(shown.contains("phc_secretkey"), shown);
+    }
+  }
 }

@@ -2,7 +2,6 @@ package dev.hogbeam.testing.chdb;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -45,7 +44,6 @@ final class Chdb {
   private final MethodHandle classifyQueryN;
   private final MethodHandle resultBuffer;
   private final MethodHandle resultLength;
-  private final MethodHandle resultElapsed;
   private final MethodHandle resultRowsRead;
   private final MethodHandle resultBytesRead;
   private final MethodHandle resultStorageRowsRead;
@@ -54,7 +52,6 @@ final class Chdb {
   private final MethodHandle resultBytesWritten;
   private final MethodHandle resultError;
   private final MethodHandle setSignalHandlersEnabled;
-  private final MethodHandle version;
 
   Chdb(Path library) {
     SymbolLookup lib = SymbolLookup.libraryLookup(library, Arena.global());
@@ -77,7 +74,6 @@ final class Chdb {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
     resultBuffer = handle(lib, "chdb_result_buffer", FunctionDescriptor.of(ADDRESS, ADDRESS));
     resultLength = handle(lib, "chdb_result_length", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-    resultElapsed = handle(lib, "chdb_result_elapsed", FunctionDescriptor.of(JAVA_DOUBLE, ADDRESS));
     resultRowsRead = handle(lib, "chdb_result_rows_read", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     resultBytesRead = handle(lib, "chdb_result_bytes_read", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     resultStorageRowsRead = handle(lib, "chdb_result_storage_rows_read", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
@@ -86,7 +82,6 @@ final class Chdb {
     resultBytesWritten = handle(lib, "chdb_result_bytes_written", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     resultError = handle(lib, "chdb_result_error", FunctionDescriptor.of(ADDRESS, ADDRESS));
     setSignalHandlersEnabled = handle(lib, "chdb_set_signal_handlers_enabled", FunctionDescriptor.ofVoid(JAVA_INT));
-    version = handle(lib, "chdb_version", FunctionDescriptor.of(ADDRESS));
   }
 
   private static MethodHandle handle(SymbolLookup lib, String name, FunctionDescriptor descriptor) {
@@ -123,14 +118,6 @@ final class Chdb {
           .invoke(status);
     } catch (Throwable t) {
       Runtime.getRuntime().halt(status);
-    }
-  }
-
-  String version() {
-    try {
-      return ((MemorySegment) version.invoke()).reinterpret(256).getString(0);
-    } catch (Throwable t) {
-      throw rethrow("chdb_version", t);
     }
   }
 
@@ -321,10 +308,6 @@ final class Chdb {
       }
     }
 
-    long length() {
-      return call(resultLength);
-    }
-
     /** Rows in the result (chdb calls this rows_read; ClickHouse's summary calls it result_rows). */
     long resultRows() {
       return call(resultRowsRead);
@@ -351,14 +334,6 @@ final class Chdb {
 
     long writtenBytes() {
       return call(resultBytesWritten);
-    }
-
-    double elapsedSeconds() {
-      try {
-        return (double) resultElapsed.invoke(pointer);
-      } catch (Throwable t) {
-        throw rethrow("chdb_result_elapsed", t);
-      }
     }
 
     private long call(MethodHandle accessor) {

@@ -45,28 +45,49 @@ import java.util.zip.InflaterInputStream;
  * <p>Runs as its own process on a JDK with the final Foreign Function & Memory API (22+), bound to
  * 127.0.0.1. Each request gets its own chDB connection (cheap: well under a millisecond), so the
  * database, settings and parameters of concurrent requests never mix; chDB documents one
- * statement at a time per connection and many connections per engine. Results are buffered
- * (memory, then a temporary file) so that {@code X-ClickHouse-Summary} carries the final
- * figures, like ClickHouse with {@code wait_end_of_query=1}; {@code wait_end_of_query=0} streams.
+ * statement at a time per connection and many connections per engine.
+ *
+ * <p>A statement runs to completion before its response starts, so {@code X-ClickHouse-Summary}
+ * carries exact final figures (like ClickHouse with {@code wait_end_of_query=1}); the result sits
+ * in the engine's native memory meanwhile, never in this JVM's heap, and is compressed on the fly
+ * while it is sent. {@code wait_end_of_query=0} streams instead (chDB's streaming API, chunk by
+ * chunk, headers before the first chunk): memory stays flat, but the summary is partial, as in
+ * ClickHouse, and chDB's streamed chunks undercount read_rows.
+ *
+ * <p>URL parameters other than the protocol's own become settings of the request's connection
+ * (one {@code SET}), so the engine applies them or refuses them with its own error; a few that
+ * cannot change a result here are ignored (listed with their reason in {@code IGNORED_PARAMS});
+ * sessions, roles and {@code client_protocol_version} are refused.
  *
  * <p>Arguments: {@code --lib=PATH} (libchdb.so, required), {@code --path=DIR} (data directory;
  * in-memory engine when absent), {@code --port=N} (0 picks a free port), {@code --tmp=DIR}
- * (spill files), {@code --buffer-bytes=N} (result bytes kept in memory before spilling),
- * {@code --user=NAME --password=SECRET} (the only accepted credentials; default user
- * {@code default} with an empty password), {@code --log-requests}, and
- * {@code --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test).
+ * (spill files of large request bodies), {@code --buffer-bytes=N} (request bytes kept in memory
+ * before spilling), {@code --user=NAME --password=SECRET} (the only accepted credentials; default
+ * user {@code default} with an empty password), {@code --log-requests}, and
+ * {@code --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test) and
+ * {@code --exit-with-parent} (exit when stdin ends, i.e. when the launching process is gone).
  * Prints {@code hogbeam-chdb ready port=N version=V} on stdout once it accepts requests.
  */
 public final class ChdbServer {
   private static final String DISPLAY_NAME = "hogbeam-chdb";
 
-  /** URL parameters that belong to the HTTP protocol rather than to the query's settings. */
+  /** URL parameters of the HTTP protocol that the front end handles itself. */
   private static final Set<String> PROTOCOL_PARAMS =
       Set.of(
-          "query", "database", "default_format", "user", "password", "quota_key", "query_id",
-          "compress", "decompress", "enable_http_compression", "buffer_size",
-          "http_response_buffer_size", "wait_end_of_query", "http_wait_end_of_query",
-          "session_id", "session_timeout", "session_check", "role", "client_protocol_version");
+          "query", "database", "default_format", "user", "password", "query_id", "compress",
+          "decompress", "enable_http_compression", "wait_end_of_query", "http_wait_end_of_query",
+          "session_id", "role", "client_protocol_version");
+
+  /** Parameters that cannot change a result here, ignored with the reason logged once. */
+  private static final Map<String, String> IGNORED_PARAMS =
+      Map.of(
+          "quota_key", "chDB has no quotas",
+          "buffer_size", "responses start only after the statement completes (unless wait_end_of_query=0)",
+          "http_response_buffer_size", "responses start only after the statement completes (unless wait_end_of_query=0)",
+          "session_timeout", "there are no sessions (session_id is refused)",
+          "session_check", "there are no sessions (session_id is refused)",
+          "send_progress_in_http_headers", "the front end sends no X-ClickHouse-Progress headers",
+          "http_headers_progress_interval_ms", "the front end sends no X-ClickHouse-Progress headers");
 
   private static final Pattern ERROR_CODE = Pattern.compile("^Code: (\\d+)\\.");
 
@@ -81,8 +102,7 @@ public final class ChdbServer {
   private final String version;
   private final PrintStream log = System.err;
   private final AtomicLong queries = new AtomicLong();
-  private final AtomicLong spilledResponses = new AtomicLong();
-  private final AtomicLong spilledBytes = new AtomicLong();
+  private final Set<String> loggedIgnored = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Chdb.Connection anchor;
   /** The final X-ClickHouse-Summary of the most recent queries, by query id. */
   private final Map<String, String> summaries =
@@ -144,6 +164,21 @@ public final class ChdbServer {
     http.setExecutor(workers);
     http.createContext("/", server::handle);
     http.start();
+    if (options.containsKey("exit-with-parent")) {
+      // The launcher holds our stdin open; end of input means it is gone, even after a kill -9.
+      Thread watcher = new Thread(() -> {
+        try {
+          while (System.in.read() >= 0) {
+            // ignore input
+          }
+        } catch (IOException e) {
+          // treat like end of input
+        }
+        System.exit(0);
+      }, "chdb-parent-watch");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
     // SIGTERM/SIGINT: stop accepting, give running requests a moment, then leave without running
     // libchdb's static destructors (they crash while engine threads are alive).
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -168,9 +203,9 @@ public final class ChdbServer {
   private Chdb.Connection connect() {
     Chdb.Connection connection = chdb.connect(connectArgs);
     if (guard != null) {
-      int restored = guard.restoreIfChanged();
-      if (restored > 0) {
-        log.println("hogbeam-chdb: re-installed " + restored + " JVM signal handler(s) changed by chDB");
+      long before = guard.restoredTotal();
+      if (guard.restoreIfChanged() > 0 && before == 0) {
+        log.println("hogbeam-chdb: re-installed JVM signal handlers changed by chDB (counted in /hogbeam/status)");
       }
     }
     return connection;
@@ -268,10 +303,10 @@ public final class ChdbServer {
       return format == null || format.isEmpty() ? "TabSeparated" : format;
     }
 
-    /** wait_end_of_query: buffer unless the client explicitly asks for streaming. */
-    boolean buffered() {
+    /** True only for an explicit wait_end_of_query=0 (or http_wait_end_of_query=0). */
+    boolean streamingRequested() {
       String v = params.getOrDefault("wait_end_of_query", params.get("http_wait_end_of_query"));
-      return v == null || !(v.equals("0") || v.equalsIgnoreCase("false"));
+      return v != null && (v.equals("0") || v.equalsIgnoreCase("false"));
     }
   }
 
@@ -378,9 +413,18 @@ public final class ChdbServer {
     if (!request.roles.isEmpty()) {
       throw ClickHouseError.unsupported("roles (role=" + String.join(",", request.roles) + "): chDB has no access control");
     }
+    if (request.params.containsKey("client_protocol_version")) {
+      throw ClickHouseError.unsupported(
+          "client_protocol_version: the Native format is sent in the engine's own revision only");
+    }
     Map<String, String> settings = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : request.params.entrySet()) {
-      if (!PROTOCOL_PARAMS.contains(e.getKey())) {
+      String reason = IGNORED_PARAMS.get(e.getKey());
+      if (reason != null) {
+        if (loggedIgnored.add(e.getKey())) {
+          log.println("hogbeam-chdb: ignoring URL parameter " + e.getKey() + ": " + reason);
+        }
+      } else if (!PROTOCOL_PARAMS.contains(e.getKey())) {
         settings.put(e.getKey(), e.getValue());
       }
     }
@@ -391,13 +435,14 @@ public final class ChdbServer {
     String defaultFormat = request.defaultFormat();
     Summary summary = new Summary();
     queries.incrementAndGet();
-    if (logRequests) {
-      log.println("hogbeam-chdb: " + request.method + " query " + request.queryId + " params=" + redacted(request.params)
-          + " format=" + defaultFormat + " database=" + database + " compress=" + request.compress);
-    }
     try (SpillBuffer sql = readQuery(exchange, request);
         Arena arena = Arena.ofConfined();
         Chdb.Connection connection = connect()) {
+      if (logRequests) {
+        log.println("hogbeam-chdb: " + request.method + " query " + request.queryId + " params=" + redacted(request.params)
+            + " format=" + defaultFormat + " database=" + database + " compress=" + request.compress
+            + " headers=" + request.headers.keySet() + " sql=" + excerpt(sql));
+      }
       if (sql.size() == 0) {
         throw ClickHouseError.of(62, "SYNTAX_ERROR", "Empty query");
       }
@@ -430,23 +475,22 @@ public final class ChdbServer {
       ResultWriter writer = new ResultWriter(exchange, request, format, summary);
       try {
         OutputFormats.Stitch stitch = OutputFormats.stitch(format);
-        boolean streamed = readOnly && stitch != OutputFormats.Stitch.NONE
+        // Streaming only when asked for (wait_end_of_query=0): chDB's streamed chunks undercount
+        // the rows read, so only a statement run to completion yields an exact summary.
+        boolean streamed = request.streamingRequested() && readOnly && stitch != OutputFormats.Stitch.NONE
             && !"1".equals(settings.get("output_format_binary_encode_types_in_binary_format"))
             && stream(connection, text, defaultFormat, request.queryParameters, stitch, writer, summary);
         if (!streamed) {
           try (Chdb.Result result = connection.query(text, defaultFormat, request.queryParameters)) {
             failOnError(result);
             summary.add(result);
-            writer.write(result.data());
+            writer.sendComplete(result.data());
           }
         }
-        writer.finish();
       } catch (ClickHouseError e) {
         if (!writer.abortIfStreaming(e)) {
           throw e;
         }
-      } finally {
-        writer.close();
       }
     }
   }
@@ -478,11 +522,12 @@ public final class ChdbServer {
               throw ClickHouseError.fromEngine(chunkError);
             }
             MemorySegment data = chunk.data();
+            summary.add(chunk);
             if (data.byteSize() == 0) {
               done = true;
+              writer.finishStream();
               return true;
             }
-            summary.add(chunk);
             long skip = 0;
             if (stitch != OutputFormats.Stitch.CONCATENATE) {
               int probe = (int) Math.min(data.byteSize(), buffer.length);
@@ -502,7 +547,7 @@ public final class ChdbServer {
                 skip = header.length;
               }
             }
-            writer.write(data.asSlice(skip));
+            writer.writeChunk(data.asSlice(skip));
           }
         }
       } finally {
@@ -609,6 +654,27 @@ public final class ChdbServer {
     }
   }
 
+  private static String excerpt(SpillBuffer sql) throws IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    OutputStream limited = new OutputStream() {
+      @Override
+      public void write(int b) {
+        if (head.size() < 300) {
+          head.write(b);
+        }
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        head.write(b, off, Math.max(0, Math.min(len, 300 - head.size())));
+      }
+    };
+    if (sql.size() < 1 << 20) {
+      sql.writeTo(limited);
+    }
+    return head.toString(StandardCharsets.UTF_8).replace("\n", "\\n") + (sql.size() > 300 ? "... (" + sql.size() + " bytes)" : "");
+  }
+
   private static Map<String, String> redacted(Map<String, String> params) {
     Map<String, String> copy = new LinkedHashMap<>(params);
     copy.computeIfPresent("password", (k, v) -> "***");
@@ -684,82 +750,90 @@ public final class ChdbServer {
   // Responses
 
   /**
-   * Writes a result: buffered (headers with the final summary, then the body with a length) or,
-   * for wait_end_of_query=0, streamed from the first chunk on, like ClickHouse.
+   * Writes a result: either complete (the statement has finished, so the summary header is final;
+   * the body is compressed on the fly from the engine's buffer) or, for wait_end_of_query=0,
+   * streamed chunk by chunk with the headers sent before the first one, like ClickHouse.
    */
   private final class ResultWriter {
     private final HttpExchange exchange;
     private final Request request;
     private final String format;
     private final Summary summary;
-    private final boolean buffered;
     private final byte[] copy = new byte[1 << 20];
-    private SpillBuffer buffer;
-    private OutputStream sink;
-    private boolean streaming;
+    private final String httpEncoding;
+    private OutputStream stream;
 
     ResultWriter(HttpExchange exchange, Request request, String format, Summary summary) {
       this.exchange = exchange;
       this.request = request;
       this.format = format;
       this.summary = summary;
-      this.buffered = request.buffered();
+      this.httpEncoding = httpEncoding(request);
     }
 
-    void write(MemorySegment data) throws IOException {
-      if (sink == null) {
-        if (buffered) {
-          buffer = new SpillBuffer(bufferBytes, spillDirectory);
-          sink = encoder(buffer.keepOnClose());
-        } else {
-          sendHeaders(0, summary.json());
-          streaming = true;
-          sink = encoder(new BufferedOutputStream(exchange.getResponseBody(), 1 << 16));
-        }
+    void sendComplete(MemorySegment data) throws IOException {
+      String json = summary.json();
+      summaries.put(request.queryId, json);
+      long size = data.byteSize();
+      if (size == 0) {
+        sendHeaders(-1, json);
+        return;
       }
+      sendHeaders(request.compress || httpEncoding != null ? 0 : size, json);
+      long sendStart = System.nanoTime();
+      try (OutputStream out = encoder(new BufferedOutputStream(exchange.getResponseBody(), 1 << 16))) {
+        copy(data, out);
+      }
+      if (logRequests) {
+        log.println("hogbeam-chdb: query " + request.queryId + " sent " + size + " bytes in "
+            + (System.nanoTime() - sendStart) / 1_000_000 + " ms after " + json);
+      }
+    }
+
+    void writeChunk(MemorySegment data) throws IOException {
+      if (stream == null) {
+        sendHeaders(0, summary.json());
+        stream = encoder(new BufferedOutputStream(exchange.getResponseBody(), 1 << 16));
+      }
+      copy(data, stream);
+    }
+
+    void finishStream() throws IOException {
+      summaries.put(request.queryId, summary.json());
+      if (stream == null) {
+        sendHeaders(-1, summary.json());
+      } else {
+        stream.close();
+      }
+    }
+
+    private void copy(MemorySegment data, OutputStream out) throws IOException {
       long size = data.byteSize();
       for (long offset = 0; offset < size; offset += copy.length) {
         int n = (int) Math.min(copy.length, size - offset);
         MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, copy, 0, n);
-        sink.write(copy, 0, n);
+        out.write(copy, 0, n);
       }
     }
 
     private OutputStream encoder(OutputStream out) throws IOException {
-      OutputStream o = httpEncoder(request, exchange, out);
+      OutputStream o = out;
+      if ("gzip".equals(httpEncoding)) {
+        o = new GZIPOutputStream(o, 1 << 16);
+      } else if ("deflate".equals(httpEncoding)) {
+        o = new DeflaterOutputStream(o);
+      }
       return request.compress ? new CompressedBlocks.Writer(o) : o;
-    }
-
-    void finish() throws IOException {
-      String json = summary.json();
-      summaries.put(request.queryId, json);
-      if (streaming) {
-        sink.close();
-        return;
-      }
-      if (sink == null) {
-        sendHeaders(-1, json);
-        return;
-      }
-      sink.close();
-      if (buffer.spilled()) {
-        spilledResponses.incrementAndGet();
-        spilledBytes.addAndGet(buffer.size());
-      }
-      sendHeaders(buffer.size() == 0 ? -1 : buffer.size(), json);
-      try (OutputStream out = exchange.getResponseBody()) {
-        buffer.writeTo(out);
-      }
     }
 
     /** After headers went out, an error can only be appended to the body (ClickHouse does the same). */
     boolean abortIfStreaming(ClickHouseError e) throws IOException {
-      if (!streaming) {
+      if (stream == null) {
         return false;
       }
       byte[] text = ("\n" + e.getMessage() + " (version " + version + ")\n").getBytes(StandardCharsets.UTF_8);
-      sink.write(text, 0, text.length);
-      sink.close();
+      stream.write(text, 0, text.length);
+      stream.close();
       return true;
     }
 
@@ -769,33 +843,21 @@ public final class ChdbServer {
       h.set("Content-Type", OutputFormats.contentType(format));
       h.set("X-ClickHouse-Format", format);
       h.set("X-ClickHouse-Summary", summaryJson);
-      exchange.sendResponseHeaders(200, length);
-    }
-
-    void close() throws IOException {
-      if (buffer != null) {
-        buffer.close();
+      if (httpEncoding != null && length != -1) {
+        h.set("Content-Encoding", httpEncoding);
       }
+      exchange.sendResponseHeaders(200, length);
     }
   }
 
-  private static OutputStream httpEncoder(Request request, HttpExchange exchange, OutputStream out) throws IOException {
+  /** gzip or deflate when the client enabled HTTP compression and accepts one; null otherwise. */
+  private static String httpEncoding(Request request) {
     if (!"1".equals(request.params.get("enable_http_compression"))) {
-      return out;
+      return null;
     }
     String accept = request.headers.getFirst("Accept-Encoding");
-    if (accept == null) {
-      return out;
-    }
-    String a = accept.toLowerCase(Locale.ROOT);
-    if (a.contains("gzip")) {
-      exchange.getResponseHeaders().set("Content-Encoding", "gzip");
-      return new GZIPOutputStream(out, 1 << 16);
-    } else if (a.contains("deflate")) {
-      exchange.getResponseHeaders().set("Content-Encoding", "deflate");
-      return new DeflaterOutputStream(out);
-    }
-    return out;
+    String a = accept == null ? "" : accept.toLowerCase(Locale.ROOT);
+    return a.contains("gzip") ? "gzip" : a.contains("deflate") ? "deflate" : null;
   }
 
   private void commonHeaders(Headers h, Request request) {
@@ -808,6 +870,13 @@ public final class ChdbServer {
   private void sendError(HttpExchange exchange, Request request, ClickHouseError e) throws IOException {
     if (responseStarted(exchange)) {
       return;
+    }
+    // Read what is left of the request first: a response before the whole body is read makes the
+    // HTTP server close the connection, which the client only notices on its next request.
+    try {
+      exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
+    } catch (IOException ignored) {
+      // the connection is gone anyway
     }
     String text = e.getMessage() + " (version " + version + ")\n";
     byte[] body = text.getBytes(StandardCharsets.UTF_8);
@@ -875,20 +944,44 @@ public final class ChdbServer {
         heapPools.add(pool);
       }
     }
-    if (rawQuery != null && rawQuery.contains("reset_peak=1")) {
+    if ("1".equals(queryParameter(rawQuery, "reset_peak"))) {
       System.gc();
       heapPools.forEach(MemoryPoolMXBean::resetPeakUsage);
+      resetResidentPeak();
     }
     long peak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     Runtime rt = Runtime.getRuntime();
     return "{\"version\":\"" + version + "\",\"heap_max_bytes\":" + rt.maxMemory()
         + ",\"heap_used_bytes\":" + (rt.totalMemory() - rt.freeMemory())
         + ",\"heap_peak_bytes\":" + peak
+        + ",\"rss_bytes\":" + procStatus("VmRSS")
+        + ",\"rss_peak_bytes\":" + procStatus("VmHWM")
         + ",\"queries\":" + queries.get()
-        + ",\"spilled_responses\":" + spilledResponses.get()
-        + ",\"spilled_bytes\":" + spilledBytes.get()
         + ",\"signal_guard\":" + (guard != null)
         + ",\"signal_handlers_restored\":" + (guard == null ? 0 : guard.restoredTotal()) + "}\n";
+  }
+
+  /** A memory figure of this process from /proc/self/status, in bytes (-1 if unavailable). */
+  private static long procStatus(String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(field + ":")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  /** Resets the kernel's resident-set high-water mark (VmHWM) of this process. */
+  private static void resetResidentPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+    } catch (IOException e) {
+      // not permitted here: the peak then covers the whole process lifetime
+    }
   }
 
   /**

@@ -4,6 +4,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -227,24 +230,23 @@ final class CompressedBlocks {
     return done;
   }
 
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
   static int getIntLE(byte[] b, int i) {
-    return (b[i] & 0xff) | (b[i + 1] & 0xff) << 8 | (b[i + 2] & 0xff) << 16 | (b[i + 3] & 0xff) << 24;
+    return (int) INT_LE.get(b, i);
   }
 
   static long getLongLE(byte[] b, int i) {
-    return (getIntLE(b, i) & 0xffffffffL) | ((long) getIntLE(b, i + 4)) << 32;
+    return (long) LONG_LE.get(b, i);
   }
 
   static void putIntLE(byte[] b, int i, int v) {
-    b[i] = (byte) v;
-    b[i + 1] = (byte) (v >>> 8);
-    b[i + 2] = (byte) (v >>> 16);
-    b[i + 3] = (byte) (v >>> 24);
+    INT_LE.set(b, i, v);
   }
 
   static void putLongLE(byte[] b, int i, long v) {
-    putIntLE(b, i, (int) v);
-    putIntLE(b, i + 4, (int) (v >>> 32));
+    LONG_LE.set(b, i, v);
   }
 
   /** The LZ4 block format: a small greedy compressor and a bounds-checked decompressor. */
@@ -289,7 +291,17 @@ final class CompressedBlocks {
             ref--;
           }
           int matchLength = MIN_MATCH;
-          while (ip + matchLength < literalLimit && src[ip + matchLength] == src[ref + matchLength]) {
+          int longest = literalLimit - ip;
+          while (matchLength + 8 <= longest) {
+            long diff = getLongLE(src, ip + matchLength) ^ getLongLE(src, ref + matchLength);
+            if (diff != 0) {
+              matchLength += Long.numberOfTrailingZeros(diff) >>> 3;
+              longest = matchLength; // found the first differing byte
+              break;
+            }
+            matchLength += 8;
+          }
+          while (matchLength < longest && src[ip + matchLength] == src[ref + matchLength]) {
             matchLength++;
           }
           op = writeSequence(src, anchor, ip - anchor, dst, op, ip - ref, matchLength);

@@ -166,8 +166,7 @@ final class OutputFormats {
    * The output format a query names in a top-level {@code FORMAT <name>} clause, or null. The
    * clause counts only when nothing but an optional {@code SETTINGS ...} part or a semicolon
    * follows it; string literals, quoted identifiers, comments and anything inside brackets are
-   * skipped. Only the first {@code limit} bytes are scanned (the clause of a SELECT is near its
-   * end, but the text may carry inline INSERT data).
+   * skipped. Callers pass only read-only statements (no inline data) or their first megabyte.
    */
   static String formatClause(byte[] sql, int length) {
     String s = new String(sql, 0, length, StandardCharsets.ISO_8859_1);

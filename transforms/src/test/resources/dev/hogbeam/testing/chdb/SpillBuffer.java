@@ -12,8 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
- * Bytes held in memory up to a limit and in a temporary file beyond it, so a large request body or
- * a large result never has to fit in the heap. Not thread-safe; close it to delete the file.
+ * Bytes held in memory up to a limit and in a temporary file beyond it, so a large request body
+ * (INSERT data) never has to fit in the heap; the engine reads it from there (mapped when large). Not thread-safe; close it to delete the file.
  */
 final class SpillBuffer extends OutputStream {
   private final int memoryLimit;
@@ -69,25 +69,8 @@ final class SpillBuffer extends OutputStream {
     memoryUsed = 0;
   }
 
-  /** A view for encoders stacked on this buffer: closing it leaves the bytes in place. */
-  OutputStream keepOnClose() {
-    return new java.io.FilterOutputStream(this) {
-      @Override
-      public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
-      }
-
-      @Override
-      public void close() {}
-    };
-  }
-
   long size() {
     return size;
-  }
-
-  boolean spilled() {
-    return channel != null;
   }
 
   /** Copies everything written so far to {@code out}. */
