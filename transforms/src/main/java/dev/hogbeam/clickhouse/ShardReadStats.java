@@ -12,8 +12,8 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 
 /**
  * What reading one shard cost: rows returned, ClickHouse's own rows and bytes read (summed over
- * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), queries,
- * page queries, and wall time. {@code readRows / rowsReturned} is the read amplification.
+ * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), page
+ * queries, all queries, repeats after transient failures, and wall time. {@code readRows / rowsReturned} is the read amplification.
  *
  * <p>{@code readRows} and {@code readBytes} are -1 when the driver did not expose the summary.
  * A real server sends the summary with the response headers, so for a streamed page it counts
@@ -29,6 +29,7 @@ public final class ShardReadStats implements Serializable {
   private final long readBytes;
   private final long pages;
   private final long queries;
+  private final long retries;
   private final long elapsedMillis;
 
   public ShardReadStats(
@@ -38,6 +39,7 @@ public final class ShardReadStats implements Serializable {
       long readBytes,
       long pages,
       long queries,
+      long retries,
       long elapsedMillis) {
     this.shardId = shardId;
     this.rowsReturned = rowsReturned;
@@ -45,6 +47,7 @@ public final class ShardReadStats implements Serializable {
     this.readBytes = readBytes;
     this.pages = pages;
     this.queries = queries;
+    this.retries = retries;
     this.elapsedMillis = elapsedMillis;
   }
 
@@ -66,14 +69,22 @@ public final class ShardReadStats implements Serializable {
     return readBytes;
   }
 
-  /** Page queries (each up to the page size). */
+  /** Page queries that completed (each up to the page size). */
   public long pages() {
     return pages;
   }
 
-  /** All queries: pages plus completions of tie groups bigger than a page. */
+  /**
+   * Queries sent, failed attempts included: pages, completions of tie groups bigger than a page,
+   * and repeats.
+   */
   public long queries() {
     return queries;
+  }
+
+  /** Queries repeated after a transient failure. */
+  public long retries() {
+    return retries;
   }
 
   public long elapsedMillis() {
@@ -96,13 +107,14 @@ public final class ShardReadStats implements Serializable {
         && readBytes == s.readBytes
         && pages == s.pages
         && queries == s.queries
+        && retries == s.retries
         && elapsedMillis == s.elapsedMillis
         && shardId.equals(s.shardId);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(shardId, rowsReturned, readRows, readBytes, pages, queries, elapsedMillis);
+    return Objects.hash(shardId, rowsReturned, readRows, readBytes, pages, queries, retries, elapsedMillis);
   }
 
   @Override
@@ -118,7 +130,9 @@ public final class ShardReadStats implements Serializable {
         + pages
         + " pages ("
         + queries
-        + " queries), "
+        + " queries, "
+        + retries
+        + " retries), "
         + elapsedMillis
         + " ms";
   }
@@ -140,6 +154,7 @@ public final class ShardReadStats implements Serializable {
       LONG.encode(s.readBytes, out);
       LONG.encode(s.pages, out);
       LONG.encode(s.queries, out);
+      LONG.encode(s.retries, out);
       LONG.encode(s.elapsedMillis, out);
     }
 
@@ -147,6 +162,7 @@ public final class ShardReadStats implements Serializable {
     public ShardReadStats decode(InputStream in) throws IOException {
       return new ShardReadStats(
           StringUtf8Coder.of().decode(in),
+          LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in),

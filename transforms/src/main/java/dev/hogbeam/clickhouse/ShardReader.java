@@ -143,6 +143,7 @@ public final class ShardReader implements AutoCloseable {
           throw new ShardReadException(shard.id(), p.rows, e);
         }
         RETRIES.inc();
+        p.retries++;
         LOG.warn(
             "Shard {}: query failed after {} rows ({}); retrying from the last complete key",
             shard.id(),
@@ -158,6 +159,7 @@ public final class ShardReader implements AutoCloseable {
         p.readBytes,
         p.pages,
         p.queries,
+        p.retries,
         (System.nanoTime() - started) / 1_000_000);
   }
 
@@ -178,6 +180,7 @@ public final class ShardReader implements AutoCloseable {
     private long rows;
     private long pages;
     private long queries;
+    private long retries;
     private long readRows;
     private long readBytes;
 
@@ -189,8 +192,6 @@ public final class ShardReader implements AutoCloseable {
     /** Reads one page (and completes its last tie group); true when the shard is finished. */
     boolean nextPage() throws SQLException {
       PageQueries.Query page = PageQueries.page(plan, shard, cursor, pageSize);
-      pages++;
-      PAGES.inc();
       List<EventRow> group = new ArrayList<>();
       List<String> groupKey = null;
       int returned = 0;
@@ -206,6 +207,8 @@ public final class ShardReader implements AutoCloseable {
           group.add(readRow(rs));
         }
       }
+      pages++;
+      PAGES.inc();
       if (groupKey == null) {
         return true;
       }
