@@ -146,9 +146,10 @@ public final class ClickHouseEventsIO {
     /**
      * Rows per page query; default {@value ClickHouseEventsIO#DEFAULT_FETCH_SIZE}. Rows stream
      * through the driver, so a page is not held in memory; what the size changes is how often
-     * ClickHouse restarts reading: each page query reads a few index granules per data part
-     * beyond its rows (measured: about 4 granules of 8192 rows per part), so small pages inflate
-     * the rows ClickHouse reads per row returned.
+     * ClickHouse starts reading again: each page query reads 2 to 4 index granules (8,192 rows
+     * each) in every data part of the day beyond its own rows, so small pages multiply the rows
+     * ClickHouse reads per row returned (measured on a day in one part: 18.6 at 1,000 rows per
+     * page, 3.8 at 10,000, 1.01 at 500,000; see the README).
      */
     public Read withFetchSize(int rowsPerPage) {
       checkArgument(rowsPerPage > 0, "fetchSize must be > 0, but was %s", rowsPerPage);

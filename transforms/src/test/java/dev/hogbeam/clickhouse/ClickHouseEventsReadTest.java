@@ -130,6 +130,15 @@ class ClickHouseEventsReadTest {
     long copiesOfOne = truth.stream().filter(s -> s.contains("\"n\":" + TestEvents.MANY_COPIES_OFFSET + ",")).count();
     assertEquals(31, copiesOfOne);
     assertTrue(truth.size() > new HashSet<>(truth).size() + 30);
+    long startMicros = Timestamps.toMicros(START);
+    long endMicros = Timestamps.toMicros(END);
+    assertEquals(
+        List.of(startMicros, endMicros - 1),
+        truth.stream().filter(t -> t.contains("|edge|edge-user|"))
+            .map(t -> Long.parseLong(t.split("\\|")[3])).sorted().collect(Collectors.toList()),
+        "of the edge rows, the one at start and the one 1us before end are in range");
+    // The other team's rows are numbered from 100,000.
+    assertTrue(truth.stream().noneMatch(t -> t.matches(".*\"n\":1\\d{5},.*")), "no row of the other team");
     assertEquals(plan.estimatedRows(), truth.size());
 
     ClickHouseEventsIO.ReadResult result = p.apply("Read", read.withPlan(plan));
