@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableMap;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.progress.LiveCounters;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -243,7 +244,9 @@ public final class ClickHouseEventsIO {
     @Override
     public ReadResult expand(PBegin input) {
       ReadPlan plan = plan();
-      LOG.info("{}", plan.describe());
+      if (b.plan == null) {
+        LOG.info("{}", plan.describe()); // a plan given with withPlan was logged by whoever made it
+      }
       Set<String> unknown = new TreeSet<>(b.skipShards);
       plan.shards().forEach(s -> unknown.remove(s.id()));
       checkArgument(
@@ -480,7 +483,14 @@ public final class ClickHouseEventsIO {
       for (Shard shard : shards) {
         LOG.info("Reading shard {} (about {} rows)", shard.id(), shard.estimatedRows());
         OutputReceiver<KV<String, EventRow>> rows = out.get(rowsTag);
-        ShardReadStats stats = reader.read(shard, row -> rows.output(KV.of(shard.id(), row)));
+        ShardReadStats stats =
+            reader.read(
+                shard,
+                row -> {
+                  rows.output(KV.of(shard.id(), row));
+                  LiveCounters.ROWS_READ.incrementAndGet();
+                });
+        LiveCounters.SHARDS_READ.incrementAndGet();
         LOG.info("Read {}", stats);
         out.get(statsTag).output(stats);
       }

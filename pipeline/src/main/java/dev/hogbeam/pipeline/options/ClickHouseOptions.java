@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline.options;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.hogbeam.clickhouse.ClickHouseEventsIO;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
@@ -71,8 +72,12 @@ public interface ClickHouseOptions extends MigrationOptions {
 
   void setCursor(String value);
 
-  @Description("Rows per ClickHouse page.")
-  @Default.Integer(10000)
+  @Description(
+      "Rows per ClickHouse page. Rows stream through the driver, so a page costs no memory; small"
+          + " pages make ClickHouse read more (each page query reads a few extra index granules in"
+          + " every data part of the day): 10,000-row pages read 4-26 rows per row returned,"
+          + " 500,000-row pages 1.0-1.3.")
+  @Default.Integer(ClickHouseEventsIO.DEFAULT_FETCH_SIZE)
   int getFetchLimit();
 
   void setFetchLimit(int value);
