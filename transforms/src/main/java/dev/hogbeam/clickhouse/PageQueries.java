@@ -3,6 +3,8 @@ package dev.hogbeam.clickhouse;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.hogbeam.event.Timestamps;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -115,6 +117,18 @@ public final class PageQueries {
         "timestamp out of ClickHouse's range: %s",
         iso);
     return iso.substring(0, 10) + ' ' + iso.substring(11, 26);
+  }
+
+  /** Binds {@code params} (longs and strings) to {@code ps} in order. */
+  public static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+    for (int i = 0; i < params.size(); i++) {
+      Object v = params.get(i);
+      if (v instanceof Long) {
+        ps.setLong(i + 1, (Long) v);
+      } else {
+        ps.setString(i + 1, (String) v);
+      }
+    }
   }
 
   /** {@code `name`}, with backslashes and backticks escaped. */

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * reads the result set's private {@code response} field. If a driver version moves it, the
  * figures become -1 (unknown) with one warning; reading data never depends on it.
  */
-final class QuerySummaries {
+public final class QuerySummaries {
   private static final Logger LOG = LoggerFactory.getLogger(QuerySummaries.class);
   private static final @Nullable Field RESPONSE = responseField();
 
@@ -26,7 +26,7 @@ final class QuerySummaries {
    * {readRows, readBytes} of the query behind {@code rs}, or {-1, -1} when unavailable. Call it
    * before reading the last row: the driver releases the response when the result set ends.
    */
-  static long[] readRowsAndBytes(ResultSet rs) {
+  public static long[] readRowsAndBytes(ResultSet rs) {
     if (RESPONSE == null) {
       return new long[] {-1, -1};
     }

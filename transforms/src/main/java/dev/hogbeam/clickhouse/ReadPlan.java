@@ -174,7 +174,9 @@ public final class ReadPlan implements Serializable {
     return null;
   }
 
-  /** A few lines for the log: table, key, mode, columns, shards and their estimates. */
+  private static final int MAX_SHARDS_DESCRIBED = 40;
+
+  /** A few lines for the log: table, key, mode, columns, shards (the first 40) and estimates. */
   public String describe() {
     StringBuilder sb = new StringBuilder();
     sb.append("ClickHouse read plan: team ")
@@ -204,7 +206,12 @@ public final class ReadPlan implements Serializable {
         .append(" shards, about ")
         .append(estimatedRows())
         .append(" rows");
+    int shown = 0;
     for (Shard s : shards) {
+      if (shown++ == MAX_SHARDS_DESCRIBED) {
+        sb.append("\n    ... and ").append(shards.size() - MAX_SHARDS_DESCRIBED).append(" more");
+        break;
+      }
       sb.append("\n    ").append(s);
     }
     for (String w : warnings) {

@@ -15,8 +15,8 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * What reading one shard cost: rows returned, ClickHouse's own rows and bytes read (summed over
- * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), queries,
- * page queries, and wall time. {@code readRows / rowsReturned} is the read amplification.
+ * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), page
+ * queries, all queries, repeats after transient failures, and wall time. {@code readRows / rowsReturned} is the read amplification.
  *
  * <p>{@code readRows} and {@code readBytes} are -1 when the driver did not expose the summary.
  * A real server sends the summary with the response headers, so for a streamed page it counts
@@ -32,6 +32,7 @@ public final class ShardReadStats implements Serializable {
   private final long readBytes;
   private final long pages;
   private final long queries;
+  private final long retries;
   private final long elapsedMillis;
 
   public ShardReadStats(
@@ -41,6 +42,7 @@ public final class ShardReadStats implements Serializable {
       long readBytes,
       long pages,
       long queries,
+      long retries,
       long elapsedMillis) {
     this.shardId = shardId;
     this.rowsReturned = rowsReturned;
@@ -48,6 +50,7 @@ public final class ShardReadStats implements Serializable {
     this.readBytes = readBytes;
     this.pages = pages;
     this.queries = queries;
+    this.retries = retries;
     this.elapsedMillis = elapsedMillis;
   }
 
@@ -69,14 +72,22 @@ public final class ShardReadStats implements Serializable {
     return readBytes;
   }
 
-  /** Page queries (each up to the page size). */
+  /** Page queries that completed (each up to the page size). */
   public long pages() {
     return pages;
   }
 
-  /** All queries: pages plus tie-group completions. */
+  /**
+   * Queries sent, failed attempts included: pages, completions of tie groups bigger than a page,
+   * and repeats.
+   */
   public long queries() {
     return queries;
+  }
+
+  /** Queries repeated after a transient failure. */
+  public long retries() {
+    return retries;
   }
 
   public long elapsedMillis() {
@@ -99,13 +110,14 @@ public final class ShardReadStats implements Serializable {
         && readBytes == s.readBytes
         && pages == s.pages
         && queries == s.queries
+        && retries == s.retries
         && elapsedMillis == s.elapsedMillis
         && shardId.equals(s.shardId);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(shardId, rowsReturned, readRows, readBytes, pages, queries, elapsedMillis);
+    return Objects.hash(shardId, rowsReturned, readRows, readBytes, pages, queries, retries, elapsedMillis);
   }
 
   @Override
@@ -121,7 +133,9 @@ public final class ShardReadStats implements Serializable {
         + pages
         + " pages ("
         + queries
-        + " queries), "
+        + " queries, "
+        + retries
+        + " retries), "
         + elapsedMillis
         + " ms";
   }
@@ -151,6 +165,7 @@ public final class ShardReadStats implements Serializable {
       LONG.encode(s.readBytes, out);
       LONG.encode(s.pages, out);
       LONG.encode(s.queries, out);
+      LONG.encode(s.retries, out);
       LONG.encode(s.elapsedMillis, out);
     }
 
@@ -158,6 +173,7 @@ public final class ShardReadStats implements Serializable {
     public ShardReadStats decode(InputStream in) throws IOException {
       return new ShardReadStats(
           StringUtf8Coder.of().decode(in),
+          LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in),

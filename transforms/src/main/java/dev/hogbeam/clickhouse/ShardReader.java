@@ -30,11 +30,13 @@ import org.slf4j.LoggerFactory;
  * The paging key is not unique: unmerged copies of a row share it, and different rows can share
  * hashes. Paging with {@code key > last} alone would lose the rest of a tie group cut by the page
  * limit. So rows are handed on a whole tie group at a time: a group is passed on once a row with
- * a different key follows it. When a page comes back full, its last group may continue in the
- * next page; that group is then read whole with {@code key = last} and the next page starts after
- * it. ({@code LIMIT n WITH TIES} would say the same, but was measured to switch off ClickHouse's
- * read-in-order limit and read the rest of the shard on every page.) Every row of the shard thus
- * belongs to exactly one emitted group, and every copy is returned.
+ * a different key follows it, and the cursor is the key of the last group passed on. When a page
+ * comes back full, its last group may go on in the next page, so it is not passed on: the next
+ * page starts with it again. Only when a whole page is one group (more copies than the page
+ * size) is that group read whole with {@code key = last}. ({@code LIMIT n WITH TIES} would say
+ * the same, but was measured to switch off ClickHouse's read-in-order limit and read the rest of
+ * the shard on every page.) Every row of the shard thus belongs to exactly one emitted group, and
+ * every copy is returned.
  *
  * <h3>Retries</h3>
  *
@@ -71,10 +73,17 @@ public final class ShardReader implements AutoCloseable {
     void accept(EventRow row);
   }
 
+  /** Told of every query the reader runs (for measurements and diagnostics). */
+  @FunctionalInterface
+  public interface QueryListener {
+    void onQuery(PageQueries.Query query);
+  }
+
   private final ClickHouseConnectionConfig connection;
   private final ReadPlan plan;
   private final int pageSize;
   private final FluentBackoff backoff;
+  private final QueryListener listener;
   private @Nullable Connection conn;
 
   /**
@@ -88,15 +97,28 @@ public final class ShardReader implements AutoCloseable {
       int pageSize,
       int maxRetries,
       Duration initialBackoff) {
+    this(connection, plan, pageSize, maxRetries, initialBackoff, q -> {});
+  }
+
+  /** As above, telling {@code listener} of every query before it runs. */
+  public ShardReader(
+      ClickHouseConnectionConfig connection,
+      ReadPlan plan,
+      int pageSize,
+      int maxRetries,
+      Duration initialBackoff,
+      QueryListener listener) {
     checkArgument(pageSize > 0, "pageSize must be > 0, but was %s", pageSize);
     checkArgument(maxRetries >= 0, "maxRetries must be >= 0, but was %s", maxRetries);
     this.connection = connection;
     this.plan = plan;
     this.pageSize = pageSize;
+    this.listener = listener;
     this.backoff =
         FluentBackoff.DEFAULT
             .withMaxRetries(maxRetries)
-            .withInitialBackoff(initialBackoff)
+            .withInitialBackoff(
+                initialBackoff.isShorterThan(Duration.millis(1)) ? Duration.millis(1) : initialBackoff)
             .withMaxBackoff(Duration.standardMinutes(1));
   }
 
@@ -110,6 +132,8 @@ public final class ShardReader implements AutoCloseable {
       long rowsBefore = p.rows;
       try {
         done = p.nextPage();
+      } catch (SinkFailure e) {
+        throw e.failure; // downstream's failure, not ClickHouse's: never retried here
       } catch (SQLException | RuntimeException e) {
         closeConnection();
         if (p.rows > rowsBefore) {
@@ -119,6 +143,7 @@ public final class ShardReader implements AutoCloseable {
           throw new ShardReadException(shard.id(), p.rows, e);
         }
         RETRIES.inc();
+        p.retries++;
         LOG.warn(
             "Shard {}: query failed after {} rows ({}); retrying from the last complete key",
             shard.id(),
@@ -134,6 +159,7 @@ public final class ShardReader implements AutoCloseable {
         p.readBytes,
         p.pages,
         p.queries,
+        p.retries,
         (System.nanoTime() - started) / 1_000_000);
   }
 
@@ -154,6 +180,7 @@ public final class ShardReader implements AutoCloseable {
     private long rows;
     private long pages;
     private long queries;
+    private long retries;
     private long readRows;
     private long readBytes;
 
@@ -165,8 +192,6 @@ public final class ShardReader implements AutoCloseable {
     /** Reads one page (and completes its last tie group); true when the shard is finished. */
     boolean nextPage() throws SQLException {
       PageQueries.Query page = PageQueries.page(plan, shard, cursor, pageSize);
-      pages++;
-      PAGES.inc();
       List<EventRow> group = new ArrayList<>();
       List<String> groupKey = null;
       int returned = 0;
@@ -182,6 +207,8 @@ public final class ShardReader implements AutoCloseable {
           group.add(readRow(rs));
         }
       }
+      pages++;
+      PAGES.inc();
       if (groupKey == null) {
         return true;
       }
@@ -189,7 +216,10 @@ public final class ShardReader implements AutoCloseable {
         emit(group, groupKey);
         return true;
       }
-      // A full page: its last tie group may go on in the next page. Read the group whole.
+      if (group.size() < returned) {
+        return false; // the last group may go on: the next page starts with it again
+      }
+      // The whole page is one tie group: read all of it.
       group.clear();
       try (Running q = run(PageQueries.tieGroup(plan, shard, groupKey))) {
         while (q.rs.next()) {
@@ -201,8 +231,12 @@ public final class ShardReader implements AutoCloseable {
     }
 
     private void emit(List<EventRow> group, List<String> key) {
-      for (EventRow r : group) {
-        sink.accept(r);
+      try {
+        for (EventRow r : group) {
+          sink.accept(r);
+        }
+      } catch (RuntimeException e) {
+        throw new SinkFailure(e);
       }
       rows += group.size();
       ROWS.inc(group.size());
@@ -211,6 +245,7 @@ public final class ShardReader implements AutoCloseable {
     }
 
     private Running run(PageQueries.Query q) throws SQLException {
+      listener.onQuery(q);
       queries++;
       QUERIES.inc();
       Running r = new Running(q);
@@ -236,7 +271,7 @@ public final class ShardReader implements AutoCloseable {
     Running(PageQueries.Query q) throws SQLException {
       PreparedStatement stmt = connection().prepareStatement(q.sql());
       try {
-        SourceDiscovery.bind(stmt, q.params());
+        PageQueries.bind(stmt, q.params());
         CONCURRENT_QUERIES.update(IN_FLIGHT.incrementAndGet());
         try {
           rs = stmt.executeQuery();
@@ -335,6 +370,17 @@ public final class ShardReader implements AutoCloseable {
   @Override
   public void close() {
     closeConnection();
+  }
+
+  /** Carries an exception thrown by the sink past the retry handling. */
+  private static final class SinkFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final RuntimeException failure;
+
+    SinkFailure(RuntimeException failure) {
+      super(failure);
+      this.failure = failure;
+    }
   }
 
   /** Reading a shard failed for good; the message names the shard. */

@@ -269,7 +269,7 @@ final class SourceDiscovery {
       sql.append(" ORDER BY ").append(PageQueries.orderBy(draft));
       sql.append(" LIMIT 1 OFFSET ").append(offset);
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
-        bind(ps, params);
+        PageQueries.bind(ps, params);
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
             out.add(rs.getString(1));
@@ -280,16 +280,5 @@ final class SourceDiscovery {
       }
     }
     return out;
-  }
-
-  static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
-    for (int i = 0; i < params.size(); i++) {
-      Object v = params.get(i);
-      if (v instanceof Long) {
-        ps.setLong(i + 1, (Long) v);
-      } else {
-        ps.setString(i + 1, (String) v);
-      }
-    }
   }
 }

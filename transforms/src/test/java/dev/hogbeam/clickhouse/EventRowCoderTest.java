@@ -44,7 +44,7 @@ class EventRowCoderTest {
   void theRegistryUsesTheStatsCoderForShardReadStats() throws Exception {
     assertSame(ShardReadStats.Coder.of(), CoderRegistry.createDefault().getCoder(ShardReadStats.class));
     CoderProperties.coderDecodeEncodeEqual(
-        ShardReadStats.Coder.of(), new ShardReadStats("team2-2024-03-01", 10, 12, 3000, 2, 3, 45));
+        ShardReadStats.Coder.of(), new ShardReadStats("team2-2024-03-01", 10, 12, 3000, 2, 3, 1, 45));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.hogbeam.clickhouse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hogbeam.event.Timestamps;
 import java.time.Instant;
@@ -107,6 +108,20 @@ class PageQueriesTest {
     assertEquals("2024-02-29 23:59:59.999999",
         PageQueries.clickHouseTime(Timestamps.toMicros(Instant.parse("2024-02-29T23:59:59.999999Z"))));
     assertEquals("`we\\`ird`", PageQueries.quoteIdentifier("we`ird"));
+  }
+
+  @Test
+  void planDescribesItselfForTheLog() {
+    String d = plan(null, List.of(DAY, PART)).describe();
+    assertTrue(d.contains("table posthog.events (data in posthog.sharded_events)"), d);
+    assertTrue(d.contains("paging SORT_KEY by [event String, cityHash64(distinct_id) UInt64, cityHash64(uuid) UInt64]"), d);
+    assertTrue(d.contains("2 shards, about 20 rows"), d);
+    assertTrue(d.contains("team2-2024-05-01-p2of3[2024-05-01T00:00:00.000000Z, 2024-05-02T00:00:00.000000Z)"), d);
+    List<Shard> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 45; i++) {
+      many.add(DAY);
+    }
+    assertTrue(plan(null, many).describe().endsWith("... and 5 more"));
   }
 
   @Test
