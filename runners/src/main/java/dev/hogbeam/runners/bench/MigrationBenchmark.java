@@ -160,6 +160,7 @@ public final class MigrationBenchmark {
         LocalDate.now(), Runtime.getRuntime().availableProcessors(), s.heap, s.days, s.propertyBytes,
         s.duplicateFraction * 100, s.sizes, s.runners, s.pass);
     List<Run> results = new ArrayList<>();
+    int failures = 0;
     try (LocalClickHouse ch = LocalClickHouse.builder().dataDirectory(s.dataDir.resolve("clickhouse")).startLocal();
         FakeCaptureServer capture = FakeCaptureServer.builder().countingOnly(true).start()) {
       long frontEnd = frontEndPid();
@@ -181,13 +182,22 @@ public final class MigrationBenchmark {
               floor.untimedSeconds());
         }
         for (String runner : s.runners) {
-          Run r = runOnce(s, ch, capture, frontEnd, data, runner, floor, runs);
-          results.add(r);
-          print(r);
+          try {
+            Run r = runOnce(s, ch, capture, frontEnd, data, runner, floor, runs);
+            results.add(r);
+            print(r);
+          } catch (IllegalStateException e) {
+            failures++;
+            System.out.println("FAILED: " + e.getMessage());
+          }
         }
       }
     }
     summarize(results);
+    if (failures > 0) {
+      System.out.println(failures + " run(s) failed");
+      System.exit(1);
+    }
   }
 
   private static Run runOnce(Settings s, LocalClickHouse ch, FakeCaptureServer capture, long frontEnd,
