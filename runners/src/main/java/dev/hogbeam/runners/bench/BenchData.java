@@ -15,7 +15,8 @@ import java.util.Locale;
  * One generated PostHog events table per benchmark size, kept in the engine's data directory so
  * that later runs (other runners, other invocations) reuse it: generating is not what is measured.
  * A table counts as generated once its marker table holds the generator's result; anything else
- * under that name is dropped and generated again.
+ * under that name is dropped and generated again. The copies are counted each time: merges in
+ * an earlier engine process may have folded some of them together.
  */
 record BenchData(
     String database, long teamId, LocalDate firstDay, int days, long events, long duplicates,
@@ -58,10 +59,20 @@ record BenchData(
           "SELECT count() FROM system.tables WHERE database = '" + db + "' AND name = 'generated'")) {
         rs.next();
         if (rs.getLong(1) == 1) {
-          try (ResultSet g = s.executeQuery("SELECT events, duplicates, millis FROM " + db + ".generated")) {
+          long millis = -1;
+          try (ResultSet g = s.executeQuery("SELECT events, millis FROM " + db + ".generated")) {
             if (g.next() && g.getLong(1) == events) {
-              return new BenchData(db, TEAM, FIRST_DAY, shape.days(), events, g.getLong(2),
-                  Duration.ofMillis(g.getLong(3)));
+              millis = g.getLong(2);
+            }
+          }
+          if (millis >= 0) {
+            // A restarted engine merges again (SYSTEM STOP MERGES does not outlive it), and a
+            // merge folds copies together: stop it, and count the copies there are now.
+            s.execute("SYSTEM STOP MERGES " + db + ".events");
+            try (ResultSet n = s.executeQuery("SELECT count() FROM " + db + ".events WHERE team_id = " + TEAM)) {
+              n.next();
+              return new BenchData(db, TEAM, FIRST_DAY, shape.days(), events, n.getLong(1) - events,
+                  Duration.ofMillis(millis));
             }
           }
         }
