@@ -15,7 +15,7 @@ final class DiscardTransport implements CaptureTransport {
   public Encoded encode(List<PreparedEvent> events) {
     long bytes = envelopeBytes + Math.max(0, events.size() - 1);
     for (PreparedEvent e : events) {
-      bytes += e.jsonBytes;
+      bytes += e.jsonBytes();
     }
     long json = bytes;
     return new Encoded() {

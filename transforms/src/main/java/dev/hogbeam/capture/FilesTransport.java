@@ -2,6 +2,7 @@ package dev.hogbeam.capture;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.ByteBuffer;
@@ -32,13 +33,12 @@ final class FilesTransport implements CaptureTransport {
 
   @Override
   public Encoded encode(List<PreparedEvent> events) {
-    StringBuilder sb = new StringBuilder();
-    long bytes = 0;
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
     for (PreparedEvent e : events) {
-      sb.append(e.json).append('\n');
-      bytes += e.jsonBytes + 1;
+      text.writeBytes(e.json);
+      text.write('\n');
     }
-    return new Lines(events, bytes, sb.toString());
+    return new Lines(events, text.toByteArray());
   }
 
   @Override
@@ -52,7 +52,7 @@ final class FilesTransport implements CaptureTransport {
             .resolve(groupDirectory(groupKey), StandardResolveOptions.RESOLVE_DIRECTORY)
             .resolve(fileName, StandardResolveOptions.RESOLVE_FILE);
     try (WritableByteChannel out = FileSystems.create(file, MimeTypes.TEXT)) {
-      ByteBuffer buf = ByteBuffer.wrap(lines.text.getBytes(UTF_8));
+      ByteBuffer buf = ByteBuffer.wrap(lines.text);
       while (buf.hasRemaining()) {
         out.write(buf);
       }
@@ -68,12 +68,10 @@ final class FilesTransport implements CaptureTransport {
 
   private static final class Lines implements Encoded {
     final List<PreparedEvent> events;
-    final long bytes;
-    final String text;
+    final byte[] text;
 
-    Lines(List<PreparedEvent> events, long bytes, String text) {
+    Lines(List<PreparedEvent> events, byte[] text) {
       this.events = events;
-      this.bytes = bytes;
       this.text = text;
     }
 
@@ -84,12 +82,12 @@ final class FilesTransport implements CaptureTransport {
 
     @Override
     public long jsonBytes() {
-      return bytes;
+      return text.length;
     }
 
     @Override
     public long wireBytes() {
-      return bytes;
+      return text.length;
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.hogbeam.capture;
 
-import com.google.common.base.Utf8;
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import dev.hogbeam.capture.CaptureTransport.Encoded;
 import dev.hogbeam.capture.CaptureTransport.Response;
 import dev.hogbeam.event.CaptureEvent;
@@ -123,9 +124,8 @@ final class GroupSender {
         SKIPPED.inc();
         continue;
       }
-      String json = e.toJson();
-      int bytes = Utf8.encodedLength(json);
-      PreparedEvent prepared = new PreparedEvent(e, json, bytes);
+      PreparedEvent prepared = new PreparedEvent(e, e.toJsonUtf8());
+      int bytes = prepared.jsonBytes();
       String problem = EventChecks.problem(e, bytes, settings.maxEventBytes);
       if (problem != null) {
         deadLetter(prepared, 0, problem, 0);
@@ -307,7 +307,7 @@ final class GroupSender {
     DEAD_LETTERED.inc();
     LiveCounters.DEAD_LETTERED.incrementAndGet();
     deadLetters.accept(
-        DeadLetter.of("capture", groupKey, e.event.uuid(), e.json, status, reason, attempts));
+        DeadLetter.of("capture", groupKey, e.event.uuid(), new String(e.json, UTF_8), status, reason, attempts));
   }
 
   static boolean isRetryable(int status) {

@@ -3,11 +3,10 @@ package dev.hogbeam.capture;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -75,19 +74,19 @@ final class HttpTransport implements CaptureTransport {
   public Encoded encode(List<PreparedEvent> events) throws IOException {
     long json = prefix.length + suffix.length + Math.max(0, events.size() - 1);
     for (PreparedEvent e : events) {
-      json += e.jsonBytes;
+      json += e.jsonBytes();
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream((int) Math.min(json / 4 + 1024, json));
-    try (GzipStream gz = new GzipStream(out, gzipLevel);
-        Writer w = new OutputStreamWriter(gz, UTF_8)) {
+    // The events' JSON is UTF-8 already: bytes go to the compressor as they are, buffered so that
+    // the deflater sees large inputs rather than one call per event and comma.
+    try (OutputStream gz = new BufferedOutputStream(new GzipStream(out, gzipLevel), 65536)) {
       gz.write(prefix);
       for (int i = 0; i < events.size(); i++) {
         if (i > 0) {
-          w.write(',');
+          gz.write(',');
         }
-        w.write(events.get(i).json);
+        gz.write(events.get(i).json);
       }
-      w.flush();
       gz.write(suffix);
     }
     return new Body(events, json, out.toByteArray());

@@ -2,15 +2,18 @@ package dev.hogbeam.capture;
 
 import dev.hogbeam.event.CaptureEvent;
 
-/** An event with its JSON as it will be sent, serialised once. */
+/** An event with its JSON as it will be sent, serialised once, as UTF-8 bytes. */
 final class PreparedEvent {
   final CaptureEvent event;
-  final String json;
-  final int jsonBytes;
+  /** {@link CaptureEvent#toJsonUtf8()}; never modified. */
+  final byte[] json;
 
-  PreparedEvent(CaptureEvent event, String json, int jsonBytes) {
+  PreparedEvent(CaptureEvent event, byte[] json) {
     this.event = event;
     this.json = json;
-    this.jsonBytes = jsonBytes;
+  }
+
+  int jsonBytes() {
+    return json.length;
   }
 }

@@ -2,10 +2,14 @@ package dev.hogbeam.event;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.UUID;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -14,9 +18,12 @@ import org.apache.beam.sdk.coders.DefaultCoder;
  * One event in the shape PostHog's capture API takes it, ready to be put in a {@code /batch/}
  * request.
  *
- * <p>The properties are kept as JSON text (an object), not as a tree: every source produces them
- * once and the writer copies them into the request without parsing them again. The timestamp is
- * kept to the microsecond, which is what PostHog stores.
+ * <p>The properties are kept as the UTF-8 bytes of a JSON object, not as a tree and not as a Java
+ * string: every source produces them once, {@link CaptureEventCoder} copies the bytes through each
+ * shuffle without decoding them, and the writer copies them into the request body ({@link
+ * #toJsonUtf8()}) without parsing or re-encoding them. (Decoding ~1 KB of UTF-8 into a string and
+ * encoding it back at every exchange was the largest single cost of a migration on Flink.) The
+ * timestamp is kept to the microsecond, which is what PostHog stores.
  *
  * <p>Instances are immutable. {@link #uuid()} is always the canonical lower-case form, so string
  * comparison of two uuids equals comparison of their unsigned 128-bit values (see {@link
@@ -30,15 +37,16 @@ public final class CaptureEvent implements Serializable {
   private final String event;
   private final String distinctId;
   private final long timestampMicros;
-  private final String propertiesJson;
+  /** UTF-8 text of the properties object. Never modified, never handed out. */
+  private final byte[] properties;
 
   private CaptureEvent(
-      String uuid, String event, String distinctId, long timestampMicros, String propertiesJson) {
+      String uuid, String event, String distinctId, long timestampMicros, byte[] properties) {
     this.uuid = uuid;
     this.event = event;
     this.distinctId = distinctId;
     this.timestampMicros = timestampMicros;
-    this.propertiesJson = propertiesJson;
+    this.properties = properties;
   }
 
   /**
@@ -54,7 +62,19 @@ public final class CaptureEvent implements Serializable {
     checkNotNull(distinctId, "distinctId");
     checkNotNull(propertiesJson, "propertiesJson");
     return new CaptureEvent(
-        canonicalUuid(uuid), event, distinctId, timestampMicros, propertiesJson);
+        canonicalUuid(uuid), event, distinctId, timestampMicros, propertiesJson.getBytes(UTF_8));
+  }
+
+  /**
+   * For {@link CaptureEventCoder}: an event whose properties are already UTF-8 bytes, which the
+   * new instance owns (the caller must not keep or change the array).
+   */
+  static CaptureEvent ofUtf8Properties(
+      String uuid, String event, String distinctId, long timestampMicros, byte[] properties) {
+    checkNotNull(event, "event");
+    checkNotNull(distinctId, "distinctId");
+    checkNotNull(properties, "properties");
+    return new CaptureEvent(canonicalUuid(uuid), event, distinctId, timestampMicros, properties);
   }
 
   /** Returns the canonical lower-case text of {@code uuid}, or throws if it is not a UUID. */
@@ -102,9 +122,19 @@ public final class CaptureEvent implements Serializable {
     return Timestamps.toInstant(timestampMicros);
   }
 
-  /** The properties object, as JSON text. */
+  /** The properties object, as JSON text (decoded on each call: the event keeps UTF-8 bytes). */
   public String propertiesJson() {
-    return propertiesJson;
+    return new String(properties, UTF_8);
+  }
+
+  /** Size of the properties object's JSON text in UTF-8 bytes. */
+  public int propertiesUtf8Length() {
+    return properties.length;
+  }
+
+  /** Writes the properties' UTF-8 bytes (for {@link CaptureEventCoder}). */
+  void writeProperties(OutputStream out) throws IOException {
+    out.write(properties);
   }
 
   public UUID uuidValue() {
@@ -116,22 +146,28 @@ public final class CaptureEvent implements Serializable {
    * ISO-8601 UTC timestamp with six fractional digits, and the properties as given.
    */
   public String toJson() {
-    StringBuilder sb =
-        new StringBuilder(propertiesJson.length() + event.length() + distinctId.length() + 128);
-    appendJson(sb);
-    return sb.toString();
+    return new String(toJsonUtf8(), UTF_8);
   }
 
-  /** Appends {@link #toJson()} to {@code sb}. */
-  public void appendJson(StringBuilder sb) {
+  /**
+   * {@link #toJson()} as UTF-8 bytes, what the writer puts in a request: the properties' bytes are
+   * copied as they are, never decoded.
+   */
+  public byte[] toJsonUtf8() {
+    StringBuilder head = new StringBuilder(event.length() + distinctId.length() + 128);
     JsonStringEncoder enc = JsonStringEncoder.getInstance();
-    sb.append("{\"uuid\":\"").append(uuid).append("\",\"event\":\"");
-    enc.quoteAsString(event, sb);
-    sb.append("\",\"distinct_id\":\"");
-    enc.quoteAsString(distinctId, sb);
-    sb.append("\",\"timestamp\":\"");
-    Timestamps.appendIso(timestampMicros, sb);
-    sb.append("\",\"properties\":").append(propertiesJson).append('}');
+    head.append("{\"uuid\":\"").append(uuid).append("\",\"event\":\"");
+    enc.quoteAsString(event, head);
+    head.append("\",\"distinct_id\":\"");
+    enc.quoteAsString(distinctId, head);
+    head.append("\",\"timestamp\":\"");
+    Timestamps.appendIso(timestampMicros, head);
+    head.append("\",\"properties\":");
+    byte[] start = head.toString().getBytes(UTF_8);
+    byte[] json = Arrays.copyOf(start, start.length + properties.length + 1);
+    System.arraycopy(properties, 0, json, start.length, properties.length);
+    json[json.length - 1] = '}';
+    return json;
   }
 
   @Override
@@ -147,12 +183,12 @@ public final class CaptureEvent implements Serializable {
         && uuid.equals(that.uuid)
         && event.equals(that.event)
         && distinctId.equals(that.distinctId)
-        && propertiesJson.equals(that.propertiesJson);
+        && Arrays.equals(properties, that.properties);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(uuid, event, distinctId, timestampMicros, propertiesJson);
+    return 31 * Objects.hash(uuid, event, distinctId, timestampMicros) + Arrays.hashCode(properties);
   }
 
   /** Identifies the event without its properties (which may hold personal data). */

@@ -67,13 +67,16 @@ public final class ExternalSorter implements AutoCloseable {
     return new ExternalSorter(settings);
   }
 
-  /** Estimated heap bytes of {@code e} (strings of Latin-1 text take one byte a character). */
+  /**
+   * Estimated heap bytes of {@code e} (strings of Latin-1 text take one byte a character; the
+   * properties are held as UTF-8 bytes).
+   */
   static long estimateHeapBytes(CaptureEvent e) {
     return EVENT_OVERHEAD_BYTES
         + e.uuid().length()
         + e.event().length()
         + e.distinctId().length()
-        + e.propertiesJson().length();
+        + e.propertiesUtf8Length();
   }
 
   public void add(CaptureEvent event) throws IOException {
