@@ -242,8 +242,10 @@ class GroupSenderTest {
   void aResumedGroupStillReportsEveryDuplicate() throws Exception {
     List<CaptureEvent> events = events(25);
     WriteSettings s = settings();
-    s.progress = new ResumeAfter(dev.hogbeam.event.EventCursor.at(events.get(19)));
+    List<String> acks = new ArrayList<>();
+    s.progress = new RecordingProgress(acks, dev.hogbeam.event.EventCursor.at(events.get(19)));
     GroupSendStats stats = sender(s, unlimited()).send("g", withDuplicates(events, 4));
+    assertEquals(List.of("g@" + dev.hogbeam.event.EventCursor.at(events.get(24)), "g finished"), acks);
     assertEquals(20, stats.skippedAlreadySent());
     assertEquals(5, stats.eventsSent());
     assertEquals(4, stats.duplicatesDropped(), "the skipped events were iterated too");
@@ -298,38 +300,26 @@ class GroupSenderTest {
     }
   }
 
-  /** Says every group was sent up to {@code cursor} by an earlier run. */
-  private static final class ResumeAfter implements SendProgress {
-    private final dev.hogbeam.event.EventCursor cursor;
-
-    ResumeAfter(dev.hogbeam.event.EventCursor cursor) {
-      this.cursor = cursor;
-    }
-
-    @Override
-    public dev.hogbeam.event.EventCursor resumeAfter(String groupKey) {
-      return cursor;
-    }
-
-    @Override
-    public void acknowledged(
-        String groupKey, dev.hogbeam.event.EventCursor lastInBatch, BatchStats batch) {}
-
-    @Override
-    public void finished(String groupKey, GroupSendStats stats) {}
-  }
-
-  /** Records acknowledgements into a list (in-process only). */
+  /**
+   * Records acknowledgements into a list (in-process only); says every group was sent up to
+   * {@code resumeAfter} by an earlier run (null: nothing was).
+   */
   private static final class RecordingProgress implements SendProgress {
     private final transient List<String> acks;
+    private final dev.hogbeam.event.EventCursor resumeAfter;
 
     RecordingProgress(List<String> acks) {
+      this(acks, null);
+    }
+
+    RecordingProgress(List<String> acks, dev.hogbeam.event.EventCursor resumeAfter) {
       this.acks = acks;
+      this.resumeAfter = resumeAfter;
     }
 
     @Override
     public dev.hogbeam.event.EventCursor resumeAfter(String groupKey) {
-      return null;
+      return resumeAfter;
     }
 
     @Override
