@@ -32,8 +32,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * for iterables of unknown size (blocks of about 64 KiB, each prefixed by its event count, ending
  * with a zero count), followed by a trailer: the var-long count of duplicates the group's iterator
  * reported once exhausted ({@link DuplicateCount}; 0 for an iterable whose iterator does not count
- * them, e.g. a list). So the events part is readable by {@code IterableCoder}, but a whole encoding
- * is not (the trailer follows it), nor does this coder read {@code IterableCoder}'s output.
+ * them, e.g. a list). So {@code IterableCoder} can read the events part, but the whole encoding is
+ * not {@code IterableCoder}'s (the trailer follows), and {@code IterableCoder}'s output alone fails
+ * to decode here (no trailer).
  *
  * <p>Encoding iterates the group once, writing events as it goes. Decoding reads events into
  * memory up to {@link SortSettings#maxBytesInMemory()} / {@link SortSettings#maxEventsInMemory()};
@@ -142,7 +143,7 @@ public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>>
     observer.update((long) VarInt.getLength(duplicatesDropped(events)));
   }
 
-  /** Deterministic: a group always encodes the same events in the same order. */
+  /** Deterministic: a group always encodes the same events in the same order, then its count. */
   @Override
   public void verifyDeterministic() {}
 
