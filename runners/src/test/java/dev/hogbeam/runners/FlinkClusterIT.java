@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents;
+import dev.hogbeam.pipeline.report.ReportPart;
+import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.runners.JarProcess.Result;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.FakeCaptureServer;
@@ -169,6 +171,9 @@ class FlinkClusterIT {
     Instant start = Instant.parse("2024-02-29T00:00:00Z");
     Instant end = Instant.parse("2024-03-02T00:00:00Z");
     Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, start, end);
+    long copies = storedRows(ch, db, "team_id = 2 AND timestamp >= '2024-02-29' AND timestamp < '2024-03-02'")
+        - expected.size();
+    assertTrue(copies > 0, "the data holds unmerged copies: " + copies);
 
     Map<String, List<String>> runners = new LinkedHashMap<>();
     runners.put("DirectRunner", List.of("--runner=DirectRunner"));
@@ -177,6 +182,7 @@ class FlinkClusterIT {
     Map<String, Map<String, List<String>>> sequences = new LinkedHashMap<>();
     for (Map.Entry<String, List<String>> runner : runners.entrySet()) {
       try (FakeCaptureServer capture = FakeCaptureServer.start()) {
+        Path checkpoints = Files.createTempDirectory("hogbeam-it-checkpoints");
         List<String> args = new ArrayList<>(List.of(
             "clickhouse",
             "--clickhouseUrl=" + ch.jdbcUrl(),
@@ -187,7 +193,7 @@ class FlinkClusterIT {
             "--endDate=2024-03-02",
             "--posthogUrl=" + capture.url(),
             "--batchSize=200",
-            "--checkpointDir=" + Files.createTempDirectory("hogbeam-it-checkpoints")));
+            "--checkpointDir=" + checkpoints));
         args.addAll(runner.getValue());
         Map<String, String> env = new java.util.HashMap<>(Map.of("POSTHOG_API_KEY", KEY));
         if (!ch.password().isEmpty()) {
@@ -201,6 +207,9 @@ class FlinkClusterIT {
         SourceEvents.assertDelivered(expected, capture.events(), KEY);
         assertEquals(expected.size(), capture.acceptedEventCount(), runner.getKey());
         SourceEvents.assertInOrderPerDay(capture.events());
+        RunReport report = RunReport.fromJson(Files.readString(checkpoints.resolve("report.json")));
+        assertEquals(copies, report.total(ReportPart.GROUPS, "duplicatesDropped"),
+            runner.getKey() + ": every copy counted once, by the writer of its group");
         Map<String, List<String>> perDay = new TreeMap<>();
         for (ReceivedEvent e : capture.events()) {
           perDay.computeIfAbsent(e.timestamp().substring(0, 10), d -> new ArrayList<>()).add(e.jsonText());
@@ -238,6 +247,15 @@ class FlinkClusterIT {
             "HOGBEAM_FLINK_TM_MEMORY", "2048m",
             "HOGBEAM_FLINK_START_TIMEOUT", "180"),
         command);
+  }
+
+  private static long storedRows(LocalClickHouse ch, String db, String where) throws Exception {
+    try (var c = ch.connect(db);
+        var s = c.createStatement();
+        var rs = s.executeQuery("SELECT count() FROM " + db + ".events WHERE " + where)) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   private static JsonNode get(String path) throws IOException, InterruptedException {

@@ -48,7 +48,9 @@ public final class CaptureIO {
    *
    * <p>Input: one element per group (a shard key), its events already in send order ({@link
    * dev.hogbeam.event.EventOrder}). The iterable is read once, lazily, and never copied, so a group
-   * may be larger than memory.
+   * may be larger than memory. If its iterator is a {@link dev.hogbeam.event.DuplicateCount} (as
+   * the groups of {@code OrderEvents} are), the count it gives at the end goes into the group's
+   * {@link GroupSendStats#duplicatesDropped()}.
    *
    * <h2>Guarantees</h2>
    *

@@ -14,11 +14,13 @@ import org.apache.beam.sdk.coders.SerializableCoder;
  *
  * <p>Every event of the group's input is counted exactly once in {@link #eventsSent()}, {@link
  * #deadLettered()} or {@link #skippedAlreadySent()}; the request counters include every attempt.
- * In a dry run "sent" means "would have been sent"; with the files transport, "written".
+ * In a dry run "sent" means "would have been sent"; with the files transport, "written". {@link
+ * #duplicatesDropped()} is NOT part of that sum: those copies were dropped before the writer (by
+ * the ordering stage) and never reached it; the writer only passes on their count.
  */
 @DefaultCoder(SerializableCoder.class)
 public final class GroupSendStats implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   /** Key of {@link #retriesByStatus()} for attempts that got no answer (timeout, reset, IO). */
   public static final int NO_RESPONSE = 0;
@@ -31,6 +33,7 @@ public final class GroupSendStats implements Serializable {
   private final SortedMap<Integer, Long> retriesByStatus;
   private final long deadLettered;
   private final long skippedAlreadySent;
+  private final long duplicatesDropped;
   private final long rateLimitWaitMillis;
 
   GroupSendStats(
@@ -42,6 +45,7 @@ public final class GroupSendStats implements Serializable {
       Map<Integer, Long> retriesByStatus,
       long deadLettered,
       long skippedAlreadySent,
+      long duplicatesDropped,
       long rateLimitWaitMillis) {
     this.eventsSent = eventsSent;
     this.batches = batches;
@@ -51,12 +55,13 @@ public final class GroupSendStats implements Serializable {
     this.retriesByStatus = Collections.unmodifiableSortedMap(new TreeMap<>(retriesByStatus));
     this.deadLettered = deadLettered;
     this.skippedAlreadySent = skippedAlreadySent;
+    this.duplicatesDropped = duplicatesDropped;
     this.rateLimitWaitMillis = rateLimitWaitMillis;
   }
 
   /** All zero: the identity of {@link #plus}. */
   public static GroupSendStats empty() {
-    return new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 0, 0, 0);
+    return new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 0, 0, 0, 0);
   }
 
   /** Events PostHog acknowledged (2xx). A batch re-sent after an ambiguous failure counts once. */
@@ -108,6 +113,17 @@ public final class GroupSendStats implements Serializable {
     return skippedAlreadySent;
   }
 
+  /**
+   * Copies of the group's events dropped before the writer (same timestamp and uuid as another
+   * event), as the group's iterator reported them once exhausted ({@link
+   * dev.hogbeam.event.DuplicateCount}); 0 when the iterator does not count them. Not part of the
+   * events accounted above: they never reached the writer. Complete on a resumed group too, since
+   * the events skipped there are still iterated.
+   */
+  public long duplicatesDropped() {
+    return duplicatesDropped;
+  }
+
   /** Time spent waiting for the events-per-second budget and for Retry-After pauses. */
   public long rateLimitWaitMillis() {
     return rateLimitWaitMillis;
@@ -126,6 +142,7 @@ public final class GroupSendStats implements Serializable {
         retries,
         deadLettered + o.deadLettered,
         skippedAlreadySent + o.skippedAlreadySent,
+        duplicatesDropped + o.duplicatesDropped,
         rateLimitWaitMillis + o.rateLimitWaitMillis);
   }
 
@@ -143,6 +160,7 @@ public final class GroupSendStats implements Serializable {
         && retriesByStatus.equals(s.retriesByStatus)
         && deadLettered == s.deadLettered
         && skippedAlreadySent == s.skippedAlreadySent
+        && duplicatesDropped == s.duplicatesDropped
         && rateLimitWaitMillis == s.rateLimitWaitMillis;
   }
 
@@ -157,6 +175,7 @@ public final class GroupSendStats implements Serializable {
         retriesByStatus,
         deadLettered,
         skippedAlreadySent,
+        duplicatesDropped,
         rateLimitWaitMillis);
   }
 
@@ -178,6 +197,8 @@ public final class GroupSendStats implements Serializable {
         + deadLettered
         + ", skipped="
         + skippedAlreadySent
+        + ", duplicatesDropped="
+        + duplicatesDropped
         + ", rateLimitWaitMillis="
         + rateLimitWaitMillis
         + "}";

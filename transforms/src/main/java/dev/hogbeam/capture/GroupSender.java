@@ -6,12 +6,14 @@ import dev.hogbeam.capture.CaptureTransport.Encoded;
 import dev.hogbeam.capture.CaptureTransport.Response;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.DuplicateCount;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.progress.LiveCounters;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * Sends one group: iterates its events once, lazily, in the order given; skips what {@link
  * SendProgress#resumeAfter} says was sent; dead-letters what PostHog would refuse; forms batches
  * capped by count and bytes; sends each batch only after the previous one was settled; retries,
- * splits and bisects; reports progress. Plain Java: the DoFn gives it a transport, the JVM's
+ * splits and bisects; reports progress; records the duplicates the group's iterator says were
+ * dropped before it ({@link DuplicateCount}). Plain Java: the DoFn gives it a transport, the JVM's
  * shared state, a clock and a sleeper, so it is tested without a pipeline and without waiting.
  *
  * <p>One instance per group, used by one thread.
@@ -81,6 +84,7 @@ final class GroupSender {
   private final Map<Integer, Long> retriesByStatus = new TreeMap<>();
   private long deadLettered;
   private long skipped;
+  private long duplicatesDropped;
   private long rateLimitWaitNanos;
 
   GroupSender(
@@ -118,7 +122,10 @@ final class GroupSender {
     EventCursor resumeAfter = settings.progress.resumeAfter(groupKey);
     List<PreparedEvent> batch = new ArrayList<>();
     long bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
-    for (CaptureEvent e : events) {
+    // Skipped events are iterated too, so the iterator's duplicate count covers the whole group.
+    Iterator<CaptureEvent> it = events.iterator();
+    while (it.hasNext()) {
+      CaptureEvent e = it.next();
       if (resumeAfter != null && !EventOrder.isAfter(e, resumeAfter)) {
         skipped++;
         SKIPPED.inc();
@@ -142,6 +149,9 @@ final class GroupSender {
     if (!batch.isEmpty()) {
       settle(batch);
     }
+    if (it instanceof DuplicateCount) {
+      duplicatesDropped = ((DuplicateCount) it).duplicatesDropped();
+    }
     transport.finishGroup(groupKey);
     GroupSendStats stats = stats();
     settings.progress.finished(groupKey, stats);
@@ -160,6 +170,7 @@ final class GroupSender {
         retriesByStatus,
         deadLettered,
         skipped,
+        duplicatesDropped,
         rateLimitWaitNanos / 1_000_000L);
   }
 

@@ -118,6 +118,14 @@ public final class ExternalSorter implements AutoCloseable {
     return eventsAdded;
   }
 
+  /**
+   * Copies dropped so far: in sorted buffers and in the merges of {@link #finish()}. A group
+   * returned on disk drops any others while it is iterated (its final merge is lazy).
+   */
+  public long duplicatesDropped() {
+    return duplicates;
+  }
+
   /** Run files written, including those of intermediate merges. */
   public int runsWritten() {
     return runsWritten;

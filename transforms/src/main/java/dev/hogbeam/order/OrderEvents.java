@@ -1,31 +1,21 @@
 package dev.hogbeam.order;
 
 import static com.google.common.base.Preconditions.checkArgument;
-import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.CaptureEvent;
 import java.io.IOException;
-import java.util.Map;
-import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PInput;
-import org.apache.beam.sdk.values.POutput;
-import org.apache.beam.sdk.values.PValue;
-import org.apache.beam.sdk.values.TupleTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,17 +27,20 @@ import org.slf4j.LoggerFactory;
  * <p>Guarantees:
  *
  * <ul>
- *   <li><b>Order.</b> {@link Result#groups()} has one element per key; its iterable yields the
- *       key's events in send order, each (timestamp, uuid) once. It is iterable any number of
- *       times, lazily: see {@link SortedEvents}.
+ *   <li><b>Order.</b> The output has one element per key; its iterable yields the key's events in
+ *       send order, each (timestamp, uuid) once. It is iterable any number of times, lazily: see
+ *       {@link SortedEvents}.
  *   <li><b>Duplicates.</b> Events of one key with the same timestamp and the same uuid (the copies
  *       PostHog's ReplacingMergeTree keeps until it merges) are sent once; which copy is kept does
- *       not depend on input order ({@link ExternalSorter#TOTAL_ORDER}). {@link
- *       Result#duplicates()} counts the copies dropped per key, for keys that had any (keys
- *       without duplicates are absent, read them as 0); the counter {@code
- *       OrderEvents/duplicatesDropped} totals them. <b>Limit:</b> the same uuid with different
- *       timestamps is NOT caught (that would need memory proportional to the group); both events
- *       are sent, and PostHog keeps both.
+ *       not depend on input order ({@link ExternalSorter#TOTAL_ORDER}). Each iterator of a group is
+ *       a {@link dev.hogbeam.event.DuplicateCount}: once exhausted, it gives the copies dropped from
+ *       that group (the writer puts them in the group's stats); a copy made through {@link
+ *       SortedEventsCoder} gives the same count. The counter {@code OrderEvents/duplicatesDropped}
+ *       totals them: the copies found while sorting when a group is sorted, those of a spilled
+ *       group's lazy final merge when the group is first read to the end (a group never read to
+ *       the end is undercounted). <b>Limit:</b> the same uuid with different timestamps is NOT
+ *       caught (that would need memory proportional to the group); both events are sent, and
+ *       PostHog keeps both.
  *   <li><b>Memory.</b> A worker sorting a group holds at most {@code maxBytesInMemory} (default 64
  *       MiB, estimated) or {@code maxEventsInMemory} buffered events plus about 200 KiB per run
  *       merged ({@code maxOpenRuns}, default 64); larger groups are spilled as sorted LZ4 runs to
@@ -62,13 +55,14 @@ import org.slf4j.LoggerFactory;
  * it by reference to the consumer, which these rules make possible:
  *
  * <ul>
- *   <li>Apply exactly ONE transform to {@link Result#groups()} (the writer). The sort is a
- *       single-output DoFn and the group-by-key feeds only it, so on Flink (batch, the default
- *       DataSet translation) group-by-key, sort and writer run chained in one task and the group
- *       is handed over by reference; a second consumer, or a side output, would make Flink
- *       serialize the whole group into one byte array (which fails past 2 GiB). This is why the
- *       duplicate counts come from a separate, small branch over the input rather than from the
- *       sort.
+ *   <li>Apply exactly ONE transform to the output (the writer). The input has one consumer (the
+ *       group-by-key), the sort is a single-output DoFn and the group-by-key feeds only it, so on
+ *       Flink (batch, the default DataSet translation) group-by-key, sort and writer run chained in
+ *       one task and the group is handed over by reference. A second consumer of the sorted
+ *       groups, or a side output of the sort, would make Flink serialize the whole group into one
+ *       byte array (which fails past 2 GiB); a second consumer of the input would decode and
+ *       shuffle every event once more. This is why the duplicate counts travel with the group's
+ *       iterator instead of in an output of their own.
  *   <li>Dataflow fuses the sort with its consumer and also hands the group over by reference.
  *   <li>The DirectRunner keeps every group in memory in its group-by-key and, with its default
  *       checks, encodes each output into a byte array: it is for tests, not for large groups.
@@ -77,12 +71,13 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class OrderEvents
-    extends PTransform<PCollection<KV<String, CaptureEvent>>, OrderEvents.Result> {
+    extends PTransform<
+        PCollection<KV<String, CaptureEvent>>, PCollection<KV<String, Iterable<CaptureEvent>>>> {
   private static final Logger LOG = LoggerFactory.getLogger(OrderEvents.class);
 
   private static final Counter EVENTS_IN = Metrics.counter(OrderEvents.class, "eventsIn");
-  private static final Counter DUPLICATES =
-      Metrics.counter(OrderEvents.class, "duplicatesDropped");
+  /** Incremented by the sort and by the first complete read of a spilled group. */
+  static final Counter DUPLICATES = Metrics.counter(OrderEvents.class, "duplicatesDropped");
   private static final Counter GROUPS_SPILLED = Metrics.counter(OrderEvents.class, "groupsSpilled");
   private static final Counter BYTES_SPILLED = Metrics.counter(OrderEvents.class, "bytesSpilled");
 
@@ -138,8 +133,13 @@ public final class OrderEvents
     return settings;
   }
 
+  /**
+   * One element per key: its events in send order without duplicates, as a lazy {@link
+   * SortedEvents}. Give it exactly one consumer (see above).
+   */
   @Override
-  public Result expand(PCollection<KV<String, CaptureEvent>> input) {
+  public PCollection<KV<String, Iterable<CaptureEvent>>> expand(
+      PCollection<KV<String, CaptureEvent>> input) {
     @SuppressWarnings("unchecked") // the input is KV<String, CaptureEvent>, so is its KvCoder
     Coder<String> keyCoder =
         input.getCoder() instanceof KvCoder
@@ -152,24 +152,11 @@ public final class OrderEvents
         input.apply("GroupByShard", GroupByKey.create());
 
     // 2. Sort each group with bounded memory and drop repeated (timestamp, uuid). One output only,
-    //    so the sorted group can reach its consumer by reference.
-    PCollection<KV<String, Iterable<CaptureEvent>>> sorted =
-        grouped
-            .apply("SortShard", ParDo.of(new SortShardFn(settings)))
-            .setCoder(KvCoder.of(keyCoder, SortedEventsCoder.of(settings)));
-
-    // 3. Count dropped copies per key on a branch of small records: (key, timestamp/uuid) pairs
-    //    seen more than once. Same rule as the sort, so the counts match what it dropped.
-    PCollection<KV<String, Long>> duplicates =
-        input
-            .apply("EventIds", ParDo.of(new EventIdFn()))
-            .setCoder(KvCoder.of(keyCoder, StringUtf8Coder.of()))
-            .apply("CountCopies", Count.perElement())
-            .apply("ExtraCopies", ParDo.of(new ExtraCopiesFn()))
-            .setCoder(KvCoder.of(keyCoder, VarLongCoder.of()))
-            .apply("SumPerShard", Sum.longsPerKey());
-
-    return new Result(input.getPipeline(), sorted, duplicates);
+    //    so the sorted group can reach its consumer by reference; the group's iterators count
+    //    what was dropped.
+    return grouped
+        .apply("SortShard", ParDo.of(new SortShardFn(settings)))
+        .setCoder(KvCoder.of(keyCoder, SortedEventsCoder.of(settings)));
   }
 
   @Override
@@ -183,7 +170,7 @@ public final class OrderEvents
         .add(DisplayData.item("compressedSpill", settings.compressSpill()));
   }
 
-  /** Sorts one group; the result owns its spill files. */
+  /** Sorts one group; the result owns its spill files. Its only output is the sorted group. */
   static final class SortShardFn
       extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<String, Iterable<CaptureEvent>>> {
     private final SortSettings settings;
@@ -205,6 +192,7 @@ public final class OrderEvents
         }
         sorted = sorter.finish();
         events = sorter.eventsAdded();
+        DUPLICATES.inc(sorter.duplicatesDropped());
         if (sorted.isOnDisk()) {
           GROUPS_SPILLED.inc();
           BYTES_SPILLED.inc(sorter.bytesSpilled());
@@ -219,76 +207,5 @@ public final class OrderEvents
       EVENTS_IN.inc(events);
       out.output(KV.of(group.getKey(), sorted));
     }
-  }
-
-  /** (key, event) to (key, "timestamp/uuid"): what makes two events copies of each other. */
-  static final class EventIdFn extends DoFn<KV<String, CaptureEvent>, KV<String, String>> {
-    @ProcessElement
-    public void process(
-        @Element KV<String, CaptureEvent> e, OutputReceiver<KV<String, String>> out) {
-      CaptureEvent event = e.getValue();
-      out.output(KV.of(e.getKey(), event.timestampMicros() + "/" + event.uuid()));
-    }
-  }
-
-  /** An id seen n > 1 times in a key means n - 1 copies dropped there. */
-  static final class ExtraCopiesFn extends DoFn<KV<KV<String, String>, Long>, KV<String, Long>> {
-    @ProcessElement
-    public void process(
-        @Element KV<KV<String, String>, Long> idCount, OutputReceiver<KV<String, Long>> out) {
-      long extra = idCount.getValue() - 1;
-      if (extra > 0) {
-        DUPLICATES.inc(extra);
-        out.output(KV.of(idCount.getKey().getKey(), extra));
-      }
-    }
-  }
-
-  /** The sorted groups and the duplicates dropped per key. */
-  public static final class Result implements POutput {
-    private static final TupleTag<KV<String, Iterable<CaptureEvent>>> GROUPS =
-        new TupleTag<KV<String, Iterable<CaptureEvent>>>("groups") {};
-    private static final TupleTag<KV<String, Long>> DUPLICATES_TAG =
-        new TupleTag<KV<String, Long>>("duplicates") {};
-
-    private final Pipeline pipeline;
-    private final PCollection<KV<String, Iterable<CaptureEvent>>> groups;
-    private final PCollection<KV<String, Long>> duplicates;
-
-    private Result(
-        Pipeline pipeline,
-        PCollection<KV<String, Iterable<CaptureEvent>>> groups,
-        PCollection<KV<String, Long>> duplicates) {
-      this.pipeline = checkNotNull(pipeline);
-      this.groups = groups;
-      this.duplicates = duplicates;
-    }
-
-    /**
-     * One element per key: its events in send order without duplicates, as a lazy {@link
-     * SortedEvents}. Give it exactly one consumer (see {@link OrderEvents}).
-     */
-    public PCollection<KV<String, Iterable<CaptureEvent>>> groups() {
-      return groups;
-    }
-
-    /** Copies dropped per key, for keys with at least one. */
-    public PCollection<KV<String, Long>> duplicates() {
-      return duplicates;
-    }
-
-    @Override
-    public Pipeline getPipeline() {
-      return pipeline;
-    }
-
-    @Override
-    public Map<TupleTag<?>, PValue> expand() {
-      return Map.of(GROUPS, groups, DUPLICATES_TAG, duplicates);
-    }
-
-    @Override
-    public void finishSpecifyingOutput(
-        String transformName, PInput input, PTransform<?, ?> transform) {}
   }
 }

@@ -3,6 +3,7 @@ package dev.hogbeam.order;
 import static com.google.common.base.Preconditions.checkState;
 
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.DuplicateCount;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
@@ -23,48 +24,62 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * instance becomes unreachable (after the garbage collector notices), or when the JVM exits. A
  * consumer that is the only user of the group may close it when done to free the disk at once;
  * iterating after {@code close()} fails.
+ *
+ * <p><b>Duplicates.</b> Every {@link #iterator()} is an {@link EventIterator} that tells, once
+ * exhausted, how many copies the group lost: those dropped while sorting plus those its own lazy
+ * merge dropped. The counter {@code OrderEvents/duplicatesDropped} gets the first part when the
+ * group is sorted (see {@link OrderEvents}) and the second part here, the first time an iteration
+ * of this instance reaches the end; so it counts each copy once however often the group is read.
  */
 public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable {
 
   /** An iterator that also tells how many duplicates were dropped on the way. */
-  public abstract static class EventIterator implements Iterator<CaptureEvent> {
+  public abstract static class EventIterator implements Iterator<CaptureEvent>, DuplicateCount {
     EventIterator() {}
 
     /**
      * Events dropped from the group because they repeated the (timestamp, uuid) of another event:
-     * exact once the iterator is exhausted. A copy decoded by {@link SortedEventsCoder} reports 0
-     * (its duplicates were dropped before it was encoded).
+     * exact once the iterator is exhausted. A copy decoded by {@link SortedEventsCoder} reports
+     * the count of the group it was encoded from.
      */
+    @Override
     public abstract long duplicatesDropped();
   }
 
   private final List<CaptureEvent> inMemory;
   private final List<RunFile> runs;
-  private final long duplicatesInRuns;
+  private final long duplicatesBeforeMerge;
   private final Cleaner.Cleanable cleanable;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean mergeDuplicatesCounted = new AtomicBoolean();
 
   private SortedEvents(List<CaptureEvent> inMemory, long duplicates) {
     this.inMemory = inMemory;
     this.runs = List.of();
-    this.duplicatesInRuns = duplicates;
+    this.duplicatesBeforeMerge = duplicates;
     this.cleanable = () -> {};
   }
 
   private SortedEvents(SpillDirectory dir, List<RunFile> runs, long duplicates) {
     this.inMemory = List.of();
     this.runs = runs;
-    this.duplicatesInRuns = duplicates;
+    this.duplicatesBeforeMerge = duplicates;
     // The cleaning action holds the files only, never this instance.
     this.cleanable = SpillDirectory.CLEANER.register(this, new DeleteRuns(dir, runs));
   }
 
-  /** A group held in memory, taking ownership of {@code sorted} (in order, without duplicates). */
+  /**
+   * A group held in memory, taking ownership of {@code sorted} (in order, without duplicates);
+   * {@code duplicates} were dropped from it.
+   */
   static SortedEvents inMemory(List<CaptureEvent> sorted, long duplicates) {
     return new SortedEvents(Collections.unmodifiableList(sorted), duplicates);
   }
 
-  /** A group held as sorted runs of {@code dir}, which this instance now owns. */
+  /**
+   * A group held as sorted runs of {@code dir}, which this instance now owns; {@code duplicates}
+   * were dropped before the runs were written (the lazy merge of the runs drops any others).
+   */
   static SortedEvents onDisk(SpillDirectory dir, List<RunFile> runs, long duplicates) {
     return new SortedEvents(dir, List.copyOf(runs), duplicates);
   }
@@ -106,7 +121,7 @@ public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable
 
         @Override
         public long duplicatesDropped() {
-          return duplicatesInRuns;
+          return duplicatesBeforeMerge;
         }
       };
     }
@@ -128,7 +143,8 @@ public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable
   }
 
   private final class DiskIterator extends EventIterator {
-    private MergingIterator merge;
+    private final MergingIterator merge;
+    private boolean exhausted;
 
     DiskIterator() {
       try {
@@ -142,8 +158,12 @@ public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable
     public boolean hasNext() {
       try {
         boolean more = merge.hasNext();
-        if (!more) {
+        if (!more && !exhausted) {
+          exhausted = true;
           merge.close();
+          if (mergeDuplicatesCounted.compareAndSet(false, true)) {
+            OrderEvents.DUPLICATES.inc(merge.duplicates());
+          }
         }
         return more;
       } finally {
@@ -166,7 +186,7 @@ public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable
 
     @Override
     public long duplicatesDropped() {
-      return duplicatesInRuns + merge.duplicates();
+      return duplicatesBeforeMerge + merge.duplicates();
     }
   }
 

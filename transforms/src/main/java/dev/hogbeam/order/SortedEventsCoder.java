@@ -2,18 +2,18 @@ package dev.hogbeam.order;
 
 import static com.google.common.base.Preconditions.checkNotNull;
 
-
 import com.google.common.collect.Iterators;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
+import dev.hogbeam.event.DuplicateCount;
 import dev.hogbeam.event.EventOrder;
 import java.io.DataInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -25,20 +25,29 @@ import org.apache.beam.sdk.util.common.ElementByteSizeObserver;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The coder of a sorted group ({@link SortedEvents}), wire-compatible with {@code
- * IterableCoder.of(CaptureEventCoder.of())}, that never needs a whole group on the heap.
+ * The coder of a sorted group ({@link SortedEvents}): its events, then how many duplicates were
+ * dropped from it. Never needs a whole group on the heap.
  *
- * <p>Encoding streams the events in blocks of about 64 KiB, each prefixed by its event count (the
- * iterable format of {@link IterableCoder} for iterables of unknown size). Decoding reads events
- * into memory up to {@link SortSettings#maxBytesInMemory()} / {@link
- * SortSettings#maxEventsInMemory()}; past that it writes them to a run file in the spill directory
- * while reading, and returns a disk-backed {@link SortedEvents}. So a runner that copies elements
- * through their coder holds at most the limit in decoded events. What the runner does with the
+ * <p>Format: the events in the iterable format of {@code IterableCoder.of(CaptureEventCoder.of())}
+ * for iterables of unknown size (blocks of about 64 KiB, each prefixed by its event count, ending
+ * with a zero count), followed by a trailer: the var-long count of duplicates the group's iterator
+ * reported once exhausted ({@link DuplicateCount}; 0 for an iterable whose iterator does not count
+ * them, e.g. a list). So {@code IterableCoder} can read the events part, but the whole encoding is
+ * not {@code IterableCoder}'s (the trailer follows), and {@code IterableCoder}'s output alone fails
+ * to decode here (no trailer).
+ *
+ * <p>Encoding iterates the group once, writing events as it goes. Decoding reads events into
+ * memory up to {@link SortSettings#maxBytesInMemory()} / {@link SortSettings#maxEventsInMemory()};
+ * past that it writes them to a run file in the spill directory while reading, and returns a
+ * disk-backed {@link SortedEvents}; either way the result's iterators report the trailer's count.
+ * So a runner that copies elements through their coder holds at most the limit in decoded events,
+ * and the copy reports the group's duplicates like the original. What the runner does with the
  * encoded bytes is up to the runner (several buffer an element's whole encoding in a byte array:
  * see OrderEvents).
  *
- * <p>Decoding checks that the events are in send order and fails otherwise: this coder is for the
- * output of {@link OrderEvents}, not for arbitrary iterables.
+ * <p>Deterministic: the same events with the same duplicate count encode to the same bytes,
+ * however the group is held. Decoding checks that the events are in send order and fails
+ * otherwise: this coder is for the output of {@link OrderEvents}, not for arbitrary iterables.
  */
 public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>> {
   private static final CaptureEventCoder EVENT = CaptureEventCoder.of();
@@ -60,9 +69,23 @@ public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>>
       throw new CoderException("cannot encode a null group");
     }
     // Always the block format (never the size-prefixed one of collections): the same events give
-    // the same bytes however they are held, and the size need not be known up front.
-    Iterable<CaptureEvent> blocks = value instanceof Collection ? value::iterator : value;
-    WIRE.encode(blocks, out);
+    // the same bytes however they are held, and the size need not be known up front. One
+    // iterator, so that its duplicate count is the one of the events written.
+    Iterator<CaptureEvent> events = value.iterator();
+    WIRE.encode(oneShot(events), out);
+    VarInt.encode(duplicatesDropped(events), out);
+  }
+
+  /** The iterable {@code IterableCoder} walks: {@code events}, which it asks for exactly once. */
+  private static Iterable<CaptureEvent> oneShot(Iterator<CaptureEvent> events) {
+    return () -> events;
+  }
+
+  /** What an exhausted iterator says it dropped; 0 for iterators that do not say. */
+  private static long duplicatesDropped(Iterator<CaptureEvent> exhausted) {
+    return exhausted instanceof DuplicateCount
+        ? ((DuplicateCount) exhausted).duplicatesDropped()
+        : 0;
   }
 
   @Override
@@ -79,26 +102,48 @@ public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>>
         bytes += ExternalSorter.estimateHeapBytes(e);
       }
       if (!events.hasNext()) {
-        return SortedEvents.inMemory(head, 0);
+        return SortedEvents.inMemory(head, decodeTrailer(in));
       }
       // Too big for memory: the rest goes straight from the stream to a run file.
       SpillDirectory dir = SpillDirectory.under(settings.spillDirectory());
       RunFile run =
           RunFile.write(
               dir, settings.compressSpill(), Iterators.concat(head.iterator(), events));
-      return SortedEvents.onDisk(dir, List.of(run), 0);
+      long duplicates;
+      try {
+        duplicates = decodeTrailer(in);
+      } catch (IOException | RuntimeException e) {
+        dir.delete(run.path, run.bytes);
+        throw e;
+      }
+      return SortedEvents.onDisk(dir, List.of(run), duplicates);
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
   }
 
+  private static long decodeTrailer(InputStream in) throws IOException {
+    long duplicates;
+    try {
+      duplicates = VarInt.decodeLong(in);
+    } catch (EOFException e) {
+      throw new CoderException("SortedEventsCoder: the duplicate count after the events is missing");
+    }
+    if (duplicates < 0) {
+      throw new CoderException("SortedEventsCoder read a negative duplicate count: " + duplicates);
+    }
+    return duplicates;
+  }
+
   @Override
   public void registerByteSizeObserver(
       Iterable<CaptureEvent> value, ElementByteSizeObserver observer) throws Exception {
-    WIRE.registerByteSizeObserver(value, observer);
+    Iterator<CaptureEvent> events = value.iterator();
+    WIRE.registerByteSizeObserver(oneShot(events), observer);
+    observer.update((long) VarInt.getLength(duplicatesDropped(events)));
   }
 
-  /** Deterministic: a group always encodes the same events in the same order. */
+  /** Deterministic: a group always encodes the same events in the same order, then its count. */
   @Override
   public void verifyDeterministic() {}
 

@@ -14,6 +14,7 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.order.OrderEvents;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
@@ -219,7 +220,7 @@ class CaptureIOWriteTest {
       int n = groups.get(g).size();
       int batches = (n + 99) / 100;
       assertEquals(
-          new GroupSendStats(n, batches, batches, wire, json, Map.of(), 0, 0, 0), stats.get(g), g);
+          new GroupSendStats(n, batches, batches, wire, json, Map.of(), 0, 0, 0, 0), stats.get(g), g);
     }
     MetricQueryResults metrics =
         run.metrics()
@@ -228,6 +229,38 @@ class CaptureIOWriteTest {
                     .addNameFilter(MetricNameFilter.named(GroupSender.class, "eventsSent"))
                     .build());
     assertEquals(1751L, metrics.getCounters().iterator().next().getCommitted());
+  }
+
+  @Test
+  void theStatsOfAnOrderedGroupCarryTheDuplicatesTheOrderingDropped(TestPipeline pipeline) {
+    server = FakeCaptureServer.start();
+    List<CaptureEvent> g1 = events(1, 30);
+    List<CaptureEvent> g2 = events(2, 12);
+    List<KV<String, CaptureEvent>> input = new ArrayList<>();
+    g1.forEach(e -> input.add(KV.of("g1", e)));
+    g2.forEach(e -> input.add(KV.of("g2", e)));
+    // Copies of three events of g1 (one of them twice), as ClickHouse keeps before it merges.
+    for (int i : new int[] {4, 17, 17, 29}) {
+      input.add(KV.of("g1", event(1, i, "{\"group\":\"g1\",\"copy\":true}")));
+    }
+    WriteResult result =
+        pipeline
+            .apply(
+                "Events",
+                Create.of(input).withCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())))
+            .apply("Order", OrderEvents.create())
+            .apply(writer().withBatchSize(10));
+    keepStats(result);
+    pipeline.run().waitUntilFinish();
+
+    assertEquals(30, receivedByGroup().get("g1").size(), "each event of g1 once");
+    assertEquals(Set.copyOf(uuids(g1)), Set.copyOf(receivedByGroup().get("g1")));
+    assertEquals(uuids(g2), receivedByGroup().get("g2"));
+    Map<String, GroupSendStats> stats = keptStats();
+    assertEquals(4, stats.get("g1").duplicatesDropped());
+    assertEquals(30, stats.get("g1").eventsSent());
+    assertEquals(0, stats.get("g2").duplicatesDropped());
+    assertEquals(12, stats.get("g2").eventsSent());
   }
 
   @Test
@@ -440,7 +473,7 @@ class CaptureIOWriteTest {
 
     assertEquals(1, server.requestCount(), "only the mixed group's 5 good events were sent");
     assertEquals(uuids(events(2, 5)), server.uuids());
-    assertEquals(new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 3, 0, 0), keptStats().get("bad-only"));
+    assertEquals(new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 3, 0, 0, 0), keptStats().get("bad-only"));
     assertEquals(5, keptStats().get("mixed").eventsSent());
   }
 

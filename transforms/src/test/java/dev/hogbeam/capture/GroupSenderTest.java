@@ -9,12 +9,14 @@ import dev.hogbeam.capture.CaptureTransport.Encoded;
 import dev.hogbeam.capture.CaptureTransport.Response;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.DuplicateCount;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -225,17 +227,99 @@ class GroupSenderTest {
     assertEquals(10, stats.batches());
   }
 
-  /** Records acknowledgements into a list (in-process only). */
+  @Test
+  void theStatsCarryTheDuplicatesTheGroupsIteratorReportsAtItsEnd() throws Exception {
+    GroupSendStats stats = sender(settings(), unlimited()).send("g", withDuplicates(events(25), 7));
+    assertEquals(25, stats.eventsSent(), "duplicates are not events of the group's account");
+    assertEquals(7, stats.duplicatesDropped());
+    assertEquals(List.of(10, 10, 5), requestSizes);
+
+    GroupSendStats plain = sender(settings(), unlimited()).send("g", events(3));
+    assertEquals(0, plain.duplicatesDropped(), "an iterator that does not count reports none");
+  }
+
+  @Test
+  void aResumedGroupStillReportsEveryDuplicate() throws Exception {
+    List<CaptureEvent> events = events(25);
+    WriteSettings s = settings();
+    List<String> acks = new ArrayList<>();
+    s.progress = new RecordingProgress(acks, dev.hogbeam.event.EventCursor.at(events.get(19)));
+    GroupSendStats stats = sender(s, unlimited()).send("g", withDuplicates(events, 4));
+    assertEquals(List.of("g@" + dev.hogbeam.event.EventCursor.at(events.get(24)), "g finished"), acks);
+    assertEquals(20, stats.skippedAlreadySent());
+    assertEquals(5, stats.eventsSent());
+    assertEquals(4, stats.duplicatesDropped(), "the skipped events were iterated too");
+  }
+
+  @Test
+  void statsAddUpDuplicatesAndTellThem() {
+    GroupSendStats a = new GroupSendStats(5, 1, 1, 10, 20, Map.of(500, 1L), 1, 2, 3, 4);
+    GroupSendStats b = new GroupSendStats(1, 1, 1, 1, 1, Map.of(), 0, 0, 6, 0);
+    assertEquals(new GroupSendStats(6, 2, 2, 11, 21, Map.of(500, 1L), 1, 2, 9, 4), a.plus(b));
+    assertEquals(a, a.plus(GroupSendStats.empty()));
+    assertFalse(a.equals(new GroupSendStats(5, 1, 1, 10, 20, Map.of(500, 1L), 1, 2, 0, 4)));
+    assertEquals(
+        "GroupSendStats{sent=5, batches=1, requests=1, wireBytes=10, jsonBytes=20, retries={500=1},"
+            + " deadLettered=1, skipped=2, duplicatesDropped=3, rateLimitWaitMillis=4}",
+        a.toString());
+  }
+
+  /**
+   * A group whose iterator says {@code duplicates} were dropped, and fails if asked before it is
+   * exhausted (the count is only final then).
+   */
+  private static Iterable<CaptureEvent> withDuplicates(List<CaptureEvent> events, long duplicates) {
+    return () -> new CountingIterator(events.iterator(), duplicates);
+  }
+
+  private static final class CountingIterator implements Iterator<CaptureEvent>, DuplicateCount {
+    private final Iterator<CaptureEvent> events;
+    private final long duplicates;
+
+    CountingIterator(Iterator<CaptureEvent> events, long duplicates) {
+      this.events = events;
+      this.duplicates = duplicates;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return events.hasNext();
+    }
+
+    @Override
+    public CaptureEvent next() {
+      return events.next();
+    }
+
+    @Override
+    public long duplicatesDropped() {
+      if (events.hasNext()) {
+        throw new IllegalStateException("asked for the duplicates before the end of the group");
+      }
+      return duplicates;
+    }
+  }
+
+  /**
+   * Records acknowledgements into a list (in-process only); says every group was sent up to
+   * {@code resumeAfter} by an earlier run (null: nothing was).
+   */
   private static final class RecordingProgress implements SendProgress {
     private final transient List<String> acks;
+    private final dev.hogbeam.event.EventCursor resumeAfter;
 
     RecordingProgress(List<String> acks) {
+      this(acks, null);
+    }
+
+    RecordingProgress(List<String> acks, dev.hogbeam.event.EventCursor resumeAfter) {
       this.acks = acks;
+      this.resumeAfter = resumeAfter;
     }
 
     @Override
     public dev.hogbeam.event.EventCursor resumeAfter(String groupKey) {
-      return null;
+      return resumeAfter;
     }
 
     @Override

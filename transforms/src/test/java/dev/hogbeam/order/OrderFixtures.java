@@ -2,6 +2,7 @@ package dev.hogbeam.order;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
+import dev.hogbeam.event.DuplicateCount;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.testing.OrderTestEvents;
 import java.io.IOException;
@@ -17,11 +18,15 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /** Input and expectations shared by the OrderEvents tests on the DirectRunner and on Flink. */
 final class OrderFixtures {
@@ -102,23 +107,32 @@ final class OrderFixtures {
         .withSpillDirectory(spillParent.toString());
   }
 
-  /** The fixture's events through {@code order}, and what one consumer of the groups sees. */
+  /**
+   * What the one consumer of the ordered groups saw: per key, how the group was held and its
+   * events in iteration order; and per key, the duplicates its iterator reported once exhausted.
+   */
   record Ordered(
-      OrderEvents.Result result, PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen) {}
+      PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen,
+      PCollection<KV<String, Long>> duplicates) {}
 
   static Ordered orderAndInspect(Pipeline p, OrderEvents order) {
-    OrderEvents.Result result =
+    PCollectionTuple inspected =
         p.apply(
                 "Events",
                 Create.of(inputKvs())
                     .withCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())))
-            .apply("Order", order);
-    PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen =
-        result
-            .groups()
-            .apply("Inspect", ParDo.of(new InspectFn()))
-            .setCoder(SEEN_CODER);
-    return new Ordered(result, seen);
+            .apply("Order", order)
+            .apply(
+                "Inspect",
+                ParDo.of(new InspectFn()).withOutputTags(SEEN, TupleTagList.of(DUPLICATES)));
+    return new Ordered(
+        inspected.get(SEEN).setCoder(SEEN_CODER),
+        inspected.get(DUPLICATES).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));
+  }
+
+  /** Every key with the copies its group lost: BIG 60, TINY 1, the others none. */
+  static List<KV<String, Long>> expectedDuplicates() {
+    return List.of(KV.of(BIG, 60L), KV.of(MEDIUM, 0L), KV.of(SINGLE, 0L), KV.of(TINY, 1L));
   }
 
   static List<CaptureEvent> expected(String key) {
@@ -134,19 +148,25 @@ final class OrderFixtures {
           StringUtf8Coder.of(),
           KvCoder.of(StringUtf8Coder.of(), ListCoder.of(CaptureEventCoder.of())));
 
+  static final TupleTag<KV<String, KV<String, List<CaptureEvent>>>> SEEN = new TupleTag<>() {};
+  static final TupleTag<KV<String, Long>> DUPLICATES = new TupleTag<>() {};
+
   /**
-   * What the consumer of the sorted groups sees: how the group is held, and its events in the
-   * order the iterable yields them.
+   * The consumer of the sorted groups, reading each group once as a writer does: outputs how the
+   * group is held and its events in iteration order ({@link #SEEN}), and what the exhausted
+   * iterator says was dropped ({@link #DUPLICATES}; -1 if it does not say).
    */
   static final class InspectFn
       extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<String, KV<String, List<CaptureEvent>>>> {
     @ProcessElement
     public void process(
-        @Element KV<String, Iterable<CaptureEvent>> group,
-        OutputReceiver<KV<String, KV<String, List<CaptureEvent>>>> out) {
+        @Element KV<String, Iterable<CaptureEvent>> group, MultiOutputReceiver out) {
       List<CaptureEvent> events = new ArrayList<>();
-      group.getValue().forEach(events::add);
-      out.output(KV.of(group.getKey(), KV.of(describe(group.getValue()), events)));
+      Iterator<CaptureEvent> it = group.getValue().iterator();
+      it.forEachRemaining(events::add);
+      long duplicates = it instanceof DuplicateCount ? ((DuplicateCount) it).duplicatesDropped() : -1;
+      out.get(SEEN).output(KV.of(group.getKey(), KV.of(describe(group.getValue()), events)));
+      out.get(DUPLICATES).output(KV.of(group.getKey(), duplicates));
     }
   }
 

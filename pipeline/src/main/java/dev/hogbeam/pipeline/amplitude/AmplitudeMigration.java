@@ -568,14 +568,13 @@ public final class AmplitudeMigration implements Migration {
               .setCoder(converted.events().getCoder());
     }
     // 5. Order each group in time.
-    OrderEvents.Result ordered = events.apply("Order each group in time", OrderEvents.create());
+    PCollection<KV<String, Iterable<CaptureEvent>>> ordered =
+        events.apply("Order each group in time", OrderEvents.create());
     // 6. Write, with a checkpoint after every batch.
     WriteResult written =
-        ordered
-            .groups()
-            .apply(
-                "Send to PostHog",
-                destination.writer().withSendProgress(CheckpointProgress.to(store, null)));
+        ordered.apply(
+            "Send to PostHog",
+            destination.writer().withSendProgress(CheckpointProgress.to(store, null)));
     // Dead letters of every stage, with their reason.
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(read.deadLetters())
@@ -589,7 +588,6 @@ public final class AmplitudeMigration implements Migration {
             converted
                 .counts()
                 .apply("Conversion counts", ReportParts.asCounters(AMPLITUDE, "conversion")))
-        .and(ordered.duplicates().apply("Duplicate counts", ReportParts.fromDuplicates()))
         .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
         .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
         .and(

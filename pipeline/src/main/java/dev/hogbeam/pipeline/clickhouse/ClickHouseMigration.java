@@ -320,14 +320,13 @@ public final class ClickHouseMigration implements Migration {
               .setCoder(mapped.events().getCoder())
               .apply("Skip finished buckets", Filter.by(kv -> !finished.contains(kv.getKey())));
     }
-    OrderEvents.Result ordered = keyed.apply("Order each group in time", OrderEvents.create());
+    PCollection<KV<String, Iterable<CaptureEvent>>> ordered =
+        keyed.apply("Order each group in time", OrderEvents.create());
     // 5. Write, 6. checkpoint after every batch.
     WriteResult written =
-        ordered
-            .groups()
-            .apply(
-                "Send to PostHog",
-                destination.writer().withSendProgress(CheckpointProgress.to(store, runCursor)));
+        ordered.apply(
+            "Send to PostHog",
+            destination.writer().withSendProgress(CheckpointProgress.to(store, runCursor)));
     // Dead letters of every stage, kept with their reason.
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(mapped.deadLetters())
@@ -336,7 +335,6 @@ public final class ClickHouseMigration implements Migration {
     deadLetters.apply("Write dead letters", DeadLetterIO.write().to(deadLetterDir));
     // 7. Report.
     PCollectionList.of(rows.stats().apply("Shard stats", ReportParts.fromShardStats()))
-        .and(ordered.duplicates().apply("Duplicate counts", ReportParts.fromDuplicates()))
         .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
         .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
         .and(p.apply("Resumed in-flight events", ReportParts.constant("possiblyResent", resume.possiblyResent())))

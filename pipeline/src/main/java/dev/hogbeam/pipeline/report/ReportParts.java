@@ -36,14 +36,6 @@ public final class ReportParts {
             });
   }
 
-  /** Per send group: duplicates the ordering stage dropped. */
-  public static MapElements<KV<String, Long>, ReportPart> fromDuplicates() {
-    return MapElements.into(TypeDescriptor.of(ReportPart.class))
-        .via(
-            (KV<String, Long> kv) ->
-                ReportPart.of(ReportPart.GROUPS, kv.getKey(), "duplicatesDropped", kv.getValue()));
-  }
-
   /** One counter per key of a section, e.g. lines read per input file (section {@code shards}). */
   public static MapElements<KV<String, Long>, ReportPart> perKey(String section, String counter) {
     return MapElements.into(TypeDescriptor.of(ReportPart.class))
@@ -56,7 +48,10 @@ public final class ReportParts {
         .via((KV<String, Long> kv) -> ReportPart.of(section, key, kv.getKey(), kv.getValue()));
   }
 
-  /** Per send group: what the writer did. */
+  /**
+   * Per send group: what the writer did, and the duplicates the ordering stage dropped from the
+   * group ({@code duplicatesDropped}, only when there were some: absent reads as 0).
+   */
   public static MapElements<KV<String, GroupSendStats>, ReportPart> fromSendStats() {
     return MapElements.into(TypeDescriptor.of(ReportPart.class))
         .via(
@@ -78,6 +73,9 @@ public final class ReportParts {
                               n));
               c.put("deadLettered", s.deadLettered());
               c.put("skippedAlreadySent", s.skippedAlreadySent());
+              if (s.duplicatesDropped() > 0) {
+                c.put("duplicatesDropped", s.duplicatesDropped());
+              }
               c.put("rateLimitWaitMillis", s.rateLimitWaitMillis());
               return ReportPart.of(ReportPart.GROUPS, kv.getKey(), c);
             });

@@ -179,7 +179,6 @@ public final class SortBenchmark {
         .apply("Events", ParDo.of(new EventFn(propertiesBytes)))
         .setCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of()))
         .apply("Order", order)
-        .groups()
         .apply("Check", ParDo.of(new CheckFn()));
     long t0 = System.nanoTime();
     PipelineResult result = p.run();
