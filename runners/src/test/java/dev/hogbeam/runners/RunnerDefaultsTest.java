@@ -31,7 +31,8 @@ class RunnerDefaultsTest {
         },
         JAR,
         true,
-        () -> null);
+        () -> null,
+        2);
   }
 
   private RunnerDefaults unreachableCluster() {
@@ -42,7 +43,8 @@ class RunnerDefaultsTest {
         },
         JAR,
         true,
-        () -> null);
+        () -> null,
+        2);
   }
 
   private static String[] args(String... args) {
@@ -58,6 +60,7 @@ class RunnerDefaultsTest {
             "--flinkMaster=[local]",
             "--objectReuse=true",
             "--fasterCopy=true",
+            "--parallelism=2",
             "--rateLimitShares=1"),
         unreachableCluster().apply(args("--elements=5")));
     assertEquals(List.of(), probed, "an embedded Flink is not probed");
@@ -65,7 +68,7 @@ class RunnerDefaultsTest {
 
   @Test
   void embeddedFlinkGetsTheConfigurationDirectory() {
-    RunnerDefaults defaults = new RunnerDefaults(master -> null, JAR, false, () -> "/tmp/conf");
+    RunnerDefaults defaults = new RunnerDefaults(master -> null, JAR, false, () -> "/tmp/conf", 2);
     assertArrayEquals(
         args(
             "--runner=FlinkRunner",
@@ -73,6 +76,7 @@ class RunnerDefaultsTest {
             "--objectReuse=true",
             "--fasterCopy=true",
             "--flinkConfDir=/tmp/conf",
+            "--parallelism=2",
             "--rateLimitShares=1"),
         defaults.apply(args()));
   }
@@ -86,7 +90,8 @@ class RunnerDefaultsTest {
             false,
             () -> {
               throw new AssertionError("no configuration directory should be made");
-            });
+            },
+            2);
     assertArrayEquals(
         args(
             "--flinkConfDir=/mine",
@@ -94,6 +99,7 @@ class RunnerDefaultsTest {
             "--flinkMaster=[local]",
             "--objectReuse=true",
             "--fasterCopy=true",
+            "--parallelism=2",
             "--rateLimitShares=1"),
         defaults.apply(args("--flinkConfDir=/mine")));
   }
@@ -107,7 +113,8 @@ class RunnerDefaultsTest {
             false,
             () -> {
               throw new AssertionError("a cluster has its own configuration");
-            });
+            },
+            2);
     String[] out = defaults.apply(args("--flinkMaster=127.0.0.1:8081"));
     assertEquals(false, List.of(out).stream().anyMatch(a -> a.startsWith("--flinkConfDir")));
   }
@@ -128,6 +135,19 @@ class RunnerDefaultsTest {
   }
 
   @Test
+  void embeddedFlinkRunsAsManyTasksAsCoresUnlessTold() {
+    RunnerDefaults eightCores = new RunnerDefaults(master -> null, JAR, false, () -> null, 8);
+    assertEquals(
+        List.of("--parallelism=8"),
+        List.of(eightCores.apply(args())).stream().filter(a -> a.startsWith("--parallelism")).toList());
+    assertEquals(
+        List.of("--parallelism=1"),
+        List.of(eightCores.apply(args("--parallelism=1"))).stream()
+            .filter(a -> a.startsWith("--parallelism"))
+            .toList());
+  }
+
+  @Test
   void explicitFlagsWin() {
     assertArrayEquals(
         args(
@@ -135,7 +155,8 @@ class RunnerDefaultsTest {
             "--objectReuse=false",
             "--rateLimitShares=4",
             "--flinkMaster=[auto]",
-            "--fasterCopy=true"),
+            "--fasterCopy=true",
+            "--parallelism=2"),
         unreachableCluster()
             .apply(
                 args(
@@ -249,7 +270,7 @@ class RunnerDefaultsTest {
 
   @Test
   void dataflowWithoutTheRunnerInTheJar() {
-    RunnerDefaults noDataflow = new RunnerDefaults(master -> null, JAR, false, () -> null);
+    RunnerDefaults noDataflow = new RunnerDefaults(master -> null, JAR, false, () -> null, 2);
     UsageException e =
         assertThrows(
             UsageException.class, () -> noDataflow.apply(args("--runner=DataflowRunner")));
@@ -269,7 +290,7 @@ class RunnerDefaultsTest {
   @Test
   void helpPassesThroughUntouched() {
     String[] help = args("--runner=DataflowRunner", "--help=DataflowPipelineOptions");
-    assertSame(help, new RunnerDefaults(master -> null, null, false, () -> null).apply(help));
+    assertSame(help, new RunnerDefaults(master -> null, null, false, () -> null, 2).apply(help));
   }
 
   @Test
