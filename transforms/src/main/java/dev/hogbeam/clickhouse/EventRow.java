@@ -2,6 +2,7 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -35,7 +36,8 @@ public final class EventRow implements Serializable {
   private final String event;
   private final String distinctId;
   private final long timestampMicros;
-  private final String properties;
+  /** UTF-8 text of the properties column; never modified, never handed out. */
+  private final byte[] properties;
   private final String elementsChain;
   private final @Nullable String personId;
   private final @Nullable String personProperties;
@@ -81,8 +83,17 @@ public final class EventRow implements Serializable {
     return timestampMicros;
   }
 
-  /** The properties column as stored (normally a JSON object's text). */
+  /**
+   * The properties column as stored (normally a JSON object's text), decoded on each call: the
+   * row keeps the UTF-8 bytes, which {@link EventRowCoder} copies and {@link MapPostHogEvents}
+   * rewrites without decoding them.
+   */
   public String properties() {
+    return new String(properties, UTF_8);
+  }
+
+  /** The properties' UTF-8 bytes, for this package's coder and mapping. Do not modify. */
+  byte[] propertiesUtf8() {
     return properties;
   }
 
@@ -125,7 +136,7 @@ public final class EventRow implements Serializable {
             .event(event)
             .distinctId(distinctId)
             .timestampMicros(timestampMicros)
-            .properties(properties)
+            .propertiesUtf8(properties)
             .elementsChain(elementsChain)
             .personId(personId)
             .personProperties(personProperties)
@@ -142,14 +153,14 @@ public final class EventRow implements Serializable {
    * used as the payload of dead letters.
    */
   public String toJson() {
-    StringWriter w = new StringWriter(properties.length() + elementsChain.length() + 256);
+    StringWriter w = new StringWriter(properties.length + elementsChain.length() + 256);
     try (JsonGenerator g = JSON.createGenerator(w)) {
       g.writeStartObject();
       g.writeStringField("uuid", uuid);
       g.writeStringField("event", event);
       g.writeStringField("distinct_id", distinctId);
       g.writeStringField("timestamp", Timestamps.toIso(timestampMicros));
-      g.writeStringField("properties", properties);
+      g.writeStringField("properties", properties());
       g.writeStringField("elements_chain", elementsChain);
       writeIfSet(g, "person_id", personId);
       writeIfSet(g, "person_properties", personProperties);
@@ -195,7 +206,7 @@ public final class EventRow implements Serializable {
         && uuid.equals(r.uuid)
         && event.equals(r.event)
         && distinctId.equals(r.distinctId)
-        && properties.equals(r.properties)
+        && Arrays.equals(properties, r.properties)
         && elementsChain.equals(r.elementsChain)
         && Objects.equals(personId, r.personId)
         && Objects.equals(personProperties, r.personProperties)
@@ -207,7 +218,7 @@ public final class EventRow implements Serializable {
 
   @Override
   public int hashCode() {
-    return Objects.hash(uuid, event, distinctId, timestampMicros, properties.length());
+    return Objects.hash(uuid, event, distinctId, timestampMicros, properties.length);
   }
 
   /** Identifies the row without its properties (which may hold personal data). */
@@ -228,7 +239,7 @@ public final class EventRow implements Serializable {
     private @Nullable String event;
     private @Nullable String distinctId;
     private long timestampMicros;
-    private @Nullable String properties;
+    private byte @Nullable [] properties;
     private @Nullable String elementsChain;
     private @Nullable String personId;
     private @Nullable String personProperties;
@@ -260,6 +271,12 @@ public final class EventRow implements Serializable {
     }
 
     public Builder properties(String v) {
+      properties = v == null ? null : v.getBytes(UTF_8);
+      return this;
+    }
+
+    /** The properties as UTF-8 bytes, which the row then owns (the caller must not change them). */
+    Builder propertiesUtf8(byte[] v) {
       properties = v;
       return this;
     }

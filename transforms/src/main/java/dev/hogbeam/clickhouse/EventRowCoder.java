@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -20,6 +21,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class EventRowCoder extends AtomicCoder<EventRow> {
   private static final EventRowCoder INSTANCE = new EventRowCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
+  /** Length-prefixed bytes: the same bytes STRING writes for the same text, never decoded. */
+  private static final ByteArrayCoder BYTES = ByteArrayCoder.of();
   private static final VarLongCoder LONG = VarLongCoder.of();
   private static final VarIntCoder INT = VarIntCoder.of();
 
@@ -51,7 +54,7 @@ public final class EventRowCoder extends AtomicCoder<EventRow> {
     STRING.encode(r.event(), out);
     STRING.encode(r.distinctId(), out);
     LONG.encode(r.timestampMicros(), out);
-    STRING.encode(r.properties(), out);
+    BYTES.encode(r.propertiesUtf8(), out);
     STRING.encode(r.elementsChain(), out);
     int mask = 0;
     mask |= bit(PERSON_ID, r.personId());
@@ -84,7 +87,7 @@ public final class EventRowCoder extends AtomicCoder<EventRow> {
             .event(STRING.decode(in))
             .distinctId(STRING.decode(in))
             .timestampMicros(LONG.decode(in))
-            .properties(STRING.decode(in))
+            .propertiesUtf8(BYTES.decode(in))
             .elementsChain(STRING.decode(in));
     int mask = INT.decode(in);
     if (mask != 0) {

@@ -71,13 +71,13 @@ public final class MapPostHogEvents
     if (reason == null) {
       try {
         PostHogProperties.Result props =
-            PostHogProperties.rewrite(row.properties(), row.elementsChain());
+            PostHogProperties.rewrite(row.propertiesUtf8(), row.elementsChain());
         if (props.change() == PostHogProperties.Change.REPLACED_EXISTING_KEYS) {
           REPLACED_KEYS.inc();
         }
         return new Outcome(
-            CaptureEvent.of(
-                row.uuid(), row.event(), row.distinctId(), row.timestampMicros(), props.json()),
+            CaptureEvent.ofUtf8Properties(
+                row.uuid(), row.event(), row.distinctId(), row.timestampMicros(), props.utf8()),
             null);
       } catch (PostHogProperties.InvalidPropertiesException e) {
         reason = e.getMessage();

@@ -1,11 +1,14 @@
 package dev.hogbeam.clickhouse;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.regex.Pattern;
@@ -51,8 +54,13 @@ public final class PostHogProperties {
     REPLACED_EXISTING_KEYS
   }
 
-  /** The rewritten properties and what was done. */
-  public record Result(String json, Change change) {}
+  /** The rewritten properties (UTF-8 bytes of a JSON object) and what was done. */
+  public record Result(byte[] utf8, Change change) {
+    /** The rewritten properties as text. */
+    public String json() {
+      return new String(utf8, UTF_8);
+    }
+  }
 
   /**
    * Returns {@code properties} with {@code $geoip_disable: true} and, when {@code elementsChain}
@@ -61,6 +69,18 @@ public final class PostHogProperties {
    * @throws InvalidPropertiesException if {@code properties} is not exactly one JSON object
    */
   public static Result rewrite(String properties, String elementsChain)
+      throws InvalidPropertiesException {
+    return rewrite(properties.getBytes(UTF_8), elementsChain);
+  }
+
+  /**
+   * {@link #rewrite(String, String)} on the UTF-8 bytes of the properties, as {@link EventRow}
+   * holds them: the stored bytes are copied into the result as they are, never decoded (only the
+   * top-level keys are read). Positions in error messages are byte offsets.
+   *
+   * @throws InvalidPropertiesException if {@code properties} is not exactly one JSON object
+   */
+  public static Result rewrite(byte[] properties, String elementsChain)
       throws InvalidPropertiesException {
     boolean addChain = elementsChain != null && !elementsChain.isEmpty();
     int[] starts = new int[16];
@@ -78,10 +98,10 @@ public final class PostHogProperties {
                 ? "properties is empty, not a JSON object"
                 : "properties is not a JSON object (it is " + describe(first) + ")");
       }
-      openBrace = (int) p.getTokenLocation().getCharOffset();
+      openBrace = (int) p.getTokenLocation().getByteOffset();
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-        int keyStart = (int) p.getTokenLocation().getCharOffset();
+        int keyStart = (int) p.getTokenLocation().getByteOffset();
         String name = p.getCurrentName();
         JsonToken value = p.nextToken();
         if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
@@ -95,7 +115,7 @@ public final class PostHogProperties {
           names = Arrays.copyOf(names, members * 2);
         }
         starts[members] = keyStart;
-        ends[members] = (int) p.getCurrentLocation().getCharOffset();
+        ends[members] = (int) p.getCurrentLocation().getByteOffset();
         names[members] = name;
         members++;
         if (name.equals(GEOIP_DISABLE) || (addChain && name.equals(ELEMENTS_CHAIN))) {
@@ -105,7 +125,7 @@ public final class PostHogProperties {
       if (t != JsonToken.END_OBJECT) {
         throw new InvalidPropertiesException("properties is not valid JSON");
       }
-      closeBrace = (int) p.getTokenLocation().getCharOffset();
+      closeBrace = (int) p.getTokenLocation().getByteOffset();
       JsonToken after = p.nextToken();
       if (after != null) {
         throw new InvalidPropertiesException(
@@ -115,18 +135,27 @@ public final class PostHogProperties {
       throw new InvalidPropertiesException(
           "properties is not valid JSON: "
               + SOURCE_LOCATION.matcher(e.getOriginalMessage()).replaceAll("line $1, column $2")
-              + " at character "
-              + (e.getLocation() == null ? "?" : e.getLocation().getCharOffset()));
+              + " at byte "
+              + (e.getLocation() == null ? "?" : e.getLocation().getByteOffset()));
     } catch (IOException e) {
       throw new InvalidPropertiesException("properties could not be read: " + e.getMessage());
     }
 
-    StringBuilder sb = new StringBuilder(properties.length() + elementsChain.length() + 64);
+    StringBuilder added = new StringBuilder(elementsChain.length() + 64);
+    added.append("\"" + GEOIP_DISABLE + "\":true");
+    if (addChain) {
+      added.append(",\"" + ELEMENTS_CHAIN + "\":\"");
+      JsonStringEncoder.getInstance().quoteAsString(elementsChain, added);
+      added.append('"');
+    }
+    added.append('}');
+    byte[] tail = added.toString().getBytes(UTF_8);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(properties.length + tail.length + 1);
     int kept = members;
     if (!conflict) {
-      sb.append(properties, openBrace, closeBrace);
+      out.write(properties, openBrace, closeBrace - openBrace);
     } else {
-      sb.append('{');
+      out.write('{');
       kept = 0;
       for (int i = 0; i < members; i++) {
         String name = names[i];
@@ -134,22 +163,17 @@ public final class PostHogProperties {
           continue;
         }
         if (kept++ > 0) {
-          sb.append(',');
+          out.write(',');
         }
-        sb.append(properties, starts[i], ends[i]);
+        out.write(properties, starts[i], ends[i] - starts[i]);
       }
     }
     if (kept > 0) {
-      sb.append(',');
+      out.write(',');
     }
-    sb.append("\"" + GEOIP_DISABLE + "\":true");
-    if (addChain) {
-      sb.append(",\"" + ELEMENTS_CHAIN + "\":\"");
-      JsonStringEncoder.getInstance().quoteAsString(elementsChain, sb);
-      sb.append('"');
-    }
-    sb.append('}');
-    return new Result(sb.toString(), conflict ? Change.REPLACED_EXISTING_KEYS : Change.APPENDED);
+    out.writeBytes(tail);
+    return new Result(
+        out.toByteArray(), conflict ? Change.REPLACED_EXISTING_KEYS : Change.APPENDED);
   }
 
   private static String describe(JsonToken t) {

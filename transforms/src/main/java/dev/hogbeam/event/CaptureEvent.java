@@ -66,10 +66,11 @@ public final class CaptureEvent implements Serializable {
   }
 
   /**
-   * For {@link CaptureEventCoder}: an event whose properties are already UTF-8 bytes, which the
-   * new instance owns (the caller must not keep or change the array).
+   * An event whose properties are already UTF-8 bytes (the text of a JSON object, not parsed
+   * here), which the new instance owns: the caller must not keep or change the array. Otherwise
+   * as {@link #of}.
    */
-  static CaptureEvent ofUtf8Properties(
+  public static CaptureEvent ofUtf8Properties(
       String uuid, String event, String distinctId, long timestampMicros, byte[] properties) {
     checkNotNull(event, "event");
     checkNotNull(distinctId, "distinctId");

@@ -1,12 +1,18 @@
 package dev.hogbeam.clickhouse;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
 import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.testing.CoderProperties;
 import org.junit.jupiter.api.Test;
 
@@ -66,5 +72,22 @@ class EventRowCoderTest {
     assertFalse(n.has("group1_created_at"));
     assertFalse(new ObjectMapper().readTree(minimal().toJson()).has("person_id"));
     assertFalse(full().toString().contains("email"));
+  }
+
+  @Test
+  void propertiesTravelAsTheSameBytesAStringCoderWrites() throws Exception {
+    EventRow row = minimal().toBuilder().properties("{\"t\":\"東京 😀 Ærø\"}").build();
+    byte[] encoded = CoderUtils.encodeToByteArray(EventRowCoder.of(), row);
+    ByteArrayOutputStream expected = new ByteArrayOutputStream();
+    StringUtf8Coder.of().encode(row.uuid(), expected);
+    StringUtf8Coder.of().encode(row.event(), expected);
+    StringUtf8Coder.of().encode(row.distinctId(), expected);
+    VarLongCoder.of().encode(row.timestampMicros(), expected);
+    StringUtf8Coder.of().encode("{\"t\":\"東京 😀 Ærø\"}", expected);
+    byte[] prefix = expected.toByteArray();
+    assertArrayEquals(prefix, Arrays.copyOf(encoded, prefix.length));
+    EventRow copy = CoderUtils.decodeFromByteArray(EventRowCoder.of(), encoded);
+    assertEquals(row, copy);
+    assertEquals("{\"t\":\"東京 😀 Ærø\"}", copy.properties());
   }
 }

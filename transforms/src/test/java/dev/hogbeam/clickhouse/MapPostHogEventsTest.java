@@ -56,7 +56,7 @@ class MapPostHogEventsTest {
     String[] reasons = {
       "event name is empty",
       "distinct_id is empty",
-      "properties is not valid JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false') at character 3",
+      "properties is not valid JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false') at byte 4",
       "properties is not a JSON object (it is an array)",
       "uuid is not a valid UUID",
     };

@@ -1,5 +1,7 @@
 package dev.hogbeam.clickhouse;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +28,25 @@ class PostHogPropertiesTest {
             + "\"$elements_chain\":\"a:nth-child=\\\"1\\\"\"}",
         r.json());
     assertEquals(Change.APPENDED, r.change());
+  }
+
+  @Test
+  void multibyteTextIsSplicedAtByteOffsetsNotCharacterOffsets() throws Exception {
+    // Every key before and after the replaced one holds text of 2-, 3- and 4-byte UTF-8 sequences,
+    // so a character offset used as a byte offset would cut a sequence or a member.
+    String props =
+        "{\"名前\":\"東京 😀\",\"$geoip_disable\":false,\"ø\":[\"Æ\",{\"深\":\"𝄞\"}],\"x\":\"é\"}";
+    Result r = rewrite(props, "a.Köpa");
+    assertEquals(Change.REPLACED_EXISTING_KEYS, r.change());
+    assertEquals(
+        "{\"名前\":\"東京 😀\",\"ø\":[\"Æ\",{\"深\":\"𝄞\"}],\"x\":\"é\",\"$geoip_disable\":true,"
+            + "\"$elements_chain\":\"a.Köpa\"}",
+        r.json());
+    assertArrayEquals(r.json().getBytes(UTF_8), r.utf8());
+    Result appended = rewrite("{\"名前\":\"😀\"}", "");
+    assertEquals("{\"名前\":\"😀\",\"$geoip_disable\":true}", appended.json());
+    assertArrayEquals(
+        appended.utf8(), PostHogProperties.rewrite("{\"名前\":\"😀\"}".getBytes(UTF_8), "").utf8());
   }
 
   @Test
@@ -100,7 +121,7 @@ class PostHogPropertiesTest {
         assertThrows(InvalidPropertiesException.class, () -> rewrite("{\"a\":[1", ""));
     assertEquals(
         "properties is not valid JSON: Unexpected end-of-input: expected close marker for Array"
-            + " (start marker at line 1, column 6) at character 7",
+            + " (start marker at line 1, column 6) at byte 7",
         e.getMessage());
   }
 

@@ -89,7 +89,7 @@ class ReadAndMapTest {
                   Map.of(
                       uuid(4), "event name is empty",
                       uuid(5), "distinct_id is empty",
-                      uuid(6), "properties is not valid JSON: Unexpected end-of-input within/between Object entries at character 10",
+                      uuid(6), "properties is not valid JSON: Unexpected end-of-input within/between Object entries at byte 10",
                       uuid(7), "properties is not a JSON object (it is an array)",
                       uuid(8), "properties is empty, not a JSON object"),
                   reasons);
