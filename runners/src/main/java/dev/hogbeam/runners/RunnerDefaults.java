@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>no {@code --runner}: {@value #DEFAULT_RUNNER} on an embedded Flink ({@code
- *       --flinkMaster=[local]}), the fastest local runner (README, "Runners").
+ *       --flinkMaster=[local]}), the local runner whose memory stays bounded whatever the size of a day
+ *       (README, "Runners": the DirectRunner keeps every group on the heap).
  *   <li>DirectRunner: {@code --enforceImmutability=false --enforceEncodability=false}. The checks
  *       re-encode every element to catch DoFn bugs; the tests (TestPipeline) keep them on, a
  *       migration does not pay for them twice over.
