@@ -5,8 +5,6 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.Arrays;
@@ -133,9 +131,9 @@ public final class CaptureEvent implements Serializable {
     return properties.length;
   }
 
-  /** Writes the properties' UTF-8 bytes (for {@link CaptureEventCoder}). */
-  void writeProperties(OutputStream out) throws IOException {
-    out.write(properties);
+  /** The properties' UTF-8 bytes, for {@link CaptureEventCoder}. Do not modify. */
+  byte[] propertiesUtf8() {
+    return properties;
   }
 
   public UUID uuidValue() {

@@ -3,14 +3,12 @@ package dev.hogbeam.event;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import com.google.common.io.ByteStreams;
 import org.apache.beam.sdk.coders.AtomicCoder;
-import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.util.VarInt;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
@@ -24,6 +22,8 @@ public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
   private static final CaptureEventCoder INSTANCE = new CaptureEventCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
   private static final VarLongCoder LONG = VarLongCoder.of();
+  /** Length-prefixed bytes: the same bytes STRING writes for the same text, never decoded. */
+  private static final ByteArrayCoder BYTES = ByteArrayCoder.of();
 
   private CaptureEventCoder() {}
 
@@ -45,8 +45,7 @@ public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
     STRING.encode(value.event(), out);
     STRING.encode(value.distinctId(), out);
     LONG.encode(value.timestampMicros(), out);
-    VarInt.encode(value.propertiesUtf8Length(), out);
-    value.writeProperties(out);
+    BYTES.encode(value.propertiesUtf8(), out);
   }
 
   @Override
@@ -55,13 +54,7 @@ public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
     String event = STRING.decode(in);
     String distinctId = STRING.decode(in);
     long ts = LONG.decode(in);
-    int length = VarInt.decodeInt(in);
-    if (length < 0) {
-      throw new CoderException("negative properties length " + length);
-    }
-    byte[] properties = new byte[length];
-    ByteStreams.readFully(in, properties);
-    return CaptureEvent.ofUtf8Properties(uuid, event, distinctId, ts, properties);
+    return CaptureEvent.ofUtf8Properties(uuid, event, distinctId, ts, BYTES.decode(in));
   }
 
   @Override
