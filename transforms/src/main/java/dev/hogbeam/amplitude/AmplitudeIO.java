@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.progress.LiveCounters;
+import dev.hogbeam.values.TupleOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -36,9 +36,6 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PInput;
-import org.apache.beam.sdk.values.POutput;
-import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -129,7 +126,7 @@ public final class AmplitudeIO {
               .apply(
                   "ReadLines",
                   ParDo.of(new ReadFileFn()).withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
-      return ReadResult.of(read);
+      return new ReadResult(read);
     }
 
     @Override
@@ -292,7 +289,7 @@ public final class AmplitudeIO {
                   "DownloadAndRead",
                   ParDo.of(new ReadHoursFn(baseUrl, credentials, policy, downloadCache))
                       .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
-      return ReadResult.of(read);
+      return new ReadResult(read);
     }
 
     @Override
@@ -308,43 +305,18 @@ public final class AmplitudeIO {
   }
 
   /** The lines read, and dead letters for files (or hours) that could not be read to the end. */
-  public static final class ReadResult implements POutput {
-    private final Pipeline pipeline;
-    private final PCollection<AmplitudeLine> lines;
-    private final PCollection<DeadLetter> deadLetters;
-
-    private ReadResult(
-        Pipeline pipeline, PCollection<AmplitudeLine> lines, PCollection<DeadLetter> deadLetters) {
-      this.pipeline = pipeline;
-      this.lines = lines;
-      this.deadLetters = deadLetters;
-    }
-
-    static ReadResult of(PCollectionTuple t) {
-      return new ReadResult(t.getPipeline(), t.get(LINES), t.get(DEAD_LETTERS));
+  public static final class ReadResult extends TupleOutput {
+    private ReadResult(PCollectionTuple outputs) {
+      super(outputs);
     }
 
     public PCollection<AmplitudeLine> lines() {
-      return lines;
+      return get(LINES);
     }
 
     public PCollection<DeadLetter> deadLetters() {
-      return deadLetters;
+      return get(DEAD_LETTERS);
     }
-
-    @Override
-    public Pipeline getPipeline() {
-      return pipeline;
-    }
-
-    @Override
-    public Map<TupleTag<?>, PValue> expand() {
-      return Map.of(LINES, lines, DEAD_LETTERS, deadLetters);
-    }
-
-    @Override
-    public void finishSpecifyingOutput(
-        String transformName, PInput input, PTransform<?, ?> transform) {}
   }
 
   private static final Counter LINES_READ = Metrics.counter(AmplitudeIO.class, "linesRead");

@@ -7,9 +7,9 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.order.OrderingKey;
+import dev.hogbeam.values.TupleOutput;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -26,9 +26,6 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PInput;
-import org.apache.beam.sdk.values.POutput;
-import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
@@ -196,7 +193,7 @@ public final class ConvertAmplitudeEvents
         PCollectionList.of(counts)
             .apply("AllCounts", Flatten.pCollections())
             .apply("SumCounts", Sum.longsPerKey());
-    return new Result(p, all, mapped.get(MapAmplitudeEvents.DEAD_LETTERS), newPairs, totals);
+    return new Result(all, mapped.get(MapAmplitudeEvents.DEAD_LETTERS), newPairs, totals);
   }
 
   @Override
@@ -225,64 +222,42 @@ public final class ConvertAmplitudeEvents
   }
 
   /** What the conversion produced. */
-  public static final class Result implements POutput {
+  public static final class Result extends TupleOutput {
     private static final TupleTag<KV<String, CaptureEvent>> EVENTS = new TupleTag<>("events");
     private static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>("deadLetters");
     private static final TupleTag<NewAliasPair> NEW_PAIRS = new TupleTag<>("newAliasPairs");
     private static final TupleTag<KV<String, Long>> COUNTS = new TupleTag<>("counts");
 
-    private final Pipeline pipeline;
-    private final PCollection<KV<String, CaptureEvent>> events;
-    private final PCollection<DeadLetter> deadLetters;
-    private final PCollection<NewAliasPair> newAliasPairs;
-    private final PCollection<KV<String, Long>> counts;
-
     private Result(
-        Pipeline pipeline,
         PCollection<KV<String, CaptureEvent>> events,
         PCollection<DeadLetter> deadLetters,
         PCollection<NewAliasPair> newAliasPairs,
         PCollection<KV<String, Long>> counts) {
-      this.pipeline = pipeline;
-      this.events = events;
-      this.deadLetters = deadLetters;
-      this.newAliasPairs = newAliasPairs;
-      this.counts = counts;
+      super(
+          PCollectionTuple.of(EVENTS, events)
+              .and(DEAD_LETTERS, deadLetters)
+              .and(NEW_PAIRS, newAliasPairs)
+              .and(COUNTS, counts));
     }
 
     /** Every event to send (mapped, alias, group identify), keyed by ordering group. */
     public PCollection<KV<String, CaptureEvent>> events() {
-      return events;
+      return get(EVENTS);
     }
 
     /** Lines that could not be mapped (stage {@code map}). */
     public PCollection<DeadLetter> deadLetters() {
-      return deadLetters;
+      return get(DEAD_LETTERS);
     }
 
     /** The pairs this run sends alias events for, with each alias event's position. */
     public PCollection<NewAliasPair> newAliasPairs() {
-      return newAliasPairs;
+      return get(NEW_PAIRS);
     }
 
     /** Exact counts by {@link AmplitudeCounts} name; every name present, 0 when nothing. */
     public PCollection<KV<String, Long>> counts() {
-      return counts;
+      return get(COUNTS);
     }
-
-    @Override
-    public Pipeline getPipeline() {
-      return pipeline;
-    }
-
-    @Override
-    public Map<TupleTag<?>, PValue> expand() {
-      return Map.of(
-          EVENTS, events, DEAD_LETTERS, deadLetters, NEW_PAIRS, newAliasPairs, COUNTS, counts);
-    }
-
-    @Override
-    public void finishSpecifyingOutput(
-        String transformName, PInput input, PTransform<?, ?> transform) {}
   }
 }

@@ -297,13 +297,10 @@ public final class CaptureIO {
               "Send groups",
               ParDo.of(new SendGroupsFn(frozen, statsTag, deadLetterTag))
                   .withOutputTags(statsTag, TupleTagList.of(deadLetterTag)));
-      PCollection<KV<String, GroupSendStats>> stats =
-          out.get(statsTag)
-              .setCoder(
-                  KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(GroupSendStats.class)));
-      PCollection<DeadLetter> deadLetters =
-          out.get(deadLetterTag).setCoder(SerializableCoder.of(DeadLetter.class));
-      return new WriteResult(input.getPipeline(), statsTag, stats, deadLetterTag, deadLetters);
+      out.get(statsTag)
+          .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(GroupSendStats.class)));
+      out.get(deadLetterTag).setCoder(SerializableCoder.of(DeadLetter.class));
+      return new WriteResult(out, statsTag, deadLetterTag);
     }
 
     @Override

@@ -2,9 +2,9 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import com.google.common.collect.ImmutableMap;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.progress.LiveCounters;
+import dev.hogbeam.values.TupleOutput;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
-import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -33,9 +32,6 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PInput;
-import org.apache.beam.sdk.values.POutput;
-import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -290,10 +286,9 @@ public final class ClickHouseEventsIO {
                               rowsTag,
                               statsTag))
                       .withOutputTags(rowsTag, TupleTagList.of(statsTag)));
-      PCollection<KV<String, EventRow>> rows =
-          out.get(rowsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), EventRowCoder.of()));
-      PCollection<ShardReadStats> stats = out.get(statsTag).setCoder(ShardReadStats.Coder.of());
-      return new ReadResult(input.getPipeline(), rowsTag, rows, statsTag, stats);
+      out.get(rowsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), EventRowCoder.of()));
+      out.get(statsTag).setCoder(ShardReadStats.Coder.of());
+      return new ReadResult(out, rowsTag, statsTag);
     }
 
     private void validate() {
@@ -394,49 +389,28 @@ public final class ClickHouseEventsIO {
   }
 
   /** The rows of a read, keyed by shard id, and one {@link ShardReadStats} per shard read. */
-  public static final class ReadResult implements POutput {
-    private final Pipeline pipeline;
+  public static final class ReadResult extends TupleOutput {
     private final TupleTag<KV<String, EventRow>> rowsTag;
-    private final PCollection<KV<String, EventRow>> rows;
     private final TupleTag<ShardReadStats> statsTag;
-    private final PCollection<ShardReadStats> stats;
 
     private ReadResult(
-        Pipeline pipeline,
+        PCollectionTuple outputs,
         TupleTag<KV<String, EventRow>> rowsTag,
-        PCollection<KV<String, EventRow>> rows,
-        TupleTag<ShardReadStats> statsTag,
-        PCollection<ShardReadStats> stats) {
-      this.pipeline = pipeline;
+        TupleTag<ShardReadStats> statsTag) {
+      super(outputs);
       this.rowsTag = rowsTag;
-      this.rows = rows;
       this.statsTag = statsTag;
-      this.stats = stats;
     }
 
     /** Every row read, keyed by its shard id. */
     public PCollection<KV<String, EventRow>> rows() {
-      return rows;
+      return get(rowsTag);
     }
 
     /** One per shard read, emitted when the shard is finished. */
     public PCollection<ShardReadStats> stats() {
-      return stats;
+      return get(statsTag);
     }
-
-    @Override
-    public Pipeline getPipeline() {
-      return pipeline;
-    }
-
-    @Override
-    public Map<TupleTag<?>, PValue> expand() {
-      return ImmutableMap.of(rowsTag, rows, statsTag, stats);
-    }
-
-    @Override
-    public void finishSpecifyingOutput(
-        String transformName, PInput input, PTransform<?, ?> transform) {}
   }
 
   /** Reads the shards of one reader key, one after another, over one connection. */

@@ -1,11 +1,9 @@
 package dev.hogbeam.clickhouse;
 
-import com.google.common.collect.ImmutableMap;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
-import java.util.Map;
-import org.apache.beam.sdk.Pipeline;
+import dev.hogbeam.values.TupleOutput;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -17,9 +15,6 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.PInput;
-import org.apache.beam.sdk.values.POutput;
-import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -95,12 +90,9 @@ public final class MapPostHogEvents
         rows.apply(
             "Map rows to events",
             ParDo.of(new MapFn(eventsTag, deadTag)).withOutputTags(eventsTag, TupleTagList.of(deadTag)));
-    return new Result(
-        rows.getPipeline(),
-        eventsTag,
-        out.get(eventsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())),
-        deadTag,
-        out.get(deadTag).setCoder(SerializableCoder.of(DeadLetter.class)));
+    out.get(eventsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of()));
+    out.get(deadTag).setCoder(SerializableCoder.of(DeadLetter.class));
+    return new Result(out, eventsTag, deadTag);
   }
 
   private static final class MapFn extends DoFn<KV<String, EventRow>, KV<String, CaptureEvent>> {
@@ -130,46 +122,25 @@ public final class MapPostHogEvents
   }
 
   /** The events (keyed as their rows were) and the rows that could not be mapped. */
-  public static final class Result implements POutput {
-    private final Pipeline pipeline;
+  public static final class Result extends TupleOutput {
     private final TupleTag<KV<String, CaptureEvent>> eventsTag;
-    private final PCollection<KV<String, CaptureEvent>> events;
     private final TupleTag<DeadLetter> deadTag;
-    private final PCollection<DeadLetter> deadLetters;
 
     private Result(
-        Pipeline pipeline,
+        PCollectionTuple outputs,
         TupleTag<KV<String, CaptureEvent>> eventsTag,
-        PCollection<KV<String, CaptureEvent>> events,
-        TupleTag<DeadLetter> deadTag,
-        PCollection<DeadLetter> deadLetters) {
-      this.pipeline = pipeline;
+        TupleTag<DeadLetter> deadTag) {
+      super(outputs);
       this.eventsTag = eventsTag;
-      this.events = events;
       this.deadTag = deadTag;
-      this.deadLetters = deadLetters;
     }
 
     public PCollection<KV<String, CaptureEvent>> events() {
-      return events;
+      return get(eventsTag);
     }
 
     public PCollection<DeadLetter> deadLetters() {
-      return deadLetters;
+      return get(deadTag);
     }
-
-    @Override
-    public Pipeline getPipeline() {
-      return pipeline;
-    }
-
-    @Override
-    public Map<TupleTag<?>, PValue> expand() {
-      return ImmutableMap.of(eventsTag, events, deadTag, deadLetters);
-    }
-
-    @Override
-    public void finishSpecifyingOutput(
-        String transformName, PInput input, PTransform<?, ?> transform) {}
   }
 }
