@@ -6,9 +6,9 @@ import dev.hogbeam.pipeline.options.Secrets;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Where events go, decided once from the options: PostHog over HTTP, JSON-lines files
- * ({@code --outputDir}), or nowhere ({@code --dryRun}). Every source's pipeline builds its writer
- * from this.
+ * Where events go, decided once from the options: PostHog over HTTP, JSON-lines files ({@code
+ * --outputDir}), or nowhere ({@code --dryRun}). Every source's pipeline builds its writer from
+ * this.
  */
 public final class Destination {
   private final MigrationOptions options;
@@ -43,7 +43,8 @@ public final class Destination {
       }
     }
     if (options.getBatchSize() <= 0) {
-      throw new IllegalArgumentException("--batchSize must be > 0, but was " + options.getBatchSize());
+      throw new IllegalArgumentException(
+          "--batchSize must be > 0, but was " + options.getBatchSize());
     }
     if (options.getMaxEventsPerSecond() < 0) {
       throw new IllegalArgumentException(
@@ -62,9 +63,9 @@ public final class Destination {
   }
 
   /**
-   * A short id of the destination PostHog project: the start of the SHA-256 of its API key (the
-   * key cannot be recovered from it), or null when no key was given. Stable across runs, for
-   * naming state that belongs to the project.
+   * A short id of the destination PostHog project: the start of the SHA-256 of its API key (the key
+   * cannot be recovered from it), or null when no key was given. Stable across runs, for naming
+   * state that belongs to the project.
    */
   public @Nullable String projectId() {
     return apiKey == null
@@ -120,8 +121,12 @@ public final class Destination {
                 options.getMaxEventsPerSecond(),
                 shares())
             : ", no rate limit";
-    return "sending to " + options.getPosthogUrl() + " (batches of " + options.getBatchSize()
-        + rate + ")";
+    return "sending to "
+        + options.getPosthogUrl()
+        + " (batches of "
+        + options.getBatchSize()
+        + rate
+        + ")";
   }
 
   private int shares() {

@@ -4,12 +4,16 @@ package dev.hogbeam.pipeline;
 public final class ExitCodes {
   /** Every shard finished and every event was delivered (or de-duplicated). */
   public static final int OK = 0;
+
   /** The run failed: the source could not be read, a stage threw; see the message. */
   public static final int FAILED = 1;
+
   /** A flag is missing or wrong; nothing ran. */
   public static final int USAGE = 2;
+
   /** The run finished, but some records ended in the dead-letter directory. */
   public static final int DEAD_LETTERS = 3;
+
   /** PostHog refused the API key (401): nothing more was sent. */
   public static final int UNAUTHORIZED = 4;
 

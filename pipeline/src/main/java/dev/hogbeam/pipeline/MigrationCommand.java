@@ -114,7 +114,8 @@ public final class MigrationCommand<O extends MigrationOptions> {
       if (unauthorized != null) {
         err.println("hogbeam " + name + ": stopped: " + unauthorized.getMessage());
       } else {
-        err.println("hogbeam " + name + ": failed after " + clock(elapsed) + ": " + describe(failure));
+        err.println(
+            "hogbeam " + name + ": failed after " + clock(elapsed) + ": " + describe(failure));
       }
       err.println(
           "To resume, run the same command again (checkpoints: "

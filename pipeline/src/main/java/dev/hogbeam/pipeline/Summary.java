@@ -15,42 +15,72 @@ final class Summary {
   private Summary() {}
 
   static String format(
-      String name, Duration elapsed, RunReport report, Migration migration, @Nullable String cursor) {
+      String name,
+      Duration elapsed,
+      RunReport report,
+      Migration migration,
+      @Nullable String cursor) {
     Map<String, Long> shards = report.totals(SHARDS);
     Map<String, Long> groups = report.totals(GROUPS);
     StringBuilder sb = new StringBuilder();
-    sb.append("hogbeam ").append(name).append(": finished in ")
-        .append(MigrationCommand.clock(elapsed)).append('\n');
+    sb.append("hogbeam ")
+        .append(name)
+        .append(": finished in ")
+        .append(MigrationCommand.clock(elapsed))
+        .append('\n');
     long rows = shards.getOrDefault("rowsRead", 0L);
-    sb.append(String.format(Locale.ROOT, "  read:      %,d rows from %d shard(s)",
-        rows, report.section(SHARDS).size()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  read:      %,d rows from %d shard(s)",
+            rows,
+            report.section(SHARDS).size()));
     long sourceRows = shards.getOrDefault("sourceRowsScanned", 0L);
     if (sourceRows > 0 && rows > 0) {
-      sb.append(String.format(Locale.ROOT, "; the source scanned %,d rows (%.2f per row returned)",
-          sourceRows, (double) sourceRows / rows));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "; the source scanned %,d rows (%.2f per row returned)",
+              sourceRows,
+              (double) sourceRows / rows));
     }
     sb.append('\n');
-    sb.append(String.format(Locale.ROOT,
-        "  sent:      %,d events in %,d batches (%,d bytes on the wire) to %d group(s)%n",
-        groups.getOrDefault("sent", 0L), groups.getOrDefault("batches", 0L),
-        groups.getOrDefault("bytes", 0L), report.section(GROUPS).size()));
-    sb.append(String.format(Locale.ROOT,
-        "  skipped:   %,d duplicates dropped, %,d already sent by an earlier run%n",
-        groups.getOrDefault("duplicatesDropped", 0L),
-        groups.getOrDefault("skippedAlreadySent", 0L)));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  sent:      %,d events in %,d batches (%,d bytes on the wire) to %d group(s)%n",
+            groups.getOrDefault("sent", 0L),
+            groups.getOrDefault("batches", 0L),
+            groups.getOrDefault("bytes", 0L),
+            report.section(GROUPS).size()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  skipped:   %,d duplicates dropped, %,d already sent by an earlier run%n",
+            groups.getOrDefault("duplicatesDropped", 0L),
+            groups.getOrDefault("skippedAlreadySent", 0L)));
     long resent = report.total(dev.hogbeam.pipeline.report.ReportParts.RUN, "possiblyResent");
     if (resent > 0) {
-      sb.append(String.format(Locale.ROOT,
-          "  resumed:   %,d events re-sent that a killed run may already have delivered%n", resent));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  resumed:   %,d events re-sent that a killed run may already have delivered%n",
+              resent));
     }
     sb.append(String.format(Locale.ROOT, "  retries:   %,d%n", groups.getOrDefault("retries", 0L)));
     long dead = report.total(DEAD_LETTERS, "records");
     sb.append(String.format(Locale.ROOT, "  dead:      %,d record(s)", dead));
     if (dead > 0) {
       StringBuilder byStage = new StringBuilder();
-      report.section(DEAD_LETTERS).forEach((stage, c) ->
-          byStage.append(byStage.length() == 0 ? "" : ", ").append(stage).append(' ')
-              .append(c.getOrDefault("records", 0L)));
+      report
+          .section(DEAD_LETTERS)
+          .forEach(
+              (stage, c) ->
+                  byStage
+                      .append(byStage.length() == 0 ? "" : ", ")
+                      .append(stage)
+                      .append(' ')
+                      .append(c.getOrDefault("records", 0L)));
       sb.append(" (").append(byStage).append(") in ").append(migration.deadLetterDir());
     }
     sb.append('\n');

@@ -17,14 +17,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code hogbeam demo}: the ClickHouse migration end to end on one machine, with nothing to set
- * up. It starts the local ClickHouse engine (installed from npm on first use), loads sample
- * PostHog events into a PostHog {@code events} table, starts a local capture endpoint that behaves
- * like PostHog's, runs {@code hogbeam clickhouse} from one to the other, and shows what arrived.
+ * {@code hogbeam demo}: the ClickHouse migration end to end on one machine, with nothing to set up.
+ * It starts the local ClickHouse engine (installed from npm on first use), loads sample PostHog
+ * events into a PostHog {@code events} table, starts a local capture endpoint that behaves like
+ * PostHog's, runs {@code hogbeam clickhouse} from one to the other, and shows what arrived.
  *
  * <p>Flags: {@code --events=N} (events per team and day, default 5000); every other flag goes to
- * {@code hogbeam clickhouse} (e.g. {@code --runner=DirectRunner}, {@code --orderBy=person},
- * {@code --maxEventsPerSecond=2000}).
+ * {@code hogbeam clickhouse} (e.g. {@code --runner=DirectRunner}, {@code --orderBy=person}, {@code
+ * --maxEventsPerSecond=2000}).
  */
 public final class Demo {
   static final String DEMO_KEY = "phc_hogbeam_demo_project_key";
@@ -53,9 +53,11 @@ public final class Demo {
       }
     }
     Path work = Files.createTempDirectory("hogbeam-demo-");
-    out.println("hogbeam demo: starting the local ClickHouse engine"
-        + " (the first run installs it from npm, about 170 MB)");
-    try (LocalClickHouse ch = LocalClickHouse.builder().dataDirectory(work.resolve("clickhouse")).start();
+    out.println(
+        "hogbeam demo: starting the local ClickHouse engine"
+            + " (the first run installs it from npm, about 170 MB)");
+    try (LocalClickHouse ch =
+            LocalClickHouse.builder().dataDirectory(work.resolve("clickhouse")).start();
         FakeCaptureServer capture = FakeCaptureServer.start()) {
       String db = ch.createDatabase("posthog_demo");
       PostHogDataGenerator.Generated g =
@@ -69,46 +71,63 @@ public final class Demo {
                       .duplicateFraction(0.01)
                       .seed(42)
                       .build());
-      out.printf(Locale.ROOT,
+      out.printf(
+          Locale.ROOT,
           "hogbeam demo: loaded %,d sample events (%,d unmerged copies) for teams 1 and 2, %s to %s,"
               + " into %s.events at %s%n",
-          g.events(), g.duplicates(), FIRST_DAY, FIRST_DAY.plusDays(DAYS - 1), db, ch.httpUrl());
+          g.events(),
+          g.duplicates(),
+          FIRST_DAY,
+          FIRST_DAY.plusDays(DAYS - 1),
+          db,
+          ch.httpUrl());
       out.println("hogbeam demo: local capture endpoint at " + capture.url());
 
-      List<String> migration = new ArrayList<>(List.of(
-          "--clickhouseUrl=" + ch.jdbcUrl(),
-          "--clickhouseUser=" + ch.user(),
-          "--clickhouseDatabase=" + db,
-          "--teamId=2",
-          "--startDate=" + FIRST_DAY,
-          "--endDate=" + FIRST_DAY.plusDays(DAYS),
-          "--posthogUrl=" + capture.url(),
-          "--checkpointDir=" + work.resolve("checkpoints"),
-          "--progressIntervalSeconds=5"));
+      List<String> migration =
+          new ArrayList<>(
+              List.of(
+                  "--clickhouseUrl=" + ch.jdbcUrl(),
+                  "--clickhouseUser=" + ch.user(),
+                  "--clickhouseDatabase=" + db,
+                  "--teamId=2",
+                  "--startDate=" + FIRST_DAY,
+                  "--endDate=" + FIRST_DAY.plusDays(DAYS),
+                  "--posthogUrl=" + capture.url(),
+                  "--checkpointDir=" + work.resolve("checkpoints"),
+                  "--progressIntervalSeconds=5"));
       migration.addAll(pass);
-      out.println("hogbeam demo: running hogbeam clickhouse " + String.join(" ", migration)
-          + " (the API key comes from POSTHOG_API_KEY)");
+      out.println(
+          "hogbeam demo: running hogbeam clickhouse "
+              + String.join(" ", migration)
+              + " (the API key comes from POSTHOG_API_KEY)");
       out.println();
       int code =
           ClickHouseMigration.command()
               .run(
                   migration.toArray(new String[0]),
                   new MigrationCommand.Environment(
-                      out, System.err, java.util.Map.of("POSTHOG_API_KEY", DEMO_KEY),
+                      out,
+                      System.err,
+                      java.util.Map.of("POSTHOG_API_KEY", DEMO_KEY),
                       java.time.Clock.systemUTC()));
       out.println();
       List<ReceivedEvent> events = capture.events();
       long historical = capture.requests().stream().filter(r -> r.historicalMigration()).count();
-      out.printf(Locale.ROOT,
+      out.printf(
+          Locale.ROOT,
           "hogbeam demo: the capture endpoint accepted %,d events in %,d requests"
               + " (%,d of them with historical_migration: true, gzip: %s)%n",
-          capture.acceptedEventCount(), capture.requestCount(), historical,
+          capture.acceptedEventCount(),
+          capture.requestCount(),
+          historical,
           capture.requests().isEmpty() ? "-" : capture.requests().get(0).contentEncoding());
       if (!events.isEmpty()) {
         out.println("hogbeam demo: the first event it received:");
         out.println("  " + abbreviate(events.get(0).jsonText(), 600));
       }
-      out.println("hogbeam demo: checkpoints, report and dead letters are in " + work.resolve("checkpoints"));
+      out.println(
+          "hogbeam demo: checkpoints, report and dead letters are in "
+              + work.resolve("checkpoints"));
       return code;
     }
   }

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The {@code --name=value} flags of a command line, as Beam's {@code PipelineOptionsFactory}
- * reads them ({@code --name} alone means {@code true}). Immutable; {@link #withDefault} appends
- * a flag only when the user did not give it, so explicit flags always win.
+ * The {@code --name=value} flags of a command line, as Beam's {@code PipelineOptionsFactory} reads
+ * them ({@code --name} alone means {@code true}). Immutable; {@link #withDefault} appends a flag
+ * only when the user did not give it, so explicit flags always win.
  */
 final class Flags {
 
@@ -55,7 +55,8 @@ final class Flags {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new UsageException("--" + name + " must be a positive integer, but was '" + raw.get() + "'");
+    throw new UsageException(
+        "--" + name + " must be a positive integer, but was '" + raw.get() + "'");
   }
 
   /** {@code --help} or {@code --help=<OptionsInterface>}, which Beam answers by printing. */

@@ -19,7 +19,10 @@ public final class Hogbeam {
   private final PrintStream err;
 
   Hogbeam(
-      List<Subcommand> subcommands, RunnerDefaults runnerDefaults, PrintStream out, PrintStream err) {
+      List<Subcommand> subcommands,
+      RunnerDefaults runnerDefaults,
+      PrintStream out,
+      PrintStream err) {
     this.subcommands = List.copyOf(subcommands);
     this.runnerDefaults = runnerDefaults;
     this.out = out;
@@ -75,7 +78,8 @@ public final class Hogbeam {
     }
     to.println();
     to.println("Runners (--runner=...):");
-    to.println("  FlinkRunner     the default: embedded Flink in this JVM (--flinkMaster=[local]),");
+    to.println(
+        "  FlinkRunner     the default: embedded Flink in this JVM (--flinkMaster=[local]),");
     to.println("                  or a Flink 1.19 cluster with --flinkMaster=host:port");
     to.println("  DirectRunner    Beam's local testing runner");
     to.println("  DataflowRunner  Google Cloud Dataflow (a jar built with mvn -Pdataflow package)");

@@ -18,27 +18,27 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>no {@code --runner}: {@value #DEFAULT_RUNNER} on an embedded Flink ({@code
- *       --flinkMaster=[local]}), the local runner whose memory stays bounded whatever the size of a day
- *       (README, "Runners": the DirectRunner keeps every group on the heap).
+ *       --flinkMaster=[local]}), the local runner whose memory stays bounded whatever the size of a
+ *       day (README, "Runners": the DirectRunner keeps every group on the heap).
  *   <li>DirectRunner: {@code --enforceImmutability=false --enforceEncodability=false}. The checks
  *       re-encode every element to catch DoFn bugs; the tests (TestPipeline) keep them on, a
  *       migration does not pay for them twice over.
  *   <li>embedded Flink: {@code --flinkConfDir} = a directory holding {@link
  *       EmbeddedFlinkConf#CONTENT} (unless the user gave one, or {@code FLINK_CONF_DIR} is set): it
- *       switches off the LZ4 compression of batch shuffle data, which inside one JVM only costs
- *       CPU (measured: 8% of the pipeline's CPU time on a 1M-event migration); {@code
- *       --parallelism} = the machine's cores, so that groups are sorted and sent side by side
- *       (measured on 2 cores: a 1M-event migration 12% faster than with Flink's default of 1).
+ *       switches off the LZ4 compression of batch shuffle data, which inside one JVM only costs CPU
+ *       (measured: 8% of the pipeline's CPU time on a 1M-event migration); {@code --parallelism} =
+ *       the machine's cores, so that groups are sorted and sent side by side (measured on 2 cores:
+ *       a 1M-event migration 12% faster than with Flink's default of 1).
  *   <li>Flink: {@code --objectReuse=true --fasterCopy=true}: hogbeam's DoFns never mutate an
- *       element they received or emitted (TestPipeline's DirectRunner enforces it in the tests),
- *       so Flink may hand records to the next chained operator as they are instead of cloning
- *       each one through its coder. No checkpointing (Beam's default for batch; a bounded job
- *       resumes from hogbeam's own checkpoints). On a cluster, {@code --parallelism} = the
- *       cluster's task slots and {@code --filesToStage} = this jar.
+ *       element they received or emitted (TestPipeline's DirectRunner enforces it in the tests), so
+ *       Flink may hand records to the next chained operator as they are instead of cloning each one
+ *       through its coder. No checkpointing (Beam's default for batch; a bounded job resumes from
+ *       hogbeam's own checkpoints). On a cluster, {@code --parallelism} = the cluster's task slots
+ *       and {@code --filesToStage} = this jar.
  *   <li>Dataflow: {@code --maxNumWorkers} = {@value #DEFAULT_DATAFLOW_MAX_WORKERS} (or {@code
  *       --numWorkers} if larger) so that the rate budget has a known number of shares.
- *   <li>every runner: {@code --rateLimitShares}, the number of worker JVMs that share the
- *       job-wide events/s budget ({@link RunnerOptions}).
+ *   <li>every runner: {@code --rateLimitShares}, the number of worker JVMs that share the job-wide
+ *       events/s budget ({@link RunnerOptions}).
  * </ul>
  */
 public final class RunnerDefaults {
@@ -50,7 +50,8 @@ public final class RunnerDefaults {
   static final int DEFAULT_DATAFLOW_MAX_WORKERS = 8;
   static final String RATE_LIMIT_SHARES = "rateLimitShares";
 
-  private static final Set<String> EMBEDDED_FLINK_MASTERS = Set.of("[local]", "[auto]", "[collection]");
+  private static final Set<String> EMBEDDED_FLINK_MASTERS =
+      Set.of("[local]", "[auto]", "[collection]");
 
   /** The runners the defaults know, from a {@code --runner} value. */
   enum Runner {
@@ -60,11 +61,12 @@ public final class RunnerDefaults {
     OTHER;
 
     /**
-     * Like Beam: the class's simple name or its short form, case-insensitive ({@code
-     * DirectRunner}, {@code direct}, {@code org.apache.beam.runners.flink.FlinkRunner}).
+     * Like Beam: the class's simple name or its short form, case-insensitive ({@code DirectRunner},
+     * {@code direct}, {@code org.apache.beam.runners.flink.FlinkRunner}).
      */
     static Runner of(String runnerFlag) {
-      String simple = runnerFlag.substring(runnerFlag.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+      String simple =
+          runnerFlag.substring(runnerFlag.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
       String name = simple.endsWith("runner") ? simple.substring(0, simple.length() - 6) : simple;
       switch (name) {
         case "direct":
@@ -94,8 +96,8 @@ public final class RunnerDefaults {
     @Nullable String directory();
 
     /**
-     * A temporary directory deleted at exit, or null when {@code FLINK_CONF_DIR} is set (the
-     * user's own configuration then applies).
+     * A temporary directory deleted at exit, or null when {@code FLINK_CONF_DIR} is set (the user's
+     * own configuration then applies).
      */
     static EmbeddedFlinkConf temporary() {
       return () -> {
@@ -109,8 +111,10 @@ public final class RunnerDefaults {
           file.toFile().deleteOnExit();
           return dir.toString();
         } catch (IOException e) {
-          LOG.warn("Cannot write a Flink configuration for the embedded Flink ({}); using Flink's"
-              + " defaults", e.getMessage());
+          LOG.warn(
+              "Cannot write a Flink configuration for the embedded Flink ({}); using Flink's"
+                  + " defaults",
+              e.getMessage());
           return null;
         }
       };
@@ -157,8 +161,8 @@ public final class RunnerDefaults {
   /**
    * The command line with the runner defaults added.
    *
-   * @throws UsageException when a flag the defaults depend on is wrong, or a Flink cluster
-   *     cannot be asked for its size and {@code --rateLimitShares} was not given
+   * @throws UsageException when a flag the defaults depend on is wrong, or a Flink cluster cannot
+   *     be asked for its size and {@code --rateLimitShares} was not given
    */
   public String[] apply(String[] args) {
     Flags flags = Flags.of(args);
@@ -201,7 +205,9 @@ public final class RunnerDefaults {
         }
       }
       // One JVM: its writers share one rate limiter, so the budget has one share.
-      return flags.withDefault("parallelism", embeddedParallelism).withDefault(RATE_LIMIT_SHARES, 1);
+      return flags
+          .withDefault("parallelism", embeddedParallelism)
+          .withDefault(RATE_LIMIT_SHARES, 1);
     }
     if (ownJar != null) {
       flags = flags.withDefault("filesToStage", ownJar);
@@ -285,9 +291,8 @@ public final class RunnerDefaults {
   }
 
   /**
-   * Dataflow runs at most {@code maxNumWorkers} worker VMs (one JVM each); with autoscaling off
-   * it runs {@code numWorkers}. Counting the larger never lets the workers together exceed the
-   * budget.
+   * Dataflow runs at most {@code maxNumWorkers} worker VMs (one JVM each); with autoscaling off it
+   * runs {@code numWorkers}. Counting the larger never lets the workers together exceed the budget.
    */
   static int dataflowShares(int maxNumWorkers, int numWorkers) {
     return Math.max(1, Math.max(maxNumWorkers, numWorkers));

@@ -6,12 +6,12 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsRegistrar;
 
 /**
- * Options the launcher sets for every subcommand ({@link RunnerDefaults}). Registered with Beam
- * so that any subcommand's options parse them.
+ * Options the launcher sets for every subcommand ({@link RunnerDefaults}). Registered with Beam so
+ * that any subcommand's options parse them.
  *
  * <p>A pipeline that reads {@code rateLimitShares} declares the same getter in its own options
- * interface, with the same type ({@code Integer}) and no {@code @Default}: Beam lets two
- * interfaces share a property when the declarations agree.
+ * interface, with the same type ({@code Integer}) and no {@code @Default}: Beam lets two interfaces
+ * share a property when the declarations agree.
  */
 public interface RunnerOptions extends PipelineOptions {
 

@@ -20,9 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code selftest}: a small real pipeline (generate, group by key, check every group) that proves
- * a runner works from the bundled jar, wherever its workers are. The result travels back through
- * Beam metrics, so it is the same on a cluster as in this JVM.
+ * {@code selftest}: a small real pipeline (generate, group by key, check every group) that proves a
+ * runner works from the bundled jar, wherever its workers are. The result travels back through Beam
+ * metrics, so it is the same on a cluster as in this JVM.
  *
  * <p>Prints one line on stdout and exits 0 when every group came out exactly as expected, 1
  * otherwise.

@@ -32,9 +32,11 @@ class FlagsTest {
   void positiveIntNamesTheFlag() {
     assertEquals(Optional.of(3), Flags.of("--n=3").positiveInt("n"));
     assertEquals(Optional.empty(), Flags.of().positiveInt("n"));
-    UsageException zero = assertThrows(UsageException.class, () -> Flags.of("--n=0").positiveInt("n"));
+    UsageException zero =
+        assertThrows(UsageException.class, () -> Flags.of("--n=0").positiveInt("n"));
     assertEquals("--n must be a positive integer, but was '0'", zero.getMessage());
-    UsageException text = assertThrows(UsageException.class, () -> Flags.of("--n=x").positiveInt("n"));
+    UsageException text =
+        assertThrows(UsageException.class, () -> Flags.of("--n=x").positiveInt("n"));
     assertEquals("--n must be a positive integer, but was 'x'", text.getMessage());
   }
 

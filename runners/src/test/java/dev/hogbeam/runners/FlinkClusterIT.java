@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents;
+import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.runners.JarProcess.Result;
-import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.FakeCaptureServer;
+import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.LocalClickHouse;
-import dev.hogbeam.testing.PostHogDataGenerator.Layout;
 import dev.hogbeam.testing.PostHogDataGenerator;
+import dev.hogbeam.testing.PostHogDataGenerator.Layout;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -63,8 +63,11 @@ class FlinkClusterIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    script = Path.of(System.getProperty("hogbeam.flinkClusterScript", "flink-cluster.sh")).toAbsolutePath();
-    flinkHome = Path.of(System.getProperty("hogbeam.flinkHome", "target/flink-it")).toAbsolutePath();
+    script =
+        Path.of(System.getProperty("hogbeam.flinkClusterScript", "flink-cluster.sh"))
+            .toAbsolutePath();
+    flinkHome =
+        Path.of(System.getProperty("hogbeam.flinkHome", "target/flink-it")).toAbsolutePath();
     try (ServerSocket rest = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         ServerSocket rpc = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       restPort = rest.getLocalPort();
@@ -72,8 +75,14 @@ class FlinkClusterIT {
     }
     long started = System.nanoTime();
     Result result =
-        script("start", "--slots", String.valueOf(SLOTS), "--port", String.valueOf(restPort),
-            "--rpc-port", String.valueOf(rpcPort));
+        script(
+            "start",
+            "--slots",
+            String.valueOf(SLOTS),
+            "--port",
+            String.valueOf(restPort),
+            "--rpc-port",
+            String.valueOf(rpcPort));
     assertEquals(0, result.exitCode(), () -> result.describe() + logs());
     assertTrue(
         result.stdout().contains("ready at http://127.0.0.1:" + restPort + " (" + SLOTS + " slots"),
@@ -95,7 +104,9 @@ class FlinkClusterIT {
     Result status = script("status");
     assertEquals(0, status.exitCode(), status::describe);
     assertTrue(
-        status.stdout().contains("rest:        http://127.0.0.1:" + restPort + " (1 TaskManagers registered)"),
+        status
+            .stdout()
+            .contains("rest:        http://127.0.0.1:" + restPort + " (1 TaskManagers registered)"),
         status::describe);
   }
 
@@ -171,29 +182,33 @@ class FlinkClusterIT {
     Instant start = Instant.parse("2024-02-29T00:00:00Z");
     Instant end = Instant.parse("2024-03-02T00:00:00Z");
     Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, start, end);
-    long copies = storedRows(ch, db, "team_id = 2 AND timestamp >= '2024-02-29' AND timestamp < '2024-03-02'")
-        - expected.size();
+    long copies =
+        storedRows(ch, db, "team_id = 2 AND timestamp >= '2024-02-29' AND timestamp < '2024-03-02'")
+            - expected.size();
     assertTrue(copies > 0, "the data holds unmerged copies: " + copies);
 
     Map<String, List<String>> runners = new LinkedHashMap<>();
     runners.put("DirectRunner", List.of("--runner=DirectRunner"));
     runners.put("embedded Flink", List.of());
-    runners.put("Flink cluster", List.of("--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort));
+    runners.put(
+        "Flink cluster", List.of("--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort));
     Map<String, Map<String, List<String>>> sequences = new LinkedHashMap<>();
     for (Map.Entry<String, List<String>> runner : runners.entrySet()) {
       try (FakeCaptureServer capture = FakeCaptureServer.start()) {
         Path checkpoints = Files.createTempDirectory("hogbeam-it-checkpoints");
-        List<String> args = new ArrayList<>(List.of(
-            "clickhouse",
-            "--clickhouseUrl=" + ch.jdbcUrl(),
-            "--clickhouseUser=" + ch.user(),
-            "--clickhouseDatabase=" + db,
-            "--teamId=2",
-            "--startDate=2024-02-29",
-            "--endDate=2024-03-02",
-            "--posthogUrl=" + capture.url(),
-            "--batchSize=200",
-            "--checkpointDir=" + checkpoints));
+        List<String> args =
+            new ArrayList<>(
+                List.of(
+                    "clickhouse",
+                    "--clickhouseUrl=" + ch.jdbcUrl(),
+                    "--clickhouseUser=" + ch.user(),
+                    "--clickhouseDatabase=" + db,
+                    "--teamId=2",
+                    "--startDate=2024-02-29",
+                    "--endDate=2024-03-02",
+                    "--posthogUrl=" + capture.url(),
+                    "--batchSize=200",
+                    "--checkpointDir=" + checkpoints));
         args.addAll(runner.getValue());
         Map<String, String> env = new java.util.HashMap<>(Map.of("POSTHOG_API_KEY", KEY));
         if (!ch.password().isEmpty()) {
@@ -201,25 +216,35 @@ class FlinkClusterIT {
         }
         long started = System.nanoTime();
         Result result = JarProcess.hogbeam(Duration.ofMinutes(5), env, args);
-        System.out.printf("clickhouse migration of %d events on %s: %d ms%n",
+        System.out.printf(
+            "clickhouse migration of %d events on %s: %d ms%n",
             expected.size(), runner.getKey(), (System.nanoTime() - started) / 1_000_000);
-        assertEquals(0, result.exitCode(), () -> runner.getKey() + ": " + result.describe() + logs());
+        assertEquals(
+            0, result.exitCode(), () -> runner.getKey() + ": " + result.describe() + logs());
         SourceEvents.assertDelivered(expected, capture.events(), KEY);
         assertEquals(expected.size(), capture.acceptedEventCount(), runner.getKey());
         SourceEvents.assertInOrderPerDay(capture.events());
         RunReport report = RunReport.fromJson(Files.readString(checkpoints.resolve("report.json")));
-        assertEquals(copies, report.total(ReportPart.GROUPS, "duplicatesDropped"),
+        assertEquals(
+            copies,
+            report.total(ReportPart.GROUPS, "duplicatesDropped"),
             runner.getKey() + ": every copy counted once, by the writer of its group");
         Map<String, List<String>> perDay = new TreeMap<>();
         for (ReceivedEvent e : capture.events()) {
-          perDay.computeIfAbsent(e.timestamp().substring(0, 10), d -> new ArrayList<>()).add(e.jsonText());
+          perDay
+              .computeIfAbsent(e.timestamp().substring(0, 10), d -> new ArrayList<>())
+              .add(e.jsonText());
         }
         sequences.put(runner.getKey(), perDay);
       }
     }
-    assertEquals(sequences.get("DirectRunner"), sequences.get("embedded Flink"),
+    assertEquals(
+        sequences.get("DirectRunner"),
+        sequences.get("embedded Flink"),
         "embedded Flink sends what the DirectRunner sends, in the same order per day");
-    assertEquals(sequences.get("DirectRunner"), sequences.get("Flink cluster"),
+    assertEquals(
+        sequences.get("DirectRunner"),
+        sequences.get("Flink cluster"),
         "the cluster sends what the DirectRunner sends, in the same order per day");
   }
 
@@ -287,7 +312,8 @@ class FlinkClusterIT {
       try {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         text.append("\n--- tail of ").append(file).append('\n');
-        lines.subList(Math.max(0, lines.size() - 60), lines.size())
+        lines
+            .subList(Math.max(0, lines.size() - 60), lines.size())
             .forEach(line -> text.append(line).append('\n'));
       } catch (IOException e) {
         text.append("\n--- ").append(file).append(": ").append(e.getMessage()).append('\n');

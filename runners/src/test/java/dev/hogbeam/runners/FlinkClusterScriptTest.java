@@ -27,7 +27,9 @@ class FlinkClusterScriptTest {
     try (InputStream in = getClass().getResourceAsStream("/hogbeam-build.properties")) {
       build.load(in);
     }
-    assertEquals(build.getProperty("flink.version"), scriptVersion, "runners/pom.xml flink.version");
-    assertEquals(EnvironmentInformation.getVersion(), scriptVersion, "Flink on the jar's classpath");
+    assertEquals(
+        build.getProperty("flink.version"), scriptVersion, "runners/pom.xml flink.version");
+    assertEquals(
+        EnvironmentInformation.getVersion(), scriptVersion, "Flink on the jar's classpath");
   }
 }

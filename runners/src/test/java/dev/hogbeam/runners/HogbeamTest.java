@@ -33,7 +33,8 @@ class HogbeamTest {
           "bad-flag",
           "Fail like Beam on an unknown flag",
           args -> {
-            throw new IllegalArgumentException("Class interface Options missing a property named 'nope'.");
+            throw new IllegalArgumentException(
+                "Class interface Options missing a property named 'nope'.");
           });
   private final Subcommand broken =
       Subcommand.of(
@@ -66,7 +67,8 @@ class HogbeamTest {
   void helpListsTheSubcommands() {
     assertEquals(0, run("--help"));
     assertTrue(
-        out().startsWith(
+        out()
+            .startsWith(
                 "Usage: java -jar hogbeam.jar <subcommand> [--option=value ...]\n\n"
                     + "Subcommands:\n"
                     + "  echo        Remember the arguments\n"
@@ -120,7 +122,8 @@ class HogbeamTest {
   @Test
   void badFlagsAreUsageErrors() {
     assertEquals(2, run("bad-flag"));
-    assertEquals("hogbeam bad-flag: Class interface Options missing a property named 'nope'.\n", err());
+    assertEquals(
+        "hogbeam bad-flag: Class interface Options missing a property named 'nope'.\n", err());
     err.reset();
     assertEquals(2, run("echo", "--rateLimitShares=none"));
     assertEquals(
@@ -131,7 +134,9 @@ class HogbeamTest {
   void failuresExitWithOne() {
     assertEquals(1, run("broken"));
     assertTrue(
-        err().startsWith("hogbeam broken: failed: java.lang.IllegalStateException: the pipeline failed\n"),
+        err()
+            .startsWith(
+                "hogbeam broken: failed: java.lang.IllegalStateException: the pipeline failed\n"),
         err());
   }
 
@@ -145,6 +150,8 @@ class HogbeamTest {
   void theJarRegistersEverySubcommandInHelpOrder() {
     assertEquals(
         List.of("clickhouse", "amplitude", "demo", "selftest"),
-        Subcommands.all().stream().map(Subcommand::name).collect(java.util.stream.Collectors.toList()));
+        Subcommands.all().stream()
+            .map(Subcommand::name)
+            .collect(java.util.stream.Collectors.toList()));
   }
 }

@@ -123,7 +123,8 @@ class RunnerDefaultsTest {
   void theEmbeddedConfigurationSwitchesOffShuffleCompression() throws Exception {
     assumeTrue(System.getenv("FLINK_CONF_DIR") == null, "FLINK_CONF_DIR is set");
     String dir = RunnerDefaults.EmbeddedFlinkConf.temporary().directory();
-    assertEquals(RunnerDefaults.EmbeddedFlinkConf.CONTENT, Files.readString(Path.of(dir, "config.yaml")));
+    assertEquals(
+        RunnerDefaults.EmbeddedFlinkConf.CONTENT, Files.readString(Path.of(dir, "config.yaml")));
     // Flink itself reads it so: the default (true) is overridden.
     assertEquals(
         true,
@@ -139,7 +140,9 @@ class RunnerDefaultsTest {
     RunnerDefaults eightCores = new RunnerDefaults(master -> null, JAR, false, () -> null, 8);
     assertEquals(
         List.of("--parallelism=8"),
-        List.of(eightCores.apply(args())).stream().filter(a -> a.startsWith("--parallelism")).toList());
+        List.of(eightCores.apply(args())).stream()
+            .filter(a -> a.startsWith("--parallelism"))
+            .toList());
     assertEquals(
         List.of("--parallelism=1"),
         List.of(eightCores.apply(args("--parallelism=1"))).stream()
@@ -237,7 +240,8 @@ class RunnerDefaultsTest {
   @Test
   void clusterWithoutTaskManagersIsAUsageError() {
     UsageException e =
-        assertThrows(UsageException.class, () -> withCluster(0, 0).apply(args("--flinkMaster=h:1")));
+        assertThrows(
+            UsageException.class, () -> withCluster(0, 0).apply(args("--flinkMaster=h:1")));
     assertEquals(
         "cannot count the TaskManagers of the Flink cluster at --flinkMaster=h:1 (no TaskManager"
             + " has registered with it); check --flinkMaster, or pass --rateLimitShares=<number of"
@@ -255,7 +259,11 @@ class RunnerDefaultsTest {
         args("--runner=DataflowRunner", "--maxNumWorkers=20", "--rateLimitShares=20"),
         defaults.apply(args("--runner=DataflowRunner", "--maxNumWorkers=20")));
     assertArrayEquals(
-        args("--runner=DataflowRunner", "--numWorkers=12", "--maxNumWorkers=12", "--rateLimitShares=12"),
+        args(
+            "--runner=DataflowRunner",
+            "--numWorkers=12",
+            "--maxNumWorkers=12",
+            "--rateLimitShares=12"),
         defaults.apply(args("--runner=DataflowRunner", "--numWorkers=12")));
   }
 
@@ -272,8 +280,7 @@ class RunnerDefaultsTest {
   void dataflowWithoutTheRunnerInTheJar() {
     RunnerDefaults noDataflow = new RunnerDefaults(master -> null, JAR, false, () -> null, 2);
     UsageException e =
-        assertThrows(
-            UsageException.class, () -> noDataflow.apply(args("--runner=DataflowRunner")));
+        assertThrows(UsageException.class, () -> noDataflow.apply(args("--runner=DataflowRunner")));
     assertEquals(
         "--runner=DataflowRunner: this hogbeam.jar has no Dataflow runner; build one with"
             + " mvn -Pdataflow -DskipTests package",

@@ -64,8 +64,8 @@ public final class AmplitudeIO {
   private AmplitudeIO() {}
 
   /**
-   * The Export API host of an Amplitude data region: {@code us} ({@code https://amplitude.com})
-   * or {@code eu} ({@code https://analytics.eu.amplitude.com}), in any case.
+   * The Export API host of an Amplitude data region: {@code us} ({@code https://amplitude.com}) or
+   * {@code eu} ({@code https://analytics.eu.amplitude.com}), in any case.
    */
   public static String regionUrl(String region) {
     String url = region == null ? null : REGIONS.get(region.strip().toLowerCase(Locale.ROOT));
@@ -151,8 +151,8 @@ public final class AmplitudeIO {
    * workers.
    *
    * <p>Parallelism: the hours are spread over that many slots (a GroupByKey), so whatever is fused
-   * after this read (the mapping) also runs on at most that many workers until the next shuffle.
-   * If mapping rather than downloading is the bottleneck, redistribute the lines (e.g. {@code
+   * after this read (the mapping) also runs on at most that many workers until the next shuffle. If
+   * mapping rather than downloading is the bottleneck, redistribute the lines (e.g. {@code
    * Redistribute.arbitrarily()}) before mapping them.
    */
   public static final class ReadExport extends PTransform<PBegin, ReadResult> {

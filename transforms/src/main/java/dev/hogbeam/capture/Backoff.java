@@ -5,8 +5,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Exponential backoff with full jitter: before retry {@code n} (1-based) wait a uniformly random
- * time in {@code [0, min(max, initial * 2^(n-1)))}. Full jitter spreads the retries of many
- * senders that failed together, so they do not hit the recovering server in one wave.
+ * time in {@code [0, min(max, initial * 2^(n-1)))}. Full jitter spreads the retries of many senders
+ * that failed together, so they do not hit the recovering server in one wave.
  */
 final class Backoff {
   private Backoff() {}

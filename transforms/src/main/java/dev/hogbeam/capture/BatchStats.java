@@ -69,7 +69,16 @@ public final class BatchStats implements Serializable {
 
   @Override
   public String toString() {
-    return "BatchStats{events=" + events + ", deadLettered=" + deadLettered + ", requests="
-        + requests + ", retries=" + retries + ", wireBytes=" + wireBytes + "}";
+    return "BatchStats{events="
+        + events
+        + ", deadLettered="
+        + deadLettered
+        + ", requests="
+        + requests
+        + ", retries="
+        + retries
+        + ", wireBytes="
+        + wireBytes
+        + "}";
   }
 }

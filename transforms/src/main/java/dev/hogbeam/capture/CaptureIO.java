@@ -43,8 +43,8 @@ public final class CaptureIO {
   }
 
   /**
-   * Sends groups of events to PostHog's {@code /batch/} endpoint with {@code
-   * historical_migration: true}.
+   * Sends groups of events to PostHog's {@code /batch/} endpoint with {@code historical_migration:
+   * true}.
    *
    * <p>Input: one element per group (a shard key), its events already in send order ({@link
    * dev.hogbeam.event.EventOrder}). The iterable is read once, lazily, and never copied, so a group
@@ -62,8 +62,8 @@ public final class CaptureIO {
    *   <li>Delivery: at least once, made safe by the events' fixed uuids (PostHog de-duplicates
    *       re-sent events). Duplicates can only come from a batch whose request failed ambiguously
    *       (no answer, or an error after a partial write) and was re-sent.
-   *   <li>Refusals become data: events PostHog refuses (400, 413, after bisecting the batch to
-   *       find them) and events it would refuse (empty name or distinct_id, invalid uuid, over the
+   *   <li>Refusals become data: events PostHog refuses (400, 413, after bisecting the batch to find
+   *       them) and events it would refuse (empty name or distinct_id, invalid uuid, over the
    *       per-event size) go to {@link WriteResult#getDeadLetters()} with the status, the reason
    *       and the event JSON; the rest of the batch is delivered, in order.
    *   <li>Stops: a 401 (or an API key that can never work) stops the run with a {@link
@@ -80,8 +80,8 @@ public final class CaptureIO {
    *
    * <ul>
    *   <li>500 events per batch: large enough that per-request overhead is small (a batch of typical
-   *       web events is about 0.5 MB of JSON, 80 KB gzipped), small enough that a retry or a bisection
-   *       re-sends little and that one slow request holds up little.
+   *       web events is about 0.5 MB of JSON, 80 KB gzipped), small enough that a retry or a
+   *       bisection re-sends little and that one slow request holds up little.
    *   <li>5 MiB of uncompressed JSON per request (posthog-python's cap), far under PostHog's 20 MB
    *       body limit even before gzip.
    *   <li>900 KiB per event (posthog-python's limit; PostHog refuses about 1 MB).
@@ -105,8 +105,8 @@ public final class CaptureIO {
 
     /**
      * PostHog's host, e.g. {@code https://us.posthog.com}, {@code https://eu.posthog.com}, or a
-     * self-hosted instance. PostHog Cloud's app hosts are rewritten to their ingestion hosts as
-     * the SDKs do (see {@link Hosts}); trailing slashes are ignored.
+     * self-hosted instance. PostHog Cloud's app hosts are rewritten to their ingestion hosts as the
+     * SDKs do (see {@link Hosts}); trailing slashes are ignored.
      */
     public Write withHost(String host) {
       checkArgument(host != null, "host must not be null");
@@ -134,8 +134,7 @@ public final class CaptureIO {
      * group. No host or key needed.
      */
     public Write withOutputDirectory(String directory) {
-      checkArgument(
-          directory != null && !directory.isBlank(), "outputDirectory must not be empty");
+      checkArgument(directory != null && !directory.isBlank(), "outputDirectory must not be empty");
       return with(s -> s.outputDirectory = directory);
     }
 
@@ -165,8 +164,8 @@ public final class CaptureIO {
     }
 
     /**
-     * Largest event, as JSON, that is sent (default 900 KiB); larger ones are dead-lettered
-     * without a request.
+     * Largest event, as JSON, that is sent (default 900 KiB); larger ones are dead-lettered without
+     * a request.
      */
     public Write withMaxEventBytes(long maxEventBytes) {
       checkArgument(maxEventBytes > 0, "maxEventBytes must be > 0, but was %s", maxEventBytes);
@@ -177,8 +176,8 @@ public final class CaptureIO {
      * gzip level 1-9 (default 3). Measured on 500-event batches of PostHog-like web events (about
      * 0.9 KB of JSON each), one core, noisy shared machine: levels 1-3 (zlib's fast strategy)
      * compress 5.5x-5.8x at 100-230 MB/s of JSON (over 100k events/s); levels 4-6 reach 6.1x-6.6x
-     * at 50-66 MB/s, level 9 6.9x at 23 MB/s. Level 3 is the best ratio that keeps compression
-     * far from being the bottleneck.
+     * at 50-66 MB/s, level 9 6.9x at 23 MB/s. Level 3 is the best ratio that keeps compression far
+     * from being the bottleneck.
      */
     public Write withGzipLevel(int level) {
       checkArgument(level >= 1 && level <= 9, "gzipLevel must be in [1, 9], but was %s", level);
@@ -188,12 +187,14 @@ public final class CaptureIO {
     /**
      * The job-wide budget in events per second (0, the default: unlimited). Each worker process
      * (JVM) gets {@code budget / rateLimitShares}, enforced by one limiter shared by every DoFn
-     * instance and thread of that JVM, so the threads per JVM do not matter. Events are charged
-     * per request, before it is sent (a retried request is charged again: PostHog sees it again).
+     * instance and thread of that JVM, so the threads per JVM do not matter. Events are charged per
+     * request, before it is sent (a retried request is charged again: PostHog sees it again).
      */
     public Write withMaxEventsPerSecond(double eventsPerSecond) {
       checkArgument(
-          eventsPerSecond >= 0 && !Double.isNaN(eventsPerSecond) && !Double.isInfinite(eventsPerSecond),
+          eventsPerSecond >= 0
+              && !Double.isNaN(eventsPerSecond)
+              && !Double.isInfinite(eventsPerSecond),
           "maxEventsPerSecond must be >= 0 (0 = unlimited), but was %s",
           eventsPerSecond);
       return with(s -> s.maxEventsPerSecond = eventsPerSecond);

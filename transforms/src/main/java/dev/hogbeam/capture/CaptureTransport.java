@@ -7,8 +7,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Where the writer's batches go: PostHog over HTTP, JSON-lines files, or nowhere (dry run). The
- * batching, validation, retries, dead letters and progress calls are the same for all three;
- * only this seam differs. One instance per writer DoFn instance, used by one thread at a time.
+ * batching, validation, retries, dead letters and progress calls are the same for all three; only
+ * this seam differs. One instance per writer DoFn instance, used by one thread at a time.
  */
 interface CaptureTransport extends AutoCloseable {
 
@@ -44,8 +44,8 @@ interface CaptureTransport extends AutoCloseable {
   Encoded encode(List<PreparedEvent> events) throws IOException;
 
   /**
-   * One attempt. Throws {@link IOException} when there is no answer (connection refused or
-   * reset, timeout): the writer retries those.
+   * One attempt. Throws {@link IOException} when there is no answer (connection refused or reset,
+   * timeout): the writer retries those.
    */
   Response send(String groupKey, Encoded request) throws IOException, InterruptedException;
 

@@ -6,7 +6,9 @@ import java.util.List;
 final class DiscardTransport implements CaptureTransport {
   private final long envelopeBytes;
 
-  /** @param envelopeBytes size of the request envelope around the events, for the JSON count */
+  /**
+   * @param envelopeBytes size of the request envelope around the events, for the JSON count
+   */
   DiscardTransport(long envelopeBytes) {
     this.envelopeBytes = envelopeBytes;
   }

@@ -4,9 +4,9 @@ import dev.hogbeam.event.CaptureEvent;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The reasons PostHog would refuse an event that the writer can see without asking it. Such
- * events are dead-lettered without a request: PostHog refuses the WHOLE request for one of them,
- * so sending them would only cost a bisection.
+ * The reasons PostHog would refuse an event that the writer can see without asking it. Such events
+ * are dead-lettered without a request: PostHog refuses the WHOLE request for one of them, so
+ * sending them would only cost a bisection.
  */
 final class EventChecks {
   private EventChecks() {}

@@ -18,11 +18,13 @@ import org.apache.beam.sdk.util.MimeTypes;
  * event's JSON per line, as it would appear in the request's {@code batch} array), under a
  * directory per group, on any Beam FileSystem:
  *
- * <pre>{@code <directory>/<url-encoded group key>/<first event's timestamp micros, 20 digits>-<its uuid>.jsonl}</pre>
+ * <pre>
+ * {@code <directory>/<url-encoded group key>/<first event's timestamp micros, 20 digits>-<its uuid>.jsonl}
+ * </pre>
  *
  * Files are named after their first event, so they list in send order and a re-run (or a resumed
- * run) writes the same names for the same batches instead of clobbering others. The API key and
- * the request envelope are not written.
+ * run) writes the same names for the same batches instead of clobbering others. The API key and the
+ * request envelope are not written.
  */
 final class FilesTransport implements CaptureTransport {
   private final String directory;

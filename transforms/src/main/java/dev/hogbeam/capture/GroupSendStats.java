@@ -13,8 +13,8 @@ import org.apache.beam.sdk.coders.SerializableCoder;
  * What the writer did with one group: the per-group account the pipeline's report adds up.
  *
  * <p>Every event of the group's input is counted exactly once in {@link #eventsSent()}, {@link
- * #deadLettered()} or {@link #skippedAlreadySent()}; the request counters include every attempt.
- * In a dry run "sent" means "would have been sent"; with the files transport, "written". {@link
+ * #deadLettered()} or {@link #skippedAlreadySent()}; the request counters include every attempt. In
+ * a dry run "sent" means "would have been sent"; with the files transport, "written". {@link
  * #duplicatesDropped()} is NOT part of that sum: those copies were dropped before the writer (by
  * the ordering stage) and never reached it; the writer only passes on their count.
  */

@@ -105,8 +105,8 @@ final class GroupSender {
   }
 
   /**
-   * Whether an event of {@code eventBytes} must start a new batch, given the current batch's
-   * event count and body size (envelope included).
+   * Whether an event of {@code eventBytes} must start a new batch, given the current batch's event
+   * count and body size (envelope included).
    */
   static boolean startsNewBatch(
       int count, long bodyBytes, int eventBytes, int maxCount, long maxBodyBytes) {
@@ -138,7 +138,8 @@ final class GroupSender {
         deadLetter(prepared, 0, problem, 0);
         continue;
       }
-      if (startsNewBatch(batch.size(), bodyBytes, bytes, settings.batchSize, settings.maxBatchBytes)) {
+      if (startsNewBatch(
+          batch.size(), bodyBytes, bytes, settings.batchSize, settings.maxBatchBytes)) {
         settle(batch);
         batch = new ArrayList<>();
         bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
@@ -239,7 +240,11 @@ final class GroupSender {
       }
       if (status == 400 || status == 413) {
         if (slice.size() == 1) {
-          deadLetter(slice.get(0), status, refusalReason(status, response.message), priorAttempts + attempt);
+          deadLetter(
+              slice.get(0),
+              status,
+              refusalReason(status, response.message),
+              priorAttempts + attempt);
           return;
         }
         int mid = slice.size() / 2;
@@ -318,7 +323,14 @@ final class GroupSender {
     DEAD_LETTERED.inc();
     LiveCounters.DEAD_LETTERED.incrementAndGet();
     deadLetters.accept(
-        DeadLetter.of("capture", groupKey, e.event.uuid(), new String(e.json, UTF_8), status, reason, attempts));
+        DeadLetter.of(
+            "capture",
+            groupKey,
+            e.event.uuid(),
+            new String(e.json, UTF_8),
+            status,
+            reason,
+            attempts));
   }
 
   static boolean isRetryable(int status) {

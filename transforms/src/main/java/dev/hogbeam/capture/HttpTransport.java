@@ -22,11 +22,11 @@ import java.util.zip.GZIPOutputStream;
  * "historical_migration": true, "batch": [...]}}, gzip, and no {@code sent_at} (so PostHog keeps
  * each event's own timestamp).
  *
- * <p>The JDK {@link HttpClient} is shared by every sender of the JVM (one per connect timeout):
- * it is thread-safe, pools kept-alive connections (one per concurrent request on HTTP/1.1) and
- * owns a selector thread, so one per DoFn instance would multiply threads and connections, and
- * leak them when a runner discards instances without tearing them down. HTTP/1.1 is forced: with
- * HTTP/2 all senders would share one connection and one slow response would hold up the rest.
+ * <p>The JDK {@link HttpClient} is shared by every sender of the JVM (one per connect timeout): it
+ * is thread-safe, pools kept-alive connections (one per concurrent request on HTTP/1.1) and owns a
+ * selector thread, so one per DoFn instance would multiply threads and connections, and leak them
+ * when a runner discards instances without tearing them down. HTTP/1.1 is forced: with HTTP/2 all
+ * senders would share one connection and one slow response would hold up the rest.
  */
 final class HttpTransport implements CaptureTransport {
   private static final ConcurrentHashMap<Duration, HttpClient> CLIENTS = new ConcurrentHashMap<>();

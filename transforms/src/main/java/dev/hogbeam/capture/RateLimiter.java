@@ -5,9 +5,9 @@ import java.util.function.LongSupplier;
 /**
  * The events-per-second budget of one JVM's senders: a token bucket that starts empty, refills at
  * the current rate and holds at most one batch of credit, so that by any time {@code t} after it
- * was created at most {@code rate * t} events were let through, and in any window {@code w} at
- * most {@code rate * w + burst}. Callers reserve before sending: the reservation is taken at once
- * (later callers queue behind it) and the caller is told how long to wait.
+ * was created at most {@code rate * t} events were let through, and in any window {@code w} at most
+ * {@code rate * w + burst}. Callers reserve before sending: the reservation is taken at once (later
+ * callers queue behind it) and the caller is told how long to wait.
  *
  * <p>On 429 the rate is halved (at most once per {@link #DECREASE_COOLDOWN_NANOS}, so the 429s of
  * many senders at the same moment count once; never below {@link #MIN_FACTOR} of the base rate),

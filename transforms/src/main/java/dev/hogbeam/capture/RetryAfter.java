@@ -15,8 +15,8 @@ final class RetryAfter {
   static final Duration MAX = Duration.ofMinutes(10);
 
   /**
-   * The delay {@code header} asks for, capped at {@link #MAX}; null when absent or unreadable.
-   * A date in the past means zero.
+   * The delay {@code header} asks for, capped at {@link #MAX}; null when absent or unreadable. A
+   * date in the past means zero.
    */
   static @Nullable Duration parse(@Nullable String header, Instant now) {
     if (header == null || header.isBlank()) {

@@ -8,7 +8,8 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TupleTag;
 
 /** Sends each group with a {@link GroupSender}; emits its stats and its dead letters. */
-final class SendGroupsFn extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<String, GroupSendStats>> {
+final class SendGroupsFn
+    extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<String, GroupSendStats>> {
   private final WriteSettings settings;
   private final TupleTag<KV<String, GroupSendStats>> statsTag;
   private final TupleTag<DeadLetter> deadLetterTag;
@@ -32,8 +33,7 @@ final class SendGroupsFn extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<Str
   }
 
   @ProcessElement
-  public void process(
-      @Element KV<String, Iterable<CaptureEvent>> group, MultiOutputReceiver out)
+  public void process(@Element KV<String, Iterable<CaptureEvent>> group, MultiOutputReceiver out)
       throws Exception {
     GroupSender sender =
         new GroupSender(

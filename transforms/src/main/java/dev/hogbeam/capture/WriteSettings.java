@@ -5,8 +5,8 @@ import java.time.Duration;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The writer's configuration, as the DoFn carries it. Only {@link CaptureIO.Write} modifies it,
- * on a {@link #copy()}: instances reachable from a transform are never changed.
+ * The writer's configuration, as the DoFn carries it. Only {@link CaptureIO.Write} modifies it, on
+ * a {@link #copy()}: instances reachable from a transform are never changed.
  */
 final class WriteSettings implements Serializable, Cloneable {
   private static final long serialVersionUID = 1L;
@@ -21,8 +21,8 @@ final class WriteSettings implements Serializable, Cloneable {
   /**
    * Room kept in every request for the envelope around the events ({@code {"api_key":"...",
    * "historical_migration":true,"batch":[...]}} with a key of at most 64 characters, escaped):
-   * batches are formed the same way whatever the transport, so the files show exactly the
-   * requests HTTP would make.
+   * batches are formed the same way whatever the transport, so the files show exactly the requests
+   * HTTP would make.
    */
   static final int ENVELOPE_RESERVE_BYTES = 512;
 

@@ -11,8 +11,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Where and as whom to connect: a JDBC URL for the official ClickHouse driver, a user and a
- * password. Serializable so workers can open their own connections. The password is never part
- * of {@link #toString()}, display data or error messages; the URL is shown redacted.
+ * password. Serializable so workers can open their own connections. The password is never part of
+ * {@link #toString()}, display data or error messages; the URL is shown redacted.
  */
 public final class ClickHouseConnectionConfig implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -28,8 +28,8 @@ public final class ClickHouseConnectionConfig implements Serializable {
   }
 
   /**
-   * @param url a {@code jdbc:clickhouse:} URL or an {@code http(s)://host[:port][/db]} address
-   *     (see {@link ClickHouseUrls#toJdbcUrl(String)})
+   * @param url a {@code jdbc:clickhouse:} URL or an {@code http(s)://host[:port][/db]} address (see
+   *     {@link ClickHouseUrls#toJdbcUrl(String)})
    */
   public static ClickHouseConnectionConfig of(String url, String user, @Nullable String password) {
     checkArgument(user != null && !user.isEmpty(), "ClickHouse user must not be empty");

@@ -76,17 +76,17 @@ public final class ClickHouseEventsIO {
    * <p>Guarantees:
    *
    * <ul>
-   *   <li>Bounded. The plan (see {@link #plan()}) is made when the pipeline is built: one shard
-   *       per (team, UTC day), heavy days split by a function of distinct_id, so each person's
-   *       events of a day are in one shard.
+   *   <li>Bounded. The plan (see {@link #plan()}) is made when the pipeline is built: one shard per
+   *       (team, UTC day), heavy days split by a function of distinct_id, so each person's events
+   *       of a day are in one shard.
    *   <li>At most {@link #withMaxConcurrentQueries(int)} queries run against ClickHouse at once,
    *       job-wide: shards are spread over that many keys and each key's shards are read one after
    *       another.
-   *   <li>Inside a shard, rows are paged along the table's own sort key, so ClickHouse reads
-   *       about one page per page (see {@link ShardReader}); every row is returned once even when
-   *       many share the key.
-   *   <li>A shard that cannot be read after retries on transient errors fails the pipeline with
-   *       the shard id; no data is skipped silently.
+   *   <li>Inside a shard, rows are paged along the table's own sort key, so ClickHouse reads about
+   *       one page per page (see {@link ShardReader}); every row is returned once even when many
+   *       share the key.
+   *   <li>A shard that cannot be read after retries on transient errors fails the pipeline with the
+   *       shard id; no data is skipped silently.
    *   <li>The password never appears in display data, logs, or messages.
    * </ul>
    */
@@ -100,8 +100,8 @@ public final class ClickHouseEventsIO {
     }
 
     /**
-     * The ClickHouse address: {@code jdbc:clickhouse:...}, or {@code http(s)://host[:port][/db]}
-     * as PostHog's script takes it. TLS certificates are verified.
+     * The ClickHouse address: {@code jdbc:clickhouse:...}, or {@code http(s)://host[:port][/db]} as
+     * PostHog's script takes it. TLS certificates are verified.
      */
     public Read withUrl(String url) {
       ClickHouseUrls.toJdbcUrl(url); // validates
@@ -172,8 +172,8 @@ public final class ClickHouseEventsIO {
     }
 
     /**
-     * Resume after a cursor printed by PostHog's own script: rows it had already sent are not
-     * read. See {@link ReferenceCursor} for exactly which rows those are.
+     * Resume after a cursor printed by PostHog's own script: rows it had already sent are not read.
+     * See {@link ReferenceCursor} for exactly which rows those are.
      */
     public Read withResumeAfterReferenceCursor(long epochSeconds, UUID uuid) {
       return with(c -> c.referenceCursor = ReferenceCursor.of(epochSeconds, uuid));
@@ -187,8 +187,8 @@ public final class ClickHouseEventsIO {
 
     /**
      * Use this plan instead of discovering one (e.g. the plan saved with an earlier run's
-     * checkpoints, so shard ids mean the same rows). It must be for the same database, team,
-     * range and reference cursor.
+     * checkpoints, so shard ids mean the same rows). It must be for the same database, team, range
+     * and reference cursor.
      */
     public Read withPlan(ReadPlan plan) {
       checkArgument(plan != null, "plan must not be null");
@@ -203,7 +203,8 @@ public final class ClickHouseEventsIO {
 
     /** First wait before repeating a failed query (doubles each time); default 1 s. */
     public Read withInitialBackoff(Duration backoff) {
-      checkArgument(backoff != null && !backoff.isShorterThan(Duration.ZERO), "initialBackoff must be >= 0");
+      checkArgument(
+          backoff != null && !backoff.isShorterThan(Duration.ZERO), "initialBackoff must be >= 0");
       return with(c -> c.initialBackoff = backoff);
     }
 
@@ -215,8 +216,8 @@ public final class ClickHouseEventsIO {
     }
 
     /**
-     * The plan: the one given with {@link #withPlan(ReadPlan)}, or discovered now from
-     * ClickHouse (a few small queries). Inspect it, log it, keep it with checkpoints.
+     * The plan: the one given with {@link #withPlan(ReadPlan)}, or discovered now from ClickHouse
+     * (a few small queries). Inspect it, log it, keep it with checkpoints.
      */
     public ReadPlan plan() {
       validate();
@@ -270,8 +271,7 @@ public final class ClickHouseEventsIO {
               .apply(
                   "Create shards",
                   Create.of(keyed)
-                      .withCoder(
-                          KvCoder.of(VarIntCoder.of(), SerializableCoder.of(Shard.class))))
+                      .withCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(Shard.class))))
               // One key per concurrent reader: a key's shards are read one after another.
               .apply("Group shards by reader", GroupByKey.create())
               .apply(
@@ -299,7 +299,8 @@ public final class ClickHouseEventsIO {
     }
 
     private void checkPlanMatches(ReadPlan p) {
-      Instant from = b.referenceCursor == null ? b.start : b.referenceCursor.earliestUnsent(b.start);
+      Instant from =
+          b.referenceCursor == null ? b.start : b.referenceCursor.earliestUnsent(b.start);
       checkArgument(
           p.database().equals(b.database)
               && p.teamId() == b.teamId
@@ -449,8 +450,7 @@ public final class ClickHouseEventsIO {
     }
 
     @ProcessElement
-    public void process(
-        @Element KV<Integer, Iterable<Shard>> lane, MultiOutputReceiver out) {
+    public void process(@Element KV<Integer, Iterable<Shard>> lane, MultiOutputReceiver out) {
       List<Shard> shards = new ArrayList<>();
       lane.getValue().forEach(shards::add);
       shards.sort(Comparator.comparing(Shard::id));

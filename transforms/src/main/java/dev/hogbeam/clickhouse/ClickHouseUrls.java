@@ -13,10 +13,10 @@ import java.util.regex.Pattern;
  *
  * <p>PostHog's own migration script takes {@code --clickhouse-url http(s)://host[:port][/db]};
  * hogbeam accepts that form too and turns it into {@code jdbc:clickhouse:http(s)://host:port[/db]}.
- * A URL without a port means what it means to any HTTP client (80 for http, 443 for https), not
- * the driver's own defaults (8123 / 8443), so the same address reaches the same server as with the
- * script. Nothing here turns TLS certificate verification off: an {@code https} URL is verified
- * by the driver against the JVM's trust store unless the user adds driver options of their own.
+ * A URL without a port means what it means to any HTTP client (80 for http, 443 for https), not the
+ * driver's own defaults (8123 / 8443), so the same address reaches the same server as with the
+ * script. Nothing here turns TLS certificate verification off: an {@code https} URL is verified by
+ * the driver against the JVM's trust store unless the user adds driver options of their own.
  */
 public final class ClickHouseUrls {
   private ClickHouseUrls() {}
@@ -27,8 +27,8 @@ public final class ClickHouseUrls {
   /**
    * Returns a JDBC URL for {@code url}: a {@code jdbc:clickhouse:} / {@code jdbc:ch:} URL is
    * returned as given; {@code http(s)://host[:port][/database][?query]} becomes {@code
-   * jdbc:clickhouse:http(s)://host:port[/database][?query]}. Credentials inside the URL are
-   * refused (pass them as user and password), and the message never repeats the URL.
+   * jdbc:clickhouse:http(s)://host:port[/database][?query]}. Credentials inside the URL are refused
+   * (pass them as user and password), and the message never repeats the URL.
    */
   public static String toJdbcUrl(String url) {
     checkArgument(url != null && !url.isBlank(), "ClickHouse URL must not be empty");

@@ -6,8 +6,8 @@ import java.util.Set;
 
 /**
  * The columns of PostHog's events table the reader selects, by name (never {@code SELECT *}:
- * MATERIALIZED and ALIAS columns would be missing and new columns would shift positions), and
- * how each is turned into an exact, time-zone-free value.
+ * MATERIALIZED and ALIAS columns would be missing and new columns would shift positions), and how
+ * each is turned into an exact, time-zone-free value.
  */
 public final class EventColumns {
   private EventColumns() {}

@@ -36,8 +36,10 @@ public final class EventRow implements Serializable {
   private final String event;
   private final String distinctId;
   private final long timestampMicros;
+
   /** UTF-8 text of the properties column; never modified, never handed out. */
   private final byte[] properties;
+
   private final String elementsChain;
   private final @Nullable String personId;
   private final @Nullable String personProperties;
@@ -84,9 +86,9 @@ public final class EventRow implements Serializable {
   }
 
   /**
-   * The properties column as stored (normally a JSON object's text), decoded on each call: the
-   * row keeps the UTF-8 bytes, which {@link EventRowCoder} copies and {@link MapPostHogEvents}
-   * rewrites without decoding them.
+   * The properties column as stored (normally a JSON object's text), decoded on each call: the row
+   * keeps the UTF-8 bytes, which {@link EventRowCoder} copies and {@link MapPostHogEvents} rewrites
+   * without decoding them.
    */
   public String properties() {
     return new String(properties, UTF_8);
@@ -149,8 +151,8 @@ public final class EventRow implements Serializable {
   }
 
   /**
-   * The row as a JSON object (every present field; properties as a string, exactly as stored),
-   * used as the payload of dead letters.
+   * The row as a JSON object (every present field; properties as a string, exactly as stored), used
+   * as the payload of dead letters.
    */
   public String toJson() {
     StringWriter w = new StringWriter(properties.length + elementsChain.length() + 256);

@@ -21,8 +21,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class EventRowCoder extends AtomicCoder<EventRow> {
   private static final EventRowCoder INSTANCE = new EventRowCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
+
   /** Length-prefixed bytes: the same bytes STRING writes for the same text, never decoded. */
   private static final ByteArrayCoder BYTES = ByteArrayCoder.of();
+
   private static final VarLongCoder LONG = VarLongCoder.of();
   private static final VarIntCoder INT = VarIntCoder.of();
 

@@ -9,11 +9,11 @@ import java.util.Objects;
  * One sort-key expression used as part of a keyset cursor (or as the column a heavy day is split
  * on), with its ClickHouse type.
  *
- * <p>Cursor values travel as text and are always compared by ClickHouse, never by Java:
- * strings as hexadecimal ({@code hex(e)} out, {@code unhex(?)} back, so any bytes survive the
- * round trip exactly), everything else as ClickHouse's own text form ({@code toString(e)} out,
- * {@code CAST(? AS type)} back). That keeps one order (ClickHouse's) for every comparison: its
- * byte order for strings, its unsigned order for {@code UInt64} hashes, its own order for UUIDs.
+ * <p>Cursor values travel as text and are always compared by ClickHouse, never by Java: strings as
+ * hexadecimal ({@code hex(e)} out, {@code unhex(?)} back, so any bytes survive the round trip
+ * exactly), everything else as ClickHouse's own text form ({@code toString(e)} out, {@code CAST(?
+ * AS type)} back). That keeps one order (ClickHouse's) for every comparison: its byte order for
+ * strings, its unsigned order for {@code UInt64} hashes, its own order for UUIDs.
  */
 public final class KeyColumn implements Serializable {
   private static final long serialVersionUID = 1L;

@@ -28,8 +28,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * PostHogProperties}). Stored {@code $lib} / {@code $lib_version} are kept.
  *
  * <p>A row that cannot make a valid event (empty event name, empty distinct_id, invalid uuid,
- * properties that are not one JSON object) becomes a {@link DeadLetter} (stage {@code map},
- * source = shard id, the row as JSON as payload, a reason naming the problem); nothing is dropped.
+ * properties that are not one JSON object) becomes a {@link DeadLetter} (stage {@code map}, source
+ * = shard id, the row as JSON as payload, a reason naming the problem); nothing is dropped.
  */
 public final class MapPostHogEvents
     extends PTransform<PCollection<KV<String, EventRow>>, MapPostHogEvents.Result> {
@@ -51,9 +51,7 @@ public final class MapPostHogEvents
   /** What one row became: exactly one of {@code event} and {@code deadLetter} is set. */
   public record Outcome(@Nullable CaptureEvent event, @Nullable DeadLetter deadLetter) {}
 
-  /**
-   * Maps one row: a capture event, or a dead letter saying why not. Pure; the DoFn only routes.
-   */
+  /** Maps one row: a capture event, or a dead letter saying why not. Pure; the DoFn only routes. */
   public static Outcome map(String shardId, EventRow row) {
     String reason = null;
     if (row.event().isEmpty()) {
@@ -89,7 +87,8 @@ public final class MapPostHogEvents
     PCollectionTuple out =
         rows.apply(
             "Map rows to events",
-            ParDo.of(new MapFn(eventsTag, deadTag)).withOutputTags(eventsTag, TupleTagList.of(deadTag)));
+            ParDo.of(new MapFn(eventsTag, deadTag))
+                .withOutputTags(eventsTag, TupleTagList.of(deadTag)));
     out.get(eventsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of()));
     out.get(deadTag).setCoder(SerializableCoder.of(DeadLetter.class));
     return new Result(out, eventsTag, deadTag);

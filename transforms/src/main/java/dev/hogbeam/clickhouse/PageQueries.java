@@ -12,9 +12,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The SQL of a shard read, as pure functions of the plan, the shard and the cursor: text with
- * {@code ?} placeholders plus the values to bind, in order. Values are never spliced into the
- * text; instants are bound as explicit UTC text into {@code toDateTime64(?, 6, 'UTC')} (the driver
- * would render a {@code LocalDateTime} in the JVM's zone).
+ * {@code ?} placeholders plus the values to bind, in order. Values are never spliced into the text;
+ * instants are bound as explicit UTC text into {@code toDateTime64(?, 6, 'UTC')} (the driver would
+ * render a {@code LocalDateTime} in the JVM's zone).
  */
 public final class PageQueries {
   private PageQueries() {}

@@ -14,20 +14,20 @@ import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
- * Adds what a migrated event needs to its stored properties, without turning the JSON into a
- * tree and back: one streaming pass validates that the text is exactly one JSON object, then the
- * new keys go in before its closing brace. Everything else stays byte for byte as stored
- * (including {@code $lib} and {@code $lib_version}, number formats and key order).
+ * Adds what a migrated event needs to its stored properties, without turning the JSON into a tree
+ * and back: one streaming pass validates that the text is exactly one JSON object, then the new
+ * keys go in before its closing brace. Everything else stays byte for byte as stored (including
+ * {@code $lib} and {@code $lib_version}, number formats and key order).
  *
  * <p>Added: {@code "$geoip_disable": true} always, and {@code "$elements_chain"} with the row's
  * chain whenever the chain is not empty (every event type, not only {@code $autocapture}).
  *
  * <p>Our keys must win over same-named keys already in the properties. PostHog's capture service
  * deserialises {@code properties} into a {@code HashMap<String, serde_json::Value>} ({@code
- * RawEvent} in rust/common/types/src/event.rs), and serde inserts map entries in document order,
- * so the last duplicate would win; to not depend on any parser's duplicate handling, a
- * top-level key we add is removed from the stored text first (the object is then rebuilt from
- * the raw text of its other members, still without parsing values into a tree).
+ * RawEvent} in rust/common/types/src/event.rs), and serde inserts map entries in document order, so
+ * the last duplicate would win; to not depend on any parser's duplicate handling, a top-level key
+ * we add is removed from the stored text first (the object is then rebuilt from the raw text of its
+ * other members, still without parsing values into a tree).
  */
 public final class PostHogProperties {
   private PostHogProperties() {}
@@ -63,8 +63,8 @@ public final class PostHogProperties {
   }
 
   /**
-   * Returns {@code properties} with {@code $geoip_disable: true} and, when {@code elementsChain}
-   * is not empty, {@code $elements_chain}.
+   * Returns {@code properties} with {@code $geoip_disable: true} and, when {@code elementsChain} is
+   * not empty, {@code $elements_chain}.
    *
    * @throws InvalidPropertiesException if {@code properties} is not exactly one JSON object
    */

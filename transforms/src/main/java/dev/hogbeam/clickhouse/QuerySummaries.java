@@ -11,10 +11,10 @@ import org.slf4j.LoggerFactory;
  * ClickHouse's own account of a query (rows and bytes it read, from the {@code
  * X-ClickHouse-Summary} response header), taken from a result set of the official driver.
  *
- * <p>clickhouse-jdbc 0.11 parses that header into the {@link QueryResponse} behind each result
- * set ({@code getReadRows()}, {@code getReadBytes()}) but does not expose it through JDBC, so this
- * reads the result set's private {@code response} field. If a driver version moves it, the
- * figures become -1 (unknown) with one warning; reading data never depends on it.
+ * <p>clickhouse-jdbc 0.11 parses that header into the {@link QueryResponse} behind each result set
+ * ({@code getReadRows()}, {@code getReadBytes()}) but does not expose it through JDBC, so this
+ * reads the result set's private {@code response} field. If a driver version moves it, the figures
+ * become -1 (unknown) with one warning; reading data never depends on it.
  */
 public final class QuerySummaries {
   private static final Logger LOG = LoggerFactory.getLogger(QuerySummaries.class);

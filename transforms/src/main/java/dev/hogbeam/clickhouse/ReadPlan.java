@@ -17,12 +17,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What a ClickHouse events read will do, decided once when the pipeline is built: which table it
- * queries, along which key it pages, which columns it selects, and its shards with their
- * estimated rows.
+ * queries, along which key it pages, which columns it selects, and its shards with their estimated
+ * rows.
  *
  * <p>Log it ({@link #describe()}), use the estimates for progress, and keep it with a run's
- * checkpoints ({@link #toJson()} / {@link #fromJson(String)}): a re-run given the same plan has
- * the same shards with the same bounds, so shard ids recorded as done mean the same rows even if
+ * checkpoints ({@link #toJson()} / {@link #fromJson(String)}): a re-run given the same plan has the
+ * same shards with the same bounds, so shard ids recorded as done mean the same rows even if
  * background merges changed the counts since.
  */
 public final class ReadPlan implements Serializable {
@@ -91,7 +91,9 @@ public final class ReadPlan implements Serializable {
     return database;
   }
 
-  /** The table queried: {@code events} (Distributed over {@code sharded_events} when replicated). */
+  /**
+   * The table queried: {@code events} (Distributed over {@code sharded_events} when replicated).
+   */
   public String queryTable() {
     return queryTable;
   }

@@ -20,15 +20,14 @@ import java.util.UUID;
  * "uuid": <uuid as a 128-bit integer>}>}.
  *
  * <p>What it means, read from the script's query: the script selects {@code toInt64(timestamp) AS
- * timestamp}, and because that alias shadows the column inside the same query, its WHERE and
- * ORDER BY see whole seconds, not the stored microseconds. It pages with {@code ORDER BY
- * timestamp, uuid} and resumes with {@code (timestamp, uuid) > (cursor)}, all evaluated by
- * ClickHouse, which orders UUIDs by their last 8 bytes first, then their first 8 bytes. So the
- * rows it had sent when it printed a cursor are exactly those with {@code (toInt64(timestamp),
- * uuid) <= (cursor seconds, cursor uuid)} in ClickHouse's tuple order (within its date range).
- * Several rows can share the cursor's second with any uuid order relative to their sub-second
- * timestamps, which is why Java must not evaluate this itself: {@link #PREDICATE} hands the
- * comparison to ClickHouse.
+ * timestamp}, and because that alias shadows the column inside the same query, its WHERE and ORDER
+ * BY see whole seconds, not the stored microseconds. It pages with {@code ORDER BY timestamp, uuid}
+ * and resumes with {@code (timestamp, uuid) > (cursor)}, all evaluated by ClickHouse, which orders
+ * UUIDs by their last 8 bytes first, then their first 8 bytes. So the rows it had sent when it
+ * printed a cursor are exactly those with {@code (toInt64(timestamp), uuid) <= (cursor seconds,
+ * cursor uuid)} in ClickHouse's tuple order (within its date range). Several rows can share the
+ * cursor's second with any uuid order relative to their sub-second timestamps, which is why Java
+ * must not evaluate this itself: {@link #PREDICATE} hands the comparison to ClickHouse.
  */
 public final class ReferenceCursor implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -58,7 +57,7 @@ public final class ReferenceCursor implements Serializable {
 
   /**
    * Decodes the script's cursor text. Accepts the bare base64 text or the whole printed line
-   * ({@code Cursor:  eyJ0...}). The error names what is wrong, never echoes more than the text.
+   * ({@code Cursor: eyJ0...}). The error names what is wrong, never echoes more than the text.
    */
   public static ReferenceCursor decode(String text) {
     checkArgument(text != null && !text.isBlank(), "reference cursor must not be empty");
@@ -106,8 +105,7 @@ public final class ReferenceCursor implements Serializable {
 
   /** The cursor text as the script prints it (without the {@code Cursor:} prefix). */
   public String encode() {
-    BigInteger v =
-        new BigInteger(1, toBytes(UUID.fromString(uuid)));
+    BigInteger v = new BigInteger(1, toBytes(UUID.fromString(uuid)));
     String json = "{\"timestamp\": " + epochSeconds + ", \"uuid\": " + v + "}";
     return Base64.getEncoder().encodeToString(json.getBytes(StandardCharsets.UTF_8));
   }
@@ -134,10 +132,10 @@ public final class ReferenceCursor implements Serializable {
   }
 
   /**
-   * The earliest instant a row still to send can have: every row before {@code epochSeconds}
-   * was sent. Used to drop whole days from the plan; the exact cut is {@link #PREDICATE}. Only
-   * applied for positive seconds ({@code toInt64} truncates toward zero, so before 1970 a
-   * fraction of a second below the cursor can still compare equal).
+   * The earliest instant a row still to send can have: every row before {@code epochSeconds} was
+   * sent. Used to drop whole days from the plan; the exact cut is {@link #PREDICATE}. Only applied
+   * for positive seconds ({@code toInt64} truncates toward zero, so before 1970 a fraction of a
+   * second below the cursor can still compare equal).
    */
   public Instant earliestUnsent(Instant start) {
     if (epochSeconds <= 0) {

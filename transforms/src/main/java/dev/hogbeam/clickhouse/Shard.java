@@ -9,13 +9,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * One unit of reading: the events of one team in one UTC day (bounded by the run's range on the
  * first and last day), or one part of such a day when the day is split.
  *
- * <p>A split day's parts are ranges of the plan's split column ({@link ReadPlan#splitColumn()}),
- * a function of {@code distinct_id}, so every person's events of the day are in one part. The
- * bounds are cursor texts (see {@link KeyColumn}): {@code splitLower} inclusive, {@code
- * splitUpper} exclusive, null meaning unbounded.
+ * <p>A split day's parts are ranges of the plan's split column ({@link ReadPlan#splitColumn()}), a
+ * function of {@code distinct_id}, so every person's events of the day are in one part. The bounds
+ * are cursor texts (see {@link KeyColumn}): {@code splitLower} inclusive, {@code splitUpper}
+ * exclusive, null meaning unbounded.
  *
- * <p>{@link #id()} is stable for the same plan and safe as a file name: {@code team2-2024-05-01}
- * or {@code team2-2024-05-01-p3of4}.
+ * <p>{@link #id()} is stable for the same plan and safe as a file name: {@code team2-2024-05-01} or
+ * {@code team2-2024-05-01-p3of4}.
  */
 public final class Shard implements Serializable {
   private static final long serialVersionUID = 1L;

@@ -28,9 +28,9 @@ public final class ShardPlanner {
   public record DaySlice(LocalDate day, Instant start, Instant end) {}
 
   /**
-   * Where the parts of a heavy day start on the split column: ascending (in ClickHouse's order),
-   * at most {@code parts - 1} cursor texts. Fewer values (or repeated ones, which are dropped)
-   * give fewer parts.
+   * Where the parts of a heavy day start on the split column: ascending (in ClickHouse's order), at
+   * most {@code parts - 1} cursor texts. Fewer values (or repeated ones, which are dropped) give
+   * fewer parts.
    */
   @FunctionalInterface
   public interface SplitBoundaries {
@@ -111,7 +111,8 @@ public final class ShardPlanner {
       List<String> bounds = new ArrayList<>();
       if (wanted > 1) {
         for (String b : splitBoundaries.boundaries(d, rows, wanted)) {
-          if (bounds.size() < wanted - 1 && (bounds.isEmpty() || !bounds.get(bounds.size() - 1).equals(b))) {
+          if (bounds.size() < wanted - 1
+              && (bounds.isEmpty() || !bounds.get(bounds.size() - 1).equals(b))) {
             bounds.add(b);
           }
         }
@@ -146,8 +147,7 @@ public final class ShardPlanner {
   public static Map<String, Integer> assignLanes(List<Shard> shards, int lanes) {
     checkArgument(lanes > 0, "lanes must be > 0, but was %s", lanes);
     List<Shard> sorted = new ArrayList<>(shards);
-    sorted.sort(
-        Comparator.comparingLong(Shard::estimatedRows).reversed().thenComparing(Shard::id));
+    sorted.sort(Comparator.comparingLong(Shard::estimatedRows).reversed().thenComparing(Shard::id));
     long[] load = new long[lanes];
     Map<String, Integer> out = new LinkedHashMap<>();
     for (Shard s : sorted) {

@@ -15,12 +15,13 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * What reading one shard cost: rows returned, ClickHouse's own rows and bytes read (summed over
- * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), page
- * queries, all queries, repeats after transient failures, and wall time. {@code readRows / rowsReturned} is the read amplification.
+ * every query of the shard, from the {@code X-ClickHouse-Summary} the server sends), page queries,
+ * all queries, repeats after transient failures, and wall time. {@code readRows / rowsReturned} is
+ * the read amplification.
  *
- * <p>{@code readRows} and {@code readBytes} are -1 when the driver did not expose the summary.
- * A real server sends the summary with the response headers, so for a streamed page it counts
- * what was read when the first block went out; the local engine reports whole queries.
+ * <p>{@code readRows} and {@code readBytes} are -1 when the driver did not expose the summary. A
+ * real server sends the summary with the response headers, so for a streamed page it counts what
+ * was read when the first block went out; the local engine reports whole queries.
  */
 @DefaultCoder(ShardReadStats.Coder.class)
 public final class ShardReadStats implements Serializable {
@@ -117,7 +118,8 @@ public final class ShardReadStats implements Serializable {
 
   @Override
   public int hashCode() {
-    return Objects.hash(shardId, rowsReturned, readRows, readBytes, pages, queries, retries, elapsedMillis);
+    return Objects.hash(
+        shardId, rowsReturned, readRows, readBytes, pages, queries, retries, elapsedMillis);
   }
 
   @Override
@@ -150,8 +152,8 @@ public final class ShardReadStats implements Serializable {
     }
 
     /**
-     * What makes {@code @DefaultCoder(ShardReadStats.Coder.class)} take effect: without this
-     * method Beam's registry silently falls back to Java serialization for {@link ShardReadStats}.
+     * What makes {@code @DefaultCoder(ShardReadStats.Coder.class)} take effect: without this method
+     * Beam's registry silently falls back to Java serialization for {@link ShardReadStats}.
      */
     public static CoderProvider getCoderProvider() {
       return CoderProviders.forCoder(TypeDescriptor.of(ShardReadStats.class), INSTANCE);

@@ -29,21 +29,21 @@ import org.slf4j.LoggerFactory;
  *
  * The paging key is not unique: unmerged copies of a row share it, and different rows can share
  * hashes. Paging with {@code key > last} alone would lose the rest of a tie group cut by the page
- * limit. So rows are handed on a whole tie group at a time: a group is passed on once a row with
- * a different key follows it, and the cursor is the key of the last group passed on. When a page
- * comes back full, its last group may go on in the next page, so it is not passed on: the next
- * page starts with it again. Only when a whole page is one group (more copies than the page
- * size) is that group read whole with {@code key = last}. ({@code LIMIT n WITH TIES} would say
- * the same, but was measured to switch off ClickHouse's read-in-order limit and read the rest of
- * the shard on every page.) Every row of the shard thus belongs to exactly one emitted group, and
- * every copy is returned.
+ * limit. So rows are handed on a whole tie group at a time: a group is passed on once a row with a
+ * different key follows it, and the cursor is the key of the last group passed on. When a page
+ * comes back full, its last group may go on in the next page, so it is not passed on: the next page
+ * starts with it again. Only when a whole page is one group (more copies than the page size) is
+ * that group read whole with {@code key = last}. ({@code LIMIT n WITH TIES} would say the same, but
+ * was measured to switch off ClickHouse's read-in-order limit and read the rest of the shard on
+ * every page.) Every row of the shard thus belongs to exactly one emitted group, and every copy is
+ * returned.
  *
  * <h3>Retries</h3>
  *
  * A transient failure (connection, timeout, overload) repeats the query from the last emitted
- * group, after backoff, up to {@code maxRetries} times without progress; anything else, or
- * running out of retries, fails with the shard id. Rows already passed on stay passed on and are
- * not repeated.
+ * group, after backoff, up to {@code maxRetries} times without progress; anything else, or running
+ * out of retries, fails with the shard id. Rows already passed on stay passed on and are not
+ * repeated.
  */
 public final class ShardReader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShardReader.class);
@@ -118,7 +118,9 @@ public final class ShardReader implements AutoCloseable {
         FluentBackoff.DEFAULT
             .withMaxRetries(maxRetries)
             .withInitialBackoff(
-                initialBackoff.isShorterThan(Duration.millis(1)) ? Duration.millis(1) : initialBackoff)
+                initialBackoff.isShorterThan(Duration.millis(1))
+                    ? Duration.millis(1)
+                    : initialBackoff)
             .withMaxBackoff(Duration.standardMinutes(1));
   }
 
@@ -389,12 +391,7 @@ public final class ShardReader implements AutoCloseable {
 
     ShardReadException(String shardId, long rowsBefore, Throwable cause) {
       super(
-          "Reading ClickHouse shard "
-              + shardId
-              + " failed after "
-              + rowsBefore
-              + " rows: "
-              + cause,
+          "Reading ClickHouse shard " + shardId + " failed after " + rowsBefore + " rows: " + cause,
           cause);
     }
   }

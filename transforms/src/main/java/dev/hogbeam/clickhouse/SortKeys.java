@@ -19,9 +19,9 @@ public final class SortKeys {
   private SortKeys() {}
 
   /**
-   * Splits a sort key into its expressions at top-level commas (commas inside parentheses,
-   * brackets or quotes do not split). Surrounding whitespace is trimmed; a key wrapped in one pair
-   * of outer parentheses (a tuple) is unwrapped first. An empty key gives an empty list.
+   * Splits a sort key into its expressions at top-level commas (commas inside parentheses, brackets
+   * or quotes do not split). Surrounding whitespace is trimmed; a key wrapped in one pair of outer
+   * parentheses (a tuple) is unwrapped first. An empty key gives an empty list.
    */
   public static List<String> split(String sortingKey) {
     List<String> out = new ArrayList<>();
@@ -105,8 +105,8 @@ public final class SortKeys {
    * <pre>(k0 &gt; ? OR (k0 = ? AND (k1 &gt; ? OR (k1 = ? AND k2 &gt; ?))))</pre>
    *
    * Each {@code ?} is wrapped in the key's {@link KeyColumn#bindExpression()}. Bind the cursor
-   * values in the order {@link #afterParameterOrder(int)} gives. The tuple form {@code (k0, k1,
-   * k2) > (?, ?, ?)} is equivalent but was measured not to use the index.
+   * values in the order {@link #afterParameterOrder(int)} gives. The tuple form {@code (k0, k1, k2)
+   * > (?, ?, ?)} is equivalent but was measured not to use the index.
    */
   public static String after(List<KeyColumn> keys) {
     checkArgument(!keys.isEmpty(), "a keyset needs at least one key expression");

@@ -17,10 +17,10 @@ import java.util.Set;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Finds out, with a few cheap queries, what a read of PostHog's events table should do, and
- * returns it as a {@link ReadPlan}: which table holds the data, its sort key and the types of the
- * key expressions, which columns exist, which query settings the server knows, how many rows
- * each day has, and where heavy days split.
+ * Finds out, with a few cheap queries, what a read of PostHog's events table should do, and returns
+ * it as a {@link ReadPlan}: which table holds the data, its sort key and the types of the key
+ * expressions, which columns exist, which query settings the server knows, how many rows each day
+ * has, and where heavy days split.
  */
 final class SourceDiscovery {
   private SourceDiscovery() {}
@@ -92,13 +92,13 @@ final class SourceDiscovery {
     }
     List<String> optional = EventColumns.optionalPresent(columnTypes.keySet());
     if (!optional.contains("elements_chain")) {
-      warnings.add(
-          "the table has no elements_chain column: events go out without $elements_chain");
+      warnings.add("the table has no elements_chain column: events go out without $elements_chain");
     }
 
     // 3. Paging key: the sort key after (team_id, toDate(timestamp)), with the types ClickHouse
     //    gives those expressions.
-    String table = PageQueries.quoteIdentifier(database) + "." + PageQueries.quoteIdentifier(queryTable);
+    String table =
+        PageQueries.quoteIdentifier(database) + "." + PageQueries.quoteIdentifier(queryTable);
     List<String> suffix = SortKeys.afterTeamAndDay(SortKeys.split(sortingKey));
     ReadPlan.PagingMode mode;
     List<String> keyExpressions;
@@ -137,9 +137,21 @@ final class SourceDiscovery {
     Instant from = referenceCursor == null ? start : referenceCursor.earliestUnsent(start);
     ReadPlan draft =
         new ReadPlan(
-            database, queryTable, dataTable, sortingKey, mode, keys, split, optional, settings,
-            teamId, Timestamps.toMicros(from), Timestamps.toMicros(end), referenceCursor,
-            List.of(), warnings);
+            database,
+            queryTable,
+            dataTable,
+            sortingKey,
+            mode,
+            keys,
+            split,
+            optional,
+            settings,
+            teamId,
+            Timestamps.toMicros(from),
+            Timestamps.toMicros(end),
+            referenceCursor,
+            List.of(),
+            warnings);
     Map<LocalDate, Long> perDay = rowsPerDay(c, draft, from, end);
     List<Shard> shards =
         ShardPlanner.plan(
@@ -162,16 +174,29 @@ final class SourceDiscovery {
               + " each part of a split day reads the whole day");
     }
     return new ReadPlan(
-        database, queryTable, dataTable, sortingKey, mode, keys, anySplit ? split : null,
-        optional, settings, teamId, Timestamps.toMicros(from), Timestamps.toMicros(end),
-        referenceCursor, shards, warnings);
+        database,
+        queryTable,
+        dataTable,
+        sortingKey,
+        mode,
+        keys,
+        anySplit ? split : null,
+        optional,
+        settings,
+        teamId,
+        Timestamps.toMicros(from),
+        Timestamps.toMicros(end),
+        referenceCursor,
+        shards,
+        warnings);
   }
 
   /** The ClickHouse types of {@code expressions} over {@code table}, from DESCRIBE (SELECT ...). */
   private static List<KeyColumn> describe(Connection c, String table, List<String> expressions)
       throws SQLException {
     List<KeyColumn> out = new ArrayList<>();
-    String sql = "DESCRIBE TABLE (SELECT " + String.join(", ", expressions) + " FROM " + table + ")";
+    String sql =
+        "DESCRIBE TABLE (SELECT " + String.join(", ", expressions) + " FROM " + table + ")";
     try (PreparedStatement ps = c.prepareStatement(sql);
         ResultSet rs = ps.executeQuery()) {
       int i = 0;
@@ -239,8 +264,8 @@ final class SourceDiscovery {
   }
 
   /**
-   * Split points on the 2021 key's distinct_id: the distinct_id at row offsets i * rows / parts
-   * of the day in key order, found by ClickHouse (its byte order, never Java's).
+   * Split points on the 2021 key's distinct_id: the distinct_id at row offsets i * rows / parts of
+   * the day in key order, found by ClickHouse (its byte order, never Java's).
    */
   private static List<String> rangeBoundaries(
       Connection c, ReadPlan draft, ShardPlanner.DaySlice day, long rows, int parts) {

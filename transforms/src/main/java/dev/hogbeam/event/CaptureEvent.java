@@ -35,6 +35,7 @@ public final class CaptureEvent implements Serializable {
   private final String event;
   private final String distinctId;
   private final long timestampMicros;
+
   /** UTF-8 text of the properties object. Never modified, never handed out. */
   private final byte[] properties;
 
@@ -49,9 +50,9 @@ public final class CaptureEvent implements Serializable {
 
   /**
    * Creates an event. {@code uuid} must be a valid UUID (it is normalised to lower case); {@code
-   * propertiesJson} must be the text of a JSON object, which this method does not parse.
-   * Emptiness of {@code event} and {@code distinctId} is not checked here: the writer
-   * dead-letters such events with a reason, as PostHog would refuse them.
+   * propertiesJson} must be the text of a JSON object, which this method does not parse. Emptiness
+   * of {@code event} and {@code distinctId} is not checked here: the writer dead-letters such
+   * events with a reason, as PostHog would refuse them.
    */
   public static CaptureEvent of(
       String uuid, String event, String distinctId, long timestampMicros, String propertiesJson) {
@@ -64,9 +65,9 @@ public final class CaptureEvent implements Serializable {
   }
 
   /**
-   * An event whose properties are already UTF-8 bytes (the text of a JSON object, not parsed
-   * here), which the new instance owns: the caller must not keep or change the array. Otherwise
-   * as {@link #of}.
+   * An event whose properties are already UTF-8 bytes (the text of a JSON object, not parsed here),
+   * which the new instance owns: the caller must not keep or change the array. Otherwise as {@link
+   * #of}.
    */
   public static CaptureEvent ofUtf8Properties(
       String uuid, String event, String distinctId, long timestampMicros, byte[] properties) {
@@ -187,7 +188,8 @@ public final class CaptureEvent implements Serializable {
 
   @Override
   public int hashCode() {
-    return 31 * Objects.hash(uuid, event, distinctId, timestampMicros) + Arrays.hashCode(properties);
+    return 31 * Objects.hash(uuid, event, distinctId, timestampMicros)
+        + Arrays.hashCode(properties);
   }
 
   /** Identifies the event without its properties (which may hold personal data). */

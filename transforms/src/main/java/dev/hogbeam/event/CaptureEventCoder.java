@@ -12,16 +12,17 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
- * A compact, deterministic coder for {@link CaptureEvent}: four length-prefixed UTF-8 strings and
- * a variable-length timestamp (the same bytes as {@link StringUtf8Coder} and {@link VarLongCoder}
- * would write). Events cross every shuffle of the pipeline, so this matters for speed far more
- * than for style: the properties, most of an event's bytes, are copied as UTF-8 bytes both ways,
- * never decoded into a string.
+ * A compact, deterministic coder for {@link CaptureEvent}: four length-prefixed UTF-8 strings and a
+ * variable-length timestamp (the same bytes as {@link StringUtf8Coder} and {@link VarLongCoder}
+ * would write). Events cross every shuffle of the pipeline, so this matters for speed far more than
+ * for style: the properties, most of an event's bytes, are copied as UTF-8 bytes both ways, never
+ * decoded into a string.
  */
 public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
   private static final CaptureEventCoder INSTANCE = new CaptureEventCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
   private static final VarLongCoder LONG = VarLongCoder.of();
+
   /** Length-prefixed bytes: the same bytes STRING writes for the same text, never decoded. */
   private static final ByteArrayCoder BYTES = ByteArrayCoder.of();
 

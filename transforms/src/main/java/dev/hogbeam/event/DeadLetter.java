@@ -153,7 +153,18 @@ public final class DeadLetter implements Serializable {
 
   @Override
   public String toString() {
-    return "DeadLetter{stage=" + stage + ", source=" + source + ", uuid=" + uuid + ", status="
-        + status + ", reason=" + reason + ", attempts=" + attempts + "}";
+    return "DeadLetter{stage="
+        + stage
+        + ", source="
+        + source
+        + ", uuid="
+        + uuid
+        + ", status="
+        + status
+        + ", reason="
+        + reason
+        + ", attempts="
+        + attempts
+        + "}";
   }
 }

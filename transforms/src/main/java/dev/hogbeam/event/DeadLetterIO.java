@@ -12,10 +12,10 @@ import org.apache.beam.sdk.values.PDone;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Dead letters of any stage as JSON-lines files ({@link DeadLetter#toJsonLine()}, one per line)
- * in a directory on any Beam FileSystem: {@code
- * <directory>/dead-letters-<run start, UTC>-SSSSS-of-NNNNN.jsonl}. Each run writes files of its
- * own, so a resumed run never overwrites what an earlier run dead-lettered. Read them back with {@link DeadLetter#fromJsonLine}.
+ * Dead letters of any stage as JSON-lines files ({@link DeadLetter#toJsonLine()}, one per line) in
+ * a directory on any Beam FileSystem: {@code <directory>/dead-letters-<run start,
+ * UTC>-SSSSS-of-NNNNN.jsonl}. Each run writes files of its own, so a resumed run never overwrites
+ * what an earlier run dead-lettered. Read them back with {@link DeadLetter#fromJsonLine}.
  *
  * <pre>{@code
  * PCollectionList.of(readFailures).and(mapFailures).and(captureResult.getDeadLetters())

@@ -19,8 +19,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * external merge sort). {@link #finish()} returns the group: in memory if nothing was spilled,
  * otherwise backed by at most {@link SortSettings#maxOpenRuns()} runs that every iteration merges
  * lazily (more runs than that are first merged into bigger ones, the smallest first). So heap use
- * is at most the buffer plus one small reader per run, whatever the group's size; disk use is
- * about the group's encoded size (LZ4 by default), twice that while runs are merged.
+ * is at most the buffer plus one small reader per run, whatever the group's size; disk use is about
+ * the group's encoded size (LZ4 by default), twice that while runs are merged.
  *
  * <p><b>Duplicates.</b> Of several events with the same timestamp and the same uuid (PostHog's
  * ReplacingMergeTree keeps such copies until it merges parts), one is kept: the first in {@link
@@ -84,7 +84,8 @@ public final class ExternalSorter implements AutoCloseable {
     buffer.add(checkNotNull(event, "event"));
     bufferBytes += estimateHeapBytes(event);
     eventsAdded++;
-    if (buffer.size() >= settings.maxEventsInMemory() || bufferBytes >= settings.maxBytesInMemory()) {
+    if (buffer.size() >= settings.maxEventsInMemory()
+        || bufferBytes >= settings.maxBytesInMemory()) {
       spillBuffer();
     }
   }
@@ -159,8 +160,7 @@ public final class ExternalSorter implements AutoCloseable {
   }
 
   /**
-   * Writes a run; if that fails, lets unreachable groups give back their files and tries once
-   * more.
+   * Writes a run; if that fails, lets unreachable groups give back their files and tries once more.
    */
   private RunFile writeRun(RunSource source) throws IOException {
     SpillDirectory spill = spillDirectory();

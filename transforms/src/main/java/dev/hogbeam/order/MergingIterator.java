@@ -37,7 +37,8 @@ final class MergingIterator implements Iterator<CaptureEvent>, Closeable {
   MergingIterator(List<RunFile> runs) throws IOException {
     heads =
         new PriorityQueue<>(
-            Math.max(1, runs.size()), (a, b) -> ExternalSorter.TOTAL_ORDER.compare(a.event, b.event));
+            Math.max(1, runs.size()),
+            (a, b) -> ExternalSorter.TOTAL_ORDER.compare(a.event, b.event));
     try {
       for (RunFile run : runs) {
         RunFile.Reader reader = run.open();

@@ -33,14 +33,14 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Duplicates.</b> Events of one key with the same timestamp and the same uuid (the copies
  *       PostHog's ReplacingMergeTree keeps until it merges) are sent once; which copy is kept does
  *       not depend on input order ({@link ExternalSorter#TOTAL_ORDER}). Each iterator of a group is
- *       a {@link dev.hogbeam.event.DuplicateCount}: once exhausted, it gives the copies dropped from
- *       that group (the writer puts them in the group's stats); a copy made through {@link
+ *       a {@link dev.hogbeam.event.DuplicateCount}: once exhausted, it gives the copies dropped
+ *       from that group (the writer puts them in the group's stats); a copy made through {@link
  *       SortedEventsCoder} gives the same count. The counter {@code OrderEvents/duplicatesDropped}
  *       totals them: the copies found while sorting when a group is sorted, those of a spilled
- *       group's lazy final merge when the group is first read to the end (a group never read to
- *       the end is undercounted). <b>Limit:</b> the same uuid with different timestamps is NOT
- *       caught (that would need memory proportional to the group); both events are sent, and
- *       PostHog keeps both.
+ *       group's lazy final merge when the group is first read to the end (a group never read to the
+ *       end is undercounted). <b>Limit:</b> the same uuid with different timestamps is NOT caught
+ *       (that would need memory proportional to the group); both events are sent, and PostHog keeps
+ *       both.
  *   <li><b>Memory.</b> A worker sorting a group holds at most {@code maxBytesInMemory} (default 64
  *       MiB, estimated) or {@code maxEventsInMemory} buffered events plus about 200 KiB per run
  *       merged ({@code maxOpenRuns}, default 64); larger groups are spilled as sorted LZ4 runs to
@@ -50,19 +50,19 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Parallelism.</b> One group is sorted by one worker thread; keys are sorted in parallel.
  * </ul>
  *
- * <p><b>How a sorted group reaches the next transform.</b> The group goes on as a lazy,
- * disk-backed iterable, never as a list. Whether it stays that way depends on the runner passing
- * it by reference to the consumer, which these rules make possible:
+ * <p><b>How a sorted group reaches the next transform.</b> The group goes on as a lazy, disk-backed
+ * iterable, never as a list. Whether it stays that way depends on the runner passing it by
+ * reference to the consumer, which these rules make possible:
  *
  * <ul>
  *   <li>Apply exactly ONE transform to the output (the writer). The input has one consumer (the
  *       group-by-key), the sort is a single-output DoFn and the group-by-key feeds only it, so on
  *       Flink (batch, the default DataSet translation) group-by-key, sort and writer run chained in
- *       one task and the group is handed over by reference. A second consumer of the sorted
- *       groups, or a side output of the sort, would make Flink serialize the whole group into one
- *       byte array (which fails past 2 GiB); a second consumer of the input would decode and
- *       shuffle every event once more. This is why the duplicate counts travel with the group's
- *       iterator instead of in an output of their own.
+ *       one task and the group is handed over by reference. A second consumer of the sorted groups,
+ *       or a side output of the sort, would make Flink serialize the whole group into one byte
+ *       array (which fails past 2 GiB); a second consumer of the input would decode and shuffle
+ *       every event once more. This is why the duplicate counts travel with the group's iterator
+ *       instead of in an output of their own.
  *   <li>Dataflow fuses the sort with its consumer and also hands the group over by reference.
  *   <li>The DirectRunner keeps every group in memory in its group-by-key and, with its default
  *       checks, encodes each output into a byte array: it is for tests, not for large groups.
@@ -76,8 +76,10 @@ public final class OrderEvents
   private static final Logger LOG = LoggerFactory.getLogger(OrderEvents.class);
 
   private static final Counter EVENTS_IN = Metrics.counter(OrderEvents.class, "eventsIn");
+
   /** Incremented by the sort and by the first complete read of a spilled group. */
   static final Counter DUPLICATES = Metrics.counter(OrderEvents.class, "duplicatesDropped");
+
   private static final Counter GROUPS_SPILLED = Metrics.counter(OrderEvents.class, "groupsSpilled");
   private static final Counter BYTES_SPILLED = Metrics.counter(OrderEvents.class, "bytesSpilled");
 

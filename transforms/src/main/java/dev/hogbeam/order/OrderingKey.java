@@ -14,15 +14,15 @@ import java.time.LocalDate;
  * <ul>
  *   <li>{@link #day()}: the event's UTC day, {@code yyyy-MM-dd}. Each day is in order; days run in
  *       parallel.
- *   <li>{@link #person(int)}: {@code person-NNNN}, a bucket of a hash of the person identity
- *       (the distinct_id for PostHog's own events; Amplitude's user_id when present, else its
- *       device_id). Each person's events are in order across the whole range, which is what
- *       PostHog needs to apply {@code $set} correctly.
+ *   <li>{@link #person(int)}: {@code person-NNNN}, a bucket of a hash of the person identity (the
+ *       distinct_id for PostHog's own events; Amplitude's user_id when present, else its
+ *       device_id). Each person's events are in order across the whole range, which is what PostHog
+ *       needs to apply {@code $set} correctly.
  * </ul>
  *
- * <p>Sources choose the identity: the Amplitude conversion keys the alias event of a (device,
- * user) pair by the user id, so it lands in the same group as that user's events and is sent
- * before the user's later events.
+ * <p>Sources choose the identity: the Amplitude conversion keys the alias event of a (device, user)
+ * pair by the user id, so it lands in the same group as that user's events and is sent before the
+ * user's later events.
  */
 public abstract class OrderingKey implements Serializable {
   private static final long serialVersionUID = 1L;

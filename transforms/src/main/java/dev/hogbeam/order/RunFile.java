@@ -91,8 +91,7 @@ final class RunFile {
       this.remaining = run.events;
     }
 
-    @Nullable
-    CaptureEvent next() throws IOException {
+    @Nullable CaptureEvent next() throws IOException {
       if (remaining == 0) {
         return null;
       }

@@ -37,8 +37,10 @@ public record SortSettings(
   public static final int DEFAULT_MAX_OPEN_RUNS = 64;
 
   public SortSettings {
-    checkArgument(maxEventsInMemory >= 1, "maxEventsInMemory must be >= 1, but was %s", maxEventsInMemory);
-    checkArgument(maxBytesInMemory >= 1, "maxBytesInMemory must be >= 1, but was %s", maxBytesInMemory);
+    checkArgument(
+        maxEventsInMemory >= 1, "maxEventsInMemory must be >= 1, but was %s", maxEventsInMemory);
+    checkArgument(
+        maxBytesInMemory >= 1, "maxBytesInMemory must be >= 1, but was %s", maxBytesInMemory);
     checkArgument(maxOpenRuns >= 2, "maxOpenRuns must be >= 2, but was %s", maxOpenRuns);
     checkArgument(
         spillDirectory == null || !spillDirectory.isBlank(),
@@ -48,7 +50,11 @@ public record SortSettings(
   /** 250,000 events or 64 MiB in memory, 64 runs merged at once, LZ4, under java.io.tmpdir. */
   public static SortSettings defaults() {
     return new SortSettings(
-        DEFAULT_MAX_EVENTS_IN_MEMORY, DEFAULT_MAX_BYTES_IN_MEMORY, DEFAULT_MAX_OPEN_RUNS, null, true);
+        DEFAULT_MAX_EVENTS_IN_MEMORY,
+        DEFAULT_MAX_BYTES_IN_MEMORY,
+        DEFAULT_MAX_OPEN_RUNS,
+        null,
+        true);
   }
 
   public SortSettings withMaxEventsInMemory(long events) {
@@ -60,14 +66,17 @@ public record SortSettings(
   }
 
   public SortSettings withMaxOpenRuns(int runs) {
-    return new SortSettings(maxEventsInMemory, maxBytesInMemory, runs, spillDirectory, compressSpill);
+    return new SortSettings(
+        maxEventsInMemory, maxBytesInMemory, runs, spillDirectory, compressSpill);
   }
 
   public SortSettings withSpillDirectory(@Nullable String directory) {
-    return new SortSettings(maxEventsInMemory, maxBytesInMemory, maxOpenRuns, directory, compressSpill);
+    return new SortSettings(
+        maxEventsInMemory, maxBytesInMemory, maxOpenRuns, directory, compressSpill);
   }
 
   public SortSettings withCompressSpill(boolean compress) {
-    return new SortSettings(maxEventsInMemory, maxBytesInMemory, maxOpenRuns, spillDirectory, compress);
+    return new SortSettings(
+        maxEventsInMemory, maxBytesInMemory, maxOpenRuns, spillDirectory, compress);
   }
 }

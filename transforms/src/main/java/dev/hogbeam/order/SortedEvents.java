@@ -39,8 +39,8 @@ public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable
 
     /**
      * Events dropped from the group because they repeated the (timestamp, uuid) of another event:
-     * exact once the iterator is exhausted. A copy decoded by {@link SortedEventsCoder} reports
-     * the count of the group it was encoded from.
+     * exact once the iterator is exhausted. A copy decoded by {@link SortedEventsCoder} reports the
+     * count of the group it was encoded from.
      */
     @Override
     public abstract long duplicatesDropped();

@@ -36,18 +36,17 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * not {@code IterableCoder}'s (the trailer follows), and {@code IterableCoder}'s output alone fails
  * to decode here (no trailer).
  *
- * <p>Encoding iterates the group once, writing events as it goes. Decoding reads events into
- * memory up to {@link SortSettings#maxBytesInMemory()} / {@link SortSettings#maxEventsInMemory()};
- * past that it writes them to a run file in the spill directory while reading, and returns a
- * disk-backed {@link SortedEvents}; either way the result's iterators report the trailer's count.
- * So a runner that copies elements through their coder holds at most the limit in decoded events,
- * and the copy reports the group's duplicates like the original. What the runner does with the
- * encoded bytes is up to the runner (several buffer an element's whole encoding in a byte array:
- * see OrderEvents).
+ * <p>Encoding iterates the group once, writing events as it goes. Decoding reads events into memory
+ * up to {@link SortSettings#maxBytesInMemory()} / {@link SortSettings#maxEventsInMemory()}; past
+ * that it writes them to a run file in the spill directory while reading, and returns a disk-backed
+ * {@link SortedEvents}; either way the result's iterators report the trailer's count. So a runner
+ * that copies elements through their coder holds at most the limit in decoded events, and the copy
+ * reports the group's duplicates like the original. What the runner does with the encoded bytes is
+ * up to the runner (several buffer an element's whole encoding in a byte array: see OrderEvents).
  *
- * <p>Deterministic: the same events with the same duplicate count encode to the same bytes,
- * however the group is held. Decoding checks that the events are in send order and fails
- * otherwise: this coder is for the output of {@link OrderEvents}, not for arbitrary iterables.
+ * <p>Deterministic: the same events with the same duplicate count encode to the same bytes, however
+ * the group is held. Decoding checks that the events are in send order and fails otherwise: this
+ * coder is for the output of {@link OrderEvents}, not for arbitrary iterables.
  */
 public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>> {
   private static final CaptureEventCoder EVENT = CaptureEventCoder.of();
@@ -107,8 +106,7 @@ public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>>
       // Too big for memory: the rest goes straight from the stream to a run file.
       SpillDirectory dir = SpillDirectory.under(settings.spillDirectory());
       RunFile run =
-          RunFile.write(
-              dir, settings.compressSpill(), Iterators.concat(head.iterator(), events));
+          RunFile.write(dir, settings.compressSpill(), Iterators.concat(head.iterator(), events));
       long duplicates;
       try {
         duplicates = decodeTrailer(in);
@@ -127,7 +125,8 @@ public final class SortedEventsCoder extends CustomCoder<Iterable<CaptureEvent>>
     try {
       duplicates = VarInt.decodeLong(in);
     } catch (EOFException e) {
-      throw new CoderException("SortedEventsCoder: the duplicate count after the events is missing");
+      throw new CoderException(
+          "SortedEventsCoder: the duplicate count after the events is missing");
     }
     if (duplicates < 0) {
       throw new CoderException("SortedEventsCoder read a negative duplicate count: " + duplicates);

@@ -152,7 +152,9 @@ final class SpillDirectory {
     return false;
   }
 
-  /** The error for a spill file that could not be written: names the directory and the space left. */
+  /**
+   * The error for a spill file that could not be written: names the directory and the space left.
+   */
   IOException writeFailed(IOException cause) {
     return new IOException(
         String.format(

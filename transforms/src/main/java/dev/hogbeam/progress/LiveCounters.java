@@ -14,12 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LiveCounters {
   /** Rows fetched from the source. */
   public static final AtomicLong ROWS_READ = new AtomicLong();
+
   /** Source shards read to the end. */
   public static final AtomicLong SHARDS_READ = new AtomicLong();
+
   /** Events acknowledged by PostHog (or written, or counted in a dry run). */
   public static final AtomicLong EVENTS_SENT = new AtomicLong();
+
   /** Send groups finished. */
   public static final AtomicLong GROUPS_FINISHED = new AtomicLong();
+
   /** Records sent to the dead-letter output, all stages. */
   public static final AtomicLong DEAD_LETTERED = new AtomicLong();
 

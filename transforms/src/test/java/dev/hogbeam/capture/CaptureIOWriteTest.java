@@ -89,7 +89,17 @@ class CaptureIOWriteTest {
   private static List<CaptureEvent> events(int g, int n) {
     List<CaptureEvent> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(event(g, i, "{\"group\":\"g" + g + "\",\"i\":" + i + ",\"$current_url\":\"https://example.com/p/" + (i % 13) + "\"}"));
+      out.add(
+          event(
+              g,
+              i,
+              "{\"group\":\"g"
+                  + g
+                  + "\",\"i\":"
+                  + i
+                  + ",\"$current_url\":\"https://example.com/p/"
+                  + (i % 13)
+                  + "\"}"));
     }
     return out;
   }
@@ -151,7 +161,8 @@ class CaptureIOWriteTest {
   private static Map<String, List<String>> receivedByGroup() {
     Map<String, List<String>> out = new TreeMap<>();
     for (ReceivedEvent e : server.events()) {
-      out.computeIfAbsent(e.properties().get("group").asText(), k -> new ArrayList<>()).add(e.uuid());
+      out.computeIfAbsent(e.properties().get("group").asText(), k -> new ArrayList<>())
+          .add(e.uuid());
     }
     return out;
   }
@@ -166,7 +177,8 @@ class CaptureIOWriteTest {
     Set<Integer> seen = new java.util.HashSet<>();
     for (ReceivedEvent e : server.events()) {
       if (seen.add(e.requestNumber())) {
-        out.computeIfAbsent(e.properties().get("group").asText(), k -> new ArrayList<>()).add(e.request());
+        out.computeIfAbsent(e.properties().get("group").asText(), k -> new ArrayList<>())
+            .add(e.request());
       }
     }
     return out;
@@ -220,7 +232,9 @@ class CaptureIOWriteTest {
       int n = groups.get(g).size();
       int batches = (n + 99) / 100;
       assertEquals(
-          new GroupSendStats(n, batches, batches, wire, json, Map.of(), 0, 0, 0, 0), stats.get(g), g);
+          new GroupSendStats(n, batches, batches, wire, json, Map.of(), 0, 0, 0, 0),
+          stats.get(g),
+          g);
     }
     MetricQueryResults metrics =
         run.metrics()
@@ -247,7 +261,8 @@ class CaptureIOWriteTest {
         pipeline
             .apply(
                 "Events",
-                Create.of(input).withCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())))
+                Create.of(input)
+                    .withCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of())))
             .apply("Order", OrderEvents.create())
             .apply(writer().withBatchSize(10));
     keepStats(result);
@@ -282,7 +297,8 @@ class CaptureIOWriteTest {
     for (int g = 1; g <= 4; g++) {
       groups.put("g" + g, events(g, 300));
     }
-    WriteResult result = input(pipeline, groups).apply(writer().withBatchSize(25).withMaxAttempts(30));
+    WriteResult result =
+        input(pipeline, groups).apply(writer().withBatchSize(25).withMaxAttempts(30));
     keepStats(result);
     PAssert.that(result.getDeadLetters()).empty();
     pipeline.run().waitUntilFinish();
@@ -301,11 +317,12 @@ class CaptureIOWriteTest {
       assertEquals(300, s.eventsSent());
     }
     Map<Integer, Long> faulted = new TreeMap<>();
-    statuses.forEach((k, v) -> {
-      if (k != 200) {
-        faulted.put(k, (long) v);
-      }
-    });
+    statuses.forEach(
+        (k, v) -> {
+          if (k != 200) {
+            faulted.put(k, (long) v);
+          }
+        });
     assertFalse(faulted.isEmpty(), "the plan injected faults");
     assertEquals(faulted, retried, "every faulted request was retried once, counted by status");
     assertEquals(server.requestCount(), requests);
@@ -313,7 +330,10 @@ class CaptureIOWriteTest {
 
   @Test
   void retriesDroppedConnections(TestPipeline pipeline) {
-    server = FakeCaptureServer.builder().faultPlan((n, path) -> n % 3 == 0 ? Fault.drop() : Fault.none()).start();
+    server =
+        FakeCaptureServer.builder()
+            .faultPlan((n, path) -> n % 3 == 0 ? Fault.drop() : Fault.none())
+            .start();
     Map<String, List<CaptureEvent>> groups = Map.of("g1", events(1, 200), "g2", events(2, 200));
     WriteResult result = input(pipeline, groups).apply(writer().withBatchSize(20));
     keepStats(result);
@@ -334,7 +354,9 @@ class CaptureIOWriteTest {
   void acceptThen503DuplicatesExactlyTheEventsOfThatRequest(TestPipeline pipeline) {
     server =
         FakeCaptureServer.builder()
-            .faultPlan(FaultPlan.byNumber(Map.of(2, Fault.acceptThen(503), 5, Fault.acceptFirstThen(7, 503))))
+            .faultPlan(
+                FaultPlan.byNumber(
+                    Map.of(2, Fault.acceptThen(503), 5, Fault.acceptFirstThen(7, 503))))
             .start();
     List<CaptureEvent> events = events(1, 200);
     input(pipeline, Map.of("g1", events)).apply(writer().withBatchSize(20));
@@ -387,7 +409,8 @@ class CaptureIOWriteTest {
       received.add(e.uuid());
     }
     assertEquals(uuids(delivered), received);
-    // [0,16) 400, [0,8) ok, [8,16) 400, [8,12) 400, [8,10) ok, [10,12) 400, [10] ok, [11] 400, [12,16) ok
+    // [0,16) 400, [0,8) ok, [8,16) 400, [8,12) 400, [8,10) ok, [10,12) 400, [10] ok, [11] 400,
+    // [12,16) ok
     List<Integer> sizes = new ArrayList<>();
     List<Integer> statuses = new ArrayList<>();
     for (RequestRecord r : server.requests()) {
@@ -423,7 +446,9 @@ class CaptureIOWriteTest {
               assertEquals(413, d.status());
               assertEquals(big.toJson(), d.payload());
               assertTrue(
-                  d.reason().startsWith("PostHog refused the event as too large (HTTP 413: maximum event size exceeded"),
+                  d.reason()
+                      .startsWith(
+                          "PostHog refused the event as too large (HTTP 413: maximum event size exceeded"),
                   d.reason());
               return null;
             });
@@ -450,7 +475,8 @@ class CaptureIOWriteTest {
     CaptureEvent noName = CaptureEvent.of(uuid(1, 0), "", "u", T0, "{\"group\":\"g1\"}");
     CaptureEvent noDistinctId = CaptureEvent.of(uuid(1, 1), "e", "", T0 + 1, "{\"group\":\"g1\"}");
     CaptureEvent tooBig =
-        CaptureEvent.of(uuid(1, 2), "e", "u", T0 + 2, "{\"group\":\"g1\",\"b\":\"" + "y".repeat(2_000) + "\"}");
+        CaptureEvent.of(
+            uuid(1, 2), "e", "u", T0 + 2, "{\"group\":\"g1\",\"b\":\"" + "y".repeat(2_000) + "\"}");
     List<CaptureEvent> mixed = new ArrayList<>(List.of(noName, noDistinctId, tooBig));
     mixed.addAll(events(2, 5));
     WriteResult result =
@@ -464,16 +490,34 @@ class CaptureIOWriteTest {
             + " about 1 MB)";
     List<DeadLetter> expected = new ArrayList<>();
     for (String group : List.of("bad-only", "mixed")) {
-      expected.add(DeadLetter.of("capture", group, noName.uuid(), noName.toJson(), 0, "the event name is empty (PostHog refuses it with 400)", 0));
-      expected.add(DeadLetter.of("capture", group, noDistinctId.uuid(), noDistinctId.toJson(), 0, "the distinct_id is empty (PostHog refuses it with 400)", 0));
-      expected.add(DeadLetter.of("capture", group, tooBig.uuid(), tooBig.toJson(), 0, sizeReason, 0));
+      expected.add(
+          DeadLetter.of(
+              "capture",
+              group,
+              noName.uuid(),
+              noName.toJson(),
+              0,
+              "the event name is empty (PostHog refuses it with 400)",
+              0));
+      expected.add(
+          DeadLetter.of(
+              "capture",
+              group,
+              noDistinctId.uuid(),
+              noDistinctId.toJson(),
+              0,
+              "the distinct_id is empty (PostHog refuses it with 400)",
+              0));
+      expected.add(
+          DeadLetter.of("capture", group, tooBig.uuid(), tooBig.toJson(), 0, sizeReason, 0));
     }
     PAssert.that(result.getDeadLetters()).containsInAnyOrder(expected);
     pipeline.run().waitUntilFinish();
 
     assertEquals(1, server.requestCount(), "only the mixed group's 5 good events were sent");
     assertEquals(uuids(events(2, 5)), server.uuids());
-    assertEquals(new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 3, 0, 0, 0), keptStats().get("bad-only"));
+    assertEquals(
+        new GroupSendStats(0, 0, 0, 0, 0, Map.of(), 3, 0, 0, 0), keptStats().get("bad-only"));
     assertEquals(5, keptStats().get("mixed").eventsSent());
   }
 
@@ -514,7 +558,8 @@ class CaptureIOWriteTest {
     result.getDeadLetters().apply("Keep dead letters", ParDo.of(new Keep<>(testId)));
 
     Pipeline.PipelineExecutionException e =
-        assertThrows(Pipeline.PipelineExecutionException.class, () -> pipeline.run().waitUntilFinish());
+        assertThrows(
+            Pipeline.PipelineExecutionException.class, () -> pipeline.run().waitUntilFinish());
     Throwable cause = e;
     while (cause.getCause() != null && !(cause instanceof CaptureAuthException)) {
       cause = cause.getCause();
@@ -545,12 +590,17 @@ class CaptureIOWriteTest {
         assertFalse(e.getMessage().contains(key));
       }
     }
-    PCollection<KV<String, Iterable<CaptureEvent>>> in = input(pipeline, Map.of("g1", events(1, 3)));
+    PCollection<KV<String, Iterable<CaptureEvent>>> in =
+        input(pipeline, Map.of("g1", events(1, 3)));
     IllegalArgumentException missing =
-        assertThrows(IllegalArgumentException.class, () -> in.apply(CaptureIO.write().withHost(server.url())));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> in.apply(CaptureIO.write().withHost(server.url())));
     assertTrue(missing.getMessage().contains("--apiKey"), missing.getMessage());
     IllegalArgumentException noHost =
-        assertThrows(IllegalArgumentException.class, () -> in.apply("No host", CaptureIO.write().withApiKey(KEY)));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> in.apply("No host", CaptureIO.write().withApiKey(KEY)));
     assertTrue(noHost.getMessage().contains("--host"), noHost.getMessage());
     assertEquals(0, server.requestCount());
   }
@@ -578,7 +628,8 @@ class CaptureIOWriteTest {
     }
 
     private void record(String line) {
-      SEEN.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(line);
+      SEEN.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+          .add(line);
     }
 
     @Override
@@ -590,22 +641,49 @@ class CaptureIOWriteTest {
     @Override
     public void sending(String groupKey, EventCursor first, EventCursor last, int events) {
       long serverHas =
-          server.events().stream().filter(e -> e.properties().get("group").asText().equals(groupKey)).count();
-      record(groupKey + " sending " + first.uuid() + ".." + last.uuid() + " events=" + events
-          + " serverHas=" + serverHas);
+          server.events().stream()
+              .filter(e -> e.properties().get("group").asText().equals(groupKey))
+              .count();
+      record(
+          groupKey
+              + " sending "
+              + first.uuid()
+              + ".."
+              + last.uuid()
+              + " events="
+              + events
+              + " serverHas="
+              + serverHas);
     }
 
     @Override
     public void acknowledged(String groupKey, EventCursor lastInBatch, BatchStats batch) {
       long serverHas =
-          server.events().stream().filter(e -> e.properties().get("group").asText().equals(groupKey)).count();
-      record(groupKey + " ack " + lastInBatch.uuid() + " events=" + batch.events() + " requests="
-          + batch.requests() + " dead=" + batch.deadLettered() + " serverHas=" + serverHas);
+          server.events().stream()
+              .filter(e -> e.properties().get("group").asText().equals(groupKey))
+              .count();
+      record(
+          groupKey
+              + " ack "
+              + lastInBatch.uuid()
+              + " events="
+              + batch.events()
+              + " requests="
+              + batch.requests()
+              + " dead="
+              + batch.deadLettered()
+              + " serverHas="
+              + serverHas);
     }
 
     @Override
     public void finished(String groupKey, GroupSendStats stats) {
-      record(groupKey + " finished sent=" + stats.eventsSent() + " skipped=" + stats.skippedAlreadySent());
+      record(
+          groupKey
+              + " finished sent="
+              + stats.eventsSent()
+              + " skipped="
+              + stats.skippedAlreadySent());
     }
   }
 
@@ -617,7 +695,8 @@ class CaptureIOWriteTest {
     EventCursor cursor = EventCursor.at(g1.get(99));
     WriteResult result =
         input(pipeline, Map.of("g1", g1, "g2", g2))
-            .apply(writer().withBatchSize(50).withSendProgress(new RecordingProgress(testId, cursor)));
+            .apply(
+                writer().withBatchSize(50).withSendProgress(new RecordingProgress(testId, cursor)));
     keepStats(result);
     pipeline.run().waitUntilFinish();
 
@@ -629,8 +708,10 @@ class CaptureIOWriteTest {
         calls.add((String) o);
       }
     }
-    List<String> g1Calls = calls.stream().filter(c -> c.startsWith("g1 ")).collect(Collectors.toList());
-    List<String> g2Calls = calls.stream().filter(c -> c.startsWith("g2 ")).collect(Collectors.toList());
+    List<String> g1Calls =
+        calls.stream().filter(c -> c.startsWith("g1 ")).collect(Collectors.toList());
+    List<String> g2Calls =
+        calls.stream().filter(c -> c.startsWith("g2 ")).collect(Collectors.toList());
     assertEquals(
         List.of(
             "g1 resumeAfter",
@@ -658,7 +739,8 @@ class CaptureIOWriteTest {
   // --- transports -----------------------------------------------------------------------------
 
   @Test
-  void filesTransportWritesExactlyWhatHttpSends(TestPipeline pipeline, @TempDir Path dir) throws Exception {
+  void filesTransportWritesExactlyWhatHttpSends(TestPipeline pipeline, @TempDir Path dir)
+      throws Exception {
     server = FakeCaptureServer.start();
     Map<String, List<CaptureEvent>> groups = new LinkedHashMap<>();
     groups.put("2024-05-01", events(1, 230));
@@ -666,7 +748,9 @@ class CaptureIOWriteTest {
     withBad.set(5, CaptureEvent.of(uuid(2, 5), "", "u", T0 + 5000, "{\"group\":\"g2\"}"));
     groups.put("team 2/day", withBad);
 
-    WriteResult files = input(pipeline, groups).apply(writer().withBatchSize(50).withOutputDirectory(dir.toString()));
+    WriteResult files =
+        input(pipeline, groups)
+            .apply(writer().withBatchSize(50).withOutputDirectory(dir.toString()));
     keepStats(files);
     pipeline.run().waitUntilFinish();
     Map<String, GroupSendStats> fileStats = keptStats();
@@ -709,7 +793,8 @@ class CaptureIOWriteTest {
   void dryRunSendsNothingAndCountsEverything(TestPipeline pipeline) {
     server = FakeCaptureServer.start();
     Map<String, List<CaptureEvent>> groups = Map.of("g1", events(1, 1001), "g2", events(2, 10));
-    WriteResult result = input(pipeline, groups).apply(CaptureIO.write().withDryRun(true).withBatchSize(100));
+    WriteResult result =
+        input(pipeline, groups).apply(CaptureIO.write().withDryRun(true).withBatchSize(100));
     keepStats(result);
     pipeline.run().waitUntilFinish();
 
@@ -726,11 +811,14 @@ class CaptureIOWriteTest {
   @Test
   void aDryRunAndAnOutputDirectoryExcludeEachOther(TestPipeline pipeline) {
     pipeline.enableAbandonedNodeEnforcement(false);
-    PCollection<KV<String, Iterable<CaptureEvent>>> in = input(pipeline, new HashMap<>(Map.of("g", events(1, 1))));
+    PCollection<KV<String, Iterable<CaptureEvent>>> in =
+        input(pipeline, new HashMap<>(Map.of("g", events(1, 1))));
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
             () -> in.apply(CaptureIO.write().withDryRun(true).withOutputDirectory("/tmp/x")));
-    assertTrue(e.getMessage().contains("--dryRun") && e.getMessage().contains("--outputDir"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("--dryRun") && e.getMessage().contains("--outputDir"),
+        e.getMessage());
   }
 }

@@ -93,12 +93,15 @@ class GroupSenderTest {
 
   private static Response status(int status, Integer retryAfterSeconds) {
     return new Response(
-        status, "msg " + status, retryAfterSeconds == null ? null : Duration.ofSeconds(retryAfterSeconds));
+        status,
+        "msg " + status,
+        retryAfterSeconds == null ? null : Duration.ofSeconds(retryAfterSeconds));
   }
 
   @Test
   void batchBoundariesFollowCountAndBytes() {
-    assertFalse(GroupSender.startsNewBatch(0, 512, 10_000, 5, 1_000), "an empty batch takes any event");
+    assertFalse(
+        GroupSender.startsNewBatch(0, 512, 10_000, 5, 1_000), "an empty batch takes any event");
     assertFalse(GroupSender.startsNewBatch(4, 900, 99, 5, 1_000), "900 + comma + 99 = 1000 fits");
     assertTrue(GroupSender.startsNewBatch(4, 900, 100, 5, 1_000), "1001 does not");
     assertTrue(GroupSender.startsNewBatch(5, 600, 1, 5, 1_000), "count cap");
@@ -143,8 +146,10 @@ class GroupSenderTest {
     List<String> acks = new ArrayList<>();
     s.progress = new RecordingProgress(acks);
     CaptureDeliveryException e =
-        assertThrows(CaptureDeliveryException.class, () -> sender(s, unlimited()).send("g", events(3)));
-    assertTrue(e.getMessage().contains("after 5 attempts (last: HTTP 503, msg 503)"), e.getMessage());
+        assertThrows(
+            CaptureDeliveryException.class, () -> sender(s, unlimited()).send("g", events(3)));
+    assertTrue(
+        e.getMessage().contains("after 5 attempts (last: HTTP 503, msg 503)"), e.getMessage());
     assertEquals(5, requestSizes.size());
     assertTrue(deadLetters.isEmpty());
     assertTrue(acks.isEmpty());
@@ -167,7 +172,9 @@ class GroupSenderTest {
   void anUnexpectedStatusStopsTheGroupAtOnce() {
     script.add(status(404, null));
     CaptureDeliveryException e =
-        assertThrows(CaptureDeliveryException.class, () -> sender(settings(), unlimited()).send("g", events(3)));
+        assertThrows(
+            CaptureDeliveryException.class,
+            () -> sender(settings(), unlimited()).send("g", events(3)));
     assertTrue(e.getMessage().contains("HTTP 404"), e.getMessage());
     assertEquals(1, requestSizes.size());
   }
@@ -177,11 +184,13 @@ class GroupSenderTest {
     JvmSendState shared = unlimited();
     script.add(new Response(401, "API key is not valid: personal_api_key", null));
     CaptureAuthException first =
-        assertThrows(CaptureAuthException.class, () -> sender(settings(), shared).send("g1", events(25)));
+        assertThrows(
+            CaptureAuthException.class, () -> sender(settings(), shared).send("g1", events(25)));
     assertTrue(first.getMessage().contains("PROJECT API key"), first.getMessage());
     assertTrue(first.getMessage().contains("phc_"));
     assertTrue(first.getMessage().contains("HTTP 401: API key is not valid: personal_api_key"));
-    assertThrows(CaptureAuthException.class, () -> sender(settings(), shared).send("g2", events(5)));
+    assertThrows(
+        CaptureAuthException.class, () -> sender(settings(), shared).send("g2", events(5)));
     assertEquals(List.of(10), requestSizes, "one request in all");
     assertTrue(deadLetters.isEmpty());
   }
@@ -190,7 +199,8 @@ class GroupSenderTest {
   void bisectsA400DownToTheRefusedEvents() throws Exception {
     WriteSettings s = settings();
     s.batchSize = 8;
-    // [0,8) 400, [0,4) ok, [4,8) 400, [4,6) 400, [4,5) ok, [5,6) 400 -> dead, [6,8) 400, [6,7) 400 -> dead, [7,8) ok
+    // [0,8) 400, [0,4) ok, [4,8) 400, [4,6) 400, [4,5) ok, [5,6) 400 -> dead, [6,8) 400, [6,7) 400
+    // -> dead, [7,8) ok
     script.add(status(400, null));
     script.add(Response.ok());
     script.add(status(400, null));
@@ -245,7 +255,8 @@ class GroupSenderTest {
     List<String> acks = new ArrayList<>();
     s.progress = new RecordingProgress(acks, dev.hogbeam.event.EventCursor.at(events.get(19)));
     GroupSendStats stats = sender(s, unlimited()).send("g", withDuplicates(events, 4));
-    assertEquals(List.of("g@" + dev.hogbeam.event.EventCursor.at(events.get(24)), "g finished"), acks);
+    assertEquals(
+        List.of("g@" + dev.hogbeam.event.EventCursor.at(events.get(24)), "g finished"), acks);
     assertEquals(20, stats.skippedAlreadySent());
     assertEquals(5, stats.eventsSent());
     assertEquals(4, stats.duplicatesDropped(), "the skipped events were iterated too");
@@ -301,8 +312,8 @@ class GroupSenderTest {
   }
 
   /**
-   * Records acknowledgements into a list (in-process only); says every group was sent up to
-   * {@code resumeAfter} by an earlier run (null: nothing was).
+   * Records acknowledgements into a list (in-process only); says every group was sent up to {@code
+   * resumeAfter} by an earlier run (null: nothing was).
    */
   private static final class RecordingProgress implements SendProgress {
     private final transient List<String> acks;

@@ -20,17 +20,21 @@ class HostsTest {
   @Test
   void usesAnyOtherHostAsGivenWithoutTrailingSlashes() {
     assertEquals("https://us.i.posthog.com", Hosts.ingestionHost("https://us.i.posthog.com/"));
-    assertEquals("https://posthog.example.com", Hosts.ingestionHost("https://posthog.example.com///"));
+    assertEquals(
+        "https://posthog.example.com", Hosts.ingestionHost("https://posthog.example.com///"));
     assertEquals("http://127.0.0.1:8000", Hosts.ingestionHost("http://127.0.0.1:8000"));
-    assertEquals("https://proxy.example.com/ph", Hosts.ingestionHost("https://proxy.example.com/ph/"));
+    assertEquals(
+        "https://proxy.example.com/ph", Hosts.ingestionHost("https://proxy.example.com/ph/"));
     assertEquals("http://app.posthog.com", Hosts.ingestionHost("http://app.posthog.com"));
   }
 
   @Test
   void batchUriAppendsTheBatchPath() {
-    assertEquals("https://eu.i.posthog.com/batch/", Hosts.batchUri("https://eu.posthog.com/").toString());
     assertEquals(
-        "https://proxy.example.com/ph/batch/", Hosts.batchUri("https://proxy.example.com/ph").toString());
+        "https://eu.i.posthog.com/batch/", Hosts.batchUri("https://eu.posthog.com/").toString());
+    assertEquals(
+        "https://proxy.example.com/ph/batch/",
+        Hosts.batchUri("https://proxy.example.com/ph").toString());
   }
 
   @Test

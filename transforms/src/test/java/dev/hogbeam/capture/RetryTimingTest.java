@@ -26,8 +26,10 @@ class RetryTimingTest {
 
   @Test
   void retryAfterIsAFloorUnderTheBackoff() {
-    assertEquals(Duration.ofSeconds(7), Backoff.beforeRetry(Duration.ofSeconds(2), Duration.ofSeconds(7)));
-    assertEquals(Duration.ofSeconds(9), Backoff.beforeRetry(Duration.ofSeconds(9), Duration.ofSeconds(7)));
+    assertEquals(
+        Duration.ofSeconds(7), Backoff.beforeRetry(Duration.ofSeconds(2), Duration.ofSeconds(7)));
+    assertEquals(
+        Duration.ofSeconds(9), Backoff.beforeRetry(Duration.ofSeconds(9), Duration.ofSeconds(7)));
     assertEquals(Duration.ofSeconds(2), Backoff.beforeRetry(Duration.ofSeconds(2), null));
   }
 

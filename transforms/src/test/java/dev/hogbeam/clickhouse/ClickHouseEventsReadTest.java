@@ -1,9 +1,9 @@
 package dev.hogbeam.clickhouse;
 
-import static dev.hogbeam.clickhouse.TestEvents.query;
 import static dev.hogbeam.clickhouse.TestEvents.END;
 import static dev.hogbeam.clickhouse.TestEvents.START;
 import static dev.hogbeam.clickhouse.TestEvents.TEAM;
+import static dev.hogbeam.clickhouse.TestEvents.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -72,36 +72,69 @@ class ClickHouseEventsReadTest {
         .withRange(START, END);
   }
 
-  /** What identifies a row's content: the fields the reader returns, timestamp to the microsecond. */
+  /**
+   * What identifies a row's content: the fields the reader returns, timestamp to the microsecond.
+   */
   static String signature(EventRow r) {
-    return String.join("|", r.uuid(), r.event(), r.distinctId(), Long.toString(r.timestampMicros()),
-        r.properties(), r.elementsChain(), String.valueOf(r.personId()),
-        String.valueOf(r.personProperties()), String.valueOf(r.groupProperties(0)));
+    return String.join(
+        "|",
+        r.uuid(),
+        r.event(),
+        r.distinctId(),
+        Long.toString(r.timestampMicros()),
+        r.properties(),
+        r.elementsChain(),
+        String.valueOf(r.personId()),
+        String.valueOf(r.personProperties()),
+        String.valueOf(r.groupProperties(0)));
   }
 
   /** The same from a direct query of the table: the truth. Times parsed here, as UTC text. */
   static List<String> truth(String db, boolean persons) throws Exception {
-    String sql = "SELECT toString(uuid), event, distinct_id, toString(timestamp), properties,"
-        + " elements_chain" + (persons ? ", toString(person_id), person_properties, group0_properties" : "")
-        + " FROM `" + db + "`.events WHERE team_id = " + TEAM
-        + " AND timestamp >= toDateTime64('" + PageQueries.clickHouseTime(Timestamps.toMicros(START)) + "', 6, 'UTC')"
-        + " AND timestamp < toDateTime64('" + PageQueries.clickHouseTime(Timestamps.toMicros(END)) + "', 6, 'UTC')";
+    String sql =
+        "SELECT toString(uuid), event, distinct_id, toString(timestamp), properties,"
+            + " elements_chain"
+            + (persons ? ", toString(person_id), person_properties, group0_properties" : "")
+            + " FROM `"
+            + db
+            + "`.events WHERE team_id = "
+            + TEAM
+            + " AND timestamp >= toDateTime64('"
+            + PageQueries.clickHouseTime(Timestamps.toMicros(START))
+            + "', 6, 'UTC')"
+            + " AND timestamp < toDateTime64('"
+            + PageQueries.clickHouseTime(Timestamps.toMicros(END))
+            + "', 6, 'UTC')";
     List<String> out = new ArrayList<>();
     for (List<String> r : query(conn, sql)) {
-      long micros = Timestamps.toMicros(LocalDateTime.parse(r.get(3), CH_TIME).toInstant(ZoneOffset.UTC));
-      out.add(String.join("|", r.get(0), r.get(1), r.get(2), Long.toString(micros), r.get(4), r.get(5),
-          persons ? r.get(6) : "null", persons ? r.get(7) : "null", persons ? r.get(8) : "null"));
+      long micros =
+          Timestamps.toMicros(LocalDateTime.parse(r.get(3), CH_TIME).toInstant(ZoneOffset.UTC));
+      out.add(
+          String.join(
+              "|",
+              r.get(0),
+              r.get(1),
+              r.get(2),
+              Long.toString(micros),
+              r.get(4),
+              r.get(5),
+              persons ? r.get(6) : "null",
+              persons ? r.get(7) : "null",
+              persons ? r.get(8) : "null"));
     }
     return out;
   }
 
   static PCollection<String> signatures(PCollection<KV<String, EventRow>> rows) {
-    return rows.apply("Signatures", MapElements.into(TypeDescriptors.strings()).via(kv -> signature(kv.getValue())));
+    return rows.apply(
+        "Signatures",
+        MapElements.into(TypeDescriptors.strings()).via(kv -> signature(kv.getValue())));
   }
 
   @ParameterizedTest
   @EnumSource(Schema.class)
-  void everyRowOfTheTeamAndRangeComesOutExactlyOnce(Schema schema, TestPipeline p) throws Exception {
+  void everyRowOfTheTeamAndRangeComesOutExactlyOnce(Schema schema, TestPipeline p)
+      throws Exception {
     String db = TestEvents.load(ch, "chread_exact", schema);
     ClickHouseEventsIO.Read read = read(db).withFetchSize(7);
     ReadPlan plan = read.plan();
@@ -127,18 +160,25 @@ class ClickHouseEventsReadTest {
 
     List<String> truth = truth(db, schema != Schema.GEN1);
     // The data set does what it claims: copies present, range edges honoured.
-    long copiesOfOne = truth.stream().filter(s -> s.contains("\"n\":" + TestEvents.MANY_COPIES_OFFSET + ",")).count();
+    long copiesOfOne =
+        truth.stream()
+            .filter(s -> s.contains("\"n\":" + TestEvents.MANY_COPIES_OFFSET + ","))
+            .count();
     assertEquals(31, copiesOfOne);
     assertTrue(truth.size() > new HashSet<>(truth).size() + 30);
     long startMicros = Timestamps.toMicros(START);
     long endMicros = Timestamps.toMicros(END);
     assertEquals(
         List.of(startMicros, endMicros - 1),
-        truth.stream().filter(t -> t.contains("|edge|edge-user|"))
-            .map(t -> Long.parseLong(t.split("\\|")[3])).sorted().collect(Collectors.toList()),
+        truth.stream()
+            .filter(t -> t.contains("|edge|edge-user|"))
+            .map(t -> Long.parseLong(t.split("\\|")[3]))
+            .sorted()
+            .collect(Collectors.toList()),
         "of the edge rows, the one at start and the one 1us before end are in range");
     // The other team's rows are numbered from 100,000.
-    assertTrue(truth.stream().noneMatch(t -> t.matches(".*\"n\":1\\d{5},.*")), "no row of the other team");
+    assertTrue(
+        truth.stream().noneMatch(t -> t.matches(".*\"n\":1\\d{5},.*")), "no row of the other team");
     assertEquals(plan.estimatedRows(), truth.size());
 
     ClickHouseEventsIO.ReadResult result = p.apply("Read", read.withPlan(plan));
@@ -165,15 +205,20 @@ class ClickHouseEventsReadTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Schema.class, names = {"GEN1", "GEN3"})
-  void heavyDaysSplitByPersonAndThePartsMakeUpTheDay(Schema schema, TestPipeline p) throws Exception {
+  @EnumSource(
+      value = Schema.class,
+      names = {"GEN1", "GEN3"})
+  void heavyDaysSplitByPersonAndThePartsMakeUpTheDay(Schema schema, TestPipeline p)
+      throws Exception {
     String db = TestEvents.load(ch, "chread_split", schema);
     ReadPlan plan = read(db).withSplitThreshold(200).plan();
     assertEquals(
         schema == Schema.GEN1 ? "distinct_id" : "cityHash64(distinct_id)",
         plan.splitColumn().expression());
     List<String> ids = plan.shards().stream().map(Shard::id).collect(Collectors.toList());
-    assertTrue(ids.contains("team2-2024-05-02-p1of3") && ids.contains("team2-2024-05-02-p3of3"), ids.toString());
+    assertTrue(
+        ids.contains("team2-2024-05-02-p1of3") && ids.contains("team2-2024-05-02-p3of3"),
+        ids.toString());
     for (Shard s : plan.shards()) {
       assertTrue(s.parts() > 1, s.toString());
     }
@@ -189,7 +234,8 @@ class ClickHouseEventsReadTest {
               Set<String> shardsSeen = new HashSet<>();
               for (KV<String, EventRow> kv : all) {
                 String day = kv.getKey().substring(0, "team2-2024-05-01".length());
-                shardsOfPersonDay.computeIfAbsent(day + "/" + kv.getValue().distinctId(), k -> new HashSet<>())
+                shardsOfPersonDay
+                    .computeIfAbsent(day + "/" + kv.getValue().distinctId(), k -> new HashSet<>())
                     .add(kv.getKey());
                 shardsSeen.add(kv.getKey());
               }
@@ -203,26 +249,42 @@ class ClickHouseEventsReadTest {
   @Test
   void aTableWithAnotherSortKeyIsPagedByTimeWithAWarning(TestPipeline p) throws Exception {
     String db = TestEvents.load(ch, "chread_fallback", Schema.GEN1);
-    ch.execute("CREATE TABLE `" + db + "`.events2 AS `" + db + "`.events ENGINE = MergeTree ORDER BY (uuid)");
+    ch.execute(
+        "CREATE TABLE `"
+            + db
+            + "`.events2 AS `"
+            + db
+            + "`.events ENGINE = MergeTree ORDER BY (uuid)");
     ch.execute("INSERT INTO `" + db + "`.events2 SELECT * FROM `" + db + "`.events");
     ch.execute("EXCHANGE TABLES `" + db + "`.events AND `" + db + "`.events2");
     ClickHouseEventsIO.Read read = read(db).withFetchSize(11);
     ReadPlan plan = read.plan();
     assertEquals(ReadPlan.PagingMode.TIME_ORDER, plan.pagingMode());
-    assertEquals(List.of("timestamp", "uuid"), plan.keys().stream().map(KeyColumn::expression).collect(Collectors.toList()));
-    assertTrue(plan.warnings().stream().anyMatch(w -> w.contains("paging by (timestamp, uuid)")), plan.warnings().toString());
-    PAssert.that(signatures(p.apply("Read", read.withPlan(plan)).rows())).containsInAnyOrder(truth(db, false));
+    assertEquals(
+        List.of("timestamp", "uuid"),
+        plan.keys().stream().map(KeyColumn::expression).collect(Collectors.toList()));
+    assertTrue(
+        plan.warnings().stream().anyMatch(w -> w.contains("paging by (timestamp, uuid)")),
+        plan.warnings().toString());
+    PAssert.that(signatures(p.apply("Read", read.withPlan(plan)).rows()))
+        .containsInAnyOrder(truth(db, false));
     p.run().waitUntilFinish();
   }
 
   @Test
   void missingRequiredColumnsAreNamed() throws Exception {
     String db = ch.createDatabase("chread_missing");
-    ch.execute("CREATE TABLE " + db + ".events (uuid UUID, event String, timestamp DateTime64(6, 'UTC'),"
-        + " team_id Int64) ENGINE = MergeTree ORDER BY (team_id, toDate(timestamp), event)");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read(db).plan());
+    ch.execute(
+        "CREATE TABLE "
+            + db
+            + ".events (uuid UUID, event String, timestamp DateTime64(6, 'UTC'),"
+            + " team_id Int64) ENGINE = MergeTree ORDER BY (team_id, toDate(timestamp), event)");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> read(db).plan());
     assertEquals(
-        "ClickHouse table " + db + ".events lacks the columns hogbeam needs: properties, distinct_id",
+        "ClickHouse table "
+            + db
+            + ".events lacks the columns hogbeam needs: properties, distinct_id",
         e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> read("chread_no_such_db").plan());
     assertTrue(e.getMessage().contains("has no events table"), e.getMessage());
@@ -242,11 +304,18 @@ class ClickHouseEventsReadTest {
   @Test
   void thePasswordIsNeverShown() {
     ClickHouseEventsIO.Read read = read("posthog").withPassword("hunter2-secret");
-    assertFalse(org.apache.beam.sdk.transforms.display.DisplayData.from(read).toString().contains("hunter2"));
+    assertFalse(
+        org.apache.beam.sdk.transforms.display.DisplayData.from(read)
+            .toString()
+            .contains("hunter2"));
     assertFalse(read.connectionConfig().toString().contains("hunter2"));
     ClickHouseEventsIO.Read wrong =
-        ClickHouseEventsIO.read().withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword("hunter2-secret")
-            .withTeamId(TEAM).withRange(START, END);
+        ClickHouseEventsIO.read()
+            .withUrl(ch.jdbcUrl())
+            .withUser(ch.user())
+            .withPassword("hunter2-secret")
+            .withTeamId(TEAM)
+            .withRange(START, END);
     if (!ch.password().equals("hunter2-secret")) {
       IllegalStateException e = assertThrows(IllegalStateException.class, wrong::plan);
       assertFalse(e.getMessage().contains("hunter2"), e.getMessage());

@@ -13,7 +13,8 @@ class ClickHouseUrlsTest {
     assertEquals(
         "jdbc:clickhouse:http://localhost:8123", ClickHouseUrls.toJdbcUrl("http://localhost:8123"));
     assertEquals(
-        "jdbc:clickhouse:http://localhost:8123", ClickHouseUrls.toJdbcUrl("http://localhost:8123/"));
+        "jdbc:clickhouse:http://localhost:8123",
+        ClickHouseUrls.toJdbcUrl("http://localhost:8123/"));
     assertEquals(
         "jdbc:clickhouse:https://ch.example.com:8443/posthog",
         ClickHouseUrls.toJdbcUrl("https://ch.example.com:8443/posthog"));
@@ -24,7 +25,8 @@ class ClickHouseUrlsTest {
 
   @Test
   void missingPortMeansTheHttpDefaultLikeAnyHttpClient() {
-    // PostHog's script hands the URL to aiohttp: no port means 80 / 443, not the driver's 8123 / 8443.
+    // PostHog's script hands the URL to aiohttp: no port means 80 / 443, not the driver's 8123 /
+    // 8443.
     assertEquals("jdbc:clickhouse:http://ch:80", ClickHouseUrls.toJdbcUrl("http://ch"));
     assertEquals("jdbc:clickhouse:https://ch:443/db", ClickHouseUrls.toJdbcUrl("HTTPS://ch/db"));
   }
@@ -32,7 +34,8 @@ class ClickHouseUrlsTest {
   @Test
   void jdbcUrlsPassThrough() {
     assertEquals(
-        "jdbc:clickhouse://h:8123/posthog", ClickHouseUrls.toJdbcUrl("jdbc:clickhouse://h:8123/posthog"));
+        "jdbc:clickhouse://h:8123/posthog",
+        ClickHouseUrls.toJdbcUrl("jdbc:clickhouse://h:8123/posthog"));
     assertEquals("jdbc:ch:https://h:8443", ClickHouseUrls.toJdbcUrl("jdbc:ch:https://h:8443"));
   }
 
@@ -62,8 +65,7 @@ class ClickHouseUrlsTest {
     assertEquals(
         "jdbc:clickhouse:http://h:8123/db?password=***&compress=0",
         ClickHouseUrls.redact("jdbc:clickhouse:http://h:8123/db?password=hunter2&compress=0"));
-    assertEquals(
-        "https://***@h:8443/db", ClickHouseUrls.redact("https://u:hunter2@h:8443/db"));
+    assertEquals("https://***@h:8443/db", ClickHouseUrls.redact("https://u:hunter2@h:8443/db"));
     assertEquals("http://h:8123", ClickHouseUrls.redact("http://h:8123"));
   }
 }

@@ -33,31 +33,46 @@ class ConcurrencyCapTest {
   static void load() {
     ch = LocalClickHouse.shared();
     db = ch.createDatabase("chread_concurrency");
-    rows = PostHogDataGenerator.createEvents(ch, db, Layout.GEN2)
-        .generate(PostHogDataGenerator.spec().teams(2).startDay(LocalDate.of(2024, 5, 1)).days(8)
-            .eventsPerTeamDay(250).seed(11).build())
-        .rows();
+    rows =
+        PostHogDataGenerator.createEvents(ch, db, Layout.GEN2)
+            .generate(
+                PostHogDataGenerator.spec()
+                    .teams(2)
+                    .startDay(LocalDate.of(2024, 5, 1))
+                    .days(8)
+                    .eventsPerTeamDay(250)
+                    .seed(11)
+                    .build())
+            .rows();
   }
 
   /** Runs a read of 8 shards with tiny pages; returns the most queries seen in flight at once. */
   static long maxConcurrentQueries(int cap) {
     Pipeline p = Pipeline.create(PipelineOptionsFactory.create());
     ClickHouseEventsIO.ReadResult read =
-        p.apply("Read", ClickHouseEventsIO.read()
-            .withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword(ch.password())
-            .withDatabase(db).withTeamId(2)
-            .withRange(Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-05-09T00:00:00Z"))
-            .withFetchSize(5)
-            .withMaxConcurrentQueries(cap));
+        p.apply(
+            "Read",
+            ClickHouseEventsIO.read()
+                .withUrl(ch.jdbcUrl())
+                .withUser(ch.user())
+                .withPassword(ch.password())
+                .withDatabase(db)
+                .withTeamId(2)
+                .withRange(
+                    Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-05-09T00:00:00Z"))
+                .withFetchSize(5)
+                .withMaxConcurrentQueries(cap));
     PAssert.thatSingleton(read.rows().apply(Count.globally())).isEqualTo(rows);
     PipelineResult result = p.run();
     result.waitUntilFinish();
     long max = 0;
     for (MetricResult<DistributionResult> d :
-        result.metrics()
-            .queryMetrics(MetricsFilter.builder()
-                .addNameFilter(MetricNameFilter.named(ShardReader.class, "concurrentQueries"))
-                .build())
+        result
+            .metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(ShardReader.class, "concurrentQueries"))
+                    .build())
             .getDistributions()) {
       max = Math.max(max, d.getAttempted().getMax());
     }

@@ -12,8 +12,8 @@ import java.util.Arrays;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.testing.CoderProperties;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.junit.jupiter.api.Test;
 
 class EventRowCoderTest {
@@ -36,7 +36,8 @@ class EventRowCoderTest {
             .personCreatedAtMicros(-5L)
             .personMode("propertyless");
     for (int i = 0; i < EventRow.GROUPS; i++) {
-      b.groupProperties(i, i == 3 ? null : "{\"g\":" + i + "}").groupCreatedAtMicros(i, i == 1 ? null : (long) i);
+      b.groupProperties(i, i == 3 ? null : "{\"g\":" + i + "}")
+          .groupCreatedAtMicros(i, i == 1 ? null : (long) i);
     }
     return b.build();
   }
@@ -48,9 +49,11 @@ class EventRowCoderTest {
 
   @Test
   void theRegistryUsesTheStatsCoderForShardReadStats() throws Exception {
-    assertSame(ShardReadStats.Coder.of(), CoderRegistry.createDefault().getCoder(ShardReadStats.class));
+    assertSame(
+        ShardReadStats.Coder.of(), CoderRegistry.createDefault().getCoder(ShardReadStats.class));
     CoderProperties.coderDecodeEncodeEqual(
-        ShardReadStats.Coder.of(), new ShardReadStats("team2-2024-03-01", 10, 12, 3000, 2, 3, 1, 45));
+        ShardReadStats.Coder.of(),
+        new ShardReadStats("team2-2024-03-01", 10, 12, 3000, 2, 3, 1, 45));
   }
 
   @Test

@@ -29,7 +29,14 @@ final class FlakyClickHouseProxy implements AutoCloseable {
   }
 
   private static final Set<String> HOP_BY_HOP =
-      Set.of("connection", "content-length", "host", "transfer-encoding", "keep-alive", "upgrade", "expect");
+      Set.of(
+          "connection",
+          "content-length",
+          "host",
+          "transfer-encoding",
+          "keep-alive",
+          "upgrade",
+          "expect");
 
   private final HttpServer server;
   private final HttpClient client = HttpClient.newHttpClient();
@@ -68,8 +75,10 @@ final class FlakyClickHouseProxy implements AutoCloseable {
       Fault fault = faults.get(n);
       byte[] body = ex.getRequestBody().readAllBytes();
       if (fault == Fault.TOO_MANY_QUERIES) {
-        byte[] msg = ("Code: 202. DB::Exception: Too many simultaneous queries. Maximum: 1."
-            + " (TOO_MANY_SIMULTANEOUS_QUERIES) (version 26.7.2.1)\n").getBytes(StandardCharsets.UTF_8);
+        byte[] msg =
+            ("Code: 202. DB::Exception: Too many simultaneous queries. Maximum: 1."
+                    + " (TOO_MANY_SIMULTANEOUS_QUERIES) (version 26.7.2.1)\n")
+                .getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("X-ClickHouse-Exception-Code", "202");
         ex.getResponseHeaders().set("Content-Type", "text/plain; charset=UTF-8");
         ex.sendResponseHeaders(500, msg.length);
@@ -93,19 +102,22 @@ final class FlakyClickHouseProxy implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IOException(e);
       }
-      resp.headers().map().forEach((k, vs) -> {
-        if (!HOP_BY_HOP.contains(k.toLowerCase()) && !k.startsWith(":")) {
-          vs.forEach(v -> ex.getResponseHeaders().add(k, v));
-        }
-      });
+      resp.headers()
+          .map()
+          .forEach(
+              (k, vs) -> {
+                if (!HOP_BY_HOP.contains(k.toLowerCase()) && !k.startsWith(":")) {
+                  vs.forEach(v -> ex.getResponseHeaders().add(k, v));
+                }
+              });
       byte[] out = resp.body();
       ex.sendResponseHeaders(resp.statusCode(), out.length == 0 ? -1 : out.length);
       OutputStream os = ex.getResponseBody();
       if (fault == Fault.CUT_OFF_BODY) {
         os.write(out, 0, out.length / 2);
         os.flush();
-        return; // the exchange closes short of its declared length: the client sees the body end early
-
+        return; // the exchange closes short of its declared length: the client sees the body end
+        // early
       }
       os.write(out);
     }

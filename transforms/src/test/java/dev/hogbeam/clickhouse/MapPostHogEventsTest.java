@@ -34,11 +34,20 @@ class MapPostHogEventsTest {
   void everyRowWithAChainGetsItWhateverTheEvent() {
     MapPostHogEvents.Outcome o =
         MapPostHogEvents.map(
-            "team2-2024-05-01", row(U1, "$rageclick", "u1", "{\"$lib\":\"web\",\"$lib_version\":\"1.9\"}", "div:nth-child=\"2\""));
+            "team2-2024-05-01",
+            row(
+                U1,
+                "$rageclick",
+                "u1",
+                "{\"$lib\":\"web\",\"$lib_version\":\"1.9\"}",
+                "div:nth-child=\"2\""));
     assertNull(o.deadLetter());
     assertEquals(
         CaptureEvent.of(
-            U1, "$rageclick", "u1", 1714521610000001L,
+            U1,
+            "$rageclick",
+            "u1",
+            1714521610000001L,
             "{\"$lib\":\"web\",\"$lib_version\":\"1.9\",\"$geoip_disable\":true,"
                 + "\"$elements_chain\":\"div:nth-child=\\\"2\\\"\"}"),
         o.event());
@@ -78,12 +87,24 @@ class MapPostHogEventsTest {
             .apply("Map", MapPostHogEvents.create());
     PAssert.that(r.events())
         .containsInAnyOrder(
-            KV.of("s1", CaptureEvent.of(U1, "$pageview", "u1", 1714521610000001L, "{\"a\":1,\"$geoip_disable\":true}")));
+            KV.of(
+                "s1",
+                CaptureEvent.of(
+                    U1,
+                    "$pageview",
+                    "u1",
+                    1714521610000001L,
+                    "{\"a\":1,\"$geoip_disable\":true}")));
     PAssert.that(r.deadLetters())
         .containsInAnyOrder(
             DeadLetter.of(
-                "map", "s2", U2, bad.toJson(), 0,
-                MapPostHogEvents.map("s2", bad).deadLetter().reason(), 0));
+                "map",
+                "s2",
+                U2,
+                bad.toJson(),
+                0,
+                MapPostHogEvents.map("s2", bad).deadLetter().reason(),
+                0));
     p.run().waitUntilFinish();
   }
 }

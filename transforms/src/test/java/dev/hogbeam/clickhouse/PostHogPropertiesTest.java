@@ -22,7 +22,8 @@ class PostHogPropertiesTest {
 
   @Test
   void appendsOurKeysAndKeepsEverythingElseByteForByte() throws Exception {
-    Result r = rewrite("{\"a\":1,\"$lib\":\"web\",\"$lib_version\":\"1.2.3\"}", "a:nth-child=\"1\"");
+    Result r =
+        rewrite("{\"a\":1,\"$lib\":\"web\",\"$lib_version\":\"1.2.3\"}", "a:nth-child=\"1\"");
     assertEquals(
         "{\"a\":1,\"$lib\":\"web\",\"$lib_version\":\"1.2.3\",\"$geoip_disable\":true,"
             + "\"$elements_chain\":\"a:nth-child=\\\"1\\\"\"}",
@@ -52,12 +53,15 @@ class PostHogPropertiesTest {
   @Test
   void noChainNoChainKey() throws Exception {
     assertEquals("{\"$geoip_disable\":true}", rewrite("{}", "").json());
-    assertEquals("{ \"a\" : [1, {\"b\": \"}\"}] ,\"$geoip_disable\":true}", rewrite(" { \"a\" : [1, {\"b\": \"}\"}] } \n", "").json());
+    assertEquals(
+        "{ \"a\" : [1, {\"b\": \"}\"}] ,\"$geoip_disable\":true}",
+        rewrite(" { \"a\" : [1, {\"b\": \"}\"}] } \n", "").json());
   }
 
   @Test
   void numbersUnicodeAndNestingSurviveUntouched() throws Exception {
-    String props = "{\"n\":12345678901234567890123,\"f\":1.50,\"e\":-0.0e+5,\"u\":\"😀 é \\u00e9\",\"o\":{\"$geoip_disable\":false,\"x\":[null,true]}}";
+    String props =
+        "{\"n\":12345678901234567890123,\"f\":1.50,\"e\":-0.0e+5,\"u\":\"😀 é \\u00e9\",\"o\":{\"$geoip_disable\":false,\"x\":[null,true]}}";
     Result r = rewrite(props, "");
     assertEquals(props.substring(0, props.length() - 1) + ",\"$geoip_disable\":true}", r.json());
     assertEquals(Change.APPENDED, r.change());
@@ -66,9 +70,12 @@ class PostHogPropertiesTest {
   @Test
   void ourKeysReplaceExistingTopLevelOnes() throws Exception {
     Result r =
-        rewrite("{\"$geoip_disable\":false,\"x\":\"y\",\"$elements_chain\":\"old\",\"z\":{\"k\":1}}", "new");
+        rewrite(
+            "{\"$geoip_disable\":false,\"x\":\"y\",\"$elements_chain\":\"old\",\"z\":{\"k\":1}}",
+            "new");
     assertEquals(
-        "{\"x\":\"y\",\"z\":{\"k\":1},\"$geoip_disable\":true,\"$elements_chain\":\"new\"}", r.json());
+        "{\"x\":\"y\",\"z\":{\"k\":1},\"$geoip_disable\":true,\"$elements_chain\":\"new\"}",
+        r.json());
     assertEquals(Change.REPLACED_EXISTING_KEYS, r.change());
 
     // An escaped spelling of the same key is the same key.
@@ -103,7 +110,8 @@ class PostHogPropertiesTest {
     assertMessage("\"s\"", "properties is not a JSON object (it is a string)");
     assertMessage("null", "properties is not a JSON object (it is null)");
     assertMessage("{\"a\":1} {}", "properties has more JSON after the object ({)");
-    for (String bad : new String[] {"{", "{\"a\":1,}", "{'a':1}", "{\"a\":NaN}", "{\"a\":1]", "{\"a\" 1}"}) {
+    for (String bad :
+        new String[] {"{", "{\"a\":1,}", "{'a':1}", "{\"a\":NaN}", "{\"a\":1]", "{\"a\" 1}"}) {
       InvalidPropertiesException e =
           assertThrows(InvalidPropertiesException.class, () -> rewrite(bad, "x"), bad);
       assertTrue(e.getMessage().startsWith("properties is not valid JSON"), e.getMessage());
@@ -112,10 +120,18 @@ class PostHogPropertiesTest {
 
   @Test
   void reasonsNeverQuoteTheProperties() {
-    String[] broken = {"{\"secret-value\":", "{\"secret-value\":[1,", "{\"a\":{\"secret-value\":1", "{\"secret-value\""};
+    String[] broken = {
+      "{\"secret-value\":",
+      "{\"secret-value\":[1,",
+      "{\"a\":{\"secret-value\":1",
+      "{\"secret-value\""
+    };
     for (String b : broken) {
-      InvalidPropertiesException e = assertThrows(InvalidPropertiesException.class, () -> rewrite(b, ""));
-      assertTrue(!e.getMessage().contains("secret") && !e.getMessage().contains("REDACTED"), e.getMessage());
+      InvalidPropertiesException e =
+          assertThrows(InvalidPropertiesException.class, () -> rewrite(b, ""));
+      assertTrue(
+          !e.getMessage().contains("secret") && !e.getMessage().contains("REDACTED"),
+          e.getMessage());
     }
     InvalidPropertiesException e =
         assertThrows(InvalidPropertiesException.class, () -> rewrite("{\"a\":[1", ""));

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * ClickHouse reads each row of a 1.2M-row team-day about once with sort-key keyset pages, by
- * ClickHouse's own figures, where the reference script's time-ordered pages read the whole day
- * for every page.
+ * ClickHouse's own figures, where the reference script's time-ordered pages read the whole day for
+ * every page.
  *
  * <p>Each query is measured by running it again inside {@code SELECT count(), sum(cityHash64(*))
  * FROM (...)}: the same reading plan, but a one-row result. The local engine's front end sums
@@ -31,7 +31,8 @@ class ReadAmplificationTest {
 
   /** Rows ClickHouse read to answer {@code q}, measured as described above. */
   static long readRows(Connection c, LocalClickHouse ch, PageQueries.Query q) throws Exception {
-    try (PreparedStatement ps = c.prepareStatement("SELECT count(), sum(cityHash64(*)) FROM (" + q.sql() + ")")) {
+    try (PreparedStatement ps =
+        c.prepareStatement("SELECT count(), sum(cityHash64(*)) FROM (" + q.sql() + ")")) {
       PageQueries.bind(ps, q.params());
       try (ResultSet rs = ps.executeQuery()) {
         long fromDriver = QuerySummaries.readRowsAndBytes(rs)[0];
@@ -49,15 +50,28 @@ class ReadAmplificationTest {
     String db = ch.createDatabase("chread_amplification");
     PostHogDataGenerator.Generated generated =
         PostHogDataGenerator.createEvents(ch, db, Layout.GEN3)
-            .generate(PostHogDataGenerator.spec().teams(2).startDay(LocalDate.of(2024, 6, 1)).days(1)
-                .eventsPerTeamDay(1_200_000).duplicateFraction(0.01).seed(3).build());
+            .generate(
+                PostHogDataGenerator.spec()
+                    .teams(2)
+                    .startDay(LocalDate.of(2024, 6, 1))
+                    .days(1)
+                    .eventsPerTeamDay(1_200_000)
+                    .duplicateFraction(0.01)
+                    .seed(3)
+                    .build());
     try (Connection c = ch.connect()) {
-      ClickHouseConnectionConfig config = ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password());
-      ReadPlan plan = ClickHouseEventsIO.read()
-          .withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword(ch.password())
-          .withDatabase(db).withTeamId(2)
-          .withRange(Instant.parse("2024-06-01T00:00:00Z"), Instant.parse("2024-06-02T00:00:00Z"))
-          .plan();
+      ClickHouseConnectionConfig config =
+          ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password());
+      ReadPlan plan =
+          ClickHouseEventsIO.read()
+              .withUrl(ch.jdbcUrl())
+              .withUser(ch.user())
+              .withPassword(ch.password())
+              .withDatabase(db)
+              .withTeamId(2)
+              .withRange(
+                  Instant.parse("2024-06-01T00:00:00Z"), Instant.parse("2024-06-02T00:00:00Z"))
+              .plan();
       assertEquals(1, plan.shards().size());
       Shard day = plan.shards().get(0);
 
@@ -90,14 +104,18 @@ class ReadAmplificationTest {
       // For comparison, printed: migrate.py's time-ordered page of 10,000 rows at a few places.
       for (int hour : new int[] {0, 6, 12, 18}) {
         long from = Instant.parse("2024-06-01T00:00:00Z").getEpochSecond() + hour * 3600L;
-        PageQueries.Query q = new PageQueries.Query(
-            "SELECT uuid, event, properties, toInt64(timestamp) AS timestamp, team_id, distinct_id,"
-                + " elements_chain FROM " + db + ".events WHERE team_id = 2"
-                + " AND timestamp >= toDateTime64(1717200000, 6) AND timestamp < toDateTime64(1717286400, 6)"
-                + " AND (timestamp, uuid) > (toDateTime64(?, 6), toUUID('00000000-0000-0000-0000-000000000000'))"
-                + " ORDER BY timestamp, uuid LIMIT 10000",
-            List.of(from));
-        System.out.printf("time-ordered page of 10,000 rows from %02d:00: ClickHouse read %,d rows%n",
+        PageQueries.Query q =
+            new PageQueries.Query(
+                "SELECT uuid, event, properties, toInt64(timestamp) AS timestamp, team_id, distinct_id,"
+                    + " elements_chain FROM "
+                    + db
+                    + ".events WHERE team_id = 2"
+                    + " AND timestamp >= toDateTime64(1717200000, 6) AND timestamp < toDateTime64(1717286400, 6)"
+                    + " AND (timestamp, uuid) > (toDateTime64(?, 6), toUUID('00000000-0000-0000-0000-000000000000'))"
+                    + " ORDER BY timestamp, uuid LIMIT 10000",
+                List.of(from));
+        System.out.printf(
+            "time-ordered page of 10,000 rows from %02d:00: ClickHouse read %,d rows%n",
             hour, readRows(c, ch, q));
       }
     } finally {

@@ -58,22 +58,46 @@ class ReadAndMapTest {
             row(7, "$pageview", "u3", "[1,2]", ""),
             row(8, "$pageview", "u3", "", ""));
     ClickHouseEventsIO.ReadResult read =
-        p.apply("Read", ClickHouseEventsIO.read()
-            .withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword(ch.password())
-            .withDatabase(db).withTeamId(2)
-            .withRange(Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-05-02T00:00:00Z")));
+        p.apply(
+            "Read",
+            ClickHouseEventsIO.read()
+                .withUrl(ch.jdbcUrl())
+                .withUser(ch.user())
+                .withPassword(ch.password())
+                .withDatabase(db)
+                .withTeamId(2)
+                .withRange(
+                    Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-05-02T00:00:00Z")));
     MapPostHogEvents.Result mapped = read.rows().apply("Map", MapPostHogEvents.create());
 
     String shard = "team2-2024-05-01";
     long micros = T.getEpochSecond() * 1_000_000L + 123400;
     PAssert.that(mapped.events())
         .containsInAnyOrder(
-            KV.of(shard, CaptureEvent.of(uuid(1), "$pageview", "u1", micros + 1,
-                "{\"$lib\":\"posthog-js\",\"$lib_version\":\"1.90.0\",\"$geoip_disable\":true}")),
-            KV.of(shard, CaptureEvent.of(uuid(2), "$rageclick", "u1", micros + 2,
-                "{\"$geoip_disable\":true,\"$elements_chain\":\"button:text=\\\"Buy\\\"\"}")),
-            KV.of(shard, CaptureEvent.of(uuid(3), "$autocapture", "u2", micros + 3,
-                "{\"$geoip_disable\":true,\"$elements_chain\":\"a:href=\\\"/\\\"\"}")));
+            KV.of(
+                shard,
+                CaptureEvent.of(
+                    uuid(1),
+                    "$pageview",
+                    "u1",
+                    micros + 1,
+                    "{\"$lib\":\"posthog-js\",\"$lib_version\":\"1.90.0\",\"$geoip_disable\":true}")),
+            KV.of(
+                shard,
+                CaptureEvent.of(
+                    uuid(2),
+                    "$rageclick",
+                    "u1",
+                    micros + 2,
+                    "{\"$geoip_disable\":true,\"$elements_chain\":\"button:text=\\\"Buy\\\"\"}")),
+            KV.of(
+                shard,
+                CaptureEvent.of(
+                    uuid(3),
+                    "$autocapture",
+                    "u2",
+                    micros + 3,
+                    "{\"$geoip_disable\":true,\"$elements_chain\":\"a:href=\\\"/\\\"\"}")));
     PAssert.that(mapped.deadLetters())
         .satisfies(
             dead -> {
@@ -89,7 +113,8 @@ class ReadAndMapTest {
                   Map.of(
                       uuid(4), "event name is empty",
                       uuid(5), "distinct_id is empty",
-                      uuid(6), "properties is not valid JSON: Unexpected end-of-input within/between Object entries at byte 10",
+                      uuid(6),
+                          "properties is not valid JSON: Unexpected end-of-input within/between Object entries at byte 10",
                       uuid(7), "properties is not a JSON object (it is an array)",
                       uuid(8), "properties is empty, not a JSON object"),
                   reasons);

@@ -1,9 +1,9 @@
 package dev.hogbeam.clickhouse;
 
-import static dev.hogbeam.clickhouse.TestEvents.query;
 import static dev.hogbeam.clickhouse.TestEvents.END;
 import static dev.hogbeam.clickhouse.TestEvents.START;
 import static dev.hogbeam.clickhouse.TestEvents.TEAM;
+import static dev.hogbeam.clickhouse.TestEvents.query;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hogbeam.clickhouse.TestEvents.Schema;
@@ -36,14 +36,23 @@ class ReferenceCursorReadTest {
   /** The shape of migrate.py's page query, without LIMIT: the rows it sends, in its order. */
   static String scriptQuery(String db, long startSeconds, long endSeconds, String cursorCondition) {
     return "SELECT toString(uuid) AS u, toInt64(timestamp) AS timestamp,"
-        + " uuid FROM `" + db + "`.events WHERE team_id = " + TEAM
-        + " AND timestamp >= toDateTime64(" + startSeconds + ", 6)"
-        + " AND timestamp < toDateTime64(" + endSeconds + ", 6)"
+        + " uuid FROM `"
+        + db
+        + "`.events WHERE team_id = "
+        + TEAM
+        + " AND timestamp >= toDateTime64("
+        + startSeconds
+        + ", 6)"
+        + " AND timestamp < toDateTime64("
+        + endSeconds
+        + ", 6)"
         + cursorCondition
         + " ORDER BY timestamp, uuid";
   }
 
-  /** Whether row k's second holds a sent row with a later time and an unsent one with an earlier. */
+  /**
+   * Whether row k's second holds a sent row with a later time and an unsent one with an earlier.
+   */
   static boolean straddles(List<List<String>> sent, Map<String, Long> micros, int k) {
     String second = sent.get(k).get(1);
     long at = micros.get(sent.get(k).get(0));
@@ -69,8 +78,13 @@ class ReferenceCursorReadTest {
     try (Connection c = ch.connect()) {
       List<List<String>> sent = query(c, scriptQuery(db, s, e, ""));
       Map<String, Long> micros = new HashMap<>();
-      for (List<String> r : query(c, "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM `" + db
-          + "`.events WHERE team_id = " + TEAM)) {
+      for (List<String> r :
+          query(
+              c,
+              "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM `"
+                  + db
+                  + "`.events WHERE team_id = "
+                  + TEAM)) {
         micros.put(r.get(0), Long.parseLong(r.get(1)));
       }
       // A cursor as the script prints it after a batch (the last row's toInt64(timestamp) and
@@ -84,26 +98,51 @@ class ReferenceCursorReadTest {
       String uuid = sent.get(k).get(0);
       long seconds = Long.parseLong(sent.get(k).get(1));
       String pythonInt = new BigInteger(uuid.replace("-", ""), 16).toString();
-      String printed = "Cursor:  " + Base64.getEncoder().encodeToString(
-          ("{\"timestamp\": " + seconds + ", \"uuid\": " + pythonInt + "}").getBytes(StandardCharsets.UTF_8));
+      String printed =
+          "Cursor:  "
+              + Base64.getEncoder()
+                  .encodeToString(
+                      ("{\"timestamp\": " + seconds + ", \"uuid\": " + pythonInt + "}")
+                          .getBytes(StandardCharsets.UTF_8));
 
       // What the script sends next when given that cursor: its own resume condition.
       List<String> expected = new ArrayList<>();
-      for (List<String> r : query(c, scriptQuery(db, s, e,
-          " AND (timestamp, uuid) > (toDateTime64(" + seconds + ", 6), toUUID('" + uuid + "'))"))) {
+      for (List<String> r :
+          query(
+              c,
+              scriptQuery(
+                  db,
+                  s,
+                  e,
+                  " AND (timestamp, uuid) > (toDateTime64("
+                      + seconds
+                      + ", 6), toUUID('"
+                      + uuid
+                      + "'))"))) {
         expected.add(r.get(0));
       }
-      assertEquals(sent.subList(k + 1, sent.size()).stream().map(r -> r.get(0)).filter(u -> !u.equals(uuid))
-          .collect(Collectors.toList()), expected);
+      assertEquals(
+          sent.subList(k + 1, sent.size()).stream()
+              .map(r -> r.get(0))
+              .filter(u -> !u.equals(uuid))
+              .collect(Collectors.toList()),
+          expected);
 
-      ClickHouseEventsIO.Read read = ClickHouseEventsIO.read()
-          .withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword(ch.password())
-          .withDatabase(db).withTeamId(TEAM).withRange(START, END)
-          .withFetchSize(13)
-          .withResumeAfterReferenceCursor(printed);
+      ClickHouseEventsIO.Read read =
+          ClickHouseEventsIO.read()
+              .withUrl(ch.jdbcUrl())
+              .withUser(ch.user())
+              .withPassword(ch.password())
+              .withDatabase(db)
+              .withTeamId(TEAM)
+              .withRange(START, END)
+              .withFetchSize(13)
+              .withResumeAfterReferenceCursor(printed);
       PAssert.that(
-              p.apply("Read", read).rows()
-                  .apply(MapElements.into(TypeDescriptors.strings()).via(kv -> kv.getValue().uuid())))
+              p.apply("Read", read)
+                  .rows()
+                  .apply(
+                      MapElements.into(TypeDescriptors.strings()).via(kv -> kv.getValue().uuid())))
           .containsInAnyOrder(expected);
       p.run().waitUntilFinish();
     }

@@ -68,7 +68,8 @@ class ReferenceCursorTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> ReferenceCursor.decode(Base64.getEncoder().encodeToString("[1,2]".getBytes())));
-    assertThrows(IllegalArgumentException.class, () -> ReferenceCursor.decode(likeTheScript(1, "-1")));
+    assertThrows(
+        IllegalArgumentException.class, () -> ReferenceCursor.decode(likeTheScript(1, "-1")));
     assertThrows(
         IllegalArgumentException.class,
         () -> ReferenceCursor.decode(likeTheScript(1, BigInteger.ONE.shiftLeft(128).toString())));
@@ -76,22 +77,28 @@ class ReferenceCursorTest {
         IllegalArgumentException.class,
         () ->
             ReferenceCursor.decode(
-                Base64.getEncoder().encodeToString("{\"timestamp\": 1.5, \"uuid\": 3}".getBytes())));
+                Base64.getEncoder()
+                    .encodeToString("{\"timestamp\": 1.5, \"uuid\": 3}".getBytes())));
     assertThrows(
         IllegalArgumentException.class,
         () ->
             ReferenceCursor.decode(
-                Base64.getEncoder().encodeToString("{\"timestamp\": 1, \"uuid\": \"x\"}".getBytes())));
+                Base64.getEncoder()
+                    .encodeToString("{\"timestamp\": 1, \"uuid\": \"x\"}".getBytes())));
   }
 
   @Test
   void daysBeforeTheCursorSecondAreAllSent() {
     ReferenceCursor c = ReferenceCursor.of(1714521610L, new UUID(0, 0));
     assertEquals(
-        Instant.ofEpochSecond(1714521610L), c.earliestUnsent(Instant.parse("2024-04-01T00:00:00Z")));
+        Instant.ofEpochSecond(1714521610L),
+        c.earliestUnsent(Instant.parse("2024-04-01T00:00:00Z")));
     assertEquals(
-        Instant.parse("2024-06-01T00:00:00Z"), c.earliestUnsent(Instant.parse("2024-06-01T00:00:00Z")));
+        Instant.parse("2024-06-01T00:00:00Z"),
+        c.earliestUnsent(Instant.parse("2024-06-01T00:00:00Z")));
     ReferenceCursor zero = ReferenceCursor.of(0, new UUID(0, 0));
-    assertEquals(Instant.parse("1969-12-31T00:00:00Z"), zero.earliestUnsent(Instant.parse("1969-12-31T00:00:00Z")));
+    assertEquals(
+        Instant.parse("1969-12-31T00:00:00Z"),
+        zero.earliestUnsent(Instant.parse("1969-12-31T00:00:00Z")));
   }
 }

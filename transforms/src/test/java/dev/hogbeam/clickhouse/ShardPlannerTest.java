@@ -25,9 +25,18 @@ class ShardPlannerTest {
   void partialFirstAndLastDaysAreBoundedByTheRange() {
     assertEquals(
         List.of(
-            new DaySlice(LocalDate.parse("2024-05-01"), t("2024-05-01T12:00:00Z"), t("2024-05-02T00:00:00Z")),
-            new DaySlice(LocalDate.parse("2024-05-02"), t("2024-05-02T00:00:00Z"), t("2024-05-03T00:00:00Z")),
-            new DaySlice(LocalDate.parse("2024-05-03"), t("2024-05-03T00:00:00Z"), t("2024-05-03T06:00:00.000001Z"))),
+            new DaySlice(
+                LocalDate.parse("2024-05-01"),
+                t("2024-05-01T12:00:00Z"),
+                t("2024-05-02T00:00:00Z")),
+            new DaySlice(
+                LocalDate.parse("2024-05-02"),
+                t("2024-05-02T00:00:00Z"),
+                t("2024-05-03T00:00:00Z")),
+            new DaySlice(
+                LocalDate.parse("2024-05-03"),
+                t("2024-05-03T00:00:00Z"),
+                t("2024-05-03T06:00:00.000001Z"))),
         ShardPlanner.days(t("2024-05-01T12:00:00Z"), t("2024-05-03T06:00:00.000001Z")));
   }
 
@@ -35,13 +44,24 @@ class ShardPlannerTest {
   void rangesOnMidnightsHaveNoEmptyEdgeDays() {
     assertEquals(
         List.of(
-            new DaySlice(LocalDate.parse("2024-02-28"), t("2024-02-28T00:00:00Z"), t("2024-02-29T00:00:00Z")),
-            new DaySlice(LocalDate.parse("2024-02-29"), t("2024-02-29T00:00:00Z"), t("2024-03-01T00:00:00Z"))),
+            new DaySlice(
+                LocalDate.parse("2024-02-28"),
+                t("2024-02-28T00:00:00Z"),
+                t("2024-02-29T00:00:00Z")),
+            new DaySlice(
+                LocalDate.parse("2024-02-29"),
+                t("2024-02-29T00:00:00Z"),
+                t("2024-03-01T00:00:00Z"))),
         ShardPlanner.days(t("2024-02-28T00:00:00Z"), t("2024-03-01T00:00:00Z")));
     assertEquals(
-        List.of(new DaySlice(LocalDate.parse("2024-05-01"), t("2024-05-01T23:59:59.999999Z"), t("2024-05-02T00:00:00Z"))),
+        List.of(
+            new DaySlice(
+                LocalDate.parse("2024-05-01"),
+                t("2024-05-01T23:59:59.999999Z"),
+                t("2024-05-02T00:00:00Z"))),
         ShardPlanner.days(t("2024-05-01T23:59:59.999999Z"), t("2024-05-02T00:00:00Z")));
-    assertEquals(List.of(), ShardPlanner.days(t("2024-05-01T00:00:00Z"), t("2024-05-01T00:00:00Z")));
+    assertEquals(
+        List.of(), ShardPlanner.days(t("2024-05-01T00:00:00Z"), t("2024-05-01T00:00:00Z")));
   }
 
   @Test
@@ -74,7 +94,8 @@ class ShardPlannerTest {
   void everyUInt64FallsInExactlyOneHashPart() {
     for (int parts : new int[] {1, 2, 3, 7, 64, 1000}) {
       List<String> bounds = ShardPlanner.hashBoundaries(parts);
-      List<Long> probes = new ArrayList<>(List.of(0L, 1L, Long.MAX_VALUE, Long.MIN_VALUE, -1L, -2L));
+      List<Long> probes =
+          new ArrayList<>(List.of(0L, 1L, Long.MAX_VALUE, Long.MIN_VALUE, -1L, -2L));
       for (String b : bounds) {
         long v = Long.parseUnsignedLong(b);
         probes.add(v);
@@ -88,8 +109,10 @@ class ShardPlannerTest {
       for (long h : probes) {
         int hits = 0;
         for (int i = 0; i < parts; i++) {
-          boolean aboveLower = i == 0 || Long.compareUnsigned(h, Long.parseUnsignedLong(bounds.get(i - 1))) >= 0;
-          boolean belowUpper = i == parts - 1 || Long.compareUnsigned(h, Long.parseUnsignedLong(bounds.get(i))) < 0;
+          boolean aboveLower =
+              i == 0 || Long.compareUnsigned(h, Long.parseUnsignedLong(bounds.get(i - 1))) >= 0;
+          boolean belowUpper =
+              i == parts - 1 || Long.compareUnsigned(h, Long.parseUnsignedLong(bounds.get(i))) < 0;
           if (aboveLower && belowUpper) {
             hits++;
           }
@@ -108,7 +131,11 @@ class ShardPlannerTest {
             LocalDate.parse("2024-05-04"), 25L);
     List<Shard> shards =
         ShardPlanner.plan(
-            7, t("2024-05-01T12:00:00Z"), t("2024-05-05T00:00:00Z"), counts, 10,
+            7,
+            t("2024-05-01T12:00:00Z"),
+            t("2024-05-05T00:00:00Z"),
+            counts,
+            10,
             (day, rows, parts) -> ShardPlanner.hashBoundaries(parts));
     assertEquals(4, shards.size());
     Shard first = shards.get(0);
@@ -137,7 +164,11 @@ class ShardPlannerTest {
     assertEquals(
         shards,
         ShardPlanner.plan(
-            7, t("2024-05-01T12:00:00Z"), t("2024-05-05T00:00:00Z"), counts, 10,
+            7,
+            t("2024-05-01T12:00:00Z"),
+            t("2024-05-05T00:00:00Z"),
+            counts,
+            10,
             (day, rows, parts) -> ShardPlanner.hashBoundaries(parts)));
   }
 
@@ -145,8 +176,11 @@ class ShardPlannerTest {
   void repeatedDataBoundariesGiveFewerParts() {
     List<Shard> shards =
         ShardPlanner.plan(
-            1, t("2024-05-01T00:00:00Z"), t("2024-05-02T00:00:00Z"),
-            Map.of(LocalDate.parse("2024-05-01"), 30L), 10,
+            1,
+            t("2024-05-01T00:00:00Z"),
+            t("2024-05-02T00:00:00Z"),
+            Map.of(LocalDate.parse("2024-05-01"), 30L),
+            10,
             (day, rows, parts) -> List.of("AB", "AB"));
     assertEquals(2, shards.size());
     assertEquals("team1-2024-05-01-p1of2", shards.get(0).id());
@@ -167,7 +201,8 @@ class ShardPlannerTest {
     }
     Map<String, Integer> lanes = ShardPlanner.assignLanes(shards, 2);
     assertEquals(Map.of("s0", 0, "s1", 1, "s2", 1, "s3", 0, "s4", 0), lanes);
-    assertEquals(Map.of("s0", 0, "s1", 0, "s2", 0, "s3", 0, "s4", 0), ShardPlanner.assignLanes(shards, 1));
+    assertEquals(
+        Map.of("s0", 0, "s1", 0, "s2", 0, "s3", 0, "s4", 0), ShardPlanner.assignLanes(shards, 1));
     assertEquals(5, ShardPlanner.assignLanes(shards, 8).values().stream().distinct().count());
   }
 }

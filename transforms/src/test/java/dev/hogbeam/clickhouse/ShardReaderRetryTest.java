@@ -20,9 +20,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A query refused as overloaded, or a page whose response breaks off halfway, is repeated from
- * the last complete key: the shard still comes out exactly once. Failures that persist, or that
- * are not transient, fail the shard with its id.
+ * A query refused as overloaded, or a page whose response breaks off halfway, is repeated from the
+ * last complete key: the shard still comes out exactly once. Failures that persist, or that are not
+ * transient, fail the shard with its id.
  */
 class ShardReaderRetryTest {
   static LocalClickHouse ch;
@@ -36,11 +36,15 @@ class ShardReaderRetryTest {
     ch = LocalClickHouse.shared();
     db = TestEvents.load(ch, "chread_retry", Schema.GEN3);
     proxy = new FlakyClickHouseProxy(ch.httpUrl());
-    plan = ClickHouseEventsIO.read()
-        .withUrl(ch.jdbcUrl()).withUser(ch.user()).withPassword(ch.password())
-        .withDatabase(db).withTeamId(TEAM)
-        .withRange(Instant.parse("2024-05-02T00:00:00Z"), Instant.parse("2024-05-03T00:00:00Z"))
-        .plan();
+    plan =
+        ClickHouseEventsIO.read()
+            .withUrl(ch.jdbcUrl())
+            .withUser(ch.user())
+            .withPassword(ch.password())
+            .withDatabase(db)
+            .withTeamId(TEAM)
+            .withRange(Instant.parse("2024-05-02T00:00:00Z"), Instant.parse("2024-05-03T00:00:00Z"))
+            .plan();
     day = plan.shards().get(0);
   }
 
@@ -55,16 +59,27 @@ class ShardReaderRetryTest {
 
   static ShardReader reader(String url, int maxRetries) {
     return new ShardReader(
-        ClickHouseConnectionConfig.of(url, ch.user(), ch.password()), plan, 40, maxRetries,
+        ClickHouseConnectionConfig.of(url, ch.user(), ch.password()),
+        plan,
+        40,
+        maxRetries,
         Duration.millis(1));
   }
 
   /** The day's rows as uuid|microseconds, sorted: a multiset to compare. */
   static List<String> truth() throws Exception {
     try (Connection c = ch.connect()) {
-      return TestEvents.query(c, "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM " + db
-              + ".events WHERE team_id = " + TEAM + " AND toDate(timestamp) = '2024-05-02'")
-          .stream().map(r -> r.get(0) + "|" + r.get(1)).sorted().collect(Collectors.toList());
+      return TestEvents.query(
+              c,
+              "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM "
+                  + db
+                  + ".events WHERE team_id = "
+                  + TEAM
+                  + " AND toDate(timestamp) = '2024-05-02'")
+          .stream()
+          .map(r -> r.get(0) + "|" + r.get(1))
+          .sorted()
+          .collect(Collectors.toList());
     }
   }
 
@@ -109,22 +124,37 @@ class ShardReaderRetryTest {
     }
     proxy.arm(always);
     ShardReader.ShardReadException e =
-        assertThrows(ShardReader.ShardReadException.class, () -> {
-          try (ShardReader r = reader(1)) {
-            r.read(day, row -> {});
-          }
-        });
-    assertTrue(e.getMessage().startsWith("Reading ClickHouse shard team2-2024-05-02 failed after 0 rows"), e.getMessage());
+        assertThrows(
+            ShardReader.ShardReadException.class,
+            () -> {
+              try (ShardReader r = reader(1)) {
+                r.read(day, row -> {});
+              }
+            });
+    assertTrue(
+        e.getMessage().startsWith("Reading ClickHouse shard team2-2024-05-02 failed after 0 rows"),
+        e.getMessage());
     assertTrue(proxy.requests() >= 2 && proxy.requests() < 100, "requests: " + proxy.requests());
 
     proxy.arm(Map.of());
-    ReadPlan broken = ReadPlan.fromJson(plan.toJson().replace("\"queryTable\" : \"events\"", "\"queryTable\" : \"no_such_table\""));
-    e = assertThrows(ShardReader.ShardReadException.class, () -> {
-      try (ShardReader r = new ShardReader(
-          ClickHouseConnectionConfig.of(proxy.jdbcUrl(), ch.user(), ch.password()), broken, 40, 3, Duration.millis(1))) {
-        r.read(day, row -> {});
-      }
-    });
+    ReadPlan broken =
+        ReadPlan.fromJson(
+            plan.toJson()
+                .replace("\"queryTable\" : \"events\"", "\"queryTable\" : \"no_such_table\""));
+    e =
+        assertThrows(
+            ShardReader.ShardReadException.class,
+            () -> {
+              try (ShardReader r =
+                  new ShardReader(
+                      ClickHouseConnectionConfig.of(proxy.jdbcUrl(), ch.user(), ch.password()),
+                      broken,
+                      40,
+                      3,
+                      Duration.millis(1))) {
+                r.read(day, row -> {});
+              }
+            });
     assertTrue(e.getMessage().contains("team2-2024-05-02"), e.getMessage());
     assertEquals(1, proxy.requests(), "an unknown table is not worth repeating");
   }

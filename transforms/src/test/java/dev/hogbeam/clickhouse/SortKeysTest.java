@@ -16,7 +16,8 @@ class SortKeysTest {
   @Test
   void splitsAtTopLevelCommasOnly() {
     assertEquals(
-        List.of("team_id", "toDate(timestamp)", "event", "cityHash64(distinct_id)", "cityHash64(uuid)"),
+        List.of(
+            "team_id", "toDate(timestamp)", "event", "cityHash64(distinct_id)", "cityHash64(uuid)"),
         SortKeys.split(GEN2));
     assertEquals(
         List.of("a", "f(b, c)", "g('x,y', [1, 2])", "`we,ird`"),
@@ -61,13 +62,17 @@ class SortKeysTest {
   void expandedPredicateForThe2021KeyAndForTimeOrder() {
     assertEquals(
         "(distinct_id > unhex(?) OR (distinct_id = unhex(?) AND (uuid > CAST(? AS UUID))))",
-        SortKeys.after(List.of(KeyColumn.of("distinct_id", "String"), KeyColumn.of("uuid", "UUID"))));
+        SortKeys.after(
+            List.of(KeyColumn.of("distinct_id", "String"), KeyColumn.of("uuid", "UUID"))));
     assertEquals(
         "(timestamp > CAST(? AS DateTime64(6, 'UTC')) OR (timestamp = CAST(? AS DateTime64(6, 'UTC'))"
             + " AND (uuid > CAST(? AS UUID))))",
         SortKeys.after(
-            List.of(KeyColumn.of("timestamp", "DateTime64(6, 'UTC')"), KeyColumn.of("uuid", "UUID"))));
-    assertEquals("(event > unhex(?))", SortKeys.after(List.of(KeyColumn.of("event", "LowCardinality(String)"))));
+            List.of(
+                KeyColumn.of("timestamp", "DateTime64(6, 'UTC')"), KeyColumn.of("uuid", "UUID"))));
+    assertEquals(
+        "(event > unhex(?))",
+        SortKeys.after(List.of(KeyColumn.of("event", "LowCardinality(String)"))));
     assertArrayEquals(new int[] {0}, SortKeys.afterParameterOrder(1));
     assertArrayEquals(new int[] {0, 0, 1}, SortKeys.afterParameterOrder(2));
     assertThrows(IllegalArgumentException.class, () -> SortKeys.after(List.of()));

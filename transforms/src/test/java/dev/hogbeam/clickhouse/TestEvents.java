@@ -21,7 +21,9 @@ import java.util.List;
 final class TestEvents {
   private TestEvents() {}
 
-  /** The events table as PostHog shipped it: three single-node layouts and the replicated naming. */
+  /**
+   * The events table as PostHog shipped it: three single-node layouts and the replicated naming.
+   */
   enum Schema {
     GEN1(Layout.GEN1),
     GEN2(Layout.GEN2),
@@ -67,11 +69,20 @@ final class TestEvents {
     ch.execute(generated(t, persons, OTHER_TEAM, 100_000, 300));
     // Exactly at the range's edges: start and end - 1us are in, start - 1us and end are out.
     String[] edges = {
-      "2024-05-01T05:59:59.999999Z", "2024-05-01T06:00:00Z", "2024-05-03T11:59:59.999999Z", "2024-05-03T12:00:00Z"
+      "2024-05-01T05:59:59.999999Z",
+      "2024-05-01T06:00:00Z",
+      "2024-05-03T11:59:59.999999Z",
+      "2024-05-03T12:00:00Z"
     };
     for (int i = 0; i < edges.length; i++) {
-      g.insert(EventRow.builder().event("edge").teamId(TEAM).distinctId("edge-user")
-          .timestamp(Instant.parse(edges[i])).offset(900_001 + i).build());
+      g.insert(
+          EventRow.builder()
+              .event("edge")
+              .teamId(TEAM)
+              .distinctId("edge-user")
+              .timestamp(Instant.parse(edges[i]))
+              .offset(900_001 + i)
+              .build());
     }
     // Unmerged copies: 2 more of every 100th row, in separate inserts (separate parts), and 30
     // more of one row.
@@ -82,12 +93,13 @@ final class TestEvents {
   }
 
   /**
-   * {@code n} rows for {@code team}: 3 days, 40 timestamps a day (4 micro-second variants each),
-   * 4 events, 23 distinct_ids, a chain on every 5th row.
+   * {@code n} rows for {@code team}: 3 days, 40 timestamps a day (4 micro-second variants each), 4
+   * events, 23 distinct_ids, a chain on every 5th row.
    */
   static String generated(String table, boolean persons, long team, long from, int n) {
-    String cols = "uuid, event, properties, timestamp, team_id, distinct_id, elements_chain,"
-        + " created_at, _timestamp, _offset";
+    String cols =
+        "uuid, event, properties, timestamp, team_id, distinct_id, elements_chain,"
+            + " created_at, _timestamp, _offset";
     String values =
         "toUUID(concat(leftPad(hex(toUInt32(number)), 8, '0'), '-1111-4222-8333-',"
             + " substring(hex(cityHash64(number)), 1, 12))),"
@@ -96,30 +108,52 @@ final class TestEvents {
             + " toDateTime64('2024-05-01 00:00:00', 6, 'UTC') + toIntervalDay(number % 3)"
             + "   + toIntervalSecond(intDiv(number, 3) % 40 * 2000)"
             + "   + toIntervalMicrosecond(intDiv(number, 120) % 4),"
-            + " " + team + ","
+            + " "
+            + team
+            + ","
             + " concat('user-', toString(number % 23)),"
             + " if(number % 5 = 0, concat('a:href=\"/p', toString(number), '\"'), ''),"
             + " now64(), now(), number";
     if (persons) {
       cols += ", person_id, person_properties, person_created_at, group0_properties";
-      values += ", toUUID('00000000-0000-0000-0000-00000000000' || toString(number % 10)),"
-          + " '{\"email\":\"u@example.com\"}', toDateTime64('2024-01-01 00:00:00', 3, 'UTC'),"
-          + " if(number % 2 = 0, '{\"plan\":\"pro\"}', '')";
+      values +=
+          ", toUUID('00000000-0000-0000-0000-00000000000' || toString(number % 10)),"
+              + " '{\"email\":\"u@example.com\"}', toDateTime64('2024-01-01 00:00:00', 3, 'UTC'),"
+              + " if(number % 2 = 0, '{\"plan\":\"pro\"}', '')";
     }
-    return "INSERT INTO " + table + " (" + cols + ") SELECT " + values
-        + " FROM numbers(" + from + ", " + n + ")";
+    return "INSERT INTO "
+        + table
+        + " ("
+        + cols
+        + ") SELECT "
+        + values
+        + " FROM numbers("
+        + from
+        + ", "
+        + n
+        + ")";
   }
 
   /**
-   * Inserts {@code times} exact copies of the rows matching {@code where}, in one part
-   * ({@code optimize_on_insert = 0}: otherwise ReplacingMergeTree collapses copies inside one
-   * insert).
+   * Inserts {@code times} exact copies of the rows matching {@code where}, in one part ({@code
+   * optimize_on_insert = 0}: otherwise ReplacingMergeTree collapses copies inside one insert).
    */
   static void copy(LocalClickHouse ch, PostHogDataGenerator g, String where, int times) {
     String cols = String.join(", ", g.layout().insertColumns());
-    ch.execute("INSERT INTO " + g.qualifiedTable() + " (" + cols + ") SETTINGS optimize_on_insert = 0"
-        + " SELECT " + cols + " FROM "
-        + g.qualifiedTable() + " CROSS JOIN numbers(" + times + ") AS copies WHERE " + where);
+    ch.execute(
+        "INSERT INTO "
+            + g.qualifiedTable()
+            + " ("
+            + cols
+            + ") SETTINGS optimize_on_insert = 0"
+            + " SELECT "
+            + cols
+            + " FROM "
+            + g.qualifiedTable()
+            + " CROSS JOIN numbers("
+            + times
+            + ") AS copies WHERE "
+            + where);
   }
 
   /** Every row of a query, each as a list of strings. */

@@ -14,8 +14,8 @@ import java.util.Arrays;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.testing.CoderProperties;
+import org.apache.beam.sdk.util.CoderUtils;
 import org.junit.jupiter.api.Test;
 
 class CaptureEventCoderTest {
@@ -74,15 +74,15 @@ class CaptureEventCoderTest {
       StringUtf8Coder.of().encode(e.distinctId(), expected);
       VarLongCoder.of().encode(e.timestampMicros(), expected);
       StringUtf8Coder.of().encode(e.propertiesJson(), expected);
-      assertArrayEquals(expected.toByteArray(), CoderUtils.encodeToByteArray(CaptureEventCoder.of(), e));
+      assertArrayEquals(
+          expected.toByteArray(), CoderUtils.encodeToByteArray(CaptureEventCoder.of(), e));
     }
   }
 
   @Test
   void multibytePropertiesRoundTripByteForByte() throws Exception {
     CoderProperties.coderDecodeEncodeEqual(CaptureEventCoder.of(), MULTIBYTE);
-    CaptureEvent copy =
-        CoderUtils.clone(CaptureEventCoder.of(), MULTIBYTE);
+    CaptureEvent copy = CoderUtils.clone(CaptureEventCoder.of(), MULTIBYTE);
     assertEquals("{\"title\":\"Ærøskøbing — 東京 😀\",\"n\":1}", copy.propertiesJson());
     assertEquals(copy.propertiesJson().getBytes(UTF_8).length, copy.propertiesUtf8Length());
     assertArrayEquals(MULTIBYTE.toJson().getBytes(UTF_8), copy.toJsonUtf8());
@@ -92,12 +92,17 @@ class CaptureEventCoderTest {
   @Test
   void eventsDifferingOnlyInPropertiesAreNotEqual() {
     CaptureEvent other =
-        CaptureEvent.of(EVENT.uuid(), EVENT.event(), EVENT.distinctId(), EVENT.timestampMicros(), "{}");
+        CaptureEvent.of(
+            EVENT.uuid(), EVENT.event(), EVENT.distinctId(), EVENT.timestampMicros(), "{}");
     assertNotEquals(EVENT, other);
     assertEquals(
         EVENT,
         CaptureEvent.of(
-            EVENT.uuid(), EVENT.event(), EVENT.distinctId(), EVENT.timestampMicros(), EVENT.propertiesJson()));
+            EVENT.uuid(),
+            EVENT.event(),
+            EVENT.distinctId(),
+            EVENT.timestampMicros(),
+            EVENT.propertiesJson()));
   }
 
   @Test

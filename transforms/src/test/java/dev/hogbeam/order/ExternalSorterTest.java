@@ -68,7 +68,9 @@ class ExternalSorterTest {
     Random r = new Random(7);
     for (int i = 0; i < 500; i++) {
       CaptureEvent e = input.get(r.nextInt(input.size()));
-      input.add(CaptureEvent.of(e.uuid(), "other", "user-x", e.timestampMicros(), "{\"copy\":" + i + "}"));
+      input.add(
+          CaptureEvent.of(
+              e.uuid(), "other", "user-x", e.timestampMicros(), "{\"copy\":" + i + "}"));
     }
     Collections.shuffle(input, r);
     List<CaptureEvent> expected = expectedOf(input);
@@ -180,7 +182,8 @@ class ExternalSorterTest {
   void smallGroupsNeverTouchDisk() throws IOException {
     List<CaptureEvent> input = new ArrayList<>();
     OrderTestEvents.of(1, 5_000, T0, 60_000_000, 200, 0.01).forEachRemaining(input::add);
-    SortedEvents sorted = sort(SortSettings.defaults().withSpillDirectory(spillParent.toString()), input);
+    SortedEvents sorted =
+        sort(SortSettings.defaults().withSpillDirectory(spillParent.toString()), input);
     assertFalse(sorted.isOnDisk());
     assertEquals(expectedOf(input), toList(sorted));
     try (Stream<Path> s = Files.list(spillParent)) {

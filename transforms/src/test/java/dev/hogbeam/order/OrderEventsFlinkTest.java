@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * OrderEvents on embedded Flink (batch, the default DataSet translation, object reuse OFF): the
  * groups arrive sorted and de-duplicated, and the consumer receives the sorter's own disk-backed
- * iterable, by reference: group-by-key, sort and consumer are chained in one task. The iterator
- * the consumer gets tells each group's duplicates.
+ * iterable, by reference: group-by-key, sort and consumer are chained in one task. The iterator the
+ * consumer gets tells each group's duplicates.
  */
 class OrderEventsFlinkTest {
 

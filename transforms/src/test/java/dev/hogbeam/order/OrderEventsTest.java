@@ -62,7 +62,10 @@ class OrderEventsTest {
     OrderFixtures.Ordered ordered = OrderFixtures.orderAndInspect(p, OrderEvents.create());
     PAssert.that(ordered.seen())
         .containsInAnyOrder(
-            seen(BIG, "memory"), seen(MEDIUM, "memory"), seen(SINGLE, "memory"), seen(TINY, "memory"));
+            seen(BIG, "memory"),
+            seen(MEDIUM, "memory"),
+            seen(SINGLE, "memory"),
+            seen(TINY, "memory"));
     PAssert.that(ordered.duplicates()).containsInAnyOrder(OrderFixtures.expectedDuplicates());
     PipelineResult run = p.run();
     run.waitUntilFinish();

@@ -63,7 +63,9 @@ final class OrderFixtures {
     Random r = new Random(seed);
     for (int i = 0; i < copies; i++) {
       CaptureEvent e = events.get(r.nextInt(unique));
-      events.add(CaptureEvent.of(e.uuid(), e.event(), e.distinctId(), e.timestampMicros(), "{\"copy\":" + i + "}"));
+      events.add(
+          CaptureEvent.of(
+              e.uuid(), e.event(), e.distinctId(), e.timestampMicros(), "{\"copy\":" + i + "}"));
     }
     Collections.shuffle(events, r);
     return events;
@@ -108,8 +110,8 @@ final class OrderFixtures {
   }
 
   /**
-   * What the one consumer of the ordered groups saw: per key, how the group was held and its
-   * events in iteration order; and per key, the duplicates its iterator reported once exhausted.
+   * What the one consumer of the ordered groups saw: per key, how the group was held and its events
+   * in iteration order; and per key, the duplicates its iterator reported once exhausted.
    */
   record Ordered(
       PCollection<KV<String, KV<String, List<CaptureEvent>>>> seen,
@@ -164,7 +166,8 @@ final class OrderFixtures {
       List<CaptureEvent> events = new ArrayList<>();
       Iterator<CaptureEvent> it = group.getValue().iterator();
       it.forEachRemaining(events::add);
-      long duplicates = it instanceof DuplicateCount ? ((DuplicateCount) it).duplicatesDropped() : -1;
+      long duplicates =
+          it instanceof DuplicateCount ? ((DuplicateCount) it).duplicatesDropped() : -1;
       out.get(SEEN).output(KV.of(group.getKey(), KV.of(describe(group.getValue()), events)));
       out.get(DUPLICATES).output(KV.of(group.getKey(), duplicates));
     }

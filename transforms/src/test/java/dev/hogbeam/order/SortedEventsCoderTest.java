@@ -121,8 +121,7 @@ class SortedEventsCoderTest {
     // The events part may also be IterableCoder's size-prefixed format of a collection.
     byte[] sizePrefixed =
         CoderUtils.encodeToByteArray(IterableCoder.of(CaptureEventCoder.of()), expected);
-    Iterable<CaptureEvent> decoded =
-        CoderUtils.decodeFromByteArray(coder, concat(sizePrefixed, 5));
+    Iterable<CaptureEvent> decoded = CoderUtils.decodeFromByteArray(coder, concat(sizePrefixed, 5));
     assertEquals(expected, toList(decoded));
     assertEquals(5, duplicatesReported(decoded));
   }
@@ -135,7 +134,8 @@ class SortedEventsCoderTest {
     SortedEvents none = sorted(5, 1);
     long diskDuplicates = duplicatesIn(3, 2_000);
     long memoryDuplicates = duplicatesIn(4, 40);
-    assertTrue(diskDuplicates >= 20 && memoryDuplicates >= 1, diskDuplicates + ", " + memoryDuplicates);
+    assertTrue(
+        diskDuplicates >= 20 && memoryDuplicates >= 1, diskDuplicates + ", " + memoryDuplicates);
     assertEquals(diskDuplicates, duplicatesReported(onDisk));
     assertEquals(memoryDuplicates, duplicatesReported(inMemory));
 
@@ -173,7 +173,8 @@ class SortedEventsCoderTest {
     assertEquals(List.of(), spillFiles());
     CoderException e =
         assertThrows(CoderException.class, () -> CoderUtils.decodeFromByteArray(coder, truncated));
-    assertEquals("SortedEventsCoder: the duplicate count after the events is missing", e.getMessage());
+    assertEquals(
+        "SortedEventsCoder: the duplicate count after the events is missing", e.getMessage());
     assertEquals(List.of(), spillFiles(), "the run written while decoding is deleted");
   }
 
@@ -205,8 +206,10 @@ class SortedEventsCoderTest {
 
   @Test
   void decodingEventsOutOfOrderFails() throws Exception {
-    CaptureEvent late = CaptureEvent.of("0a000000-0000-0000-0000-000000000000", "e", "d", T0 + 1, "{}");
-    CaptureEvent early = CaptureEvent.of("0b000000-0000-0000-0000-000000000000", "e", "d", T0, "{}");
+    CaptureEvent late =
+        CaptureEvent.of("0a000000-0000-0000-0000-000000000000", "e", "d", T0 + 1, "{}");
+    CaptureEvent early =
+        CaptureEvent.of("0b000000-0000-0000-0000-000000000000", "e", "d", T0, "{}");
     byte[] bytes = concat(blocks(List.of(late, early)), 0);
     CoderException e =
         assertThrows(

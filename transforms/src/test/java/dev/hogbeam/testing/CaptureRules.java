@@ -35,7 +35,9 @@ final class CaptureRules {
 
   /** The three body shapes capture accepts. */
   enum Shape {
-    /** {@code {"api_key": ..., "batch": [...]}}: the only shape that carries historical_migration. */
+    /**
+     * {@code {"api_key": ..., "batch": [...]}}: the only shape that carries historical_migration.
+     */
     BATCH,
     /** {@code [event, ...]} (posthog-js). */
     ARRAY,
@@ -69,8 +71,8 @@ final class CaptureRules {
    * Splits a decoded JSON body into its shape, the batch-level fields and the events, failing the
    * way capture's deserialisation fails (400 {@code failed to parse request}): an array is the
    * array shape; an object with a {@code batch} key is the batch shape ({@code api_key}, or its
-   * alias {@code token}; {@code historical_migration} must be a boolean; {@code sent_at} a
-   * string); any other object is a single event. An empty batch or array is refused (400).
+   * alias {@code token}; {@code historical_migration} must be a boolean; {@code sent_at} a string);
+   * any other object is a single event. An empty batch or array is refused (400).
    *
    * @param engage whether the route is {@code /engage}, where a missing event name means {@code
    *     $identify}
@@ -121,8 +123,8 @@ final class CaptureRules {
   }
 
   /**
-   * The field types capture's {@code RawEvent} deserialisation enforces: an object; {@code event}
-   * a string (required, except on {@code /engage}); {@code uuid} absent, null, empty or a UUID;
+   * The field types capture's {@code RawEvent} deserialisation enforces: an object; {@code event} a
+   * string (required, except on {@code /engage}); {@code uuid} absent, null, empty or a UUID;
    * {@code properties}, {@code $set}, {@code $set_once} objects; {@code timestamp} and the token
    * fields strings; {@code offset} an integer. Anything else refuses the WHOLE request (400).
    */
@@ -166,9 +168,9 @@ final class CaptureRules {
   }
 
   /**
-   * The token of a request, as capture resolves it: the batch's {@code api_key}/{@code token}
-   * when present, else the one token all events carry ({@code token}, {@code $token}, {@code
-   * api_key}, or {@code properties.token}); none is 401, two different ones are 401.
+   * The token of a request, as capture resolves it: the batch's {@code api_key}/{@code token} when
+   * present, else the one token all events carry ({@code token}, {@code $token}, {@code api_key},
+   * or {@code properties.token}); none is 401, two different ones are 401.
    */
   static String resolveToken(Parsed parsed) throws Refusal {
     if (parsed.batchToken != null) {
@@ -235,9 +237,9 @@ final class CaptureRules {
   }
 
   /**
-   * The distinct id capture stores for {@code event}: the top-level {@code distinct_id} (or
-   * {@code $distinct_id}), else {@code properties.distinct_id}; strings as they are, other values
-   * as compact JSON text (numbers: {@code 23}, {@code 23.4}); NUL characters replaced by U+FFFD;
+   * The distinct id capture stores for {@code event}: the top-level {@code distinct_id} (or {@code
+   * $distinct_id}), else {@code properties.distinct_id}; strings as they are, other values as
+   * compact JSON text (numbers: {@code 23}, {@code 23.4}); NUL characters replaced by U+FFFD;
    * truncated to 200 characters. Null when missing, null or empty (capture answers 400).
    */
   static @Nullable String distinctId(ObjectNode event) {

@@ -28,11 +28,12 @@ class ChdbSignalTrapTest {
   /** Runs the self-test; empty if it did not answer within {@code deadline}. */
   private static JsonNode npeStorm(LocalClickHouse clickHouse, Duration deadline) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    HttpRequest request = HttpRequest.newBuilder(
-            URI.create(clickHouse.httpUrl() + "/hogbeam/selftest/npe?iterations=" + ITERATIONS))
-        .timeout(deadline)
-        .GET()
-        .build();
+    HttpRequest request =
+        HttpRequest.newBuilder(
+                URI.create(clickHouse.httpUrl() + "/hogbeam/selftest/npe?iterations=" + ITERATIONS))
+            .timeout(deadline)
+            .GET()
+            .build();
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       assertEquals(200, response.statusCode(), response.body());
@@ -48,9 +49,12 @@ class ChdbSignalTrapTest {
     LocalClickHouse clickHouse = LocalClickHouse.shared();
     assumeFalse(clickHouse.isExternal(), "the signal trap concerns the local engine only");
     JsonNode result = npeStorm(clickHouse, Duration.ofMinutes(2));
-    assertTrue(result != null, "the NPE self-test did not answer within 2 minutes: the JVM hangs on its signals");
+    assertTrue(
+        result != null,
+        "the NPE self-test did not answer within 2 minutes: the JVM hangs on its signals");
     assertEquals(ITERATIONS / 2, result.path("npes").asLong());
-    assertEquals(20_000_000, result.path("query_rows").asLong(), "the concurrent query ran to completion");
+    assertEquals(
+        20_000_000, result.path("query_rows").asLong(), "the concurrent query ran to completion");
     JsonNode status = JSON.readTree(clickHouse.httpGet("/hogbeam/status"));
     assertTrue(status.path("signal_guard").asBoolean());
     System.out.println("NPE storm with the JVM's handlers: " + result + ", status " + status);
@@ -58,13 +62,15 @@ class ChdbSignalTrapTest {
 
   @Test
   void withChdbsHandlersLeftInPlaceTheSameStormHangs() throws Exception {
-    assumeFalse(LocalClickHouse.shared().isExternal(), "the signal trap concerns the local engine only");
+    assumeFalse(
+        LocalClickHouse.shared().isExternal(), "the signal trap concerns the local engine only");
     LocalClickHouse trapped = LocalClickHouse.builder().keepEngineSignalHandlers().startLocal();
     try {
       JsonNode status = JSON.readTree(trapped.httpGet("/hogbeam/status"));
       assertFalse(status.path("signal_guard").asBoolean());
       JsonNode result = npeStorm(trapped, Duration.ofSeconds(15));
-      assertEquals(null, result, "expected the storm to hang without the signal guard, but it answered");
+      assertEquals(
+          null, result, "expected the storm to hang without the signal guard, but it answered");
     } finally {
       trapped.killForcibly();
     }

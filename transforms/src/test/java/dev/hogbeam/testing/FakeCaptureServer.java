@@ -37,9 +37,9 @@ import java.util.zip.GZIPInputStream;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * An in-process stand-in for PostHog's capture service ({@code rust/capture}), for tests, the
- * demo and the benchmarks. It answers like capture does, records every event it accepts, and can
- * be told to misbehave.
+ * An in-process stand-in for PostHog's capture service ({@code rust/capture}), for tests, the demo
+ * and the benchmarks. It answers like capture does, records every event it accepts, and can be told
+ * to misbehave.
  *
  * <h2>What it does like PostHog</h2>
  *
@@ -47,9 +47,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   <li>Routes: {@code /batch} (body cap 20 MB) and the event routes {@code /e}, {@code /capture},
  *       {@code /i/v0/e}, {@code /track}, {@code /engage} (body cap 2 MB), each with or without the
  *       trailing slash; POST only (capture's legacy GET form is not modelled). Others: 404.
- *   <li>Bodies: the batch object ({@code {"api_key", "historical_migration", "sent_at",
- *       "batch"}}), an array of events, or one event; {@code historical_migration} is read only
- *       from the batch object. {@code token} is an alias of {@code api_key}.
+ *   <li>Bodies: the batch object ({@code {"api_key", "historical_migration", "sent_at", "batch"}}),
+ *       an array of events, or one event; {@code historical_migration} is read only from the batch
+ *       object. {@code token} is an alias of {@code api_key}.
  *   <li>gzip from {@code Content-Encoding: gzip}, from {@code ?compression=gzip} (or {@code
  *       gzip-js}), or from the gzip magic bytes. Other encodings (deflate, br, zstd) are not
  *       understood: the body is read as plain JSON and fails (400), as in capture.
@@ -57,9 +57,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *       after trimming whitespace, empty, over 64 bytes, not ASCII, starting with {@code phx_}
  *       (personal API key), or containing NUL. Any well-formed token is accepted, like PostHog;
  *       {@link Builder#knownTokens} makes the fake stricter on request.
- *   <li>The whole request refused (400) for an unparseable body, an empty batch, an event without
- *       a name or with an empty one, a missing or empty distinct_id, an invalid uuid, fields of
- *       the wrong JSON type; numeric distinct ids are stringified and all are truncated to 200
+ *   <li>The whole request refused (400) for an unparseable body, an empty batch, an event without a
+ *       name or with an empty one, a missing or empty distinct_id, an invalid uuid, fields of the
+ *       wrong JSON type; numeric distinct ids are stringified and all are truncated to 200
  *       characters in the record.
  *   <li>413 over the caps: request body (20 MB on /batch), decompressed body (100 MB), one event
  *       once serialised (1 MiB). All configurable.
@@ -69,8 +69,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * A {@link FaultPlan} is consulted once per request, by request number (1-based, counting every
  * request since start or {@link #reset()}): status answers with or without {@code Retry-After},
- * delays, real connection drops (the socket is closed without a response; the client sees an
- * {@link IOException}), "accept then fail" (events recorded as accepted, then e.g. 503).
+ * delays, real connection drops (the socket is closed without a response; the client sees an {@link
+ * IOException}), "accept then fail" (events recorded as accepted, then e.g. 503).
  *
  * <h2>Record</h2>
  *
@@ -105,8 +105,16 @@ public final class FakeCaptureServer implements AutoCloseable {
   private static final Set<String> BATCH_ROUTES = Set.of("/batch", "/batch/");
   private static final Set<String> EVENT_ROUTES =
       Set.of(
-          "/e", "/e/", "/capture", "/capture/", "/i/v0/e", "/i/v0/e/", "/track", "/track/",
-          "/engage", "/engage/");
+          "/e",
+          "/e/",
+          "/capture",
+          "/capture/",
+          "/i/v0/e",
+          "/i/v0/e/",
+          "/track",
+          "/track/",
+          "/engage",
+          "/engage/");
 
   /** How the server knew the body was gzip. */
   public enum GzipDetection {
@@ -401,8 +409,7 @@ public final class FakeCaptureServer implements AutoCloseable {
       while ((n = gz.read(chunk)) > 0) {
         if ((long) out.size() + n > config.maxDecompressedBytes) {
           throw new Refusal(
-              413,
-              "decompressed payload would exceed " + config.maxDecompressedBytes + " bytes");
+              413, "decompressed payload would exceed " + config.maxDecompressedBytes + " bytes");
         }
         out.write(chunk, 0, n);
       }
@@ -839,7 +846,11 @@ public final class FakeCaptureServer implements AutoCloseable {
     private final String distinctId;
 
     ReceivedEvent(
-        RequestRecord request, int indexInRequest, ObjectNode json, String event, String distinctId) {
+        RequestRecord request,
+        int indexInRequest,
+        ObjectNode json,
+        String event,
+        String distinctId) {
       this.request = request;
       this.indexInRequest = indexInRequest;
       this.json = json;
@@ -934,7 +945,12 @@ public final class FakeCaptureServer implements AutoCloseable {
 
     @Override
     public String toString() {
-      return "ReceivedEvent{uuid=" + uuid() + ", event=" + event + ", request=" + request.number()
+      return "ReceivedEvent{uuid="
+          + uuid()
+          + ", event="
+          + event
+          + ", request="
+          + request.number()
           + "}";
     }
   }
@@ -1015,8 +1031,8 @@ public final class FakeCaptureServer implements AutoCloseable {
     }
 
     /**
-     * Process the request normally and, if it would be accepted, record all its events as
-     * accepted, then answer {@code status} anyway (a 503 after a partial write).
+     * Process the request normally and, if it would be accepted, record all its events as accepted,
+     * then answer {@code status} anyway (a 503 after a partial write).
      */
     public static Fault acceptThen(int status) {
       return new Fault(Kind.ACCEPT_THEN_STATUS, status, null, Duration.ZERO, -1);
@@ -1055,7 +1071,9 @@ public final class FakeCaptureServer implements AutoCloseable {
         case NONE:
           return "none";
         case STATUS:
-          return "status " + status + (retryAfterSeconds == null ? "" : " retry-after " + retryAfterSeconds);
+          return "status "
+              + status
+              + (retryAfterSeconds == null ? "" : " retry-after " + retryAfterSeconds);
         case DELAY:
           return "delay " + delay.toMillis() + "ms";
         case DROP:
@@ -1101,8 +1119,8 @@ public final class FakeCaptureServer implements AutoCloseable {
     }
 
     /**
-     * With probability {@code probability}, one of {@code faults} (chosen uniformly). The draw
-     * for request {@code n} depends only on {@code seed} and {@code n}, so a plan is reproducible
+     * With probability {@code probability}, one of {@code faults} (chosen uniformly). The draw for
+     * request {@code n} depends only on {@code seed} and {@code n}, so a plan is reproducible
      * whatever the threads' interleaving.
      */
     static FaultPlan random(long seed, double probability, Fault... faults) {
@@ -1166,7 +1184,9 @@ public final class FakeCaptureServer implements AutoCloseable {
       return this;
     }
 
-    /** Cap of one event once serialised (default 1 MiB): an event over it fails the request, 413. */
+    /**
+     * Cap of one event once serialised (default 1 MiB): an event over it fails the request, 413.
+     */
     public Builder maxEventBytes(long bytes) {
       this.maxEventBytes = bytes;
       return this;
@@ -1244,5 +1264,4 @@ public final class FakeCaptureServer implements AutoCloseable {
     System.out.println("send batches to " + server.batchUrl() + " (Ctrl-C to stop)");
     new java.util.concurrent.CountDownLatch(1).await();
   }
-
 }

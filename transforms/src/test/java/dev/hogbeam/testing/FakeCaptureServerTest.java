@@ -174,7 +174,18 @@ class FakeCaptureServerTest {
     ObjectNode viaProperties = event("", "three", "u3");
     ((ObjectNode) viaProperties.get("properties")).put("token", TOKEN);
 
-    for (String path : List.of("/e/", "/e", "/capture/", "/capture", "/i/v0/e/", "/i/v0/e", "/track/", "/track", "/engage/", "/engage")) {
+    for (String path :
+        List.of(
+            "/e/",
+            "/e",
+            "/capture/",
+            "/capture",
+            "/i/v0/e/",
+            "/i/v0/e",
+            "/track/",
+            "/track",
+            "/engage/",
+            "/engage")) {
       assertEquals(200, postJson(path, single).statusCode(), path);
     }
     assertEquals(200, postJson("/i/v0/e/", array).statusCode());
@@ -218,7 +229,9 @@ class FakeCaptureServerTest {
     fromProperties.remove("distinct_id");
     ((ObjectNode) fromProperties.get("properties")).put("distinct_id", "from-props");
     assertEquals(
-        200, postJson("/batch/", batch(TOKEN, true, numeric, decimal, longId, fromProperties)).statusCode());
+        200,
+        postJson("/batch/", batch(TOKEN, true, numeric, decimal, longId, fromProperties))
+            .statusCode());
     List<ReceivedEvent> events = server.events();
     assertEquals("23", events.get(0).distinctId());
     assertEquals("23.5", events.get(1).distinctId());
@@ -258,7 +271,8 @@ class FakeCaptureServerTest {
     try (DeflaterOutputStream d = new DeflaterOutputStream(deflated, new Deflater(6))) {
       d.write(json);
     }
-    assertEquals(400, post("/batch/", deflated.toByteArray(), "Content-Encoding", "deflate").statusCode());
+    assertEquals(
+        400, post("/batch/", deflated.toByteArray(), "Content-Encoding", "deflate").statusCode());
     byte[] notBrotli = {(byte) 0x8b, 0x02, (byte) 0x80, 0x7b, 0x22, 0x03};
     assertEquals(400, post("/batch/", notBrotli, "Content-Encoding", "br").statusCode());
     byte[] zstdMagic = {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd, 0x00, 0x58};
@@ -290,7 +304,11 @@ class FakeCaptureServerTest {
             "phc_nul\u0000byte")) {
       assertRefused(401, batch(bad, true, event(U1, "e", "u")));
       assertTrue(
-          server.requests().get(server.requestCount() - 1).message().startsWith("API key is not valid: "));
+          server
+              .requests()
+              .get(server.requestCount() - 1)
+              .message()
+              .startsWith("API key is not valid: "));
     }
     List<String> reasons = new ArrayList<>();
     for (RequestRecord r : server.requests().subList(1, 7)) {
@@ -299,8 +317,12 @@ class FakeCaptureServerTest {
     assertEquals(
         List.of("empty", "empty", "personal_api_key", "too_long", "not_ascii", "null_byte"),
         reasons);
-    assertEquals(200, postJson("/batch/", batch("x".repeat(64), true, event(U1, "e", "u"))).statusCode());
-    assertEquals(200, postJson("/batch/", batch("any-well-formed-token", true, event(U2, "e", "u"))).statusCode());
+    assertEquals(
+        200, postJson("/batch/", batch("x".repeat(64), true, event(U1, "e", "u"))).statusCode());
+    assertEquals(
+        200,
+        postJson("/batch/", batch("any-well-formed-token", true, event(U2, "e", "u")))
+            .statusCode());
   }
 
   @Test
@@ -347,7 +369,8 @@ class FakeCaptureServerTest {
     assertRefused(400, batch(TOKEN, true, good, event(U2, "x", "")));
     assertRefused(400, batch(TOKEN, true, good, event("not-a-uuid", "x", "u")));
     assertTrue(server.requests().get(9).message().contains("invalid uuid"));
-    assertRefused(400, batch(TOKEN, true, good, event("0190a7b8-0000-7000-8000-00000000000g", "x", "u")));
+    assertRefused(
+        400, batch(TOKEN, true, good, event("0190a7b8-0000-7000-8000-00000000000g", "x", "u")));
     ObjectNode arrayProps = event(U2, "x", "u");
     arrayProps.putArray("properties");
     assertRefused(400, batch(TOKEN, true, good, arrayProps));
@@ -549,7 +572,10 @@ class FakeCaptureServerTest {
   void countingOnlyModeKeepsCountsNotEvents() throws Exception {
     server.close();
     server = FakeCaptureServer.builder().countingOnly(true).start();
-    assertEquals(200, postJson("/batch/", batch(TOKEN, true, event(U1, "e", "u"), event(U2, "e", "u"))).statusCode());
+    assertEquals(
+        200,
+        postJson("/batch/", batch(TOKEN, true, event(U1, "e", "u"), event(U2, "e", "u")))
+            .statusCode());
     assertEquals(2, server.acceptedEventCount());
     assertTrue(server.events().isEmpty());
     assertEquals(1, server.requestCount());
@@ -576,7 +602,9 @@ class FakeCaptureServerTest {
         for (int i = 0; i < 10; i++) {
           String uuid = String.format("0190a7b8-0000-7000-8000-%012d", t * 100 + i);
           results.add(
-              pool.submit(() -> postJson("/batch/", batch(TOKEN, true, event(uuid, "e", "u"))).statusCode()));
+              pool.submit(
+                  () ->
+                      postJson("/batch/", batch(TOKEN, true, event(uuid, "e", "u"))).statusCode()));
         }
       }
       for (Future<Integer> f : results) {

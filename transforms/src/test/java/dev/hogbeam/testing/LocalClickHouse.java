@@ -50,17 +50,17 @@ import org.slf4j.LoggerFactory;
  * 26.7 engine as a library (libchdb, from npm) behind a small HTTP front end that speaks
  * ClickHouse's HTTP interface, so the official JDBC driver talks to it exactly as to a server.
  *
- * <p>{@link #start()} installs the engine on first use into a cache directory
- * ({@code $HOGBEAM_CACHE}, default {@code ~/.cache/hogbeam}), compiles the front end with a JDK
- * >= 22 ({@code $HOGBEAM_FFM_JAVA_HOME}, else the newest in {@code /usr/lib/jvm}, else
- * {@code $JAVA_HOME}) and runs it as a child process bound to 127.0.0.1 on a free port. A native
- * crash kills that process, never the caller's JVM.
+ * <p>{@link #start()} installs the engine on first use into a cache directory ({@code
+ * $HOGBEAM_CACHE}, default {@code ~/.cache/hogbeam}), compiles the front end with a JDK >= 22
+ * ({@code $HOGBEAM_FFM_JAVA_HOME}, else the newest in {@code /usr/lib/jvm}, else {@code
+ * $JAVA_HOME}) and runs it as a child process bound to 127.0.0.1 on a free port. A native crash
+ * kills that process, never the caller's JVM.
  *
- * <p>If {@code HOGBEAM_CLICKHOUSE_URL} is set (a {@code jdbc:clickhouse://} or {@code http://}
- * URL, with {@code HOGBEAM_CLICKHOUSE_USER} / {@code HOGBEAM_CLICKHOUSE_PASSWORD}), that server
- * is used instead and nothing is started: the same tests then run against a real ClickHouse.
- * Tests should work in a database of their own ({@link #createDatabase(String)}) so runs never
- * clash on a shared server.
+ * <p>If {@code HOGBEAM_CLICKHOUSE_URL} is set (a {@code jdbc:clickhouse://} or {@code http://} URL,
+ * with {@code HOGBEAM_CLICKHOUSE_USER} / {@code HOGBEAM_CLICKHOUSE_PASSWORD}), that server is used
+ * instead and nothing is started: the same tests then run against a real ClickHouse. Tests should
+ * work in a database of their own ({@link #createDatabase(String)}) so runs never clash on a shared
+ * server.
  *
  * <p>No JUnit dependency: the demo and the benchmarks in {@code runners/} use it at run time.
  * Installing and compiling are guarded by a file lock plus an atomic rename, so concurrent JVMs
@@ -83,10 +83,15 @@ public final class LocalClickHouse implements AutoCloseable {
   private static final String FRONT_END_PACKAGE = "dev/hogbeam/testing/chdb/";
   private static final List<String> FRONT_END_SOURCES =
       List.of(
-          "ChdbServer.java", "Chdb.java", "CompressedBlocks.java", "OutputFormats.java",
-          "SignalGuard.java", "SpillBuffer.java");
+          "ChdbServer.java",
+          "Chdb.java",
+          "CompressedBlocks.java",
+          "OutputFormats.java",
+          "SignalGuard.java",
+          "SpillBuffer.java");
   private static final String FRONT_END_MAIN = "dev.hogbeam.testing.chdb.ChdbServer";
-  private static final Pattern READY = Pattern.compile("^hogbeam-chdb ready port=(\\d+) version=(\\S+)");
+  private static final Pattern READY =
+      Pattern.compile("^hogbeam-chdb ready port=(\\d+) version=(\\S+)");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(15);
   private static final String PID_FILE = "frontend.pid";
@@ -106,8 +111,14 @@ public final class LocalClickHouse implements AutoCloseable {
   private volatile boolean sharedInstance;
 
   private LocalClickHouse(
-      String jdbcUrl, String httpUrl, String user, String password, String version, Process process,
-      Path instanceDirectory, boolean deleteInstanceDirectory) {
+      String jdbcUrl,
+      String httpUrl,
+      String user,
+      String password,
+      String version,
+      Process process,
+      Path instanceDirectory,
+      boolean deleteInstanceDirectory) {
     this.jdbcUrl = jdbcUrl;
     this.httpUrl = httpUrl;
     this.user = user;
@@ -116,7 +127,8 @@ public final class LocalClickHouse implements AutoCloseable {
     this.process = process;
     this.instanceDirectory = instanceDirectory;
     this.deleteInstanceDirectory = deleteInstanceDirectory;
-    this.shutdownHook = process == null ? null : new Thread(this::close, "local-clickhouse-shutdown");
+    this.shutdownHook =
+        process == null ? null : new Thread(this::close, "local-clickhouse-shutdown");
     if (shutdownHook != null) {
       Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
@@ -129,8 +141,8 @@ public final class LocalClickHouse implements AutoCloseable {
 
   /**
    * One instance per JVM, started on first use and stopped when the JVM exits: starting one per
-   * test class wastes seconds. Tests sharing it should each use their own database. Its
-   * {@link #close()} does nothing, so a test cannot stop it under the others.
+   * test class wastes seconds. Tests sharing it should each use their own database. Its {@link
+   * #close()} does nothing, so a test cannot stop it under the others.
    */
   public static synchronized LocalClickHouse shared() {
     if (shared == null || shared.closed) {
@@ -144,7 +156,10 @@ public final class LocalClickHouse implements AutoCloseable {
     return new Builder();
   }
 
-  /** Options of the local engine; {@link #start()} ignores them when {@code HOGBEAM_CLICKHOUSE_URL} is set. */
+  /**
+   * Options of the local engine; {@link #start()} ignores them when {@code HOGBEAM_CLICKHOUSE_URL}
+   * is set.
+   */
   public static final class Builder {
     private Path dataDirectory;
     private int port;
@@ -181,7 +196,10 @@ public final class LocalClickHouse implements AutoCloseable {
       return this;
     }
 
-    /** Request-body bytes (INSERT data) the front end keeps in its heap before spilling to a temporary file (16 MiB). */
+    /**
+     * Request-body bytes (INSERT data) the front end keeps in its heap before spilling to a
+     * temporary file (16 MiB).
+     */
     public Builder memoryBufferBytes(int bytes) {
       if (bytes < 1024) {
         throw new IllegalArgumentException("memoryBufferBytes must be >= 1024, but was " + bytes);
@@ -203,7 +221,9 @@ public final class LocalClickHouse implements AutoCloseable {
       return this;
     }
 
-    /** Only for the test that demonstrates the signal trap: leaves chDB's signal handlers in place. */
+    /**
+     * Only for the test that demonstrates the signal trap: leaves chDB's signal handlers in place.
+     */
     Builder keepEngineSignalHandlers() {
       this.keepEngineSignalHandlers = true;
       return this;
@@ -223,7 +243,8 @@ public final class LocalClickHouse implements AutoCloseable {
       try {
         return launch(this);
       } catch (IOException e) {
-        throw new UncheckedIOException("could not start the local ClickHouse engine: " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "could not start the local ClickHouse engine: " + e.getMessage(), e);
       }
     }
   }
@@ -316,10 +337,10 @@ public final class LocalClickHouse implements AutoCloseable {
 
   /**
    * What ClickHouse reported for the query with this id: rows and bytes read from storage, rows
-   * returned, rows written, elapsed time. Get the id of a JDBC statement's last query with
-   * {@link QuerySummary#lastQueryId(Statement)}. The local engine answers from the summaries it
-   * sent in {@code X-ClickHouse-Summary} (it keeps the last 100,000); a real server answers from
-   * {@code system.query_log}.
+   * returned, rows written, elapsed time. Get the id of a JDBC statement's last query with {@link
+   * QuerySummary#lastQueryId(Statement)}. The local engine answers from the summaries it sent in
+   * {@code X-ClickHouse-Summary} (it keeps the last 100,000); a real server answers from {@code
+   * system.query_log}.
    */
   public QuerySummary summaryOf(String queryId) {
     return isExternal() ? summaryFromQueryLog(queryId) : summaryFromFrontEnd(queryId);
@@ -331,7 +352,10 @@ public final class LocalClickHouse implements AutoCloseable {
   }
 
   private QuerySummary summaryFromFrontEnd(String queryId) {
-    String body = httpGet("/hogbeam/query_summary?query_id=" + URLEncoder.encode(queryId, StandardCharsets.UTF_8));
+    String body =
+        httpGet(
+            "/hogbeam/query_summary?query_id="
+                + URLEncoder.encode(queryId, StandardCharsets.UTF_8));
     return QuerySummary.fromSummaryJson(queryId, body);
   }
 
@@ -348,10 +372,16 @@ public final class LocalClickHouse implements AutoCloseable {
         ps.setString(1, queryId);
         try (ResultSet rs = ps.executeQuery()) {
           if (!rs.next()) {
-            throw new IllegalStateException("system.query_log has no finished query with id " + queryId);
+            throw new IllegalStateException(
+                "system.query_log has no finished query with id " + queryId);
           }
           return new QuerySummary(
-              queryId, rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5) * 1_000_000L);
+              queryId,
+              rs.getLong(1),
+              rs.getLong(2),
+              rs.getLong(3),
+              rs.getLong(4),
+              rs.getLong(5) * 1_000_000L);
         }
       }
     } catch (SQLException e) {
@@ -362,16 +392,21 @@ public final class LocalClickHouse implements AutoCloseable {
   /** GET on the front end's own diagnostics ({@code /hogbeam/...}); local engine only. */
   String httpGet(String pathAndQuery) {
     if (isExternal()) {
-      throw new IllegalStateException("the front end's diagnostics exist only for the local engine");
+      throw new IllegalStateException(
+          "the front end's diagnostics exist only for the local engine");
     }
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     try {
       HttpResponse<String> response =
           client.send(
-              HttpRequest.newBuilder(URI.create(httpUrl + pathAndQuery)).timeout(Duration.ofMinutes(10)).GET().build(),
+              HttpRequest.newBuilder(URI.create(httpUrl + pathAndQuery))
+                  .timeout(Duration.ofMinutes(10))
+                  .GET()
+                  .build(),
               HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
-        throw new IllegalStateException("GET " + pathAndQuery + " answered " + response.statusCode() + ": " + response.body());
+        throw new IllegalStateException(
+            "GET " + pathAndQuery + " answered " + response.statusCode() + ": " + response.body());
       }
       return response.body();
     } catch (IOException e) {
@@ -450,8 +485,8 @@ public final class LocalClickHouse implements AutoCloseable {
   }
 
   /**
-   * Runs the local engine until killed, for developers: {@code --port=N} (default 8123) and
-   * {@code --path=DIR} (persistent data; default a temporary directory). Prints the URLs.
+   * Runs the local engine until killed, for developers: {@code --port=N} (default 8123) and {@code
+   * --path=DIR} (persistent data; default a temporary directory). Prints the URLs.
    */
   public static void main(String[] args) throws Exception {
     Builder builder = builder().port(8123);
@@ -470,7 +505,12 @@ public final class LocalClickHouse implements AutoCloseable {
     LocalClickHouse clickHouse = builder.startLocal();
     System.out.println("ClickHouse " + clickHouse.version() + " (local engine) is up:");
     System.out.println("  JDBC: " + clickHouse.jdbcUrl() + "   (user default, empty password)");
-    System.out.println("  HTTP: " + clickHouse.httpUrl() + "   e.g. curl '" + clickHouse.httpUrl() + "/?query=SELECT+version()'");
+    System.out.println(
+        "  HTTP: "
+            + clickHouse.httpUrl()
+            + "   e.g. curl '"
+            + clickHouse.httpUrl()
+            + "/?query=SELECT+version()'");
     System.out.println("  log:  " + clickHouse.instanceDirectory.resolve("frontend.log"));
     System.out.println("Stop it with Ctrl-C.");
     clickHouse.process.waitFor();
@@ -493,13 +533,19 @@ public final class LocalClickHouse implements AutoCloseable {
       return new LocalClickHouse(jdbc, http, user, password, rs.getString(1), null, null, false);
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "cannot reach the ClickHouse server named by " + ENV_URL + " (" + http + "): " + e.getMessage(), e);
+          "cannot reach the ClickHouse server named by "
+              + ENV_URL
+              + " ("
+              + http
+              + "): "
+              + e.getMessage(),
+          e);
     }
   }
 
   /**
-   * {jdbc URL, http base URL} of a server named by a {@code jdbc:clickhouse:} ({@code jdbc:ch:})
-   * or {@code http(s)://} URL.
+   * {jdbc URL, http base URL} of a server named by a {@code jdbc:clickhouse:} ({@code jdbc:ch:}) or
+   * {@code http(s)://} URL.
    */
   static String[] serverUrls(String url) {
     if (url.startsWith("jdbc:clickhouse:") || url.startsWith("jdbc:ch:")) {
@@ -508,10 +554,14 @@ public final class LocalClickHouse implements AutoCloseable {
       return new String[] {url, uri.getScheme() + "://" + uri.getRawAuthority()};
     } else if (url.startsWith("http://") || url.startsWith("https://")) {
       URI uri = URI.create(url);
-      return new String[] {"jdbc:clickhouse:" + url, uri.getScheme() + "://" + uri.getRawAuthority()};
+      return new String[] {
+        "jdbc:clickhouse:" + url, uri.getScheme() + "://" + uri.getRawAuthority()
+      };
     }
     throw new IllegalArgumentException(
-        ENV_URL + " must be a jdbc:clickhouse://host:port or http(s)://host:port URL, but was " + url);
+        ENV_URL
+            + " must be a jdbc:clickhouse://host:port or http(s)://host:port URL, but was "
+            + url);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -526,12 +576,14 @@ public final class LocalClickHouse implements AutoCloseable {
 
     deleteAbandonedInstances();
     boolean temporary = options.dataDirectory == null;
-    Path instance = temporary
-        ? Files.createTempDirectory("hogbeam-clickhouse-")
-        : options.dataDirectory.toAbsolutePath();
+    Path instance =
+        temporary
+            ? Files.createTempDirectory("hogbeam-clickhouse-")
+            : options.dataDirectory.toAbsolutePath();
     Files.createDirectories(instance);
     Path data = temporary ? instance.resolve("data") : instance;
-    Path tmp = temporary ? instance.resolve("tmp") : Files.createTempDirectory("hogbeam-clickhouse-tmp-");
+    Path tmp =
+        temporary ? instance.resolve("tmp") : Files.createTempDirectory("hogbeam-clickhouse-tmp-");
     Files.createDirectories(tmp);
     Path log = temporary ? instance.resolve("frontend.log") : tmp.resolve("frontend.log");
 
@@ -572,16 +624,28 @@ public final class LocalClickHouse implements AutoCloseable {
     Matcher ready = awaitReady(process, log);
     int port = Integer.parseInt(ready.group(1));
     String host = "127.0.0.1:" + port;
-    LOG.info("Local ClickHouse engine {} ready at http://{} in {} ms (data {}, log {})",
-        ready.group(2), host, (System.nanoTime() - startNanos) / 1_000_000, data, log);
+    LOG.info(
+        "Local ClickHouse engine {} ready at http://{} in {} ms (data {}, log {})",
+        ready.group(2),
+        host,
+        (System.nanoTime() - startNanos) / 1_000_000,
+        data,
+        log);
     return new LocalClickHouse(
-        "jdbc:clickhouse://" + host, "http://" + host, options.user, options.password, ready.group(2),
-        process, temporary ? instance : tmp, true);
+        "jdbc:clickhouse://" + host,
+        "http://" + host,
+        options.user,
+        options.password,
+        ready.group(2),
+        process,
+        temporary ? instance : tmp,
+        true);
   }
 
   /** Waits for the ready line; drains stdout afterwards so the child never blocks on it. */
   private static Matcher awaitReady(Process process, Path log) throws IOException {
-    BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     CompletableFuture<Matcher> ready = new CompletableFuture<>();
     Thread reader =
         new Thread(
@@ -594,7 +658,8 @@ public final class LocalClickHouse implements AutoCloseable {
                     ready.complete(m);
                   }
                 }
-                ready.completeExceptionally(new IOException("the front end exited with code " + process.waitFor()));
+                ready.completeExceptionally(
+                    new IOException("the front end exited with code " + process.waitFor()));
               } catch (IOException | InterruptedException e) {
                 ready.completeExceptionally(e);
               }
@@ -607,9 +672,15 @@ public final class LocalClickHouse implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       process.destroyForcibly();
       throw new IOException(
-          "the ClickHouse front end did not become ready within " + READY_TIMEOUT.toSeconds() + " s ("
+          "the ClickHouse front end did not become ready within "
+              + READY_TIMEOUT.toSeconds()
+              + " s ("
               + (e instanceof ExecutionException ? e.getCause().getMessage() : "timeout")
-              + "); its log " + log + " ends with:\n" + tail(log, 40), e);
+              + "); its log "
+              + log
+              + " ends with:\n"
+              + tail(log, 40),
+          e);
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
@@ -618,8 +689,8 @@ public final class LocalClickHouse implements AutoCloseable {
   }
 
   /**
-   * Deletes temporary instance directories whose front end is no longer running (left behind when
-   * a test JVM was killed before its shutdown hook ran).
+   * Deletes temporary instance directories whose front end is no longer running (left behind when a
+   * test JVM was killed before its shutdown hook ran).
    */
   static void deleteAbandonedInstances() {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
@@ -644,47 +715,82 @@ public final class LocalClickHouse implements AutoCloseable {
 
   static Path cacheDirectory() {
     String env = System.getenv(ENV_CACHE);
-    Path cache = env != null && !env.isBlank()
-        ? Path.of(env)
-        : Path.of(System.getProperty("user.home"), ".cache", "hogbeam");
+    Path cache =
+        env != null && !env.isBlank()
+            ? Path.of(env)
+            : Path.of(System.getProperty("user.home"), ".cache", "hogbeam");
     return cache.toAbsolutePath();
   }
 
   /**
-   * {@code npm install}s the pinned engine package into {@code <cache>/chdb/<version>} once,
-   * safely when several JVMs start at the same time (see {@link #buildOnce}). Returns the path of
+   * {@code npm install}s the pinned engine package into {@code <cache>/chdb/<version>} once, safely
+   * when several JVMs start at the same time (see {@link #buildOnce}). Returns the path of
    * libchdb.so.
    */
   static Path installEngine(Path cache) throws IOException {
     Path target = cache.resolve("chdb").resolve(ENGINE_VERSION);
     Path relative = Path.of("node_modules", ENGINE_PACKAGE, "libchdb.so");
     String spec = ENGINE_PACKAGE + "@" + ENGINE_VERSION;
-    buildOnce(target, staging -> {
-      long startNanos = System.nanoTime();
-      LOG.info("Installing the local ClickHouse engine ({}, about 170 MB) into {}", spec, target);
-      Path npmLog = staging.resolve("npm.log");
-      Process npm;
-      try {
-        npm = new ProcessBuilder("npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
-                "--loglevel=error", "--prefix", staging.toString(), spec)
-            .redirectErrorStream(true).redirectOutput(npmLog.toFile()).start();
-      } catch (IOException e) {
-        throw new IOException(
-            "installing the local ClickHouse engine needs npm (it downloads " + spec + ", about"
-                + " 170 MB, once), but npm could not be run: " + e.getMessage() + ". Install Node.js"
-                + " and npm, or set " + ENV_URL + " to use a ClickHouse server instead.", e);
-      }
-      if (!npm.waitFor(INSTALL_TIMEOUT.toMinutes(), TimeUnit.MINUTES)) {
-        npm.destroyForcibly();
-        throw new IOException("npm install " + spec + " did not finish within " + INSTALL_TIMEOUT.toMinutes() + " minutes");
-      }
-      if (npm.exitValue() != 0 || !Files.isRegularFile(staging.resolve(relative))) {
-        throw new IOException(
-            "npm install " + spec + " failed (exit code " + npm.exitValue() + "); its output:\n" + tail(npmLog, 40)
-                + "\nCheck network access to the npm registry, or set " + ENV_URL + " to use a ClickHouse server instead.");
-      }
-      LOG.info("Installed {} in {} ms", spec, (System.nanoTime() - startNanos) / 1_000_000);
-    });
+    buildOnce(
+        target,
+        staging -> {
+          long startNanos = System.nanoTime();
+          LOG.info(
+              "Installing the local ClickHouse engine ({}, about 170 MB) into {}", spec, target);
+          Path npmLog = staging.resolve("npm.log");
+          Process npm;
+          try {
+            npm =
+                new ProcessBuilder(
+                        "npm",
+                        "install",
+                        "--no-save",
+                        "--no-package-lock",
+                        "--no-audit",
+                        "--no-fund",
+                        "--loglevel=error",
+                        "--prefix",
+                        staging.toString(),
+                        spec)
+                    .redirectErrorStream(true)
+                    .redirectOutput(npmLog.toFile())
+                    .start();
+          } catch (IOException e) {
+            throw new IOException(
+                "installing the local ClickHouse engine needs npm (it downloads "
+                    + spec
+                    + ", about"
+                    + " 170 MB, once), but npm could not be run: "
+                    + e.getMessage()
+                    + ". Install Node.js"
+                    + " and npm, or set "
+                    + ENV_URL
+                    + " to use a ClickHouse server instead.",
+                e);
+          }
+          if (!npm.waitFor(INSTALL_TIMEOUT.toMinutes(), TimeUnit.MINUTES)) {
+            npm.destroyForcibly();
+            throw new IOException(
+                "npm install "
+                    + spec
+                    + " did not finish within "
+                    + INSTALL_TIMEOUT.toMinutes()
+                    + " minutes");
+          }
+          if (npm.exitValue() != 0 || !Files.isRegularFile(staging.resolve(relative))) {
+            throw new IOException(
+                "npm install "
+                    + spec
+                    + " failed (exit code "
+                    + npm.exitValue()
+                    + "); its output:\n"
+                    + tail(npmLog, 40)
+                    + "\nCheck network access to the npm registry, or set "
+                    + ENV_URL
+                    + " to use a ClickHouse server instead.");
+          }
+          LOG.info("Installed {} in {} ms", spec, (System.nanoTime() - startNanos) / 1_000_000);
+        });
     return target.resolve(relative);
   }
 
@@ -696,8 +802,8 @@ public final class LocalClickHouse implements AutoCloseable {
   /**
    * Makes {@code target} exist exactly once across threads and JVMs: under a file lock next to it,
    * unless a complete copy (marked with an {@code INSTALLED} file) is already there, {@code build}
-   * fills a fresh staging directory which is then renamed to {@code target} atomically. A failed
-   * or interrupted build leaves nothing behind.
+   * fills a fresh staging directory which is then renamed to {@code target} atomically. A failed or
+   * interrupted build leaves nothing behind.
    */
   private static synchronized void buildOnce(Path target, StagingBuild build) throws IOException {
     Path complete = target.resolve("INSTALLED");
@@ -706,8 +812,11 @@ public final class LocalClickHouse implements AutoCloseable {
     }
     Path root = target.getParent();
     Files.createDirectories(root);
-    try (FileChannel lockFile = FileChannel.open(root.resolve(target.getFileName() + ".lock"),
-            StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (FileChannel lockFile =
+            FileChannel.open(
+                root.resolve(target.getFileName() + ".lock"),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
         FileLock lock = lockFile.lock()) {
       if (Files.isRegularFile(complete)) {
         return;
@@ -720,7 +829,8 @@ public final class LocalClickHouse implements AutoCloseable {
         deleteRecursively(target);
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("the cache directory " + root + " does not support atomic renames", e);
+        throw new IOException(
+            "the cache directory " + root + " does not support atomic renames", e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while preparing " + target, e);
@@ -731,9 +841,9 @@ public final class LocalClickHouse implements AutoCloseable {
   }
 
   /**
-   * A JDK with the final Foreign Function & Memory API (22+) to run the front end:
-   * {@code HOGBEAM_FFM_JAVA_HOME}, else the newest under {@code /usr/lib/jvm}, else
-   * {@code JAVA_HOME} or the running JVM if new enough.
+   * A JDK with the final Foreign Function & Memory API (22+) to run the front end: {@code
+   * HOGBEAM_FFM_JAVA_HOME}, else the newest under {@code /usr/lib/jvm}, else {@code JAVA_HOME} or
+   * the running JVM if new enough.
    */
   static Path findFfmJdk() {
     return findFfmJdk(System.getenv(), Path.of("/usr/lib/jvm"), System.getProperty("java.home"));
@@ -746,7 +856,10 @@ public final class LocalClickHouse implements AutoCloseable {
       int feature = jdkFeatureVersion(home);
       if (feature < 22) {
         throw new IllegalStateException(
-            ENV_FFM_JAVA_HOME + "=" + configured + " must name a JDK >= 22 with bin/java and bin/javac, but "
+            ENV_FFM_JAVA_HOME
+                + "="
+                + configured
+                + " must name a JDK >= 22 with bin/java and bin/javac, but "
                 + (feature < 0 ? "it is not a JDK" : "it is version " + feature));
       }
       return home;
@@ -759,7 +872,10 @@ public final class LocalClickHouse implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     }
-    candidates.sort(Comparator.comparing(LocalClickHouse::jdkFeatureVersion).reversed().thenComparing(Path::toString));
+    candidates.sort(
+        Comparator.comparing(LocalClickHouse::jdkFeatureVersion)
+            .reversed()
+            .thenComparing(Path::toString));
     for (Path p : candidates) {
       if (jdkFeatureVersion(p) >= 22) {
         return p;
@@ -772,15 +888,23 @@ public final class LocalClickHouse implements AutoCloseable {
     }
     throw new IllegalStateException(
         "the local ClickHouse engine runs its front end on a JDK >= 22 (Foreign Function & Memory"
-            + " API), and none was found (looked at " + ENV_FFM_JAVA_HOME + ", " + jvmDirectory + "/*, JAVA_HOME"
-            + " and the running JVM). Install one (e.g. Temurin 25) and set " + ENV_FFM_JAVA_HOME
-            + "=/path/to/that/jdk, or set " + ENV_URL + " to use a ClickHouse server instead.");
+            + " API), and none was found (looked at "
+            + ENV_FFM_JAVA_HOME
+            + ", "
+            + jvmDirectory
+            + "/*, JAVA_HOME"
+            + " and the running JVM). Install one (e.g. Temurin 25) and set "
+            + ENV_FFM_JAVA_HOME
+            + "=/path/to/that/jdk, or set "
+            + ENV_URL
+            + " to use a ClickHouse server instead.");
   }
 
   /** The feature version from a JDK's {@code release} file, or -1 if {@code home} is not a JDK. */
   static int jdkFeatureVersion(Path home) {
     Path release = home.resolve("release");
-    if (!Files.isRegularFile(release) || !Files.isExecutable(home.resolve("bin/java"))
+    if (!Files.isRegularFile(release)
+        || !Files.isExecutable(home.resolve("bin/java"))
         || !Files.isExecutable(home.resolve("bin/javac"))) {
       return -1;
     }
@@ -828,25 +952,41 @@ public final class LocalClickHouse implements AutoCloseable {
     sha.update(Files.readAllBytes(javaHome.resolve("release")));
     String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
     Path target = cache.resolve("chdb").resolve("frontend-" + hash);
-    buildOnce(target, staging -> {
-      Path src = staging.resolve("src").resolve(FRONT_END_PACKAGE);
-      Files.createDirectories(src);
-      List<String> command = new ArrayList<>(List.of(
-          javaHome.resolve("bin/javac").toString(), "-nowarn", "-encoding", "UTF-8",
-          "-d", staging.resolve("classes").toString()));
-      for (int i = 0; i < FRONT_END_SOURCES.size(); i++) {
-        Path file = src.resolve(FRONT_END_SOURCES.get(i));
-        Files.write(file, sources.get(i));
-        command.add(file.toString());
-      }
-      Path javacLog = staging.resolve("javac.log");
-      Process javac = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(javacLog.toFile()).start();
-      if (!javac.waitFor(5, TimeUnit.MINUTES) || javac.exitValue() != 0) {
-        javac.destroyForcibly();
-        throw new IOException("compiling the ClickHouse front end with " + javaHome + " failed:\n" + tail(javacLog, 60));
-      }
-      LOG.info("Compiled the ClickHouse front end with {} into {}", javaHome, target);
-    });
+    buildOnce(
+        target,
+        staging -> {
+          Path src = staging.resolve("src").resolve(FRONT_END_PACKAGE);
+          Files.createDirectories(src);
+          List<String> command =
+              new ArrayList<>(
+                  List.of(
+                      javaHome.resolve("bin/javac").toString(),
+                      "-nowarn",
+                      "-encoding",
+                      "UTF-8",
+                      "-d",
+                      staging.resolve("classes").toString()));
+          for (int i = 0; i < FRONT_END_SOURCES.size(); i++) {
+            Path file = src.resolve(FRONT_END_SOURCES.get(i));
+            Files.write(file, sources.get(i));
+            command.add(file.toString());
+          }
+          Path javacLog = staging.resolve("javac.log");
+          Process javac =
+              new ProcessBuilder(command)
+                  .redirectErrorStream(true)
+                  .redirectOutput(javacLog.toFile())
+                  .start();
+          if (!javac.waitFor(5, TimeUnit.MINUTES) || javac.exitValue() != 0) {
+            javac.destroyForcibly();
+            throw new IOException(
+                "compiling the ClickHouse front end with "
+                    + javaHome
+                    + " failed:\n"
+                    + tail(javacLog, 60));
+          }
+          LOG.info("Compiled the ClickHouse front end with {} into {}", javaHome, target);
+        });
     return target.resolve("classes");
   }
 
@@ -864,13 +1004,15 @@ public final class LocalClickHouse implements AutoCloseable {
       return;
     }
     try (Stream<Path> walk = Files.walk(path)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          // best effort: a leftover temporary file is harmless
-        }
-      });
+      walk.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  // best effort: a leftover temporary file is harmless
+                }
+              });
     } catch (IOException e) {
       // best effort
     }
@@ -878,7 +1020,11 @@ public final class LocalClickHouse implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "LocalClickHouse{" + (isExternal() ? "external " : "local engine ") + httpUrl + ", version " + version + "}";
+    return "LocalClickHouse{"
+        + (isExternal() ? "external " : "local engine ")
+        + httpUrl
+        + ", version "
+        + version
+        + "}";
   }
-
 }

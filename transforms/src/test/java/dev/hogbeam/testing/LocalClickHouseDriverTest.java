@@ -66,7 +66,8 @@ class LocalClickHouseDriverTest {
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT version(), timezone(), currentDatabase()")) {
       assertTrue(rs.next());
-      assertTrue(rs.getString(1).startsWith(clickHouse.isExternal() ? "" : "26.7."), rs.getString(1));
+      assertTrue(
+          rs.getString(1).startsWith(clickHouse.isExternal() ? "" : "26.7."), rs.getString(1));
       assertEquals(clickHouse.version(), rs.getString(1));
       if (!clickHouse.isExternal()) {
         assertEquals("UTC", rs.getString(2));
@@ -81,18 +82,28 @@ class LocalClickHouseDriverTest {
 
   @ParameterizedTest
   @EnumSource(Layout.class)
-  void pagesAlongTheSortKeyWithBoundParametersReadingEveryRowOnce(Layout layout) throws SQLException {
+  void pagesAlongTheSortKeyWithBoundParametersReadingEveryRowOnce(Layout layout)
+      throws SQLException {
     PostHogDataGenerator events =
-        PostHogDataGenerator.createTable(clickHouse, database, "paging_" + layout.name().toLowerCase(), layout);
+        PostHogDataGenerator.createTable(
+            clickHouse, database, "paging_" + layout.name().toLowerCase(), layout);
     LocalDate day = LocalDate.of(2024, 4, 2);
-    events.generate(PostHogDataGenerator.spec().teams(5).startDay(day).days(1).eventsPerTeamDay(40_000)
-        .propertyBytes(200).seed(21).build());
+    events.generate(
+        PostHogDataGenerator.spec()
+            .teams(5)
+            .startDay(day)
+            .days(1)
+            .eventsPerTeamDay(40_000)
+            .propertyBytes(200)
+            .seed(21)
+            .build());
     String t = events.qualifiedTable();
 
     // The table's own order, computed by ClickHouse in one query, is what paging must reproduce.
-    String keys = layout == Layout.GEN1
-        ? "distinct_id, uuid"
-        : "event, cityHash64(distinct_id), cityHash64(uuid)";
+    String keys =
+        layout == Layout.GEN1
+            ? "distinct_id, uuid"
+            : "event, cityHash64(distinct_id), cityHash64(uuid)";
     List<String> expected = new ArrayList<>();
     try (Connection c = clickHouse.connect();
         Statement s = c.createStatement();
@@ -103,11 +114,16 @@ class LocalClickHouseDriverTest {
     }
     assertEquals(40_000, expected.size());
 
-    String cursor = layout == Layout.GEN1
-        ? "(distinct_id > ? OR (distinct_id = ? AND uuid > ?))"
-        : "(event > ? OR (event = ? AND (cityHash64(distinct_id) > ? OR (cityHash64(distinct_id) = ? AND cityHash64(uuid) > ?))))";
-    String select = "SELECT toString(uuid), event, distinct_id, cityHash64(distinct_id), cityHash64(uuid) FROM " + t
-        + " WHERE team_id = ? AND toDate(timestamp) = ? AND %s ORDER BY " + keys + " LIMIT ?";
+    String cursor =
+        layout == Layout.GEN1
+            ? "(distinct_id > ? OR (distinct_id = ? AND uuid > ?))"
+            : "(event > ? OR (event = ? AND (cityHash64(distinct_id) > ? OR (cityHash64(distinct_id) = ? AND cityHash64(uuid) > ?))))";
+    String select =
+        "SELECT toString(uuid), event, distinct_id, cityHash64(distinct_id), cityHash64(uuid) FROM "
+            + t
+            + " WHERE team_id = ? AND toDate(timestamp) = ? AND %s ORDER BY "
+            + keys
+            + " LIMIT ?";
     List<String> paged = new ArrayList<>();
     List<Long> readRowsPerPage = new ArrayList<>();
     try (Connection c = clickHouse.connect();
@@ -137,7 +153,14 @@ class LocalClickHouseDriverTest {
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             paged.add(rs.getString(1));
-            last = new Object[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getObject(4), rs.getObject(5)};
+            last =
+                new Object[] {
+                  rs.getString(1),
+                  rs.getString(2),
+                  rs.getString(3),
+                  rs.getObject(4),
+                  rs.getObject(5)
+                };
             rows++;
           }
         }
@@ -146,7 +169,8 @@ class LocalClickHouseDriverTest {
           break;
         }
       }
-      assertTrue(last[3] instanceof BigInteger, "UInt64 arrives as BigInteger: " + last[3].getClass());
+      assertTrue(
+          last[3] instanceof BigInteger, "UInt64 arrives as BigInteger: " + last[3].getClass());
     }
     assertEquals(expected, paged, "every row once, in sort-key order");
     assertEquals(41, readRowsPerPage.size());
@@ -154,8 +178,10 @@ class LocalClickHouseDriverTest {
     // five granules (never the 200,000-row table) and a typical page within two of them.
     List<Long> sorted = readRowsPerPage.stream().sorted().toList();
     assertTrue(sorted.get(sorted.size() - 1) <= 5 * 8192, "read_rows per page " + readRowsPerPage);
-    assertTrue(sorted.get(sorted.size() / 2) <= 2 * 8192, "median read_rows per page " + readRowsPerPage);
-    assertTrue(readRowsPerPage.subList(0, 40).stream().allMatch(r -> r >= 1_000),
+    assertTrue(
+        sorted.get(sorted.size() / 2) <= 2 * 8192, "median read_rows per page " + readRowsPerPage);
+    assertTrue(
+        readRowsPerPage.subList(0, 40).stream().allMatch(r -> r >= 1_000),
         "a full page reads at least the rows it returns: " + readRowsPerPage);
     System.out.println(layout + " read_rows per 1,000-row page: " + readRowsPerPage);
   }
@@ -165,7 +191,8 @@ class LocalClickHouseDriverTest {
 
   @Test
   void dateTime64RoundTripsToTheMicrosecondAsInstantAndOffsetDateTime() throws SQLException {
-    PostHogDataGenerator events = PostHogDataGenerator.createTable(clickHouse, database, "timestamps", Layout.GEN3);
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "timestamps", Layout.GEN3);
     Instant[] instants = {
       Instant.parse("2024-01-01T00:00:00.000001Z"),
       Instant.parse("2024-06-30T23:59:59.999999Z"),
@@ -173,19 +200,23 @@ class LocalClickHouseDriverTest {
       Instant.parse("1999-12-31T23:59:59.123456Z"),
     };
     for (int i = 0; i < instants.length; i++) {
-      events.insert(EventRow.builder().uuid(new UUID(0, i + 1).toString()).timestamp(instants[i]).build());
+      events.insert(
+          EventRow.builder().uuid(new UUID(0, i + 1).toString()).timestamp(instants[i]).build());
     }
     try (Connection c = clickHouse.connect();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT timestamp, timestamp, toUnixTimestamp64Micro(timestamp) FROM " + events.qualifiedTable()
-                + " WHERE timestamp = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT timestamp, timestamp, toUnixTimestamp64Micro(timestamp) FROM "
+                    + events.qualifiedTable()
+                    + " WHERE timestamp = ?")) {
       for (Instant instant : instants) {
         ps.setObject(1, instant);
         try (ResultSet rs = ps.executeQuery()) {
           assertTrue(rs.next(), "bound Instant " + instant + " found");
           assertEquals(instant, rs.getObject(1, Instant.class));
           assertEquals(instant.atOffset(ZoneOffset.UTC), rs.getObject(2, OffsetDateTime.class));
-          assertEquals(instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1_000, rs.getLong(3));
+          assertEquals(
+              instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1_000, rs.getLong(3));
           assertFalse(rs.next());
         }
       }
@@ -199,13 +230,16 @@ class LocalClickHouseDriverTest {
    */
   @Test
   void aBoundLocalDateTimeIsRenderedInTheJvmZoneButAnInstantIsNot() throws SQLException {
-    PostHogDataGenerator events = PostHogDataGenerator.createTable(clickHouse, database, "zones", Layout.GEN1);
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "zones", Layout.GEN1);
     Instant instant = Instant.parse("2024-03-10T12:00:00.123456Z");
     events.insert(EventRow.builder().timestamp(instant).build());
     TimeZone original = TimeZone.getDefault();
     TimeZone.setDefault(TimeZone.getTimeZone("Europe/Berlin"));
     try (Connection c = clickHouse.connect();
-        PreparedStatement ps = c.prepareStatement("SELECT count() FROM " + events.qualifiedTable() + " WHERE timestamp = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count() FROM " + events.qualifiedTable() + " WHERE timestamp = ?")) {
       ps.setObject(1, instant);
       assertEquals(1, single(ps));
       ps.setObject(1, instant.atOffset(ZoneOffset.ofHours(-5)));
@@ -220,21 +254,33 @@ class LocalClickHouseDriverTest {
   @Test
   void uuidsUnicodeAndMegabyteStringsRoundTrip() throws SQLException {
     String table = database + ".strings";
-    clickHouse.execute("CREATE TABLE " + table + " (id UInt32, u UUID, s String) ENGINE = ReplacingMergeTree ORDER BY id");
+    clickHouse.execute(
+        "CREATE TABLE "
+            + table
+            + " (id UInt32, u UUID, s String) ENGINE = ReplacingMergeTree ORDER BY id");
     StringBuilder big = new StringBuilder();
     while (big.length() < 1_500_000) {
-      big.append("Zoë 東京 🚀 \"quoted\" 'single' \\ back\ttab\nnewline ").append(big.length()).append(' ');
+      big.append("Zoë 東京 🚀 \"quoted\" 'single' \\ back\ttab\nnewline ")
+          .append(big.length())
+          .append(' ');
     }
     String[] values = {
-      "Zoë Smith", "Łukasz Nowak — 東京 — Москва — مرحبا — 🙂🚀", "tab\there, newline\nthere, 'quote' \"double\" \\backslash",
-      "", big.toString()
+      "Zoë Smith",
+      "Łukasz Nowak — 東京 — Москва — مرحبا — 🙂🚀",
+      "tab\there, newline\nthere, 'quote' \"double\" \\backslash",
+      "",
+      big.toString()
     };
     UUID[] uuids = {
-      UUID.fromString("0190b1c2-3d4e-7f00-8a9b-0c1d2e3f4a5b"), UUID.fromString("ffffffff-ffff-ffff-ffff-ffffffffffff"),
-      new UUID(0, 0), UUID.fromString("00000000-0000-0001-8000-000000000000"), UUID.randomUUID()
+      UUID.fromString("0190b1c2-3d4e-7f00-8a9b-0c1d2e3f4a5b"),
+      UUID.fromString("ffffffff-ffff-ffff-ffff-ffffffffffff"),
+      new UUID(0, 0),
+      UUID.fromString("00000000-0000-0001-8000-000000000000"),
+      UUID.randomUUID()
     };
     try (Connection c = clickHouse.connect();
-        PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, u, s) VALUES (?, ?, ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement("INSERT INTO " + table + " (id, u, s) VALUES (?, ?, ?)")) {
       for (int i = 0; i < values.length; i++) {
         ps.setInt(1, i);
         ps.setObject(2, uuids[i]);
@@ -244,7 +290,9 @@ class LocalClickHouseDriverTest {
       ps.executeBatch();
     }
     try (Connection c = clickHouse.connect();
-        PreparedStatement ps = c.prepareStatement("SELECT u, toString(u), s, length(s) FROM " + table + " WHERE u = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT u, toString(u), s, length(s) FROM " + table + " WHERE u = ?")) {
       for (int i = 0; i < values.length; i++) {
         ps.setObject(1, uuids[i]);
         try (ResultSet rs = ps.executeQuery()) {
@@ -252,7 +300,8 @@ class LocalClickHouseDriverTest {
           assertEquals(uuids[i], rs.getObject(1, UUID.class));
           assertEquals(uuids[i].toString(), rs.getString(2));
           assertEquals(values[i], rs.getString(3));
-          assertEquals(values[i].getBytes(java.nio.charset.StandardCharsets.UTF_8).length, rs.getLong(4));
+          assertEquals(
+              values[i].getBytes(java.nio.charset.StandardCharsets.UTF_8).length, rs.getLong(4));
         }
       }
     }
@@ -265,18 +314,25 @@ class LocalClickHouseDriverTest {
   void engineErrorsArriveAsSqlExceptionsWithClickHouseCodes() throws SQLException {
     try (Connection c = clickHouse.connect(database);
         Statement s = c.createStatement()) {
-      SQLException unknownTable = assertThrows(SQLException.class, () -> s.executeQuery("SELECT * FROM no_such_table"));
+      SQLException unknownTable =
+          assertThrows(SQLException.class, () -> s.executeQuery("SELECT * FROM no_such_table"));
       assertEquals(60, unknownTable.getErrorCode(), unknownTable.getMessage());
       assertTrue(unknownTable.getMessage().contains("no_such_table"), unknownTable.getMessage());
 
       SQLException syntax = assertThrows(SQLException.class, () -> s.executeQuery("SELEC 1"));
       assertEquals(62, syntax.getErrorCode(), syntax.getMessage());
 
-      SQLException unknownDatabase = assertThrows(SQLException.class, () -> s.executeQuery("SELECT * FROM no_such_db.t"));
+      SQLException unknownDatabase =
+          assertThrows(SQLException.class, () -> s.executeQuery("SELECT * FROM no_such_db.t"));
       assertEquals(81, unknownDatabase.getErrorCode(), unknownDatabase.getMessage());
 
-      SQLException thrown = assertThrows(SQLException.class,
-          () -> drain(s.executeQuery("SELECT throwIf(number = 150000, 'boom mid-stream') FROM numbers(300000)")));
+      SQLException thrown =
+          assertThrows(
+              SQLException.class,
+              () ->
+                  drain(
+                      s.executeQuery(
+                          "SELECT throwIf(number = 150000, 'boom mid-stream') FROM numbers(300000)")));
       assertEquals(395, thrown.getErrorCode(), thrown.getMessage());
       assertTrue(thrown.getMessage().contains("boom mid-stream"), thrown.getMessage());
 
@@ -293,17 +349,24 @@ class LocalClickHouseDriverTest {
     Properties p = new Properties();
     p.setProperty("user", clickHouse.user());
     p.setProperty("password", clickHouse.password());
-    try (Connection c = java.sql.DriverManager.getConnection(
-            clickHouse.jdbcUrl() + "?clickhouse_setting_max_block_size=1234&clickhouse_setting_max_result_rows=5", p);
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                clickHouse.jdbcUrl()
+                    + "?clickhouse_setting_max_block_size=1234&clickhouse_setting_max_result_rows=5",
+                p);
         Statement s = c.createStatement()) {
       try (ResultSet rs = s.executeQuery("SELECT getSetting('max_block_size')")) {
         assertTrue(rs.next());
         assertEquals("1234", rs.getString(1));
       }
-      SQLException tooMany = assertThrows(SQLException.class, () -> drain(s.executeQuery("SELECT number FROM numbers(100)")));
+      SQLException tooMany =
+          assertThrows(
+              SQLException.class, () -> drain(s.executeQuery("SELECT number FROM numbers(100)")));
       assertEquals(396, tooMany.getErrorCode(), tooMany.getMessage());
     }
-    try (Connection c = java.sql.DriverManager.getConnection(clickHouse.jdbcUrl() + "?clickhouse_setting_no_such_setting=1", p);
+    try (Connection c =
+            java.sql.DriverManager.getConnection(
+                clickHouse.jdbcUrl() + "?clickhouse_setting_no_such_setting=1", p);
         Statement s = c.createStatement()) {
       SQLException unknown = assertThrows(SQLException.class, () -> s.executeQuery("SELECT 1"));
       assertEquals(115, unknown.getErrorCode(), unknown.getMessage());
@@ -316,22 +379,29 @@ class LocalClickHouseDriverTest {
   @Test
   void readRowsOfAJdbcQueryComeFromTheSummary() throws Exception {
     String table = database + ".summary";
-    clickHouse.execute("CREATE TABLE " + table + " (k UInt64, v String) ENGINE = MergeTree ORDER BY k"
-        + " SETTINGS index_granularity = 1000");
-    clickHouse.execute("INSERT INTO " + table + " SELECT number, toString(number) FROM numbers(100000)");
+    clickHouse.execute(
+        "CREATE TABLE "
+            + table
+            + " (k UInt64, v String) ENGINE = MergeTree ORDER BY k"
+            + " SETTINGS index_granularity = 1000");
+    clickHouse.execute(
+        "INSERT INTO " + table + " SELECT number, toString(number) FROM numbers(100000)");
 
     String query = "SELECT k, v FROM " + table + " WHERE k >= 50000 AND k < 50010";
     try (Connection c = clickHouse.connect();
         Statement s = c.createStatement()) {
       assertEquals(10, drain(s.executeQuery(query)));
       QuerySummary summary = clickHouse.summaryOfLastQuery(s);
-      assertTrue(summary.readRows() >= 1000 && summary.readRows() <= 2000,
-          "one or two 1,000-row granules of the primary index, not the table: " + summary.readRows());
+      assertTrue(
+          summary.readRows() >= 1000 && summary.readRows() <= 2000,
+          "one or two 1,000-row granules of the primary index, not the table: "
+              + summary.readRows());
       assertEquals(10, summary.resultRows());
       assertTrue(summary.readBytes() > 0);
 
       assertEquals(40_951, drainCount(s, "SELECT count() FROM " + table + " WHERE v LIKE '%7%'"));
-      assertEquals(100_000, clickHouse.summaryOfLastQuery(s).readRows(), "no index use: a full scan");
+      assertEquals(
+          100_000, clickHouse.summaryOfLastQuery(s).readRows(), "no index use: a full scan");
 
       // The same figure through client-v2, the API under the JDBC driver.
       Client client = c.unwrap(ConnectionImpl.class).getClient();
@@ -353,35 +423,42 @@ class LocalClickHouseDriverTest {
       String db = clickHouse.createDatabase("concurrent");
       databases.add(db);
       clickHouse.execute("CREATE TABLE " + db + ".t (k UInt64) ENGINE = MergeTree ORDER BY k");
-      clickHouse.execute("INSERT INTO " + db + ".t SELECT number * " + (i + 1) + " FROM numbers(200000)");
+      clickHouse.execute(
+          "INSERT INTO " + db + ".t SELECT number * " + (i + 1) + " FROM numbers(200000)");
     }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<Integer>> results = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
         int index = i;
-        Callable<Integer> work = () -> {
-          int checked = 0;
-          Properties p = new Properties();
-          p.setProperty("user", clickHouse.user());
-          p.setProperty("password", clickHouse.password());
-          p.setProperty("clickhouse_setting_max_block_size", Integer.toString(10_000 + index));
-          try (Connection c = java.sql.DriverManager.getConnection(clickHouse.jdbcUrl(databases.get(index)), p);
-              Statement s = c.createStatement()) {
-            for (int round = 0; round < 15; round++) {
-              try (ResultSet rs = s.executeQuery(
-                  "SELECT currentDatabase(), getSetting('max_block_size'), sum(k), count() FROM t")) {
-                rs.next();
-                assertEquals(databases.get(index), rs.getString(1));
-                assertEquals(Integer.toString(10_000 + index), rs.getString(2));
-                assertEquals(BigInteger.valueOf(199_999L * 200_000 / 2 * (index + 1)), rs.getObject(3, BigInteger.class));
-                assertEquals(200_000, rs.getLong(4));
-                checked++;
+        Callable<Integer> work =
+            () -> {
+              int checked = 0;
+              Properties p = new Properties();
+              p.setProperty("user", clickHouse.user());
+              p.setProperty("password", clickHouse.password());
+              p.setProperty("clickhouse_setting_max_block_size", Integer.toString(10_000 + index));
+              try (Connection c =
+                      java.sql.DriverManager.getConnection(
+                          clickHouse.jdbcUrl(databases.get(index)), p);
+                  Statement s = c.createStatement()) {
+                for (int round = 0; round < 15; round++) {
+                  try (ResultSet rs =
+                      s.executeQuery(
+                          "SELECT currentDatabase(), getSetting('max_block_size'), sum(k), count() FROM t")) {
+                    rs.next();
+                    assertEquals(databases.get(index), rs.getString(1));
+                    assertEquals(Integer.toString(10_000 + index), rs.getString(2));
+                    assertEquals(
+                        BigInteger.valueOf(199_999L * 200_000 / 2 * (index + 1)),
+                        rs.getObject(3, BigInteger.class));
+                    assertEquals(200_000, rs.getLong(4));
+                    checked++;
+                  }
+                }
               }
-            }
-          }
-          return checked;
-        };
+              return checked;
+            };
         results.add(pool.submit(work));
       }
       for (Future<Integer> f : results) {
@@ -399,14 +476,16 @@ class LocalClickHouseDriverTest {
   @Test
   void lz4CompressedRequestBodiesFromTheDriverAreAccepted() throws SQLException {
     String table = database + ".compressed_requests";
-    clickHouse.execute("CREATE TABLE " + table + " (id UInt32, s String) ENGINE = MergeTree ORDER BY id");
+    clickHouse.execute(
+        "CREATE TABLE " + table + " (id UInt32, s String) ENGINE = MergeTree ORDER BY id");
     Properties p = new Properties();
     p.setProperty("user", clickHouse.user());
     p.setProperty("password", clickHouse.password());
     p.setProperty("decompress", "true");
     p.setProperty("compression.method", "LZ4");
     try (Connection c = java.sql.DriverManager.getConnection(clickHouse.jdbcUrl(), p);
-        PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, s) VALUES (?, ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement("INSERT INTO " + table + " (id, s) VALUES (?, ?)")) {
       for (int i = 0; i < 2_000; i++) {
         ps.setInt(1, i);
         ps.setString(2, "row " + i + " ünïcödé " + "x".repeat(i % 300));
@@ -416,7 +495,11 @@ class LocalClickHouseDriverTest {
     }
     try (Connection c = clickHouse.connect();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT count(), sum(length(s)), any(s) FROM " + table + " WHERE id = 7 OR id < 2000")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(), sum(length(s)), any(s) FROM "
+                    + table
+                    + " WHERE id = 7 OR id < 2000")) {
       rs.next();
       assertEquals(2_000, rs.getLong(1));
     }

@@ -19,17 +19,24 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** How LocalClickHouse finds, installs, names and stops things: JDK discovery, npm installs, URLs, orphans. */
+/**
+ * How LocalClickHouse finds, installs, names and stops things: JDK discovery, npm installs, URLs,
+ * orphans.
+ */
 class LocalClickHouseLauncherTest {
 
   @Test
   void serverUrlsAreDerivedFromJdbcAndHttpForms() {
-    assertArrayEquals(new String[] {"jdbc:clickhouse://ch.example:8123/db?ssl=false", "http://ch.example:8123"},
+    assertArrayEquals(
+        new String[] {"jdbc:clickhouse://ch.example:8123/db?ssl=false", "http://ch.example:8123"},
         LocalClickHouse.serverUrls("jdbc:clickhouse://ch.example:8123/db?ssl=false"));
-    assertArrayEquals(new String[] {"jdbc:clickhouse:https://ch.example:8443", "https://ch.example:8443"},
+    assertArrayEquals(
+        new String[] {"jdbc:clickhouse:https://ch.example:8443", "https://ch.example:8443"},
         LocalClickHouse.serverUrls("https://ch.example:8443"));
-    assertArrayEquals(new String[] {"jdbc:ch://h:1", "http://h:1"}, LocalClickHouse.serverUrls("jdbc:ch://h:1"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LocalClickHouse.serverUrls("h:8123"));
+    assertArrayEquals(
+        new String[] {"jdbc:ch://h:1", "http://h:1"}, LocalClickHouse.serverUrls("jdbc:ch://h:1"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> LocalClickHouse.serverUrls("h:8123"));
     assertTrue(e.getMessage().contains(LocalClickHouse.ENV_URL), e.getMessage());
   }
 
@@ -42,29 +49,46 @@ class LocalClickHouseLauncherTest {
     Files.createDirectories(jvms.resolve("not-a-jdk"));
 
     assertEquals(jdk25, LocalClickHouse.findFfmJdk(Map.of(), jvms, jdk17.toString()));
-    assertEquals(jdk22, LocalClickHouse.findFfmJdk(Map.of(LocalClickHouse.ENV_FFM_JAVA_HOME, jdk22.toString()), jvms, null));
+    assertEquals(
+        jdk22,
+        LocalClickHouse.findFfmJdk(
+            Map.of(LocalClickHouse.ENV_FFM_JAVA_HOME, jdk22.toString()), jvms, null));
     assertEquals(25, LocalClickHouse.jdkFeatureVersion(jdk25));
     assertEquals(-1, LocalClickHouse.jdkFeatureVersion(jvms.resolve("not-a-jdk")));
 
-    IllegalStateException tooOld = assertThrows(IllegalStateException.class,
-        () -> LocalClickHouse.findFfmJdk(Map.of(LocalClickHouse.ENV_FFM_JAVA_HOME, jdk17.toString()), jvms, null));
-    assertTrue(tooOld.getMessage().contains(LocalClickHouse.ENV_FFM_JAVA_HOME + "=" + jdk17), tooOld.getMessage());
+    IllegalStateException tooOld =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                LocalClickHouse.findFfmJdk(
+                    Map.of(LocalClickHouse.ENV_FFM_JAVA_HOME, jdk17.toString()), jvms, null));
+    assertTrue(
+        tooOld.getMessage().contains(LocalClickHouse.ENV_FFM_JAVA_HOME + "=" + jdk17),
+        tooOld.getMessage());
     assertTrue(tooOld.getMessage().contains("version 17"), tooOld.getMessage());
   }
 
   @Test
   void withoutAJdk22TheErrorNamesTheVariableToSet(@TempDir Path jvms) throws IOException {
     Path jdk17 = fakeJdk(jvms.resolve("java-17"), "17.0.15");
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> LocalClickHouse.findFfmJdk(Map.of("JAVA_HOME", jdk17.toString()), jvms, jdk17.toString()));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                LocalClickHouse.findFfmJdk(
+                    Map.of("JAVA_HOME", jdk17.toString()), jvms, jdk17.toString()));
     assertTrue(e.getMessage().contains(LocalClickHouse.ENV_FFM_JAVA_HOME), e.getMessage());
     Path jdk25 = fakeJdk(jvms.resolve("elsewhere-25"), "25");
-    assertEquals(jdk25, LocalClickHouse.findFfmJdk(Map.of("JAVA_HOME", jdk25.toString()), jvms.resolve("empty"), null));
+    assertEquals(
+        jdk25,
+        LocalClickHouse.findFfmJdk(
+            Map.of("JAVA_HOME", jdk25.toString()), jvms.resolve("empty"), null));
   }
 
   private static Path fakeJdk(Path home, String version) throws IOException {
     Files.createDirectories(home.resolve("bin"));
-    Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
+    Files.writeString(
+        home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
     for (String tool : new String[] {"java", "javac"}) {
       Path p = Files.writeString(home.resolve("bin").resolve(tool), "#!/bin/sh\n");
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -91,10 +115,16 @@ class LocalClickHouseLauncherTest {
           + "mkdir -p \"$prefix/node_modules/@chdb/lib-linux-x64-gnu\"\n"
           + "echo fake > \"$prefix/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so\"\n";
 
-  private static Process installInChildJvm(Path cache, String path, Path npmLog) throws IOException {
-    String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        InstallMain.class.getName());
+  private static Process installInChildJvm(Path cache, String path, Path npmLog)
+      throws IOException {
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(System.getProperty("java.home") + "/bin/java");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            java, "-cp", System.getProperty("java.class.path"), InstallMain.class.getName());
     pb.environment().put("PATH", path);
     pb.environment().put(LocalClickHouse.ENV_CACHE, cache.toString());
     pb.environment().put("FAKE_NPM_LOG", npmLog.toString());
@@ -130,18 +160,31 @@ class LocalClickHouseLauncherTest {
     for (Process child : children) {
       String out = output(child);
       assertEquals(0, child.exitValue(), out);
-      libraries.add(out.lines().filter(l -> l.startsWith("LIB ")).findFirst().orElseThrow(() -> new AssertionError(out)));
+      libraries.add(
+          out.lines()
+              .filter(l -> l.startsWith("LIB "))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(out)));
     }
-    Path expected = cache.resolve("chdb").resolve(LocalClickHouse.ENGINE_VERSION)
-        .resolve("node_modules/@chdb/lib-linux-x64-gnu/libchdb.so");
+    Path expected =
+        cache
+            .resolve("chdb")
+            .resolve(LocalClickHouse.ENGINE_VERSION)
+            .resolve("node_modules/@chdb/lib-linux-x64-gnu/libchdb.so");
     assertEquals(List.of("LIB " + expected, "LIB " + expected, "LIB " + expected), libraries);
     List<String> calls = Files.readAllLines(npmLog);
     assertEquals(1, calls.size(), "npm ran once: " + calls);
-    assertTrue(calls.get(0).contains("install") && calls.get(0).contains(
-        LocalClickHouse.ENGINE_PACKAGE + "@" + LocalClickHouse.ENGINE_VERSION), calls.get(0));
+    assertTrue(
+        calls.get(0).contains("install")
+            && calls
+                .get(0)
+                .contains(LocalClickHouse.ENGINE_PACKAGE + "@" + LocalClickHouse.ENGINE_VERSION),
+        calls.get(0));
     assertEquals("fake\n", Files.readString(expected));
     try (Stream<Path> left = Files.list(cache.resolve("chdb"))) {
-      assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith("staging-")).toList(),
+      assertEquals(
+          List.of(),
+          left.filter(p -> p.getFileName().toString().startsWith("staging-")).toList(),
           "no staging directories left");
     }
 
@@ -155,19 +198,26 @@ class LocalClickHouseLauncherTest {
   @Test
   void missingOrFailingNpmGivesAClearError(@TempDir Path dir) throws Exception {
     Files.createDirectories(dir.resolve("empty-bin"));
-    Process noNpm = installInChildJvm(dir.resolve("cache1"), dir.resolve("empty-bin").toString(), dir.resolve("npm.log"));
+    Process noNpm =
+        installInChildJvm(
+            dir.resolve("cache1"), dir.resolve("empty-bin").toString(), dir.resolve("npm.log"));
     String out = output(noNpm);
     assertNotEquals(0, noNpm.exitValue());
     assertTrue(out.contains("needs npm"), out);
     assertTrue(out.contains(LocalClickHouse.ENV_URL), out);
 
     Path bin = dir.resolve("bin");
-    fakeNpm(bin, "#!/bin/bash\necho 'npm error 404 Not Found - GET https://registry.npmjs.org/@chdb%2flib-linux-x64-gnu'\nexit 1\n");
-    Process failing = installInChildJvm(dir.resolve("cache2"), bin + ":/usr/bin:/bin", dir.resolve("npm.log"));
+    fakeNpm(
+        bin,
+        "#!/bin/bash\necho 'npm error 404 Not Found - GET https://registry.npmjs.org/@chdb%2flib-linux-x64-gnu'\nexit 1\n");
+    Process failing =
+        installInChildJvm(dir.resolve("cache2"), bin + ":/usr/bin:/bin", dir.resolve("npm.log"));
     out = output(failing);
     assertNotEquals(0, failing.exitValue());
     assertTrue(out.contains("failed (exit code 1)") && out.contains("404 Not Found"), out);
-    assertTrue(Files.notExists(dir.resolve("cache2/chdb").resolve(LocalClickHouse.ENGINE_VERSION)), "nothing half-installed");
+    assertTrue(
+        Files.notExists(dir.resolve("cache2/chdb").resolve(LocalClickHouse.ENGINE_VERSION)),
+        "nothing half-installed");
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -185,11 +235,22 @@ class LocalClickHouseLauncherTest {
 
   @Test
   void theFrontEndExitsWhenItsLauncherIsKilled() throws Exception {
-    String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-    Process launcher = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        StartAndWaitMain.class.getName()).redirectErrorStream(true).start();
-    java.io.BufferedReader out = new java.io.BufferedReader(
-        new java.io.InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(System.getProperty("java.home") + "/bin/java");
+    Process launcher =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                StartAndWaitMain.class.getName())
+            .redirectErrorStream(true)
+            .start();
+    java.io.BufferedReader out =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(launcher.getInputStream(), StandardCharsets.UTF_8));
     long pid = -1;
     for (String line = out.readLine(); line != null; line = out.readLine()) {
       if (line.startsWith("FRONTEND ")) {

@@ -6,15 +6,16 @@ import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
 /**
- * A reproducible stream of synthetic events for sort tests and benchmarks, generated on the fly
- * (so a benchmark can feed millions without holding them): random uuids, timestamps spread over
- * {@code spanMicros} from {@code startMicros} (a small span gives many equal timestamps), and
- * PostHog-like properties of about {@code propertiesBytes} characters. A fraction of the events
- * repeat an earlier event's timestamp and uuid, as unmerged ReplacingMergeTree copies do.
+ * A reproducible stream of synthetic events for sort tests and benchmarks, generated on the fly (so
+ * a benchmark can feed millions without holding them): random uuids, timestamps spread over {@code
+ * spanMicros} from {@code startMicros} (a small span gives many equal timestamps), and PostHog-like
+ * properties of about {@code propertiesBytes} characters. A fraction of the events repeat an
+ * earlier event's timestamp and uuid, as unmerged ReplacingMergeTree copies do.
  */
 public final class OrderTestEvents implements Iterator<CaptureEvent> {
   private static final String[] EVENTS = {"$pageview", "$autocapture", "signed_up", "$identify"};
   private static final String[] BROWSERS = {"Chrome", "Firefox", "Safari", "Edge"};
+
   /** Random letters that properties take slices of: varied text without a random call a byte. */
   private static final String TEXT = randomLetters(1 << 20);
 
@@ -43,8 +44,8 @@ public final class OrderTestEvents implements Iterator<CaptureEvent> {
   }
 
   /**
-   * {@code count} events; about {@code duplicateFraction} of them copy the (timestamp, uuid) of
-   * the event just before, with other properties.
+   * {@code count} events; about {@code duplicateFraction} of them copy the (timestamp, uuid) of the
+   * event just before, with other properties.
    */
   public static OrderTestEvents of(
       long seed,

@@ -47,7 +47,10 @@ public final class PostHogDataGenerator {
 
   /** The three generations of PostHog's events table (see the DDL resource posthog-events.sql). */
   public enum Layout {
-    /** PostHog 1.2x-1.32 (2021): sort key (team_id, toDate(timestamp), distinct_id, uuid), no person columns. */
+    /**
+     * PostHog 1.2x-1.32 (2021): sort key (team_id, toDate(timestamp), distinct_id, uuid), no person
+     * columns.
+     */
     GEN1(false, false),
     /** PostHog 1.33-1.4x (2022): hashed sort key, person_* and group*_ columns. */
     GEN2(true, false),
@@ -68,13 +71,33 @@ public final class PostHogDataGenerator {
 
     /** The columns a generator writes (no MATERIALIZED ones), in table order. */
     public List<String> insertColumns() {
-      List<String> columns = new ArrayList<>(List.of(
-          "uuid", "event", "properties", "timestamp", "team_id", "distinct_id", "elements_chain", "created_at"));
+      List<String> columns =
+          new ArrayList<>(
+              List.of(
+                  "uuid",
+                  "event",
+                  "properties",
+                  "timestamp",
+                  "team_id",
+                  "distinct_id",
+                  "elements_chain",
+                  "created_at"));
       if (personColumns) {
-        columns.addAll(List.of(
-            "person_id", "person_created_at", "person_properties",
-            "group0_properties", "group1_properties", "group2_properties", "group3_properties", "group4_properties",
-            "group0_created_at", "group1_created_at", "group2_created_at", "group3_created_at", "group4_created_at"));
+        columns.addAll(
+            List.of(
+                "person_id",
+                "person_created_at",
+                "person_properties",
+                "group0_properties",
+                "group1_properties",
+                "group2_properties",
+                "group3_properties",
+                "group4_properties",
+                "group0_created_at",
+                "group1_created_at",
+                "group2_created_at",
+                "group3_created_at",
+                "group4_created_at"));
       }
       if (personMode) {
         columns.add("person_mode");
@@ -92,44 +115,59 @@ public final class PostHogDataGenerator {
   private final String table;
   private final Layout layout;
 
-  private PostHogDataGenerator(LocalClickHouse clickHouse, String database, String table, Layout layout) {
+  private PostHogDataGenerator(
+      LocalClickHouse clickHouse, String database, String table, Layout layout) {
     this.clickHouse = requireNonNull(clickHouse, "clickHouse");
     this.database = requireIdentifier(database, "database");
     this.table = requireIdentifier(table, "table");
     this.layout = requireNonNull(layout, "layout");
   }
 
-  /** Creates {@code database.events} (a ReplacingMergeTree in {@code layout}) and returns its generator. */
-  public static PostHogDataGenerator createEvents(LocalClickHouse clickHouse, String database, Layout layout) {
+  /**
+   * Creates {@code database.events} (a ReplacingMergeTree in {@code layout}) and returns its
+   * generator.
+   */
+  public static PostHogDataGenerator createEvents(
+      LocalClickHouse clickHouse, String database, Layout layout) {
     return createTable(clickHouse, database, "events", layout);
   }
 
   /**
-   * The naming of PostHog's replicated schema (1.36 on), with plain engines: the data in
-   * {@code database.sharded_events} (a ReplacingMergeTree in {@code layout}) and
-   * {@code database.events} a {@code Merge} table over it, standing in for the Distributed table.
-   * The returned generator writes into {@code sharded_events}.
+   * The naming of PostHog's replicated schema (1.36 on), with plain engines: the data in {@code
+   * database.sharded_events} (a ReplacingMergeTree in {@code layout}) and {@code database.events} a
+   * {@code Merge} table over it, standing in for the Distributed table. The returned generator
+   * writes into {@code sharded_events}.
    */
-  public static PostHogDataGenerator createShardedEvents(LocalClickHouse clickHouse, String database, Layout layout) {
+  public static PostHogDataGenerator createShardedEvents(
+      LocalClickHouse clickHouse, String database, Layout layout) {
     PostHogDataGenerator generator = createTable(clickHouse, database, "sharded_events", layout);
     clickHouse.execute(
-        "CREATE TABLE " + database + ".events ENGINE = Merge('" + database + "', '^sharded_events$')");
+        "CREATE TABLE "
+            + database
+            + ".events ENGINE = Merge('"
+            + database
+            + "', '^sharded_events$')");
     return generator;
   }
 
   /** Creates {@code database.table} in {@code layout} and returns its generator. */
-  public static PostHogDataGenerator createTable(LocalClickHouse clickHouse, String database, String table, Layout layout) {
+  public static PostHogDataGenerator createTable(
+      LocalClickHouse clickHouse, String database, String table, Layout layout) {
     PostHogDataGenerator generator = new PostHogDataGenerator(clickHouse, database, table, layout);
     clickHouse.execute(createTableSql(layout, generator.qualifiedTable()));
     return generator;
   }
 
   /** A generator for a table that already exists in {@code layout}. */
-  public static PostHogDataGenerator existingTable(LocalClickHouse clickHouse, String database, String table, Layout layout) {
+  public static PostHogDataGenerator existingTable(
+      LocalClickHouse clickHouse, String database, String table, Layout layout) {
     return new PostHogDataGenerator(clickHouse, database, table, layout);
   }
 
-  /** PostHog's CREATE TABLE of {@code layout} for {@code qualifiedTable} (single node, plain engine). */
+  /**
+   * PostHog's CREATE TABLE of {@code layout} for {@code qualifiedTable} (single node, plain
+   * engine).
+   */
   public static String createTableSql(Layout layout, String qualifiedTable) {
     String all;
     try (InputStream in = PostHogDataGenerator.class.getResourceAsStream("posthog-events.sql")) {
@@ -147,7 +185,10 @@ public final class PostHogDataGenerator {
     }
     int end = all.indexOf("-- layout: ", start + marker.length());
     String section = all.substring(start + marker.length(), end < 0 ? all.length() : end);
-    return section.substring(section.indexOf("CREATE TABLE")).trim().replace("${table}", qualifiedTable);
+    return section
+        .substring(section.indexOf("CREATE TABLE"))
+        .trim()
+        .replace("${table}", qualifiedTable);
   }
 
   public String database() {
@@ -176,8 +217,8 @@ public final class PostHogDataGenerator {
 
   /**
    * What to generate. Row {@code n} of {@code teams x days x eventsPerTeamDay} belongs to team
-   * {@code n / (days x eventsPerTeamDay)}, day {@code (n / eventsPerTeamDay) % days}; everything else
-   * is derived from {@code cityHash64(seed, n, ...)}:
+   * {@code n / (days x eventsPerTeamDay)}, day {@code (n / eventsPerTeamDay) % days}; everything
+   * else is derived from {@code cityHash64(seed, n, ...)}:
    *
    * <ul>
    *   <li>timestamps with microseconds spread over the whole UTC day; rows come in groups of four
@@ -185,21 +226,21 @@ public final class PostHogDataGenerator {
    *       exact timestamp;
    *   <li>events: about 38% {@code $pageview}, 22% {@code $autocapture} and 2% {@code $rageclick}
    *       (both with realistic {@code elements_chain}s), 6% {@code $identify} with {@code $set},
-   *       {@code $set_once} and {@code $anon_distinct_id}, 1% {@code $create_alias}, 2%
-   *       {@code $groupidentify}, 3% {@code $pageleave}, and custom events (some with
-   *       {@code $groups}, some with unicode names);
-   *   <li>each team has {@code days x eventsPerTeamDay / eventsPerDistinctId} distinct_ids, a quarter
-   *       of them anonymous (UUID-like), so each distinct_id has many events;
+   *       {@code $set_once} and {@code $anon_distinct_id}, 1% {@code $create_alias}, 2% {@code
+   *       $groupidentify}, 3% {@code $pageleave}, and custom events (some with {@code $groups},
+   *       some with unicode names);
+   *   <li>each team has {@code days x eventsPerTeamDay / eventsPerDistinctId} distinct_ids, a
+   *       quarter of them anonymous (UUID-like), so each distinct_id has many events;
    *   <li>{@code $lib} values of the web, server and mobile SDKs; unicode in properties; a padding
    *       property brings every properties JSON to at least {@code propertyBytes} bytes;
    *   <li>uuids are UUIDv7 of the event time; {@code created_at} is up to 3 s after the event;
    *       {@code _offset} is the row number;
-   *   <li>person and group columns filled where the layout has them (an
-   *       {@code unbackfilledFraction} of rows keeps the zero UUID and empty strings of rows
-   *       older than PostHog's backfill);
-   *   <li>a {@code duplicateFraction} of events is inserted a second time in a separate part,
-   *       with the same uuid and all columns equal except {@code _timestamp} (an hour later) and
-   *       {@code _offset}: the unmerged copies a ReplacingMergeTree holds until it merges.
+   *   <li>person and group columns filled where the layout has them (an {@code
+   *       unbackfilledFraction} of rows keeps the zero UUID and empty strings of rows older than
+   *       PostHog's backfill);
+   *   <li>a {@code duplicateFraction} of events is inserted a second time in a separate part, with
+   *       the same uuid and all columns equal except {@code _timestamp} (an hour later) and {@code
+   *       _offset}: the unmerged copies a ReplacingMergeTree holds until it merges.
    * </ul>
    */
   public static final class Spec {
@@ -277,7 +318,10 @@ public final class PostHogDataGenerator {
       return Math.max(1, (days * eventsPerTeamDay + eventsPerDistinctId - 1) / eventsPerDistinctId);
     }
 
-    /** Builder; defaults: teams 1 and 2, 2024-01-01, 1 day, 1000 events per team-day, seed 1, no duplicates, 700-byte properties. */
+    /**
+     * Builder; defaults: teams 1 and 2, 2024-01-01, 1 day, 1000 events per team-day, seed 1, no
+     * duplicates, 700-byte properties.
+     */
     public static final class Builder {
       private long[] teamIds = {1, 2};
       private LocalDate startDay = LocalDate.of(2024, 1, 1);
@@ -342,13 +386,17 @@ public final class PostHogDataGenerator {
       /** Fraction (0..1) of events inserted twice with the same uuid. */
       public Builder duplicateFraction(double fraction) {
         if (!(fraction >= 0 && fraction <= 1)) {
-          throw new IllegalArgumentException("duplicateFraction must be within 0..1, but was " + fraction);
+          throw new IllegalArgumentException(
+              "duplicateFraction must be within 0..1, but was " + fraction);
         }
         this.duplicateFraction = fraction;
         return this;
       }
 
-      /** Minimum size of each properties JSON in bytes (a padding property fills it up); 0 for no padding. */
+      /**
+       * Minimum size of each properties JSON in bytes (a padding property fills it up); 0 for no
+       * padding.
+       */
       public Builder propertyBytes(int bytes) {
         if (bytes < 0) {
           throw new IllegalArgumentException("propertyBytes must be >= 0, but was " + bytes);
@@ -369,16 +417,21 @@ public final class PostHogDataGenerator {
       /** Fraction (0..1) of rows sharing their exact timestamp with neighbouring rows. */
       public Builder sharedTimestampFraction(double fraction) {
         if (!(fraction >= 0 && fraction <= 1)) {
-          throw new IllegalArgumentException("sharedTimestampFraction must be within 0..1, but was " + fraction);
+          throw new IllegalArgumentException(
+              "sharedTimestampFraction must be within 0..1, but was " + fraction);
         }
         this.sharedTimestampFraction = fraction;
         return this;
       }
 
-      /** Fraction (0..1) of rows with empty person columns, like rows older than PostHog's person backfill. */
+      /**
+       * Fraction (0..1) of rows with empty person columns, like rows older than PostHog's person
+       * backfill.
+       */
       public Builder unbackfilledFraction(double fraction) {
         if (!(fraction >= 0 && fraction <= 1)) {
-          throw new IllegalArgumentException("unbackfilledFraction must be within 0..1, but was " + fraction);
+          throw new IllegalArgumentException(
+              "unbackfilledFraction must be within 0..1, but was " + fraction);
         }
         this.unbackfilledFraction = fraction;
         return this;
@@ -398,7 +451,9 @@ public final class PostHogDataGenerator {
     }
   }
 
-  /** Inserts the rows of {@code spec} (then their duplicates, in a second part); see {@link Spec}. */
+  /**
+   * Inserts the rows of {@code spec} (then their duplicates, in a second part); see {@link Spec}.
+   */
   public Generated generate(Spec spec) {
     long start = System.nanoTime();
     long total = spec.totalEvents();
@@ -411,14 +466,16 @@ public final class PostHogDataGenerator {
         // Keep the copies unmerged, as they are in a PostHog instance between merges.
         s.execute("SYSTEM STOP MERGES " + qualifiedTable());
         s.execute(GeneratorSql.insert(this, spec, true, duplicatesPerMillion));
-        try (ResultSet rs = s.executeQuery(GeneratorSql.countDuplicates(spec, duplicatesPerMillion))) {
+        try (ResultSet rs =
+            s.executeQuery(GeneratorSql.countDuplicates(spec, duplicatesPerMillion))) {
           rs.next();
           duplicates = rs.getLong(1);
         }
       }
       return new Generated(total, duplicates, Duration.ofNanos(System.nanoTime() - start));
     } catch (SQLException e) {
-      throw new IllegalStateException("generating events into " + qualifiedTable() + " failed: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "generating events into " + qualifiedTable() + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -436,8 +493,14 @@ public final class PostHogDataGenerator {
       return;
     }
     List<String> columns = layout.insertColumns();
-    String sql = "INSERT INTO " + qualifiedTable() + " (" + String.join(", ", columns) + ") VALUES ("
-        + String.join(", ", java.util.Collections.nCopies(columns.size(), "?")) + ")";
+    String sql =
+        "INSERT INTO "
+            + qualifiedTable()
+            + " ("
+            + String.join(", ", columns)
+            + ") VALUES ("
+            + String.join(", ", java.util.Collections.nCopies(columns.size(), "?"))
+            + ")";
     try (Connection c = clickHouse.connect();
         PreparedStatement ps = c.prepareStatement(sql)) {
       for (EventRow row : rows) {
@@ -449,18 +512,28 @@ public final class PostHogDataGenerator {
       }
       ps.executeBatch();
     } catch (SQLException e) {
-      throw new IllegalStateException("inserting " + rows.size() + " rows into " + qualifiedTable() + " failed: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "inserting "
+              + rows.size()
+              + " rows into "
+              + qualifiedTable()
+              + " failed: "
+              + e.getMessage(),
+          e);
     }
   }
 
   /**
-   * One row of the events table, every column as given (use it for bad rows: empty event,
-   * empty distinct_id, properties that are not JSON). Unset columns get harmless defaults.
+   * One row of the events table, every column as given (use it for bad rows: empty event, empty
+   * distinct_id, properties that are not JSON). Unset columns get harmless defaults.
    */
   public static final class EventRow {
-    private static final DateTimeFormatter MICROS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
-    private static final DateTimeFormatter MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
-    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+    private static final DateTimeFormatter MICROS =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
+    private static final DateTimeFormatter MILLIS =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS");
+    private static final DateTimeFormatter SECONDS =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
 
     private final Map<String, String> values;
 
@@ -522,7 +595,9 @@ public final class PostHogDataGenerator {
       private Instant personCreatedAt = Instant.EPOCH;
       private String personProperties = "";
       private final String[] groupProperties = {"", "", "", "", ""};
-      private final Instant[] groupCreatedAt = {Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH};
+      private final Instant[] groupCreatedAt = {
+        Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH, Instant.EPOCH
+      };
       private String personMode = "full";
 
       private Builder() {}

@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The generator against the real engine: exact counts, duplicates, realistic content, all layouts. */
+/**
+ * The generator against the real engine: exact counts, duplicates, realistic content, all layouts.
+ */
 class PostHogDataGeneratorTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static LocalClickHouse clickHouse;
@@ -59,7 +61,8 @@ class PostHogDataGeneratorTest {
   @EnumSource(Layout.class)
   void countsPerTeamAndDayAreExactlyAsSpecifiedInEveryLayout(Layout layout) throws SQLException {
     PostHogDataGenerator events =
-        PostHogDataGenerator.createTable(clickHouse, database, "counts_" + layout.name().toLowerCase(), layout);
+        PostHogDataGenerator.createTable(
+            clickHouse, database, "counts_" + layout.name().toLowerCase(), layout);
     Spec spec = smallSpec().build();
     Generated generated = events.generate(spec);
 
@@ -67,9 +70,11 @@ class PostHogDataGeneratorTest {
     Map<String, Long> perTeamDay = new TreeMap<>();
     try (Connection c = clickHouse.connect();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT team_id, toString(toDate(timestamp)), uniqExact(uuid) FROM " + events.qualifiedTable()
-                + " GROUP BY 1, 2 ORDER BY 1, 2")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT team_id, toString(toDate(timestamp)), uniqExact(uuid) FROM "
+                    + events.qualifiedTable()
+                    + " GROUP BY 1, 2 ORDER BY 1, 2")) {
       while (rs.next()) {
         perTeamDay.put(rs.getLong(1) + "/" + rs.getString(2), rs.getLong(3));
       }
@@ -86,19 +91,24 @@ class PostHogDataGeneratorTest {
 
   @Test
   void duplicatesShareTheUuidAndEveryColumnButTheKafkaOnes() throws SQLException {
-    PostHogDataGenerator events = PostHogDataGenerator.createTable(clickHouse, database, "dups", Layout.GEN3);
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "dups", Layout.GEN3);
     Generated generated = events.generate(smallSpec().build());
 
-    assertTrue(generated.duplicates() > 100 && generated.duplicates() < 260,
+    assertTrue(
+        generated.duplicates() > 100 && generated.duplicates() < 260,
         "about 2% of 9000 events duplicated, got " + generated.duplicates());
     try (Connection c = clickHouse.connect();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT count(), countIf(c = 2), countIf(c > 2), countIf(same = 1), countIf(kafka_later = 1) FROM ("
-                + " SELECT uuid, count() AS c,"
-                + "   uniqExact(event, properties, timestamp, team_id, distinct_id, elements_chain, created_at, person_id) AS same,"
-                + "   max(_timestamp) - min(_timestamp) = 3600 AS kafka_later"
-                + " FROM " + events.qualifiedTable() + " GROUP BY uuid)")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT count(), countIf(c = 2), countIf(c > 2), countIf(same = 1), countIf(kafka_later = 1) FROM ("
+                    + " SELECT uuid, count() AS c,"
+                    + "   uniqExact(event, properties, timestamp, team_id, distinct_id, elements_chain, created_at, person_id) AS same,"
+                    + "   max(_timestamp) - min(_timestamp) = 3600 AS kafka_later"
+                    + " FROM "
+                    + events.qualifiedTable()
+                    + " GROUP BY uuid)")) {
       rs.next();
       assertEquals(generated.events(), rs.getLong(1), "distinct uuids");
       assertEquals(generated.duplicates(), rs.getLong(2), "uuids present twice");
@@ -112,31 +122,48 @@ class PostHogDataGeneratorTest {
 
   @Test
   void sameSpecGivesTheSameRowsAndAnotherSeedDifferentOnes() throws SQLException {
-    PostHogDataGenerator a = PostHogDataGenerator.createTable(clickHouse, database, "seed_a", Layout.GEN2);
-    PostHogDataGenerator b = PostHogDataGenerator.createTable(clickHouse, database, "seed_b", Layout.GEN2);
-    PostHogDataGenerator c = PostHogDataGenerator.createTable(clickHouse, database, "seed_c", Layout.GEN2);
+    PostHogDataGenerator a =
+        PostHogDataGenerator.createTable(clickHouse, database, "seed_a", Layout.GEN2);
+    PostHogDataGenerator b =
+        PostHogDataGenerator.createTable(clickHouse, database, "seed_b", Layout.GEN2);
+    PostHogDataGenerator c =
+        PostHogDataGenerator.createTable(clickHouse, database, "seed_c", Layout.GEN2);
     a.generate(smallSpec().build());
     b.generate(smallSpec().build());
     c.generate(smallSpec().seed(12).build());
 
-    String fingerprint = "SELECT sum(cityHash64(uuid, event, properties, timestamp, distinct_id, elements_chain, person_id, _offset)) FROM ";
-    assertEquals(scalar(fingerprint + a.qualifiedTable()), scalar(fingerprint + b.qualifiedTable()));
-    assertTrue(!scalar(fingerprint + a.qualifiedTable()).equals(scalar(fingerprint + c.qualifiedTable())));
+    String fingerprint =
+        "SELECT sum(cityHash64(uuid, event, properties, timestamp, distinct_id, elements_chain, person_id, _offset)) FROM ";
+    assertEquals(
+        scalar(fingerprint + a.qualifiedTable()), scalar(fingerprint + b.qualifiedTable()));
+    assertTrue(
+        !scalar(fingerprint + a.qualifiedTable()).equals(scalar(fingerprint + c.qualifiedTable())));
   }
 
   @Test
   void rowsLookLikePostHogEvents() throws Exception {
-    PostHogDataGenerator events = PostHogDataGenerator.createTable(clickHouse, database, "content", Layout.GEN3);
-    Spec spec = smallSpec().duplicateFraction(0).eventsPerTeamDay(5_000).days(1).propertyBytes(800).build();
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "content", Layout.GEN3);
+    Spec spec =
+        smallSpec().duplicateFraction(0).eventsPerTeamDay(5_000).days(1).propertyBytes(800).build();
     events.generate(spec);
     String t = events.qualifiedTable();
 
     // Microsecond timestamps spread over the day, many of them shared.
     assertEquals("0", scalar("SELECT countIf(toDate(timestamp) != '2024-02-28') FROM " + t));
-    assertTrue(Long.parseLong(scalar("SELECT uniqExact(toStartOfHour(timestamp)) FROM " + t)) == 24);
-    assertTrue(Long.parseLong(scalar("SELECT countIf(toUnixTimestamp64Micro(timestamp) % 1000 != 0) FROM " + t)) > 9_000,
+    assertTrue(
+        Long.parseLong(scalar("SELECT uniqExact(toStartOfHour(timestamp)) FROM " + t)) == 24);
+    assertTrue(
+        Long.parseLong(
+                scalar("SELECT countIf(toUnixTimestamp64Micro(timestamp) % 1000 != 0) FROM " + t))
+            > 9_000,
         "sub-millisecond digits present");
-    long sharing = Long.parseLong(scalar("SELECT sum(c) FROM (SELECT count() c FROM " + t + " GROUP BY team_id, timestamp HAVING c > 1)"));
+    long sharing =
+        Long.parseLong(
+            scalar(
+                "SELECT sum(c) FROM (SELECT count() c FROM "
+                    + t
+                    + " GROUP BY team_id, timestamp HAVING c > 1)"));
     assertTrue(sharing > 200, "rows sharing an exact timestamp: " + sharing);
 
     // Event mix.
@@ -148,67 +175,146 @@ class PostHogDataGeneratorTest {
         byEvent.put(rs.getString(1), rs.getLong(2));
       }
     }
-    for (String event : List.of("$pageview", "$autocapture", "$rageclick", "$identify", "$create_alias",
-        "$groupidentify", "$pageleave", "signed_up", "Checkout Completed", "добавлено_в_корзину")) {
+    for (String event :
+        List.of(
+            "$pageview",
+            "$autocapture",
+            "$rageclick",
+            "$identify",
+            "$create_alias",
+            "$groupidentify",
+            "$pageleave",
+            "signed_up",
+            "Checkout Completed",
+            "добавлено_в_корзину")) {
       assertTrue(byEvent.getOrDefault(event, 0L) > 0, "no " + event + " among " + byEvent.keySet());
     }
 
-    // Every uuid is valid and unique, every properties value is a JSON object of the requested size.
+    // Every uuid is valid and unique, every properties value is a JSON object of the requested
+    // size.
     assertEquals("10000", scalar("SELECT uniqExact(uuid) FROM " + t));
-    assertEquals("0", scalar("SELECT countIf(NOT isValidJSON(properties) OR length(properties) < 800) FROM " + t));
-    assertEquals("0", scalar("SELECT countIf(substring(toString(uuid), 15, 1) != '7') FROM " + t), "UUIDv7");
+    assertEquals(
+        "0",
+        scalar(
+            "SELECT countIf(NOT isValidJSON(properties) OR length(properties) < 800) FROM " + t));
+    assertEquals(
+        "0", scalar("SELECT countIf(substring(toString(uuid), 15, 1) != '7') FROM " + t), "UUIDv7");
 
     // Chains where autocapture/rageclick, and only there.
-    assertEquals("0", scalar("SELECT countIf((elements_chain != '') != (event IN ('$autocapture', '$rageclick'))) FROM " + t));
-    assertTrue(Long.parseLong(scalar("SELECT countIf(elements_chain_href = '/pricing') FROM " + t)) > 0);
-    assertTrue(Long.parseLong(scalar("SELECT countIf(has(elements_chain_texts, 'Über uns')) FROM " + t)) > 0);
+    assertEquals(
+        "0",
+        scalar(
+            "SELECT countIf((elements_chain != '') != (event IN ('$autocapture', '$rageclick'))) FROM "
+                + t));
+    assertTrue(
+        Long.parseLong(scalar("SELECT countIf(elements_chain_href = '/pricing') FROM " + t)) > 0);
+    assertTrue(
+        Long.parseLong(scalar("SELECT countIf(has(elements_chain_texts, 'Über uns')) FROM " + t))
+            > 0);
 
     // distinct_ids with many events each.
-    assertTrue(Double.parseDouble(scalar("SELECT avg(c) FROM (SELECT count() c FROM " + t + " GROUP BY team_id, distinct_id)")) > 5);
+    assertTrue(
+        Double.parseDouble(
+                scalar(
+                    "SELECT avg(c) FROM (SELECT count() c FROM "
+                        + t
+                        + " GROUP BY team_id, distinct_id)"))
+            > 5);
 
     // Person and group columns, $lib values, unicode.
-    assertEquals("0", scalar("SELECT countIf(person_id = toUUID('00000000-0000-0000-0000-000000000000')) FROM " + t));
-    assertTrue(Long.parseLong(scalar("SELECT uniqExact(JSONExtractString(properties, '$lib')) FROM " + t)) >= 5);
-    assertTrue(Long.parseLong(scalar("SELECT countIf(group0_properties != '' AND `$group_0` LIKE 'company-%') FROM " + t)) > 0);
+    assertEquals(
+        "0",
+        scalar(
+            "SELECT countIf(person_id = toUUID('00000000-0000-0000-0000-000000000000')) FROM "
+                + t));
+    assertTrue(
+        Long.parseLong(scalar("SELECT uniqExact(JSONExtractString(properties, '$lib')) FROM " + t))
+            >= 5);
+    assertTrue(
+        Long.parseLong(
+                scalar(
+                    "SELECT countIf(group0_properties != '' AND `$group_0` LIKE 'company-%') FROM "
+                        + t))
+            > 0);
 
-    JsonNode identify = JSON.readTree(scalar(
-        "SELECT properties FROM " + t + " WHERE event = '$identify' ORDER BY timestamp, uuid LIMIT 1"));
-    assertTrue(identify.path("$set").path("email").asText().endsWith("@example.com"), identify.toString());
+    JsonNode identify =
+        JSON.readTree(
+            scalar(
+                "SELECT properties FROM "
+                    + t
+                    + " WHERE event = '$identify' ORDER BY timestamp, uuid LIMIT 1"));
+    assertTrue(
+        identify.path("$set").path("email").asText().endsWith("@example.com"), identify.toString());
     assertTrue(identify.has("$set_once"));
-    assertTrue(CaptureEvent.isValidUuid(identify.path("$anon_distinct_id").asText()), identify.toString());
-    JsonNode custom = JSON.readTree(scalar(
-        "SELECT properties FROM " + t + " WHERE JSONHas(properties, '$groups') ORDER BY timestamp, uuid LIMIT 1"));
-    assertTrue(custom.path("$groups").path("company").asText().startsWith("company-"), custom.toString());
-    assertTrue(Long.parseLong(scalar("SELECT countIf(properties LIKE '%Zürich%' OR properties LIKE '%東京%') FROM " + t)) > 0);
+    assertTrue(
+        CaptureEvent.isValidUuid(identify.path("$anon_distinct_id").asText()), identify.toString());
+    JsonNode custom =
+        JSON.readTree(
+            scalar(
+                "SELECT properties FROM "
+                    + t
+                    + " WHERE JSONHas(properties, '$groups') ORDER BY timestamp, uuid LIMIT 1"));
+    assertTrue(
+        custom.path("$groups").path("company").asText().startsWith("company-"), custom.toString());
+    assertTrue(
+        Long.parseLong(
+                scalar(
+                    "SELECT countIf(properties LIKE '%Zürich%' OR properties LIKE '%東京%') FROM "
+                        + t))
+            > 0);
   }
 
   @Test
   void personColumnsCanBeLeftUnbackfilledForOldRows() throws SQLException {
-    PostHogDataGenerator events = PostHogDataGenerator.createTable(clickHouse, database, "unbackfilled", Layout.GEN2);
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "unbackfilled", Layout.GEN2);
     events.generate(smallSpec().duplicateFraction(0).unbackfilledFraction(0.25).build());
-    long empty = Long.parseLong(scalar(
-        "SELECT countIf(person_id = toUUID('00000000-0000-0000-0000-000000000000') AND person_properties = '') FROM "
-            + events.qualifiedTable()));
+    long empty =
+        Long.parseLong(
+            scalar(
+                "SELECT countIf(person_id = toUUID('00000000-0000-0000-0000-000000000000') AND person_properties = '') FROM "
+                    + events.qualifiedTable()));
     assertTrue(empty > 1800 && empty < 2700, "about a quarter of 9000 rows, got " + empty);
   }
 
   @Test
   void handMadeRowsAreInsertedExactlyAsGivenIncludingBadOnes() throws Exception {
-    PostHogDataGenerator events = PostHogDataGenerator.createShardedEvents(clickHouse, database, Layout.GEN3);
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createShardedEvents(clickHouse, database, Layout.GEN3);
     Instant at = Instant.parse("2024-05-01T10:20:30.123456Z");
     List<EventRow> rows = new ArrayList<>();
-    rows.add(EventRow.builder().uuid("0190b1c2-0000-7000-8000-000000000001").properties("{not json").timestamp(at).build());
-    rows.add(EventRow.builder().uuid("0190b1c2-0000-7000-8000-000000000002").event("").timestamp(at).build());
-    rows.add(EventRow.builder().uuid("0190b1c2-0000-7000-8000-000000000003").distinctId("").timestamp(at).teamId(9)
-        .properties("{\"$set\":{\"name\":\"Zoë 'quoted' \\\\ back\"}}").elementsChain("a:text=\"x\"").build());
+    rows.add(
+        EventRow.builder()
+            .uuid("0190b1c2-0000-7000-8000-000000000001")
+            .properties("{not json")
+            .timestamp(at)
+            .build());
+    rows.add(
+        EventRow.builder()
+            .uuid("0190b1c2-0000-7000-8000-000000000002")
+            .event("")
+            .timestamp(at)
+            .build());
+    rows.add(
+        EventRow.builder()
+            .uuid("0190b1c2-0000-7000-8000-000000000003")
+            .distinctId("")
+            .timestamp(at)
+            .teamId(9)
+            .properties("{\"$set\":{\"name\":\"Zoë 'quoted' \\\\ back\"}}")
+            .elementsChain("a:text=\"x\"")
+            .build());
     events.insert(rows);
 
     assertEquals("sharded_events", events.table());
     try (Connection c = clickHouse.connect();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT toString(uuid), event, distinct_id, properties, toUnixTimestamp64Micro(timestamp), team_id, elements_chain"
-                + " FROM " + database + ".events ORDER BY uuid")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT toString(uuid), event, distinct_id, properties, toUnixTimestamp64Micro(timestamp), team_id, elements_chain"
+                    + " FROM "
+                    + database
+                    + ".events ORDER BY uuid")) {
       rs.next();
       assertEquals("{not json", rs.getString(4));
       assertEquals(at.getEpochSecond() * 1_000_000 + 123_456, rs.getLong(5));
@@ -220,20 +326,40 @@ class PostHogDataGeneratorTest {
       assertEquals(9, rs.getLong(6));
       assertEquals("a:text=\"x\"", rs.getString(7));
     }
-    assertEquals("Merge", scalar("SELECT engine FROM system.tables WHERE database = '" + database + "' AND name = 'events'"));
-    assertTrue(scalar("SELECT sorting_key FROM system.tables WHERE database = '" + database + "' AND name = 'sharded_events'")
-        .startsWith("team_id, toDate(timestamp), event, cityHash64(distinct_id)"));
+    assertEquals(
+        "Merge",
+        scalar(
+            "SELECT engine FROM system.tables WHERE database = '"
+                + database
+                + "' AND name = 'events'"));
+    assertTrue(
+        scalar(
+                "SELECT sorting_key FROM system.tables WHERE database = '"
+                    + database
+                    + "' AND name = 'sharded_events'")
+            .startsWith("team_id, toDate(timestamp), event, cityHash64(distinct_id)"));
   }
 
   @Test
   void oneMillionRowsTiming() throws SQLException {
-    PostHogDataGenerator events = PostHogDataGenerator.createTable(clickHouse, database, "million", Layout.GEN3);
-    Generated generated = events.generate(
-        PostHogDataGenerator.spec().teamCount(4).days(5).eventsPerTeamDay(50_000).propertyBytes(700).seed(3).build());
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "million", Layout.GEN3);
+    Generated generated =
+        events.generate(
+            PostHogDataGenerator.spec()
+                .teamCount(4)
+                .days(5)
+                .eventsPerTeamDay(50_000)
+                .propertyBytes(700)
+                .seed(3)
+                .build());
     assertEquals(1_000_000, generated.events());
     assertEquals(1_000_000, count(events.qualifiedTable(), "1"));
-    System.out.printf("generated %,d GEN3 rows (~700-byte properties) in %,d ms (%,.0f rows/s)%n",
-        generated.rows(), generated.took().toMillis(), generated.rows() / (generated.took().toNanos() / 1e9));
+    System.out.printf(
+        "generated %,d GEN3 rows (~700-byte properties) in %,d ms (%,.0f rows/s)%n",
+        generated.rows(),
+        generated.took().toMillis(),
+        generated.rows() / (generated.took().toNanos() / 1e9));
   }
 
   private static long count(String table, String condition) throws SQLException {

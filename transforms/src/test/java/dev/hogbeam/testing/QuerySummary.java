@@ -13,12 +13,17 @@ import java.sql.Statement;
  * its {@code system.query_log} row). {@code readRows} is the read amplification measure: rows
  * ClickHouse read from storage to answer the query.
  *
- * <p>Through JDBC: run the statement, take {@link #lastQueryId(Statement)}, then ask
- * {@link LocalClickHouse#summaryOf(String)}. Through client-v2 directly,
- * {@code QueryResponse.getReadRows()} carries the same figure.
+ * <p>Through JDBC: run the statement, take {@link #lastQueryId(Statement)}, then ask {@link
+ * LocalClickHouse#summaryOf(String)}. Through client-v2 directly, {@code
+ * QueryResponse.getReadRows()} carries the same figure.
  */
 public record QuerySummary(
-    String queryId, long readRows, long readBytes, long resultRows, long writtenRows, long elapsedNanos) {
+    String queryId,
+    long readRows,
+    long readBytes,
+    long resultRows,
+    long writtenRows,
+    long elapsedNanos) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

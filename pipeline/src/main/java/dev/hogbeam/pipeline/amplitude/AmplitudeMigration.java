@@ -174,8 +174,7 @@ public final class AmplitudeMigration implements Migration {
     settings.put("--keepEventNames", Boolean.toString(o.getKeepEventNames()));
     settings.put("--keepSessionEvents", Boolean.toString(o.getKeepSessionEvents()));
     settings.put("--groupIdentify", Boolean.toString(o.getGroupIdentify()));
-    settings.put(
-        "the destination (--posthogApiKey, --dryRun, --outputDir)", destination.id());
+    settings.put("the destination (--posthogApiKey, --dryRun, --outputDir)", destination.id());
 
     Source source =
         o.getInputFiles() != null ? planFiles(o, settings) : planExport(o, secrets, env, settings);
@@ -185,11 +184,7 @@ public final class AmplitudeMigration implements Migration {
     String dir =
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
-            : CHECKPOINT_ROOT
-                + "/amplitude-"
-                + source.id()
-                + "-"
-                + destination.dirSuffix();
+            : CHECKPOINT_ROOT + "/amplitude-" + source.id() + "-" + destination.dirSuffix();
     CheckpointStore store = CheckpointStore.at(dir);
     checkOrSavePlan(store, plan);
     String downloadCache = null;

@@ -47,8 +47,8 @@ public final class CheckpointStore implements Serializable {
   private final String directory;
 
   private CheckpointStore(String directory) {
-    this.directory = directory.endsWith("/") ? directory.substring(0, directory.length() - 1)
-        : directory;
+    this.directory =
+        directory.endsWith("/") ? directory.substring(0, directory.length() - 1) : directory;
   }
 
   public static CheckpointStore at(String directory) {
@@ -129,11 +129,12 @@ public final class CheckpointStore implements Serializable {
       if (isLocal(path)) {
         Path target = localPath(path);
         Files.createDirectories(target.getParent());
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp-" + Thread.currentThread().getId());
+        Path tmp =
+            target.resolveSibling(target.getFileName() + ".tmp-" + Thread.currentThread().getId());
         Files.writeString(tmp, text, UTF_8);
         try {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING,
-              StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
           Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }

@@ -24,7 +24,9 @@ public final class GlobalCursor {
    * @return the low-water mark, or a cursor just before the range end when every group is done
    */
   public static EventCursor lowWaterMark(
-      Map<String, Long> groupStarts, Map<String, GroupCheckpoint> checkpoints, long rangeEndMicros) {
+      Map<String, Long> groupStarts,
+      Map<String, GroupCheckpoint> checkpoints,
+      long rangeEndMicros) {
     EventCursor low = EventCursor.of(rangeEndMicros - 1, MAX_UUID);
     for (Map.Entry<String, Long> g : groupStarts.entrySet()) {
       GroupCheckpoint state = checkpoints.get(g.getKey());

@@ -8,8 +8,8 @@ import java.time.format.DateTimeParseException;
 /**
  * hogbeam's printed cursor: {@code hb:<ISO-8601 UTC timestamp with microseconds>/<uuid>}, a
  * position in {@link dev.hogbeam.event.EventOrder}. It means: every event that sorts at or before
- * it, in every group, has been delivered. Passing it back with {@code --cursor} skips exactly
- * those events.
+ * it, in every group, has been delivered. Passing it back with {@code --cursor} skips exactly those
+ * events.
  */
 public final class ResumeCursor {
   public static final String PREFIX = "hb:";
@@ -36,7 +36,9 @@ public final class ResumeCursor {
       return EventCursor.of(Timestamps.toMicros(ts), t.substring(slash + 1));
     } catch (DateTimeParseException | IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          "--cursor='" + text + "' is not a hogbeam cursor (hb:<timestamp>/<uuid>): "
+          "--cursor='"
+              + text
+              + "' is not a hogbeam cursor (hb:<timestamp>/<uuid>): "
               + e.getMessage());
     }
   }

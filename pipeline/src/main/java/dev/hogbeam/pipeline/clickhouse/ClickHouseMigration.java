@@ -92,17 +92,22 @@ public final class ClickHouseMigration implements Migration {
     this.resume = ResumeState.of(checkpoints);
   }
 
-  /** Runs {@code hogbeam clickhouse} without the launcher (the bundled jar uses {@link #command()}). */
+  /**
+   * Runs {@code hogbeam clickhouse} without the launcher (the bundled jar uses {@link #command()}).
+   */
   public static void main(String[] args) {
     System.exit(command().run(args, MigrationCommand.Environment.system()));
   }
 
   /** The {@code clickhouse} subcommand. */
   public static MigrationCommand<ClickHouseOptions> command() {
-    return new MigrationCommand<>("clickhouse", ClickHouseOptions.class, ClickHouseMigration::create);
+    return new MigrationCommand<>(
+        "clickhouse", ClickHouseOptions.class, ClickHouseMigration::create);
   }
 
-  /** Checks every flag, asks ClickHouse for the plan (or reuses the saved one), reads checkpoints. */
+  /**
+   * Checks every flag, asks ClickHouse for the plan (or reuses the saved one), reads checkpoints.
+   */
   public static ClickHouseMigration create(ClickHouseOptions o, MigrationCommand.Environment env) {
     Secrets secrets = Secrets.from(env.variables());
     Destination destination = Destination.from(o, secrets);
@@ -125,7 +130,9 @@ public final class ClickHouseMigration implements Migration {
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(
               "--cursor is neither a hogbeam cursor (hb:...) nor one printed by PostHog's"
-                  + " migrate.py: " + e.getMessage(), e);
+                  + " migrate.py: "
+                  + e.getMessage(),
+              e);
         }
       }
     }
@@ -134,9 +141,13 @@ public final class ClickHouseMigration implements Migration {
     if (o.getStartDate() != null) {
       start = DateArgs.parse("startDate", o.getStartDate());
     } else if (ours != null) {
-      start = dev.hogbeam.event.Timestamps.toInstant(ours.timestampMicros()).truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+      start =
+          dev.hogbeam.event.Timestamps.toInstant(ours.timestampMicros())
+              .truncatedTo(java.time.temporal.ChronoUnit.DAYS);
     } else if (reference != null) {
-      start = Instant.ofEpochSecond(reference.epochSeconds()).truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+      start =
+          Instant.ofEpochSecond(reference.epochSeconds())
+              .truncatedTo(java.time.temporal.ChronoUnit.DAYS);
     } else {
       throw new IllegalArgumentException("--startDate is required (or --cursor to resume from)");
     }
@@ -145,7 +156,8 @@ public final class ClickHouseMigration implements Migration {
     checkPositive("maxConcurrentQueries", o.getMaxConcurrentQueries());
     checkPositive("personBuckets", o.getPersonBuckets());
     if (o.getSplitThreshold() <= 0) {
-      throw new IllegalArgumentException("--splitThreshold must be > 0, but was " + o.getSplitThreshold());
+      throw new IllegalArgumentException(
+          "--splitThreshold must be > 0, but was " + o.getSplitThreshold());
     }
 
     String dir =
@@ -154,7 +166,8 @@ public final class ClickHouseMigration implements Migration {
             : defaultCheckpointDir(o.getTeamId(), start, end, destination);
     CheckpointStore store = CheckpointStore.at(dir);
     checkSameRun(store, runIdentity(o, destination));
-    String deadLetterDir = o.getDeadLetterDir() != null ? o.getDeadLetterDir() : store.path("dead-letters");
+    String deadLetterDir =
+        o.getDeadLetterDir() != null ? o.getDeadLetterDir() : store.path("dead-letters");
 
     ClickHouseEventsIO.Read read =
         ClickHouseEventsIO.read()
@@ -168,7 +181,9 @@ public final class ClickHouseMigration implements Migration {
             .withMaxConcurrentQueries(o.getMaxConcurrentQueries())
             .withSplitThreshold(o.getSplitThreshold());
     if (reference != null) {
-      read = read.withResumeAfterReferenceCursor(reference.epochSeconds(), java.util.UUID.fromString(reference.uuid()));
+      read =
+          read.withResumeAfterReferenceCursor(
+              reference.epochSeconds(), java.util.UUID.fromString(reference.uuid()));
     }
     String saved = store.readText(PLAN_FILE);
     ReadPlan plan;
@@ -179,8 +194,11 @@ public final class ClickHouseMigration implements Migration {
         plan = read.plan();
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "--checkpointDir=" + dir + " holds the checkpoints of a different migration ("
-                + e.getMessage() + "); give another --checkpointDir, or delete that one to start over",
+            "--checkpointDir="
+                + dir
+                + " holds the checkpoints of a different migration ("
+                + e.getMessage()
+                + "); give another --checkpointDir, or delete that one to start over",
             e);
       }
     } else {
@@ -189,7 +207,8 @@ public final class ClickHouseMigration implements Migration {
       store.writeText(PLAN_FILE, plan.toJson());
     }
     Map<String, GroupCheckpoint> checkpoints = store.readAllGroups();
-    return new ClickHouseMigration(o, read, plan, destination, store, deadLetterDir, ours, checkpoints);
+    return new ClickHouseMigration(
+        o, read, plan, destination, store, deadLetterDir, ours, checkpoints);
   }
 
   private static void checkPositive(String flag, int value) {
@@ -203,9 +222,16 @@ public final class ClickHouseMigration implements Migration {
    * team, range and destination, so a dry run or a migration to another project never finds the
    * shards this one finished.
    */
-  static String defaultCheckpointDir(long teamId, Instant start, Instant end, Destination destination) {
-    return "hogbeam-checkpoints/clickhouse-team" + teamId + "-" + compact(start) + "-" + compact(end)
-        + "-" + destination.dirSuffix();
+  static String defaultCheckpointDir(
+      long teamId, Instant start, Instant end, Destination destination) {
+    return "hogbeam-checkpoints/clickhouse-team"
+        + teamId
+        + "-"
+        + compact(start)
+        + "-"
+        + compact(end)
+        + "-"
+        + destination.dirSuffix();
   }
 
   /** What must not change between runs sharing checkpoints (the plan covers the source side). */
@@ -229,7 +255,9 @@ public final class ClickHouseMigration implements Migration {
     Map<String, String> earlier = RunIdentity.fromJson(text);
     if (!earlier.equals(identity)) {
       throw new IllegalArgumentException(
-          "--checkpointDir=" + store.directory() + " holds the checkpoints of a run with "
+          "--checkpointDir="
+              + store.directory()
+              + " holds the checkpoints of a run with "
               + RunIdentity.differences(earlier, identity)
               + "; give another --checkpointDir, or delete that one to start over");
     }
@@ -237,7 +265,8 @@ public final class ClickHouseMigration implements Migration {
 
   private static String compact(Instant t) {
     DateTimeFormatter day = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
-    DateTimeFormatter full = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+    DateTimeFormatter full =
+        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
     return t.getEpochSecond() % 86_400 == 0 && t.getNano() == 0 ? day.format(t) : full.format(t);
   }
 
@@ -245,8 +274,11 @@ public final class ClickHouseMigration implements Migration {
   public String describe() {
     StringBuilder sb = new StringBuilder(plan.describe());
     sb.append("\n  ").append(destination.describe());
-    sb.append("\n  order: ").append(orderBy == OrderBy.day ? "each shard in time order" :
-        "each person in time order, " + options.getPersonBuckets() + " buckets");
+    sb.append("\n  order: ")
+        .append(
+            orderBy == OrderBy.day
+                ? "each shard in time order"
+                : "each person in time order, " + options.getPersonBuckets() + " buckets");
     sb.append("\n  checkpoints: ").append(store.directory());
     sb.append(resume.describe());
     if (runCursor != null) {
@@ -303,9 +335,11 @@ public final class ClickHouseMigration implements Migration {
       }
     }
     // 2. Read.
-    ClickHouseEventsIO.ReadResult rows = p.apply("Read ClickHouse events", read.withSkipShards(skip));
+    ClickHouseEventsIO.ReadResult rows =
+        p.apply("Read ClickHouse events", read.withSkipShards(skip));
     // 3. Map.
-    MapPostHogEvents.Result mapped = rows.rows().apply("Map rows to capture events", MapPostHogEvents.create());
+    MapPostHogEvents.Result mapped =
+        rows.rows().apply("Map rows to capture events", MapPostHogEvents.create());
     // 4. Order: one group per shard, or per person bucket.
     PCollection<KV<String, CaptureEvent>> keyed = mapped.events();
     if (orderBy == OrderBy.person) {
@@ -316,7 +350,9 @@ public final class ClickHouseMigration implements Migration {
               .apply(
                   "Key by person bucket",
                   MapElements.into(new TypeDescriptor<KV<String, CaptureEvent>>() {})
-                      .via(kv -> KV.of(buckets.keyFor(kv.getValue().distinctId(), 0), kv.getValue())))
+                      .via(
+                          kv ->
+                              KV.of(buckets.keyFor(kv.getValue().distinctId(), 0), kv.getValue())))
               .setCoder(mapped.events().getCoder())
               .apply("Skip finished buckets", Filter.by(kv -> !finished.contains(kv.getKey())));
     }
@@ -337,7 +373,10 @@ public final class ClickHouseMigration implements Migration {
     PCollectionList.of(rows.stats().apply("Shard stats", ReportParts.fromShardStats()))
         .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
         .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
-        .and(p.apply("Resumed in-flight events", ReportParts.constant("possiblyResent", resume.possiblyResent())))
+        .and(
+            p.apply(
+                "Resumed in-flight events",
+                ReportParts.constant("possiblyResent", resume.possiblyResent())))
         .apply("All report parts", Flatten.pCollections())
         .apply("Write report", WriteReport.to(store));
   }

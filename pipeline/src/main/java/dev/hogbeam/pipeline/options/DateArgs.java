@@ -61,7 +61,11 @@ public final class DateArgs {
   public static void checkRange(Instant start, Instant end, Instant now, boolean allowRecent) {
     if (!start.isBefore(end)) {
       throw new IllegalArgumentException(
-          "--startDate (" + start + ") must be before --endDate (" + end + "); the end is exclusive");
+          "--startDate ("
+              + start
+              + ") must be before --endDate ("
+              + end
+              + "); the end is exclusive");
     }
     Instant latest = now.minus(MIN_AGE);
     if (!allowRecent && end.isAfter(latest)) {

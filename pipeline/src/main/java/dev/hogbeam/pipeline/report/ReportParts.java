@@ -13,7 +13,9 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
-/** Turns each stage's statistics into {@link ReportPart}s, with the counter names the report uses. */
+/**
+ * Turns each stage's statistics into {@link ReportPart}s, with the counter names the report uses.
+ */
 public final class ReportParts {
   /** Section for facts about the run as a whole. */
   public static final String RUN = "run";

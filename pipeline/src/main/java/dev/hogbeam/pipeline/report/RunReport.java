@@ -95,7 +95,8 @@ public final class RunReport {
                           Map<String, Long> counters = new TreeMap<>();
                           e.getValue()
                               .fields()
-                              .forEachRemaining(c -> counters.put(c.getKey(), c.getValue().asLong()));
+                              .forEachRemaining(
+                                  c -> counters.put(c.getKey(), c.getValue().asLong()));
                           entries.put(e.getKey(), counters);
                         });
                 sections.put(s.getKey(), entries);

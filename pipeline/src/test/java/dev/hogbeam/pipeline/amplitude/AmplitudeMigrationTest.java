@@ -354,9 +354,7 @@ class AmplitudeMigrationTest {
           e.event().equals("$create_alias")
               ? e.properties().path("alias").asText()
               : e.distinctId();
-      byBucket
-          .computeIfAbsent(buckets.keyFor(person, 0), b -> new ArrayList<>())
-          .add(Sent.of(e));
+      byBucket.computeIfAbsent(buckets.keyFor(person, 0), b -> new ArrayList<>()).add(Sent.of(e));
     }
     List<Sent> all = new ArrayList<>();
     byBucket.forEach(
@@ -371,7 +369,8 @@ class AmplitudeMigrationTest {
     expected.sort(AmplitudeTestData.SEND_ORDER);
     assertEquals(expected, all);
     assertEquals(
-        byBucket.keySet(), AmplitudeTestData.report(checkpoints).section(ReportPart.GROUPS).keySet());
+        byBucket.keySet(),
+        AmplitudeTestData.report(checkpoints).section(ReportPart.GROUPS).keySet());
   }
 
   @Test

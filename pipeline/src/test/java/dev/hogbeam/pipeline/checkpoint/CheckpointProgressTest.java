@@ -24,7 +24,8 @@ class CheckpointProgressTest {
 
     assertNull(progress.resumeAfter("g"));
     progress.sending("g", E1, E2, 2);
-    assertEquals(new GroupCheckpoint("g", null, 0, new GroupCheckpoint.InFlight(E1, E2, 2), false),
+    assertEquals(
+        new GroupCheckpoint("g", null, 0, new GroupCheckpoint.InFlight(E1, E2, 2), false),
         store.readGroup("g"));
     progress.acknowledged("g", E2, new BatchStats(2, 0, 1, 0, 100));
     assertEquals(new GroupCheckpoint("g", E2, 2, null, false), store.readGroup("g"));
@@ -65,6 +66,7 @@ class CheckpointProgressTest {
   void aFinishedGroupSkipsEverything(@TempDir Path dir) throws Exception {
     CheckpointStore store = CheckpointStore.at(dir.toString());
     store.writeGroup(GroupCheckpoint.start("a").finished());
-    assertEquals(Long.MAX_VALUE, CheckpointProgress.to(store, null).resumeAfter("a").timestampMicros());
+    assertEquals(
+        Long.MAX_VALUE, CheckpointProgress.to(store, null).resumeAfter("a").timestampMicros());
   }
 }

@@ -15,8 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointStoreTest {
-  private static final EventCursor A = EventCursor.of(1_000_000L, "00000000-0000-0000-0000-00000000000a");
-  private static final EventCursor B = EventCursor.of(2_000_001L, "00000000-0000-0000-0000-00000000000b");
+  private static final EventCursor A =
+      EventCursor.of(1_000_000L, "00000000-0000-0000-0000-00000000000a");
+  private static final EventCursor B =
+      EventCursor.of(2_000_001L, "00000000-0000-0000-0000-00000000000b");
 
   @Test
   void groupStatesRoundTripAndAccumulate(@TempDir Path dir) {
@@ -47,7 +49,9 @@ class CheckpointStoreTest {
       store.writeGroup(GroupCheckpoint.start("g").acknowledged(A, i));
     }
     try (Stream<Path> files = Files.list(dir.resolve("groups"))) {
-      assertEquals(List.of("g.json"), files.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
+      assertEquals(
+          List.of("g.json"),
+          files.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
     }
   }
 

@@ -15,7 +15,8 @@ class RunIdentityTest {
     a.put("orderBy", "day");
     assertEquals(a, RunIdentity.fromJson(RunIdentity.toJson(a)));
 
-    Map<String, String> b = Map.of("destination", "dry run", "orderBy", "person", "personBuckets", "8");
+    Map<String, String> b =
+        Map.of("destination", "dry run", "orderBy", "person", "personBuckets", "8");
     assertEquals(
         "destination PostHog project 1a2b (now dry run), orderBy day (now person),"
             + " personBuckets unset (now 8)",

@@ -1,26 +1,15 @@
 package dev.hogbeam.pipeline.clickhouse;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.event.Timestamps;
-import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
-import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
-import dev.hogbeam.testing.FakeCaptureServer.Fault;
-import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
-import dev.hogbeam.testing.FakeCaptureServer.RequestRecord;
 import dev.hogbeam.testing.LocalClickHouse;
 import dev.hogbeam.testing.PostHogDataGenerator;
-import dev.hogbeam.testing.PostHogDataGenerator.EventRow;
 import dev.hogbeam.testing.PostHogDataGenerator.Layout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,18 +23,13 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Shared set-up for the end-to-end tests of {@code hogbeam clickhouse}: the real ClickHouse engine
@@ -107,24 +91,27 @@ abstract class ClickHouseHarness {
                     new PrintStream(err, true, StandardCharsets.UTF_8),
                     Map.of(),
                     NOW));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   List<String> args(String db, String... extra) {
-    List<String> a = new ArrayList<>(List.of(
-        "--runner=DirectRunner",
-        "--clickhouseUrl=" + ch.jdbcUrl(),
-        "--clickhouseUser=" + ch.user(),
-        "--clickhouseDatabase=" + db,
-        "--teamId=2",
-        "--startDate=2024-03-01",
-        "--endDate=2024-03-04",
-        "--posthogUrl=" + server.url(),
-        "--posthogApiKey=" + KEY,
-        "--batchSize=50",
-        "--fetchLimit=200",
-        "--progressIntervalSeconds=0",
-        "--checkpointDir=" + tmp.resolve("checkpoints")));
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "--runner=DirectRunner",
+                "--clickhouseUrl=" + ch.jdbcUrl(),
+                "--clickhouseUser=" + ch.user(),
+                "--clickhouseDatabase=" + db,
+                "--teamId=2",
+                "--startDate=2024-03-01",
+                "--endDate=2024-03-04",
+                "--posthogUrl=" + server.url(),
+                "--posthogApiKey=" + KEY,
+                "--batchSize=50",
+                "--fetchLimit=200",
+                "--progressIntervalSeconds=0",
+                "--checkpointDir=" + tmp.resolve("checkpoints")));
     if (!ch.password().isEmpty()) {
       a.add("--clickhousePassword=" + ch.password());
     }

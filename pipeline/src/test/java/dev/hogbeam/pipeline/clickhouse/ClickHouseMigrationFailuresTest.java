@@ -12,12 +12,12 @@ import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
+import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
-import dev.hogbeam.testing.FakeCaptureServer;
+import dev.hogbeam.testing.PostHogDataGenerator;
 import dev.hogbeam.testing.PostHogDataGenerator.EventRow;
 import dev.hogbeam.testing.PostHogDataGenerator.Layout;
-import dev.hogbeam.testing.PostHogDataGenerator;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,12 +42,30 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
     PostHogDataGenerator table = PostHogDataGenerator.existingTable(ch, db, "events", Layout.GEN3);
     Instant t = Instant.parse("2024-03-02T10:00:00.123456Z");
     table.insert(
-        EventRow.builder().uuid(BAD_JSON).teamId(2).timestamp(t).event("$pageview")
-            .distinctId("u1").properties("{\"$lib\": \"web\", broken").build(),
-        EventRow.builder().uuid(NO_EVENT).teamId(2).timestamp(t).event("")
-            .distinctId("u1").properties("{}").build(),
-        EventRow.builder().uuid(NO_DISTINCT_ID).teamId(2).timestamp(t).event("$pageview")
-            .distinctId("").properties("{}").build());
+        EventRow.builder()
+            .uuid(BAD_JSON)
+            .teamId(2)
+            .timestamp(t)
+            .event("$pageview")
+            .distinctId("u1")
+            .properties("{\"$lib\": \"web\", broken")
+            .build(),
+        EventRow.builder()
+            .uuid(NO_EVENT)
+            .teamId(2)
+            .timestamp(t)
+            .event("")
+            .distinctId("u1")
+            .properties("{}")
+            .build(),
+        EventRow.builder()
+            .uuid(NO_DISTINCT_ID)
+            .teamId(2)
+            .timestamp(t)
+            .event("$pageview")
+            .distinctId("")
+            .properties("{}")
+            .build());
     server = FakeCaptureServer.start();
     Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
 
@@ -66,7 +84,8 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
     assertEquals(Set.of(BAD_JSON, NO_EVENT, NO_DISTINCT_ID), byUuid.keySet());
     assertTrue(byUuid.get(BAD_JSON).reason().contains("properties"), byUuid.get(BAD_JSON).reason());
     assertTrue(byUuid.get(NO_EVENT).reason().contains("event"), byUuid.get(NO_EVENT).reason());
-    assertTrue(byUuid.get(NO_DISTINCT_ID).reason().contains("distinct_id"),
+    assertTrue(
+        byUuid.get(NO_DISTINCT_ID).reason().contains("distinct_id"),
         byUuid.get(NO_DISTINCT_ID).reason());
     assertTrue(byUuid.get(BAD_JSON).payload().contains("broken"), "the row is kept whole");
     RunReport report = report(tmp.resolve("checkpoints"));
@@ -83,7 +102,8 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
     Set<String> refused = Set.of(uuids.get(7), uuids.get(uuids.size() - 3));
     server =
         FakeCaptureServer.builder()
-            .eventRule(e -> refused.contains(e.path("uuid").asText()) ? "refused by test rule" : null)
+            .eventRule(
+                e -> refused.contains(e.path("uuid").asText()) ? "refused by test rule" : null)
             .start();
 
     Run r = run(array(args(db)));
@@ -119,7 +139,8 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
 
     assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
     assertDelivered(expected, server.events());
-    assertEquals(expected.size(), server.acceptedEventCount(), "a refused request delivered nothing");
+    assertEquals(
+        expected.size(), server.acceptedEventCount(), "a refused request delivered nothing");
     long faults = server.requests().stream().filter(q -> q.status() != 200).count();
     assertTrue(faults > 0, "the plan injected faults");
     assertEquals(faults, report(tmp.resolve("checkpoints")).total(ReportPart.GROUPS, "retries"));
@@ -164,14 +185,17 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
 
     assertEquals(ExitCodes.OK, run(array(args(db, "--dryRun"))).exitCode());
     Run real = run(array(args(db)));
-    assertUsage(real, "holds the checkpoints of a run with destination dry run (now PostHog project ");
+    assertUsage(
+        real, "holds the checkpoints of a run with destination dry run (now PostHog project ");
     assertEquals(0, server.requestCount());
 
     // With their default directories the two never meet: the real run sends everything.
-    String dryDir = ClickHouseMigration.defaultCheckpointDir(2, START, END, destination("--dryRun"));
+    String dryDir =
+        ClickHouseMigration.defaultCheckpointDir(2, START, END, destination("--dryRun"));
     String realDir = ClickHouseMigration.defaultCheckpointDir(2, START, END, destination());
     assertEquals("hogbeam-checkpoints/clickhouse-team2-20240301-20240304-dry-run", dryDir);
-    assertTrue(realDir.startsWith("hogbeam-checkpoints/clickhouse-team2-20240301-20240304-to-"), realDir);
+    assertTrue(
+        realDir.startsWith("hogbeam-checkpoints/clickhouse-team2-20240301-20240304-to-"), realDir);
     Run other = run(array(with(args(db), "--checkpointDir=" + tmp.resolve("real"))));
     assertEquals(ExitCodes.OK, other.exitCode(), other.out() + other.err());
     assertDelivered(expected, server.events());
@@ -198,6 +222,8 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
   }
 
   private static List<String> without(List<String> args, String flag) {
-    return args.stream().filter(a -> !a.startsWith(flag + "=")).collect(Collectors.toCollection(ArrayList::new));
+    return args.stream()
+        .filter(a -> !a.startsWith(flag + "="))
+        .collect(Collectors.toCollection(ArrayList::new));
   }
 }

@@ -25,10 +25,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** Resuming: after a killed process, from hogbeam's cursor, and from PostHog's script's cursor. */
@@ -38,7 +36,8 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
   void aKilledRunResumesAndDeliversEverythingWithAtMostTheInFlightBatchesTwice() throws Exception {
     String db = load(Layout.GEN3, 400);
     Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
-    // PostHog keeps each batch but answers late: a kill now leaves batches delivered but not acknowledged.
+    // PostHog keeps each batch but answers late: a kill now leaves batches delivered but not
+    // acknowledged.
     server =
         FakeCaptureServer.builder()
             .faultPlan(FaultPlan.always(Fault.acceptThenDelay(Duration.ofMillis(250))))
@@ -49,7 +48,8 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-cp");
-    command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+    command.add(
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
     command.add(ClickHouseMigration.class.getName());
     command.addAll(args);
     Process killed =
@@ -59,7 +59,8 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
       assertTrue(killed.isAlive(), () -> "the run ended before it was killed:\n" + read(log));
       Thread.sleep(20);
     }
-    assertTrue(server.acceptedEventCount() >= expected.size() / 3, () -> "no progress:\n" + read(log));
+    assertTrue(
+        server.acceptedEventCount() >= expected.size() / 3, () -> "no progress:\n" + read(log));
     killed.destroyForcibly().waitFor();
     long deliveredBeforeKill = server.acceptedEventCount();
     assertTrue(deliveredBeforeKill < expected.size(), "killed in the middle");
@@ -79,14 +80,19 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     System.out.printf(
         "killed after %d of %d events; the re-run delivered %d twice, %d reported in flight%n",
         deliveredBeforeKill, expected.size(), duplicates, possiblyResent);
-    assertTrue(duplicates <= possiblyResent,
+    assertTrue(
+        duplicates <= possiblyResent,
         "duplicates " + duplicates + " are among the events reported in flight " + possiblyResent);
-    assertTrue(possiblyResent <= 3 * 50, "at most one batch per shard was in flight: " + possiblyResent);
-    assertTrue(second.out().contains("re-sent that a killed run may already have delivered"), second.out());
+    assertTrue(
+        possiblyResent <= 3 * 50, "at most one batch per shard was in flight: " + possiblyResent);
+    assertTrue(
+        second.out().contains("re-sent that a killed run may already have delivered"),
+        second.out());
     // The second run sent only what the first had not settled.
     assertEquals(
         expected.size(),
-        report.total(ReportPart.GROUPS, "sent") + report.total(ReportPart.GROUPS, "skippedAlreadySent")
+        report.total(ReportPart.GROUPS, "sent")
+            + report.total(ReportPart.GROUPS, "skippedAlreadySent")
             + sentByFinishedShards(report, expected),
         "every event accounted for once");
     assertInOrderPerDay(withoutEarlierCopies(server.events()));
@@ -107,7 +113,9 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
       last.put(e.uuid(), e);
     }
     List<ReceivedEvent> out = new ArrayList<>(last.values());
-    out.sort(Comparator.comparingInt(ReceivedEvent::requestNumber).thenComparingInt(ReceivedEvent::indexInRequest));
+    out.sort(
+        Comparator.comparingInt(ReceivedEvent::requestNumber)
+            .thenComparingInt(ReceivedEvent::indexInRequest));
     return out;
   }
 
@@ -182,7 +190,9 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     UUID x = UUID.fromString(a);
     UUID y = UUID.fromString(b);
     int c = Long.compareUnsigned(x.getLeastSignificantBits(), y.getLeastSignificantBits());
-    return c != 0 ? c : Long.compareUnsigned(x.getMostSignificantBits(), y.getMostSignificantBits());
+    return c != 0
+        ? c
+        : Long.compareUnsigned(x.getMostSignificantBits(), y.getMostSignificantBits());
   }
 
   private static String read(Path log) {

@@ -3,16 +3,16 @@ package dev.hogbeam.pipeline.clickhouse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
+import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.FakeCaptureServer.RequestRecord;
 import dev.hogbeam.testing.PostHogDataGenerator.Layout;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.event.EventOrder;
-import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,15 +51,21 @@ class ClickHouseMigrationTest extends ClickHouseHarness {
       assertTrue(req.eventsInRequest() <= 50);
     }
     RunReport report = report(tmp.resolve("checkpoints"));
-    long stored = rows(db, "team_id = 2 AND timestamp >= '2024-03-01' AND timestamp < '2024-03-04'");
+    long stored =
+        rows(db, "team_id = 2 AND timestamp >= '2024-03-01' AND timestamp < '2024-03-04'");
     assertEquals(stored, report.total(ReportPart.SHARDS, "rowsRead"), "every stored row read once");
     assertEquals(expected.size(), report.total(ReportPart.GROUPS, "sent"));
     assertEquals(stored - expected.size(), report.total(ReportPart.GROUPS, "duplicatesDropped"));
     assertEquals(0, report.total(ReportPart.DEAD_LETTERS, "records"));
-    assertEquals(List.of("team2-2024-03-01", "team2-2024-03-02", "team2-2024-03-03"),
+    assertEquals(
+        List.of("team2-2024-03-01", "team2-2024-03-02", "team2-2024-03-03"),
         List.copyOf(report.section(ReportPart.SHARDS).keySet()));
     assertTrue(r.out().contains("hogbeam clickhouse: finished"), r.out());
-    assertTrue(r.out().contains("cursor:    hb:2024-03-03T23:59:59.999999Z/ffffffff-ffff-ffff-ffff-ffffffffffff"), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "cursor:    hb:2024-03-03T23:59:59.999999Z/ffffffff-ffff-ffff-ffff-ffffffffffff"),
+        r.out());
   }
 
   @Test
@@ -146,17 +152,22 @@ class ClickHouseMigrationTest extends ClickHouseHarness {
         ReceivedEvent a = events.get(i - 1);
         ReceivedEvent b = events.get(i);
         assertTrue(
-            EventOrder.compare(micros(a.timestamp()), a.uuid(), micros(b.timestamp()), b.uuid()) < 0,
+            EventOrder.compare(micros(a.timestamp()), a.uuid(), micros(b.timestamp()), b.uuid())
+                < 0,
             a + " then " + b);
       }
-      if (!events.get(0).timestamp().substring(0, 10)
+      if (!events
+          .get(0)
+          .timestamp()
+          .substring(0, 10)
           .equals(events.get(events.size() - 1).timestamp().substring(0, 10))) {
         multiDay++;
       }
     }
     assertTrue(multiDay > 10, "the data has persons active on several days: " + multiDay);
     RunReport report = report(tmp.resolve("checkpoints"));
-    assertEquals(List.of("person-0000", "person-0001", "person-0002", "person-0003"),
+    assertEquals(
+        List.of("person-0000", "person-0001", "person-0002", "person-0003"),
         List.copyOf(report.section(ReportPart.GROUPS).keySet()));
   }
 }

@@ -29,10 +29,12 @@ import java.util.TreeMap;
  */
 public final class SourceEvents {
   private static final ObjectMapper JSON =
-      new ObjectMapper().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      new ObjectMapper()
+          .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** An expected event, as the capture server must receive it. */
-  public record Expected(String uuid, String event, String distinctId, long timestampMicros, ObjectNode properties) {
+  public record Expected(
+      String uuid, String event, String distinctId, long timestampMicros, ObjectNode properties) {
     public String timestamp() {
       return Timestamps.toIso(timestampMicros);
     }
@@ -46,10 +48,16 @@ public final class SourceEvents {
     Map<String, Expected> out = new LinkedHashMap<>();
     String sql =
         "SELECT toString(uuid), event, distinct_id, toUnixTimestamp64Micro(timestamp), properties,"
-            + " elements_chain FROM " + database + "." + table
-            + " WHERE team_id = " + team
-            + " AND toUnixTimestamp64Micro(timestamp) >= " + Timestamps.toMicros(start)
-            + " AND toUnixTimestamp64Micro(timestamp) < " + Timestamps.toMicros(end);
+            + " elements_chain FROM "
+            + database
+            + "."
+            + table
+            + " WHERE team_id = "
+            + team
+            + " AND toUnixTimestamp64Micro(timestamp) >= "
+            + Timestamps.toMicros(start)
+            + " AND toUnixTimestamp64Micro(timestamp) < "
+            + Timestamps.toMicros(end);
     try (Connection c = ch.connect(database);
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
@@ -106,7 +114,8 @@ public final class SourceEvents {
       String day = r.timestamp().substring(0, 10);
       byDay.computeIfAbsent(day, d -> new ArrayList<>()).add(r);
       String earlier = dayOfRequest.putIfAbsent(r.requestNumber(), day);
-      assertTrue(earlier == null || earlier.equals(day), "request " + r.requestNumber() + " mixes days");
+      assertTrue(
+          earlier == null || earlier.equals(day), "request " + r.requestNumber() + " mixes days");
     }
     for (List<ReceivedEvent> day : byDay.values()) {
       for (int i = 1; i < day.size(); i++) {

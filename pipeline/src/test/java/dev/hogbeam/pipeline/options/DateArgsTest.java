@@ -50,12 +50,10 @@ class DateArgsTest {
     Instant t = Instant.parse("2024-01-01T00:00:00Z");
     Instant now = Instant.parse("2025-01-01T00:00:00Z");
     IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> DateArgs.checkRange(t, t, now, false));
+        assertThrows(IllegalArgumentException.class, () -> DateArgs.checkRange(t, t, now, false));
     assertTrue(e.getMessage().contains("--startDate"), e.getMessage());
     assertThrows(
-        IllegalArgumentException.class,
-        () -> DateArgs.checkRange(t.plusSeconds(1), t, now, false));
+        IllegalArgumentException.class, () -> DateArgs.checkRange(t.plusSeconds(1), t, now, false));
   }
 
   @Test
@@ -66,7 +64,9 @@ class DateArgsTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> DateArgs.checkRange(start, Instant.parse("2025-01-08T12:30:00.000001Z"), now, false));
+            () ->
+                DateArgs.checkRange(
+                    start, Instant.parse("2025-01-08T12:30:00.000001Z"), now, false));
     assertTrue(e.getMessage().contains("48 hours"), e.getMessage());
     assertTrue(e.getMessage().contains("--endDate=2025-01-08T12:00:00Z"), e.getMessage());
     DateArgs.checkRange(start, now, now, true);

@@ -28,7 +28,8 @@ class SecretsTest {
     Files.writeString(f, "phc_fromfile\n");
     assertEquals(
         "phc_fromfile",
-        secrets.resolve("posthogApiKey", null, "posthogApiKeyFile", f.toString(), "POSTHOG_API_KEY"));
+        secrets.resolve(
+            "posthogApiKey", null, "posthogApiKeyFile", f.toString(), "POSTHOG_API_KEY"));
   }
 
   @Test
@@ -46,8 +47,11 @@ class SecretsTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> secrets.resolve("posthogApiKey", "a", "posthogApiKeyFile", "/x", "POSTHOG_API_KEY"));
-    assertEquals("--posthogApiKey and --posthogApiKeyFile are both set; give one of them", e.getMessage());
+            () ->
+                secrets.resolve(
+                    "posthogApiKey", "a", "posthogApiKeyFile", "/x", "POSTHOG_API_KEY"));
+    assertEquals(
+        "--posthogApiKey and --posthogApiKeyFile are both set; give one of them", e.getMessage());
   }
 
   @Test
@@ -56,8 +60,11 @@ class SecretsTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> secrets.resolve("clickhousePassword", null, "clickhousePasswordFile", missing, "X"));
-    assertTrue(e.getMessage().startsWith("--clickhousePasswordFile=" + missing + " cannot be read"));
+            () ->
+                secrets.resolve(
+                    "clickhousePassword", null, "clickhousePasswordFile", missing, "X"));
+    assertTrue(
+        e.getMessage().startsWith("--clickhousePasswordFile=" + missing + " cannot be read"));
   }
 
   @Test
@@ -67,7 +74,9 @@ class SecretsTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> secrets.resolve("clickhousePassword", null, "clickhousePasswordFile", f.toString(), "X"));
+            () ->
+                secrets.resolve(
+                    "clickhousePassword", null, "clickhousePasswordFile", f.toString(), "X"));
     assertEquals("the file named by --clickhousePasswordFile is empty", e.getMessage());
     assertFalse(e.getMessage().contains(f.toString()) && e.getMessage().contains("phc"));
   }

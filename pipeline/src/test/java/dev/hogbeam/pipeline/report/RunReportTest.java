@@ -13,11 +13,13 @@ class RunReportTest {
     RunReport r =
         RunReport.fromParts(
             List.of(
-                ReportPart.of(ReportPart.SHARDS, "s1", Map.of("rowsRead", 10L, "clickhouseReadRows", 12L)),
+                ReportPart.of(
+                    ReportPart.SHARDS, "s1", Map.of("rowsRead", 10L, "clickhouseReadRows", 12L)),
                 ReportPart.of(ReportPart.SHARDS, "s2", Map.of("rowsRead", 5L)),
                 ReportPart.of(ReportPart.SHARDS, "s1", "rowsRead", 1L),
                 ReportPart.of(ReportPart.GROUPS, "s1", "sent", 9L)));
-    assertEquals(Map.of("rowsRead", 11L, "clickhouseReadRows", 12L), r.section(ReportPart.SHARDS).get("s1"));
+    assertEquals(
+        Map.of("rowsRead", 11L, "clickhouseReadRows", 12L), r.section(ReportPart.SHARDS).get("s1"));
     assertEquals(16L, r.total(ReportPart.SHARDS, "rowsRead"));
     assertEquals(Map.of("rowsRead", 16L, "clickhouseReadRows", 12L), r.totals(ReportPart.SHARDS));
     assertEquals(0L, r.total(ReportPart.DEAD_LETTERS, "events"));

@@ -15,11 +15,16 @@ import java.util.Locale;
  * One generated PostHog events table per benchmark size, kept in the engine's data directory so
  * that later runs (other runners, other invocations) reuse it: generating is not what is measured.
  * A table counts as generated once its marker table holds the generator's result; anything else
- * under that name is dropped and generated again. The copies are counted each time: merges in
- * an earlier engine process may have folded some of them together.
+ * under that name is dropped and generated again. The copies are counted each time: merges in an
+ * earlier engine process may have folded some of them together.
  */
 record BenchData(
-    String database, long teamId, LocalDate firstDay, int days, long events, long duplicates,
+    String database,
+    long teamId,
+    LocalDate firstDay,
+    int days,
+    long events,
+    long duplicates,
     Duration generated) {
 
   static final long TEAM = 2;
@@ -29,8 +34,13 @@ record BenchData(
   record Shape(int days, int propertyBytes, double duplicateFraction, long seed) {
     String suffix(long events) {
       return String.format(
-          Locale.ROOT, "n%d_d%d_p%d_dup%d_s%d",
-          events, days, propertyBytes, Math.round(duplicateFraction * 10_000), seed);
+          Locale.ROOT,
+          "n%d_d%d_p%d_dup%d_s%d",
+          events,
+          days,
+          propertyBytes,
+          Math.round(duplicateFraction * 10_000),
+          seed);
     }
   }
 
@@ -55,8 +65,11 @@ record BenchData(
     String db = "hogbeam_bench_" + shape.suffix(events);
     try (Connection c = ch.connect();
         Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery(
-          "SELECT count() FROM system.tables WHERE database = '" + db + "' AND name = 'generated'")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT count() FROM system.tables WHERE database = '"
+                  + db
+                  + "' AND name = 'generated'")) {
         rs.next();
         if (rs.getLong(1) == 1) {
           long millis = -1;
@@ -69,9 +82,16 @@ record BenchData(
             // A restarted engine merges again (SYSTEM STOP MERGES does not outlive it), and a
             // merge folds copies together: stop it, and count the copies there are now.
             s.execute("SYSTEM STOP MERGES " + db + ".events");
-            try (ResultSet n = s.executeQuery("SELECT count() FROM " + db + ".events WHERE team_id = " + TEAM)) {
+            try (ResultSet n =
+                s.executeQuery("SELECT count() FROM " + db + ".events WHERE team_id = " + TEAM)) {
               n.next();
-              return new BenchData(db, TEAM, FIRST_DAY, shape.days(), events, n.getLong(1) - events,
+              return new BenchData(
+                  db,
+                  TEAM,
+                  FIRST_DAY,
+                  shape.days(),
+                  events,
+                  n.getLong(1) - events,
                   Duration.ofMillis(millis));
             }
           }
@@ -92,10 +112,21 @@ record BenchData(
                     .duplicateFraction(shape.duplicateFraction())
                     .seed(shape.seed())
                     .build());
-    ch.execute("CREATE TABLE " + db + ".generated (events UInt64, duplicates UInt64, millis UInt64)"
-        + " ENGINE = MergeTree ORDER BY tuple()");
-    ch.execute("INSERT INTO " + db + ".generated VALUES (" + g.events() + ", " + g.duplicates() + ", "
-        + g.took().toMillis() + ")");
+    ch.execute(
+        "CREATE TABLE "
+            + db
+            + ".generated (events UInt64, duplicates UInt64, millis UInt64)"
+            + " ENGINE = MergeTree ORDER BY tuple()");
+    ch.execute(
+        "INSERT INTO "
+            + db
+            + ".generated VALUES ("
+            + g.events()
+            + ", "
+            + g.duplicates()
+            + ", "
+            + g.took().toMillis()
+            + ")");
     return new BenchData(db, TEAM, FIRST_DAY, shape.days(), g.events(), g.duplicates(), g.took());
   }
 }

@@ -38,10 +38,16 @@ final class Floor {
   static final int BATCH = 500;
   static final int GZIP_LEVEL = 3;
   private static final byte[] PREFIX =
-      "{\"api_key\":\"phc_hogbeam_bench\",\"historical_migration\":true,\"batch\":[".getBytes(UTF_8);
+      "{\"api_key\":\"phc_hogbeam_bench\",\"historical_migration\":true,\"batch\":["
+          .getBytes(UTF_8);
   private static final byte[] SUFFIX = "]}".getBytes(UTF_8);
 
-  record Result(long rows, long jsonBytes, long gzipBytes, double fetchSeconds, double gzipSeconds,
+  record Result(
+      long rows,
+      long jsonBytes,
+      long gzipBytes,
+      double fetchSeconds,
+      double gzipSeconds,
       double untimedSeconds) {
     double seconds() {
       return fetchSeconds + gzipSeconds;
@@ -57,9 +63,16 @@ final class Floor {
   static Result measure(LocalClickHouse ch, BenchData data) throws SQLException, IOException {
     String sql =
         "SELECT toString(uuid), event, distinct_id, toUnixTimestamp64Micro(timestamp), properties,"
-            + " elements_chain FROM " + data.database() + ".events WHERE team_id = " + data.teamId()
-            + " AND timestamp >= toDateTime64('" + data.startDate() + " 00:00:00', 6, 'UTC')"
-            + " AND timestamp < toDateTime64('" + data.endDate() + " 00:00:00', 6, 'UTC')";
+            + " elements_chain FROM "
+            + data.database()
+            + ".events WHERE team_id = "
+            + data.teamId()
+            + " AND timestamp >= toDateTime64('"
+            + data.startDate()
+            + " 00:00:00', 6, 'UTC')"
+            + " AND timestamp < toDateTime64('"
+            + data.endDate()
+            + " 00:00:00', 6, 'UTC')";
     Properties props = new Properties();
     props.setProperty("user", ch.user());
     props.setProperty("password", ch.password());
@@ -70,7 +83,8 @@ final class Floor {
     long gzipNanos = 0;
     List<String> batch = new ArrayList<>(BATCH);
     long t0 = System.nanoTime();
-    try (Connection c = new com.clickhouse.jdbc.Driver().connect(streamingUrl(ch.jdbcUrl()), props);
+    try (Connection c =
+            new com.clickhouse.jdbc.Driver().connect(streamingUrl(ch.jdbcUrl()), props);
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
       List<EventRow> rowBatch = new ArrayList<>(BATCH);
@@ -112,8 +126,13 @@ final class Floor {
       }
     }
     long total = System.nanoTime() - t0;
-    return new Result(rows, jsonBytes, gzipBytes, (total - untimed - gzipNanos) / 1e9,
-        gzipNanos / 1e9, untimed / 1e9);
+    return new Result(
+        rows,
+        jsonBytes,
+        gzipBytes,
+        (total - untimed - gzipNanos) / 1e9,
+        gzipNanos / 1e9,
+        untimed / 1e9);
   }
 
   /** One request body as the writer builds it (see HttpTransport); returns its gzipped size. */

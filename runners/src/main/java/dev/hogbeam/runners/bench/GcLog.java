@@ -9,16 +9,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The heap figures of a JVM's {@code -Xlog:gc} log: the most heap in use when a collection
- * started (the peak, garbage included), the most still in use right after one (what the process
- * really kept), and the total pause time.
+ * The heap figures of a JVM's {@code -Xlog:gc} log: the most heap in use when a collection started
+ * (the peak, garbage included), the most still in use right after one (what the process really
+ * kept), and the total pause time.
  */
-record GcLog(long peakUsedBytes, long maxAfterGcBytes, long committedBytes, int collections,
+record GcLog(
+    long peakUsedBytes,
+    long maxAfterGcBytes,
+    long committedBytes,
+    int collections,
     double pauseSeconds) {
 
   // "GC(12) Pause Young (Normal) (G1 Evacuation Pause) 412M->95M(1024M) 12.345ms"
   private static final Pattern PAUSE =
-      Pattern.compile("GC\\(\\d+\\) Pause.* (\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\) ([\\d.]+)ms");
+      Pattern.compile(
+          "GC\\(\\d+\\) Pause.* (\\d+)([KMG])->(\\d+)([KMG])\\((\\d+)([KMG])\\) ([\\d.]+)ms");
 
   static GcLog read(Path log) throws IOException {
     long peak = 0;

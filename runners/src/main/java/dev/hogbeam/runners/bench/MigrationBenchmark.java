@@ -23,16 +23,15 @@ import java.util.Optional;
  *
  * <p>For each size: a PostHog events table of that many events (generated once in the local
  * ClickHouse engine and kept under {@code --dataDir}), then the {@link Floor} (one streaming fetch
- * of the same rows through the same driver and front end, plus one gzip of the same JSON), then
- * for each runner the bundled jar's {@code clickhouse} command in a child JVM of its own (fixed
- * {@code -Xmx}, GC log, CPU profile) sending to a local capture endpoint that only counts. Every
- * run is checked: exit code 0, exactly the expected events accepted, report consistent.
+ * of the same rows through the same driver and front end, plus one gzip of the same JSON), then for
+ * each runner the bundled jar's {@code clickhouse} command in a child JVM of its own (fixed {@code
+ * -Xmx}, GC log, CPU profile) sending to a local capture endpoint that only counts. Every run is
+ * checked: exit code 0, exactly the expected events accepted, report consistent.
  *
- * <p>Printed per run: events/s, wall time / floor, ClickHouse rows read per row returned (from
- * the run's report.json), heap (peak, and most kept after a GC) and peak RSS of the pipeline
- * process, CPU seconds of the three processes (pipeline, ClickHouse front end, capture
- * endpoint), and the pipeline's CPU split by stage (async-profiler samples attributed by {@link
- * StageProfile}).
+ * <p>Printed per run: events/s, wall time / floor, ClickHouse rows read per row returned (from the
+ * run's report.json), heap (peak, and most kept after a GC) and peak RSS of the pipeline process,
+ * CPU seconds of the three processes (pipeline, ClickHouse front end, capture endpoint), and the
+ * pipeline's CPU split by stage (async-profiler samples attributed by {@link StageProfile}).
  */
 public final class MigrationBenchmark {
   static final String API_KEY = "phc_hogbeam_bench";
@@ -94,14 +93,18 @@ public final class MigrationBenchmark {
         if (!base.equals("flink") && !base.equals("direct") && !base.startsWith("cluster")) {
           throw new IllegalArgumentException(
               "--runners takes flink, direct and cluster[:host:port], each optionally followed by"
-                  + " +flag=value for that run only, but was " + r);
+                  + " +flag=value for that run only, but was "
+                  + r);
         }
       }
       return s;
     }
   }
 
-  /** {@code flink+fetchLimit=500000} is the runner {@code flink}, run with {@code --fetchLimit=500000}. */
+  /**
+   * {@code flink+fetchLimit=500000} is the runner {@code flink}, run with {@code
+   * --fetchLimit=500000}.
+   */
   static String baseRunner(String spec) {
     int plus = spec.indexOf('+');
     return plus < 0 ? spec : spec.substring(0, plus);
@@ -134,15 +137,24 @@ public final class MigrationBenchmark {
   }
 
   /** One pipeline run's figures. */
-  record Run(String runner, long events, ChildProcess.Result process, RunReport report, GcLog gc,
-      Optional<StageProfile> profile, double clickHouseCpu, double captureCpu, Floor.Result floor) {
+  record Run(
+      String runner,
+      long events,
+      ChildProcess.Result process,
+      RunReport report,
+      GcLog gc,
+      Optional<StageProfile> profile,
+      double clickHouseCpu,
+      double captureCpu,
+      Floor.Result floor) {
 
     double eventsPerSecond() {
       return events / process.wallSeconds();
     }
 
     double rowsReadPerRow() {
-      return (double) report.total("shards", "sourceRowsScanned") / report.total("shards", "rowsRead");
+      return (double) report.total("shards", "sourceRowsScanned")
+          / report.total("shards", "rowsRead");
     }
   }
 
@@ -152,33 +164,56 @@ public final class MigrationBenchmark {
     Path runs = s.dataDir.resolve("runs");
     Files.createDirectories(runs);
     if (!Files.isRegularFile(s.jar)) {
-      throw new IllegalArgumentException("no bundled jar at " + s.jar + " (mvn -q -DskipTests package)");
+      throw new IllegalArgumentException(
+          "no bundled jar at " + s.jar + " (mvn -q -DskipTests package)");
     }
-    System.out.printf(Locale.ROOT,
+    System.out.printf(
+        Locale.ROOT,
         "hogbeam migration benchmark, %s: %d cores, pipeline heap -Xmx%s, %d days, properties >= %d"
             + " bytes, %.0f%% unmerged copies; sizes %s; runners %s; hogbeam flags %s%n",
-        LocalDate.now(), Runtime.getRuntime().availableProcessors(), s.heap, s.days, s.propertyBytes,
-        s.duplicateFraction * 100, s.sizes, s.runners, s.pass);
+        LocalDate.now(),
+        Runtime.getRuntime().availableProcessors(),
+        s.heap,
+        s.days,
+        s.propertyBytes,
+        s.duplicateFraction * 100,
+        s.sizes,
+        s.runners,
+        s.pass);
     List<Run> results = new ArrayList<>();
     int failures = 0;
-    try (LocalClickHouse ch = LocalClickHouse.builder().dataDirectory(s.dataDir.resolve("clickhouse")).startLocal();
+    try (LocalClickHouse ch =
+            LocalClickHouse.builder().dataDirectory(s.dataDir.resolve("clickhouse")).startLocal();
         FakeCaptureServer capture = FakeCaptureServer.builder().countingOnly(true).start()) {
       long frontEnd = frontEndPid();
       for (long n : s.sizes) {
-        BenchData data = BenchData.ensure(ch, n,
-            new BenchData.Shape(s.days, s.propertyBytes, s.duplicateFraction, s.seed));
-        System.out.printf(Locale.ROOT,
+        BenchData data =
+            BenchData.ensure(
+                ch, n, new BenchData.Shape(s.days, s.propertyBytes, s.duplicateFraction, s.seed));
+        System.out.printf(
+            Locale.ROOT,
             "%n== %,d events (%,d rows with the copies) in %s.events, team %d, [%s, %s); generated in %.1f s%n",
-            data.events(), data.rows(), data.database(), data.teamId(), data.startDate(), data.endDate(),
+            data.events(),
+            data.rows(),
+            data.database(),
+            data.teamId(),
+            data.startDate(),
+            data.endDate(),
             data.generated().toMillis() / 1000.0);
         Floor.Result floor = null;
         if (s.floor) {
           floor = Floor.measure(ch, data);
-          System.out.printf(Locale.ROOT,
+          System.out.printf(
+              Locale.ROOT,
               "floor: fetch %,d rows %.2f s (%,.0f rows/s) + gzip %,d MB of JSON to %,d MB %.2f s = %.2f s"
                   + " (mapping to JSON, not counted: %.2f s)%n",
-              floor.rows(), floor.fetchSeconds(), floor.rows() / floor.fetchSeconds(),
-              floor.jsonBytes() >> 20, floor.gzipBytes() >> 20, floor.gzipSeconds(), floor.seconds(),
+              floor.rows(),
+              floor.fetchSeconds(),
+              floor.rows() / floor.fetchSeconds(),
+              floor.jsonBytes() >> 20,
+              floor.gzipBytes() >> 20,
+              floor.gzipSeconds(),
+              floor.seconds(),
               floor.untimedSeconds());
         }
         for (String runner : s.runners) {
@@ -200,18 +235,41 @@ public final class MigrationBenchmark {
     }
   }
 
-  private static Run runOnce(Settings s, LocalClickHouse ch, FakeCaptureServer capture, long frontEnd,
-      BenchData data, String runner, Floor.Result floor, Path runs) throws Exception {
-    Path dir = runs.resolve(String.format(Locale.ROOT, "%s-%d-%s", runner.replaceAll("[^A-Za-z0-9=.-]", "_").substring(0, Math.min(60, runner.length())), data.events(),
-        java.time.LocalDateTime.now().toString().replace(':', '-')));
+  private static Run runOnce(
+      Settings s,
+      LocalClickHouse ch,
+      FakeCaptureServer capture,
+      long frontEnd,
+      BenchData data,
+      String runner,
+      Floor.Result floor,
+      Path runs)
+      throws Exception {
+    Path dir =
+        runs.resolve(
+            String.format(
+                Locale.ROOT,
+                "%s-%d-%s",
+                runner
+                    .replaceAll("[^A-Za-z0-9=.-]", "_")
+                    .substring(0, Math.min(60, runner.length())),
+                data.events(),
+                java.time.LocalDateTime.now().toString().replace(':', '-')));
     Files.createDirectories(dir);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + s.heap);
     cmd.add("-Xlog:gc:file=" + dir.resolve("gc.log"));
     long interval = 10_000_000L;
-    s.profiler.ifPresent(p -> cmd.add("-agentpath:" + p.toAbsolutePath() + "=start,event=cpu,interval="
-        + interval + ",threads,collapsed,file=" + dir.resolve("profile.collapsed").toAbsolutePath()));
+    s.profiler.ifPresent(
+        p ->
+            cmd.add(
+                "-agentpath:"
+                    + p.toAbsolutePath()
+                    + "=start,event=cpu,interval="
+                    + interval
+                    + ",threads,collapsed,file="
+                    + dir.resolve("profile.collapsed").toAbsolutePath()));
     cmd.addAll(s.jvmFlags);
     cmd.addAll(specParts(runner, "jvm"));
     cmd.add("-jar");
@@ -249,116 +307,194 @@ public final class MigrationBenchmark {
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     double ch0 = ChildProcess.cpuSeconds(frontEnd);
     long own0 = os.getProcessCpuTime();
-    ChildProcess.Result p = ChildProcess.run(cmd, env, dir.resolve("output.txt"),
-        line -> line.startsWith("ClickHouse read plan:"),
-        line -> line.startsWith("hogbeam clickhouse: finished in"));
+    ChildProcess.Result p =
+        ChildProcess.run(
+            cmd,
+            env,
+            dir.resolve("output.txt"),
+            line -> line.startsWith("ClickHouse read plan:"),
+            line -> line.startsWith("hogbeam clickhouse: finished in"));
     double clickHouseCpu = ChildProcess.cpuSeconds(frontEnd) - ch0;
     double captureCpu = (os.getProcessCpuTime() - own0) / 1e9;
 
     if (p.exitCode() != 0) {
-      throw new IllegalStateException(runner + " run of " + data.events() + " events exited with "
-          + p.exitCode() + "; see " + p.log());
+      throw new IllegalStateException(
+          runner
+              + " run of "
+              + data.events()
+              + " events exited with "
+              + p.exitCode()
+              + "; see "
+              + p.log());
     }
-    RunReport report = RunReport.fromJson(Files.readString(dir.resolve("checkpoints/report.json"), UTF_8));
+    RunReport report =
+        RunReport.fromJson(Files.readString(dir.resolve("checkpoints/report.json"), UTF_8));
     long sent = report.total("groups", "sent");
     long accepted = capture.acceptedEventCount();
     long rowsRead = report.total("shards", "rowsRead");
     long duplicates = report.total("groups", "duplicatesDropped");
-    // A run of another jar is a prototype, whose report may lack sections: only the count is checked.
+    // A run of another jar is a prototype, whose report may lack sections: only the count is
+    // checked.
     boolean partialReport = !specParts(runner, "jar").isEmpty();
-    if (sent != data.events() || accepted != data.events()
+    if (sent != data.events()
+        || accepted != data.events()
         || (!partialReport && (rowsRead != data.rows() || duplicates != data.duplicates()))) {
-      throw new IllegalStateException(String.format(Locale.ROOT,
-          "%s run of %d events: report says %d rows read, %d sent, %d duplicates dropped; the capture"
-              + " endpoint accepted %d; expected %d rows, %d events, %d duplicates (see %s)",
-          runner, data.events(), rowsRead, sent, duplicates, accepted, data.rows(), data.events(),
-          data.duplicates(), dir));
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "%s run of %d events: report says %d rows read, %d sent, %d duplicates dropped; the capture"
+                  + " endpoint accepted %d; expected %d rows, %d events, %d duplicates (see %s)",
+              runner,
+              data.events(),
+              rowsRead,
+              sent,
+              duplicates,
+              accepted,
+              data.rows(),
+              data.events(),
+              data.duplicates(),
+              dir));
     }
     Optional<StageProfile> profile = Optional.empty();
     Path collapsed = dir.resolve("profile.collapsed");
     if (s.profiler.isPresent() && Files.isRegularFile(collapsed)) {
       profile = Optional.of(StageProfile.read(collapsed, interval));
     }
-    return new Run(runner, data.events(), p, report, GcLog.read(dir.resolve("gc.log")), profile,
-        clickHouseCpu, captureCpu, floor);
+    return new Run(
+        runner,
+        data.events(),
+        p,
+        report,
+        GcLog.read(dir.resolve("gc.log")),
+        profile,
+        clickHouseCpu,
+        captureCpu,
+        floor);
   }
 
   private static void print(Run r) {
     ChildProcess.Result p = r.process();
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT,
-        "%s, %,d events: %.1f s wall (pipeline %.1f s after planning) = %,.0f events/s",
-        r.runner(), r.events(), p.wallSeconds(), p.markToEndSeconds(), r.eventsPerSecond()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%s, %,d events: %.1f s wall (pipeline %.1f s after planning) = %,.0f events/s",
+            r.runner(),
+            r.events(),
+            p.wallSeconds(),
+            p.markToEndSeconds(),
+            r.eventsPerSecond()));
     if (r.floor() != null) {
-      sb.append(String.format(Locale.ROOT, "; wall / floor = %.2f (pipeline / floor = %.2f)",
-          p.wallSeconds() / r.floor().seconds(), p.markToEndSeconds() / r.floor().seconds()));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "; wall / floor = %.2f (pipeline / floor = %.2f)",
+              p.wallSeconds() / r.floor().seconds(),
+              p.markToEndSeconds() / r.floor().seconds()));
     }
-    sb.append(String.format(Locale.ROOT,
-        "%n  ClickHouse rows read per row returned %.3f (%,d / %,d, %d queries);"
-            + " reader busy %.1f s summed over shards%n",
-        r.rowsReadPerRow(), r.report().total("shards", "sourceRowsScanned"),
-        r.report().total("shards", "rowsRead"), r.report().total("shards", "queries"),
-        r.report().total("shards", "readMillis") / 1000.0));
-    sb.append(String.format(Locale.ROOT,
-        "  memory: heap peak %d MiB, most kept after a GC %d MiB (%d GCs, %.2f s paused), peak RSS %d MiB%n",
-        r.gc().peakUsedBytes() >> 20, r.gc().maxAfterGcBytes() >> 20, r.gc().collections(),
-        r.gc().pauseSeconds(), p.peakRssBytes() >> 20));
-    sb.append(String.format(Locale.ROOT,
-        "  CPU seconds: pipeline %.1f, ClickHouse front end %.1f, capture endpoint %.1f (of %.1f available)%n",
-        p.cpuSeconds(), r.clickHouseCpu(), r.captureCpu(),
-        p.wallSeconds() * Runtime.getRuntime().availableProcessors()));
-    r.profile().ifPresent(prof -> {
-      sb.append("  pipeline CPU by stage (profile):");
-      for (String stage : StageProfile.STAGES) {
-        if (prof.share(stage) >= 0.005) {
-          sb.append(String.format(Locale.ROOT, " %s %.0f%% (%.1f s)", stage, prof.share(stage) * 100,
-              prof.cpuSeconds(stage)));
-        }
-      }
-      sb.append('\n');
-    });
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%n  ClickHouse rows read per row returned %.3f (%,d / %,d, %d queries);"
+                + " reader busy %.1f s summed over shards%n",
+            r.rowsReadPerRow(),
+            r.report().total("shards", "sourceRowsScanned"),
+            r.report().total("shards", "rowsRead"),
+            r.report().total("shards", "queries"),
+            r.report().total("shards", "readMillis") / 1000.0));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  memory: heap peak %d MiB, most kept after a GC %d MiB (%d GCs, %.2f s paused), peak RSS %d MiB%n",
+            r.gc().peakUsedBytes() >> 20,
+            r.gc().maxAfterGcBytes() >> 20,
+            r.gc().collections(),
+            r.gc().pauseSeconds(),
+            p.peakRssBytes() >> 20));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  CPU seconds: pipeline %.1f, ClickHouse front end %.1f, capture endpoint %.1f (of %.1f available)%n",
+            p.cpuSeconds(),
+            r.clickHouseCpu(),
+            r.captureCpu(),
+            p.wallSeconds() * Runtime.getRuntime().availableProcessors()));
+    r.profile()
+        .ifPresent(
+            prof -> {
+              sb.append("  pipeline CPU by stage (profile):");
+              for (String stage : StageProfile.STAGES) {
+                if (prof.share(stage) >= 0.005) {
+                  sb.append(
+                      String.format(
+                          Locale.ROOT,
+                          " %s %.0f%% (%.1f s)",
+                          stage,
+                          prof.share(stage) * 100,
+                          prof.cpuSeconds(stage)));
+                }
+              }
+              sb.append('\n');
+            });
     System.out.print(sb);
   }
 
   private static void summarize(List<Run> runs) {
     System.out.println();
-    System.out.println("| runner | events | wall s | events/s | floor s | wall/floor | pipeline/floor"
-        + " | CH rows read/row | heap peak / after GC MiB | RSS MiB |");
+    System.out.println(
+        "| runner | events | wall s | events/s | floor s | wall/floor | pipeline/floor"
+            + " | CH rows read/row | heap peak / after GC MiB | RSS MiB |");
     System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (Run r : runs) {
       double floor = r.floor() == null ? Double.NaN : r.floor().seconds();
-      System.out.printf(Locale.ROOT, "| %s | %,d | %.1f | %,.0f | %.1f | %.2f | %.2f | %.3f | %d / %d | %d |%n",
-          r.runner(), r.events(), r.process().wallSeconds(), r.eventsPerSecond(), floor,
-          r.process().wallSeconds() / floor, r.process().markToEndSeconds() / floor, r.rowsReadPerRow(),
-          r.gc().peakUsedBytes() >> 20, r.gc().maxAfterGcBytes() >> 20, r.process().peakRssBytes() >> 20);
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %,d | %.1f | %,.0f | %.1f | %.2f | %.2f | %.3f | %d / %d | %d |%n",
+          r.runner(),
+          r.events(),
+          r.process().wallSeconds(),
+          r.eventsPerSecond(),
+          floor,
+          r.process().wallSeconds() / floor,
+          r.process().markToEndSeconds() / floor,
+          r.rowsReadPerRow(),
+          r.gc().peakUsedBytes() >> 20,
+          r.gc().maxAfterGcBytes() >> 20,
+          r.process().peakRssBytes() >> 20);
     }
     // Growth: seconds per event of the largest size against the smallest, per runner.
     Map<String, List<Run>> byRunner = new LinkedHashMap<>();
     runs.forEach(r -> byRunner.computeIfAbsent(r.runner(), k -> new ArrayList<>()).add(r));
-    byRunner.forEach((runner, list) -> {
-      if (list.size() < 2) {
-        return;
-      }
-      Run small = list.get(0);
-      for (Run big : list.subList(1, list.size())) {
-        double a = small.process().wallSeconds() / small.events();
-        double b = big.process().wallSeconds() / big.events();
-        double pa = small.process().markToEndSeconds() / small.events();
-        double pb = big.process().markToEndSeconds() / big.events();
-        System.out.printf(Locale.ROOT,
-            "%s: time per event at %,d vs %,d events: %+.0f%% wall, %+.0f%% pipeline (linear: within 20%%)%n",
-            runner, big.events(), small.events(), (b / a - 1) * 100, (pb / pa - 1) * 100);
-      }
-    });
+    byRunner.forEach(
+        (runner, list) -> {
+          if (list.size() < 2) {
+            return;
+          }
+          Run small = list.get(0);
+          for (Run big : list.subList(1, list.size())) {
+            double a = small.process().wallSeconds() / small.events();
+            double b = big.process().wallSeconds() / big.events();
+            double pa = small.process().markToEndSeconds() / small.events();
+            double pb = big.process().markToEndSeconds() / big.events();
+            System.out.printf(
+                Locale.ROOT,
+                "%s: time per event at %,d vs %,d events: %+.0f%% wall, %+.0f%% pipeline (linear: within 20%%)%n",
+                runner,
+                big.events(),
+                small.events(),
+                (b / a - 1) * 100,
+                (pb / pa - 1) * 100);
+          }
+        });
   }
 
   /** The local engine's front end: this JVM's child process running ChdbServer. */
   private static long frontEndPid() {
-    return ProcessHandle.current().descendants()
+    return ProcessHandle.current()
+        .descendants()
         .filter(h -> h.info().commandLine().map(c -> c.contains("ChdbServer")).orElse(false))
         .findFirst()
         .map(ProcessHandle::pid)
         .orElse(-1L);
   }
-
 }

@@ -1,7 +1,6 @@
 package dev.hogbeam.runners.bench;
 
 import dev.hogbeam.capture.CaptureIO;
-import dev.hogbeam.capture.GroupSendStats;
 import dev.hogbeam.capture.WriteResult;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
@@ -54,7 +53,8 @@ public final class RateLimitBenchmark {
         beamArgs.add(a);
       }
     }
-    PipelineOptions options = PipelineOptionsFactory.fromArgs(beamArgs.toArray(new String[0])).create();
+    PipelineOptions options =
+        PipelineOptionsFactory.fromArgs(beamArgs.toArray(new String[0])).create();
 
     try (FakeCaptureServer server = FakeCaptureServer.builder().countingOnly(true).start()) {
       Pipeline p = Pipeline.create(options);
@@ -83,7 +83,8 @@ public final class RateLimitBenchmark {
       long accepted = server.acceptedEventCount();
       int sent = (events / groups) * groups;
       double window =
-          Duration.between(requests.get(0).receivedAt(), requests.get(requests.size() - 1).receivedAt())
+          Duration.between(
+                      requests.get(0).receivedAt(), requests.get(requests.size() - 1).receivedAt())
                   .toNanos()
               / 1e9;
       double minimum = sent / rate;
@@ -104,7 +105,9 @@ public final class RateLimitBenchmark {
           wall, minimum, wall >= minimum ? "OK" : "VIOLATED");
       System.out.printf(
           "  server window >= (events - one batch) / budget: %.2f s >= %.2f s: %s%n",
-          window, (sent - batchSize) / rate, window >= (sent - batchSize) / rate - 0.001 ? "OK" : "VIOLATED");
+          window,
+          (sent - batchSize) / rate,
+          window >= (sent - batchSize) / rate - 0.001 ? "OK" : "VIOLATED");
       if (accepted != sent) {
         System.out.println("  MISMATCH: the server accepted " + accepted + " of " + sent);
       }
@@ -120,7 +123,8 @@ public final class RateLimitBenchmark {
     }
 
     @ProcessElement
-    public void process(@Element String key, OutputReceiver<KV<String, Iterable<CaptureEvent>>> out) {
+    public void process(
+        @Element String key, OutputReceiver<KV<String, Iterable<CaptureEvent>>> out) {
       List<CaptureEvent> events = new ArrayList<>(perGroup);
       int g = Integer.parseInt(key.substring("group-".length()));
       for (int i = 0; i < perGroup; i++) {
@@ -130,7 +134,9 @@ public final class RateLimitBenchmark {
                 "$pageview",
                 "user-" + (i % 97),
                 1_714_560_000_000_000L + i * 1_000L,
-                "{\"$current_url\":\"https://example.com/p/" + (i % 13) + "\",\"$lib\":\"hogbeam-bench\"}"));
+                "{\"$current_url\":\"https://example.com/p/"
+                    + (i % 13)
+                    + "\",\"$lib\":\"hogbeam-bench\"}"));
       }
       out.output(KV.of(key, events));
     }

@@ -33,10 +33,10 @@ import org.apache.beam.sdk.values.KV;
 
 /**
  * Sorts one group of N synthetic events (about {@code --propertiesBytes} of properties each, 1% of
- * them repeated) and reports time, throughput, spill size and heap: the heap peak sampled every
- * 10 ms (garbage included) and the largest heap left after a garbage collection (what the sort
- * really keeps). Run it with a small fixed {@code -Xmx} to show that the heap does not grow with
- * the group.
+ * them repeated) and reports time, throughput, spill size and heap: the heap peak sampled every 10
+ * ms (garbage included) and the largest heap left after a garbage collection (what the sort really
+ * keeps). Run it with a small fixed {@code -Xmx} to show that the heap does not grow with the
+ * group.
  *
  * <pre>{@code
  * java -Xmx512m -cp <runners classpath> dev.hogbeam.runners.bench.SortBenchmark \
@@ -74,7 +74,9 @@ public final class SortBenchmark {
         flink = true;
       } else if (!a.equals("--sorter")) {
         throw new IllegalArgumentException(
-            "unknown argument " + a + "; expected --events=N[,N...], --propertiesBytes=N, "
+            "unknown argument "
+                + a
+                + "; expected --events=N[,N...], --propertiesBytes=N, "
                 + "--spillDirectory=DIR, --sorter or --flink");
       }
     }

@@ -15,16 +15,27 @@ import java.util.Map;
  * thread names), attributed to the pipeline's stages by the innermost frame that belongs to one.
  *
  * <p>Each sample's stack is walked from the leaf towards the root, and the first frame matching a
- * rule below names the stage: so gzip inside the writer is "send", LZ4 inside the ClickHouse
- * driver is "read", a coder called by Flink's sorter is "coders", Flink's own sort and spill code
- * is "shuffle". Native frames (zlib, LZ4, the kernel) never match, so they count for the Java code
+ * rule below names the stage: so gzip inside the writer is "send", LZ4 inside the ClickHouse driver
+ * is "read", a coder called by Flink's sorter is "coders", Flink's own sort and spill code is
+ * "shuffle". Native frames (zlib, LZ4, the kernel) never match, so they count for the Java code
  * that called them. Samples of GC and JIT threads are counted by thread.
  */
 final class StageProfile {
   /** Stages in printing order. */
   static final List<String> STAGES =
-      List.of("read", "map", "coders", "shuffle", "sort", "send", "checkpoint", "other hogbeam",
-          "runner", "GC", "JIT", "other JVM");
+      List.of(
+          "read",
+          "map",
+          "coders",
+          "shuffle",
+          "sort",
+          "send",
+          "checkpoint",
+          "other hogbeam",
+          "runner",
+          "GC",
+          "JIT",
+          "other JVM");
 
   private static final String[][] RULES = {
     {"dev.hogbeam.event.CaptureEventCoder", "coders"},
@@ -65,7 +76,10 @@ final class StageProfile {
     this.secondsPerSample = secondsPerSample;
   }
 
-  /** Reads a collapsed-stacks file written with {@code threads}; {@code intervalNanos} of CPU per sample. */
+  /**
+   * Reads a collapsed-stacks file written with {@code threads}; {@code intervalNanos} of CPU per
+   * sample.
+   */
   static StageProfile read(Path collapsed, long intervalNanos) throws IOException {
     Map<String, Long> counts = new LinkedHashMap<>();
     STAGES.forEach(s -> counts.put(s, 0L));
@@ -87,7 +101,9 @@ final class StageProfile {
   static String stageOf(String stack) {
     String[] frames = stack.split(";");
     String thread = frames.length > 0 && frames[0].startsWith("[") ? frames[0] : "";
-    if (thread.startsWith("[GC Thread") || thread.startsWith("[G1 ") || thread.startsWith("[VM Thread")) {
+    if (thread.startsWith("[GC Thread")
+        || thread.startsWith("[G1 ")
+        || thread.startsWith("[VM Thread")) {
       return "GC";
     }
     if (thread.contains("CompilerThre")) {
