@@ -1,15 +1,12 @@
 package dev.hogbeam.pipeline;
 
 import dev.hogbeam.capture.CaptureAuthException;
-import dev.hogbeam.pipeline.checkpoint.GlobalCursor;
-import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
-import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
+import dev.hogbeam.pipeline.engine.Ledger;
+import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.progress.ProgressPrinter;
-import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
-import dev.hogbeam.pipeline.report.WriteReport;
-import dev.hogbeam.progress.LiveCounters;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,7 +37,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
 
   /** Builds the migration from checked options; throws IllegalArgumentException on bad flags. */
   public interface Factory<O> {
-    Migration create(O options, Environment env) throws Exception;
+    Migration<?> create(O options, Environment env) throws Exception;
   }
 
   private final String name;
@@ -64,7 +61,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
 
     O options;
-    Migration migration;
+    Migration<?> migration;
     try {
       checkNoRepeatedFlags(args);
       PipelineOptionsFactory.register(optionsClass);
@@ -80,36 +77,31 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
 
     out.println(migration.describe());
-    LiveCounters.reset();
     Pipeline pipeline = Pipeline.create(options);
     migration.expand(pipeline);
+    Ledger ledger = migration.ledger();
+    SourcePlan plan = migration.plan();
 
     long started = System.nanoTime();
     Throwable failure = null;
     try (AutoCloseable progress =
         ProgressPrinter.start(
             Duration.ofSeconds(options.getProgressIntervalSeconds()),
-            () -> progressSnapshot(migration),
+            ledger::progress,
             out,
-            migration.expectedEvents(),
-            migration.shards(),
-            migration.groupStarts().size())) {
+            plan.expectedEvents(),
+            plan.shards(),
+            plan.groupStarts().size())) {
       PipelineResult result = pipeline.run();
       result.waitUntilFinish();
     } catch (Exception e) {
       failure = e;
     }
     Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-
-    Map<String, GroupCheckpoint> states = migration.checkpoints().readAllGroups();
-    String cursor =
-        migration.groupStarts().isEmpty()
-            ? null
-            : ResumeCursor.format(
-                GlobalCursor.lowWaterMark(
-                    migration.groupStarts(), states, migration.rangeEndMicros()));
+    String cursor = migration.cursor();
 
     if (failure != null) {
+      writeAccountQuietly(ledger, err);
       Throwable unauthorized = findUnauthorized(failure);
       if (unauthorized != null) {
         err.println("hogbeam " + name + ": stopped: " + unauthorized.getMessage());
@@ -119,29 +111,24 @@ public final class MigrationCommand<O extends MigrationOptions> {
       }
       err.println(
           "To resume, run the same command again (checkpoints: "
-              + migration.checkpoints().directory()
+              + ledger.store().directory()
               + ")"
               + (cursor == null ? "" : ", or pass --cursor=" + cursor));
       return unauthorized != null ? ExitCodes.UNAUTHORIZED : ExitCodes.FAILED;
     }
 
     try {
-      migration.afterRun();
+      migration.source().afterRun();
     } catch (Exception e) {
       err.println("hogbeam " + name + ": the run finished, but then failed: " + describe(e));
       return ExitCodes.FAILED;
     }
 
-    String reportJson = migration.checkpoints().readText(WriteReport.FILE);
-    if (reportJson == null) {
-      err.println("hogbeam " + name + ": the run ended but wrote no report");
-      return ExitCodes.FAILED;
-    }
-    RunReport report = RunReport.fromJson(reportJson);
-    out.print(Summary.format(name, elapsed, report, migration, cursor));
-    out.print(migration.reportDetails(report));
-    long deadLettered = report.total(ReportPart.DEAD_LETTERS, "records");
-    long unfinished = states.values().stream().filter(s -> !s.done()).count();
+    RunReport account = ledger.writeAccount();
+    out.print(Summary.format(name, elapsed, account, ledger, cursor));
+    out.print(migration.source().summary(account));
+    long deadLettered = account.total(RunReport.DEAD_LETTERS, "records");
+    long unfinished = ledger.groups().values().stream().filter(s -> !s.done()).count();
     if (unfinished > 0) {
       err.println("hogbeam " + name + ": " + unfinished + " group(s) did not finish");
       return ExitCodes.DEAD_LETTERS;
@@ -149,23 +136,13 @@ public final class MigrationCommand<O extends MigrationOptions> {
     return deadLettered > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
   }
 
-  /**
-   * The counters for a progress line: this process's live counters when the job runs here
-   * (DirectRunner, embedded Flink); when it runs elsewhere (a cluster) they stay zero, and the
-   * checkpoint directory tells what was sent and which groups finished (over all runs).
-   */
-  static LiveCounters.Snapshot progressSnapshot(Migration migration) {
-    LiveCounters.Snapshot live = LiveCounters.snapshot();
-    if (!live.equals(new LiveCounters.Snapshot(0, 0, 0, 0, 0))) {
-      return live;
+  /** After a failure the account is still written, as far as the ledger goes. */
+  private static void writeAccountQuietly(Ledger ledger, PrintStream err) {
+    try {
+      ledger.writeAccount();
+    } catch (RuntimeException e) {
+      err.println("(the account could not be written: " + describe(e) + ")");
     }
-    long sent = 0;
-    long finished = 0;
-    for (GroupCheckpoint g : migration.checkpoints().readAllGroups().values()) {
-      sent += g.sent();
-      finished += g.done() ? 1 : 0;
-    }
-    return new LiveCounters.Snapshot(0, 0, sent, finished, 0);
   }
 
   /** Beam's own message for a repeated flag is cryptic ("expected one element but was ..."). */

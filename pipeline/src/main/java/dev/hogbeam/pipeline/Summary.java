@@ -1,9 +1,10 @@
 package dev.hogbeam.pipeline;
 
-import static dev.hogbeam.pipeline.report.ReportPart.DEAD_LETTERS;
-import static dev.hogbeam.pipeline.report.ReportPart.GROUPS;
-import static dev.hogbeam.pipeline.report.ReportPart.SHARDS;
+import static dev.hogbeam.pipeline.report.RunReport.DEAD_LETTERS;
+import static dev.hogbeam.pipeline.report.RunReport.GROUPS;
+import static dev.hogbeam.pipeline.report.RunReport.SHARDS;
 
+import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.report.RunReport;
 import java.time.Duration;
 import java.util.Locale;
@@ -15,11 +16,7 @@ final class Summary {
   private Summary() {}
 
   static String format(
-      String name,
-      Duration elapsed,
-      RunReport report,
-      Migration migration,
-      @Nullable String cursor) {
+      String name, Duration elapsed, RunReport report, Ledger ledger, @Nullable String cursor) {
     Map<String, Long> shards = report.totals(SHARDS);
     Map<String, Long> groups = report.totals(GROUPS);
     StringBuilder sb = new StringBuilder();
@@ -59,7 +56,7 @@ final class Summary {
             "  skipped:   %,d duplicates dropped, %,d already sent by an earlier run%n",
             groups.getOrDefault("duplicatesDropped", 0L),
             groups.getOrDefault("skippedAlreadySent", 0L)));
-    long resent = report.total(dev.hogbeam.pipeline.report.ReportParts.RUN, "possiblyResent");
+    long resent = report.total(RunReport.RUN, "possiblyResent");
     if (resent > 0) {
       sb.append(
           String.format(
@@ -81,10 +78,10 @@ final class Summary {
                       .append(stage)
                       .append(' ')
                       .append(c.getOrDefault("records", 0L)));
-      sb.append(" (").append(byStage).append(") in ").append(migration.deadLetterDir());
+      sb.append(" (").append(byStage).append(") in ").append(ledger.deadLetterDir());
     }
     sb.append('\n');
-    sb.append("  report:    ").append(migration.checkpoints().path("report.json")).append('\n');
+    sb.append("  report:    ").append(ledger.store().path(Ledger.REPORT)).append('\n');
     if (cursor != null) {
       sb.append("  cursor:    ").append(cursor).append('\n');
     }

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
-import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.runners.JarProcess.Result;
 import dev.hogbeam.testing.FakeCaptureServer;
@@ -227,7 +226,7 @@ class FlinkClusterIT {
         RunReport report = RunReport.fromJson(Files.readString(checkpoints.resolve("report.json")));
         assertEquals(
             copies,
-            report.total(ReportPart.GROUPS, "duplicatesDropped"),
+            report.total(RunReport.GROUPS, "duplicatesDropped"),
             runner.getKey() + ": every copy counted once, by the writer of its group");
         Map<String, List<String>> perDay = new TreeMap<>();
         for (ReceivedEvent e : capture.events()) {

@@ -3,10 +3,10 @@ package dev.hogbeam.amplitude;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.progress.LiveCounters;
+import dev.hogbeam.progress.ReadProgress;
 import dev.hogbeam.values.TupleOutput;
-import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
@@ -75,13 +75,17 @@ public final class AmplitudeIO {
 
   /** Reads export files matching a file pattern, on any Beam FileSystem. */
   public static ReadFiles readFiles() {
-    return new ReadFiles(null);
+    return new AutoValue_AmplitudeIO_ReadFiles.Builder().readProgress(ReadProgress.none()).build();
   }
 
   /** Downloads hours from Amplitude's Export API. */
   public static ReadExport readExport() {
-    return new ReadExport(
-        null, REGIONS.get("us"), null, null, null, 4, ExportClient.Policy.defaults());
+    return new AutoValue_AmplitudeIO_ReadExport.Builder()
+        .baseUrl(REGIONS.get("us"))
+        .maxConcurrentDownloads(4)
+        .policy(ExportClient.Policy.defaults())
+        .readProgress(ReadProgress.none())
+        .build();
   }
 
   /**
@@ -93,13 +97,24 @@ public final class AmplitudeIO {
    * entry and line number. A file that stops being readable part-way (a damaged or truncated zip or
    * gzip stream) gives its lines up to that point plus one dead letter (stage {@code read}) saying
    * where it broke; nothing after that point can be recovered. A pattern that matches no file fails
-   * the run.
+   * the run. Each file read to its end is reported to {@link #withReadProgress} with its {@code
+   * rowsRead} (files without lines are not reported).
    */
-  public static final class ReadFiles extends PTransform<PBegin, ReadResult> {
-    private final @Nullable String filepattern;
+  @AutoValue
+  public abstract static class ReadFiles extends PTransform<PBegin, ReadResult> {
+    abstract @Nullable String filepattern();
 
-    private ReadFiles(@Nullable String filepattern) {
-      this.filepattern = filepattern;
+    abstract ReadProgress readProgress();
+
+    abstract Builder toBuilder();
+
+    @AutoValue.Builder
+    abstract static class Builder {
+      abstract Builder filepattern(String filepattern);
+
+      abstract Builder readProgress(ReadProgress progress);
+
+      abstract ReadFiles build();
     }
 
     /** A file pattern (glob) such as {@code /data/amplitude/*.zip} or {@code gs://b/export/**}. */
@@ -107,32 +122,39 @@ public final class AmplitudeIO {
       checkArgument(
           filepattern != null && !filepattern.isBlank(),
           "from: the file pattern of the Amplitude export files must not be empty");
-      return new ReadFiles(filepattern);
+      return toBuilder().filepattern(filepattern).build();
+    }
+
+    /** Where each file's read is recorded (default: nowhere). */
+    public ReadFiles withReadProgress(ReadProgress progress) {
+      checkNotNull(progress, "readProgress");
+      return toBuilder().readProgress(progress).build();
     }
 
     @Override
     public ReadResult expand(PBegin input) {
       checkArgument(
-          filepattern != null,
+          filepattern() != null,
           "AmplitudeIO.readFiles() needs from(<file pattern>) (the --inputFiles flag)");
       PCollectionTuple read =
           input
               .apply(
-                  "MatchFiles",
+                  "Match files",
                   FileIO.match()
-                      .filepattern(filepattern)
+                      .filepattern(filepattern())
                       .withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
-              .apply("OpenFiles", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
+              .apply("Open files", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
               .apply(
-                  "ReadLines",
-                  ParDo.of(new ReadFileFn()).withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
+                  "Read lines",
+                  ParDo.of(new ReadFileFn(readProgress()))
+                      .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
       return new ReadResult(read);
     }
 
     @Override
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
-      builder.addIfNotNull(DisplayData.item("filePattern", filepattern));
+      builder.addIfNotNull(DisplayData.item("filePattern", filepattern()));
     }
   }
 
@@ -148,49 +170,57 @@ public final class AmplitudeIO {
    * deleted once read. With {@link #withDownloadCache} each downloaded hour (and each empty one) is
    * kept, written under a temporary name then renamed, and a later run reads it from there without
    * a request. At most {@link #withMaxConcurrentDownloads} hours are downloaded at once across all
-   * workers.
+   * workers. Each hour with lines is reported to {@link #withReadProgress} once read.
    *
    * <p>Parallelism: the hours are spread over that many slots (a GroupByKey), so whatever is fused
    * after this read (the mapping) also runs on at most that many workers until the next shuffle. If
    * mapping rather than downloading is the bottleneck, redistribute the lines (e.g. {@code
    * Redistribute.arbitrarily()}) before mapping them.
    */
-  public static final class ReadExport extends PTransform<PBegin, ReadResult> {
-    private final @Nullable ExportCredentials credentials;
-    private final String baseUrl;
-    private final @Nullable Instant start;
-    private final @Nullable Instant end;
-    private final @Nullable String downloadCache;
-    private final int maxConcurrentDownloads;
-    private final ExportClient.Policy policy;
+  @AutoValue
+  public abstract static class ReadExport extends PTransform<PBegin, ReadResult> {
+    abstract @Nullable ExportCredentials credentials();
 
-    private ReadExport(
-        @Nullable ExportCredentials credentials,
-        String baseUrl,
-        @Nullable Instant start,
-        @Nullable Instant end,
-        @Nullable String downloadCache,
-        int maxConcurrentDownloads,
-        ExportClient.Policy policy) {
-      this.credentials = credentials;
-      this.baseUrl = baseUrl;
-      this.start = start;
-      this.end = end;
-      this.downloadCache = downloadCache;
-      this.maxConcurrentDownloads = maxConcurrentDownloads;
-      this.policy = policy;
+    abstract String baseUrl();
+
+    abstract @Nullable Instant start();
+
+    abstract @Nullable Instant end();
+
+    abstract @Nullable String downloadCache();
+
+    abstract int maxConcurrentDownloads();
+
+    abstract ExportClient.Policy policy();
+
+    abstract ReadProgress readProgress();
+
+    abstract Builder toBuilder();
+
+    @AutoValue.Builder
+    abstract static class Builder {
+      abstract Builder credentials(ExportCredentials credentials);
+
+      abstract Builder baseUrl(String url);
+
+      abstract Builder start(Instant start);
+
+      abstract Builder end(Instant end);
+
+      abstract Builder downloadCache(String directory);
+
+      abstract Builder maxConcurrentDownloads(int n);
+
+      abstract Builder policy(ExportClient.Policy policy);
+
+      abstract Builder readProgress(ReadProgress progress);
+
+      abstract ReadExport build();
     }
 
     /** The project's API key and secret key (never logged or shown). */
     public ReadExport withCredentials(String apiKey, String secretKey) {
-      return new ReadExport(
-          new ExportCredentials(apiKey, secretKey),
-          baseUrl,
-          start,
-          end,
-          downloadCache,
-          maxConcurrentDownloads,
-          policy);
+      return toBuilder().credentials(new ExportCredentials(apiKey, secretKey)).build();
     }
 
     /** {@code us} (default, amplitude.com) or {@code eu} (analytics.eu.amplitude.com). */
@@ -205,8 +235,7 @@ public final class AmplitudeIO {
           "baseUrl must be an http(s) URL, but was %s",
           url);
       String trimmed = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-      return new ReadExport(
-          credentials, trimmed, start, end, downloadCache, maxConcurrentDownloads, policy);
+      return toBuilder().baseUrl(trimmed).build();
     }
 
     /** The hours [start, end): both whole UTC hours, end after start. */
@@ -214,21 +243,19 @@ public final class AmplitudeIO {
       checkNotNull(start, "start");
       checkNotNull(end, "end");
       ExportHours.plan(start, end); // validates
-      return new ReadExport(
-          credentials, baseUrl, start, end, downloadCache, maxConcurrentDownloads, policy);
+      return toBuilder().start(start).end(end).build();
     }
 
     /** A directory (any Beam FileSystem) where downloaded hours are kept for later runs. */
     public ReadExport withDownloadCache(String directory) {
       checkArgument(directory != null && !directory.isBlank(), "downloadCache must not be empty");
-      return new ReadExport(
-          credentials, baseUrl, start, end, directory, maxConcurrentDownloads, policy);
+      return toBuilder().downloadCache(directory).build();
     }
 
     /** How many hours may be downloading at the same time, across all workers (default 4). */
     public ReadExport withMaxConcurrentDownloads(int n) {
       checkArgument(n > 0, "maxConcurrentDownloads must be > 0, but was %s", n);
-      return new ReadExport(credentials, baseUrl, start, end, downloadCache, n, policy);
+      return toBuilder().maxConcurrentDownloads(n).build();
     }
 
     /**
@@ -239,55 +266,64 @@ public final class AmplitudeIO {
       checkArgument(maxAttempts > 0, "maxAttempts must be > 0, but was %s", maxAttempts);
       checkArgument(
           !initialBackoff.isNegative() && !maxBackoff.isNegative(), "backoff must not be negative");
-      return withPolicy(
-          new ExportClient.Policy(
-              maxAttempts, initialBackoff, maxBackoff, policy.connectTimeout, policy.readTimeout));
+      ExportClient.Policy p = policy();
+      return toBuilder()
+          .policy(
+              new ExportClient.Policy(
+                  maxAttempts, initialBackoff, maxBackoff, p.connectTimeout, p.readTimeout))
+          .build();
     }
 
     /** Connect timeout (default 30 s) and the longest silence while reading (default 5 min). */
     public ReadExport withTimeouts(Duration connect, Duration read) {
       checkArgument(connect.toMillis() > 0 && read.toMillis() > 0, "timeouts must be positive");
-      return withPolicy(
-          new ExportClient.Policy(
-              policy.maxAttempts, policy.initialBackoff, policy.maxBackoff, connect, read));
+      ExportClient.Policy p = policy();
+      return toBuilder()
+          .policy(
+              new ExportClient.Policy(p.maxAttempts, p.initialBackoff, p.maxBackoff, connect, read))
+          .build();
     }
 
-    private ReadExport withPolicy(ExportClient.Policy p) {
-      return new ReadExport(
-          credentials, baseUrl, start, end, downloadCache, maxConcurrentDownloads, p);
+    /** Where each hour's read is recorded (default: nowhere). */
+    public ReadExport withReadProgress(ReadProgress progress) {
+      checkNotNull(progress, "readProgress");
+      return toBuilder().readProgress(progress).build();
     }
 
     @Override
     public ReadResult expand(PBegin input) {
       checkArgument(
-          credentials != null,
+          credentials() != null,
           "AmplitudeIO.readExport() needs withCredentials(apiKey, secretKey): set %s",
           ExportCredentials.FLAGS);
       checkArgument(
-          start != null && end != null,
+          start() != null && end() != null,
           "AmplitudeIO.readExport() needs withRange(start, end) (the --startDate / --endDate"
               + " flags)");
-      List<String> hours = ExportHours.plan(start, end);
+      List<String> hours = ExportHours.plan(start(), end());
+      int slotCount = maxConcurrentDownloads();
       LOG.info(
           "Amplitude export: {} hours from {} to {}, at most {} downloading at once{}",
           hours.size(),
-          start,
-          end,
-          maxConcurrentDownloads,
-          downloadCache == null ? "" : ", cache " + downloadCache);
+          start(),
+          end(),
+          slotCount,
+          downloadCache() == null ? "" : ", cache " + downloadCache());
       List<KV<Integer, String>> slots = new ArrayList<>(hours.size());
       for (int i = 0; i < hours.size(); i++) {
-        slots.add(KV.of(i % maxConcurrentDownloads, hours.get(i)));
+        slots.add(KV.of(i % slotCount, hours.get(i)));
       }
       PCollectionTuple read =
           input
               .apply(
                   "Hours",
                   Create.of(slots).withCoder(KvCoder.of(VarIntCoder.of(), StringUtf8Coder.of())))
-              .apply("BoundConcurrency", GroupByKey.create())
+              .apply("Bound concurrency", GroupByKey.create())
               .apply(
-                  "DownloadAndRead",
-                  ParDo.of(new ReadHoursFn(baseUrl, credentials, policy, downloadCache))
+                  "Download and read",
+                  ParDo.of(
+                          new ReadHoursFn(
+                              baseUrl(), credentials(), policy(), downloadCache(), readProgress()))
                       .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
       return new ReadResult(read);
     }
@@ -296,11 +332,11 @@ public final class AmplitudeIO {
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
       builder
-          .add(DisplayData.item("baseUrl", baseUrl))
-          .addIfNotNull(DisplayData.item("start", start == null ? null : start.toString()))
-          .addIfNotNull(DisplayData.item("end", end == null ? null : end.toString()))
-          .addIfNotNull(DisplayData.item("downloadCache", downloadCache))
-          .add(DisplayData.item("maxConcurrentDownloads", maxConcurrentDownloads));
+          .add(DisplayData.item("baseUrl", baseUrl()))
+          .addIfNotNull(DisplayData.item("start", start() == null ? null : start().toString()))
+          .addIfNotNull(DisplayData.item("end", end() == null ? null : end().toString()))
+          .addIfNotNull(DisplayData.item("downloadCache", downloadCache()))
+          .add(DisplayData.item("maxConcurrentDownloads", maxConcurrentDownloads()));
     }
   }
 
@@ -310,11 +346,11 @@ public final class AmplitudeIO {
       super(outputs);
     }
 
-    public PCollection<AmplitudeLine> lines() {
+    public PCollection<AmplitudeLine> getLines() {
       return get(LINES);
     }
 
-    public PCollection<DeadLetter> deadLetters() {
+    public PCollection<DeadLetter> getDeadLetters() {
       return get(DEAD_LETTERS);
     }
   }
@@ -328,19 +364,23 @@ public final class AmplitudeIO {
   private static final Counter HOURS_CACHED = Metrics.counter(AmplitudeIO.class, "hoursFromCache");
 
   /** Streams the lines of one file to the outputs; a damaged file adds one dead letter. */
-  static void emitLines(String source, InputStream in, DoFn.MultiOutputReceiver out)
-      throws IOException {
+  static void emitLines(
+      String source, InputStream in, DoFn.MultiOutputReceiver out, ReadProgress progress)
+      throws Exception {
     DoFn.OutputReceiver<AmplitudeLine> lines = out.get(LINES);
+    long[] count = {0};
     ExportFileReader.Corruption damage =
         ExportFileReader.read(
             in,
             (entry, lineNumber, text) -> {
               LINES_READ.inc();
-              LiveCounters.ROWS_READ.incrementAndGet();
+              count[0]++;
               lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
             });
     FILES_READ.inc();
-    LiveCounters.SHARDS_READ.incrementAndGet();
+    if (count[0] > 0) {
+      progress.shardRead(source, Map.of("rowsRead", count[0]), true);
+    }
     if (damage != null) {
       DAMAGED.inc();
       String where =
@@ -364,12 +404,18 @@ public final class AmplitudeIO {
 
   /** Reads each matched file. */
   static final class ReadFileFn extends DoFn<FileIO.ReadableFile, AmplitudeLine> {
+    private final ReadProgress progress;
+
+    ReadFileFn(ReadProgress progress) {
+      this.progress = progress;
+    }
+
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out)
-        throws IOException {
+        throws Exception {
       String source = "file " + file.getMetadata().resourceId();
       try (InputStream in = Channels.newInputStream(file.open())) {
-        emitLines(source, in, out);
+        emitLines(source, in, out, progress);
       }
     }
   }
@@ -380,6 +426,7 @@ public final class AmplitudeIO {
     private final ExportCredentials credentials;
     private final ExportClient.Policy policy;
     private final @Nullable String cacheDir;
+    private final ReadProgress progress;
     private transient ExportClient client;
     private transient @Nullable DownloadCache cache;
 
@@ -387,11 +434,13 @@ public final class AmplitudeIO {
         String baseUrl,
         ExportCredentials credentials,
         ExportClient.Policy policy,
-        @Nullable String cacheDir) {
+        @Nullable String cacheDir,
+        ReadProgress progress) {
       this.baseUrl = baseUrl;
       this.credentials = credentials;
       this.policy = policy;
       this.cacheDir = cacheDir;
+      this.progress = progress;
     }
 
     @Setup
@@ -402,27 +451,25 @@ public final class AmplitudeIO {
 
     @ProcessElement
     public void process(@Element KV<Integer, Iterable<String>> slot, MultiOutputReceiver out)
-        throws IOException, InterruptedException {
+        throws Exception {
       for (String hour : slot.getValue()) {
         readHour(hour, out);
       }
     }
 
-    private void readHour(String hour, MultiOutputReceiver out)
-        throws IOException, InterruptedException {
+    private void readHour(String hour, MultiOutputReceiver out) throws Exception {
       String source = ExportHours.source(hour);
       if (cache != null) {
         DownloadCache.State state = cache.lookup(hour);
         if (state == DownloadCache.State.EMPTY) {
           HOURS_CACHED.inc();
           HOURS_EMPTY.inc();
-          LiveCounters.SHARDS_READ.incrementAndGet();
           return;
         }
         if (state == DownloadCache.State.ZIP) {
           HOURS_CACHED.inc();
           try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
-            emitLines(source, in, out);
+            emitLines(source, in, out, progress);
           }
           return;
         }
@@ -435,7 +482,6 @@ public final class AmplitudeIO {
           if (cache != null) {
             cache.storeEmpty(hour);
           }
-          LiveCounters.SHARDS_READ.incrementAndGet();
           return;
         }
         HOURS_DOWNLOADED.inc();
@@ -443,7 +489,7 @@ public final class AmplitudeIO {
           cache.storeZip(hour, tmp);
         }
         try (InputStream in = Files.newInputStream(tmp)) {
-          emitLines(source, in, out);
+          emitLines(source, in, out, progress);
         }
         LOG.debug("Amplitude export: read {}", source);
       } finally {

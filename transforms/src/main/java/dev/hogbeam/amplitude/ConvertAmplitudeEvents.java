@@ -3,11 +3,13 @@ package dev.hogbeam.amplitude;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.values.TupleOutput;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
@@ -51,25 +53,43 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class ConvertAmplitudeEvents
     extends PTransform<PCollection<AmplitudeLine>, ConvertAmplitudeEvents.Result> {
-  private final boolean keepEventNames;
-  private final boolean keepSessionEvents;
-  private final AliasMode aliasMode;
-  private final boolean groupIdentify;
-  private final OrderingKey orderingKey;
+  /** The conversion's configuration. */
+  @AutoValue
+  abstract static class Settings implements Serializable {
+    abstract boolean keepEventNames();
+
+    abstract boolean keepSessionEvents();
+
+    abstract AliasMode aliasMode();
+
+    abstract boolean groupIdentify();
+
+    abstract OrderingKey orderingKey();
+
+    abstract Builder toBuilder();
+
+    @AutoValue.Builder
+    abstract static class Builder {
+      abstract Builder keepEventNames(boolean keep);
+
+      abstract Builder keepSessionEvents(boolean keep);
+
+      abstract Builder aliasMode(AliasMode mode);
+
+      abstract Builder groupIdentify(boolean enabled);
+
+      abstract Builder orderingKey(OrderingKey key);
+
+      abstract Settings build();
+    }
+  }
+
+  private final Settings settings;
   private final transient @Nullable PCollection<String> recordedAliasPairs;
 
   private ConvertAmplitudeEvents(
-      boolean keepEventNames,
-      boolean keepSessionEvents,
-      AliasMode aliasMode,
-      boolean groupIdentify,
-      OrderingKey orderingKey,
-      @Nullable PCollection<String> recordedAliasPairs) {
-    this.keepEventNames = keepEventNames;
-    this.keepSessionEvents = keepSessionEvents;
-    this.aliasMode = aliasMode;
-    this.groupIdentify = groupIdentify;
-    this.orderingKey = orderingKey;
+      Settings settings, @Nullable PCollection<String> recordedAliasPairs) {
+    this.settings = settings;
     this.recordedAliasPairs = recordedAliasPairs;
   }
 
@@ -79,46 +99,51 @@ public final class ConvertAmplitudeEvents
    */
   public static ConvertAmplitudeEvents create() {
     return new ConvertAmplitudeEvents(
-        false, false, AliasMode.CREATE_ALIAS, false, OrderingKey.day(), null);
+        new AutoValue_ConvertAmplitudeEvents_Settings.Builder()
+            .keepEventNames(false)
+            .keepSessionEvents(false)
+            .aliasMode(AliasMode.CREATE_ALIAS)
+            .groupIdentify(false)
+            .orderingKey(OrderingKey.day())
+            .build(),
+        null);
+  }
+
+  private ConvertAmplitudeEvents with(Settings.Builder changed) {
+    return new ConvertAmplitudeEvents(changed.build(), recordedAliasPairs);
   }
 
   /** Send Amplitude's event names as they are (no $pageview, $autocapture, $set renames). */
   public ConvertAmplitudeEvents withKeepEventNames(boolean keep) {
-    return new ConvertAmplitudeEvents(
-        keep, keepSessionEvents, aliasMode, groupIdentify, orderingKey, recordedAliasPairs);
+    return with(settings.toBuilder().keepEventNames(keep));
   }
 
   /** Send session_start / session_end instead of dropping them. */
   public ConvertAmplitudeEvents withKeepSessionEvents(boolean keep) {
-    return new ConvertAmplitudeEvents(
-        keepEventNames, keep, aliasMode, groupIdentify, orderingKey, recordedAliasPairs);
+    return with(settings.toBuilder().keepSessionEvents(keep));
   }
 
   /** How new (device, user) pairs are told to PostHog; {@link AliasMode#NONE} for not at all. */
   public ConvertAmplitudeEvents withAliasMode(AliasMode mode) {
     checkArgument(mode != null, "aliasMode must not be null");
-    return new ConvertAmplitudeEvents(
-        keepEventNames, keepSessionEvents, mode, groupIdentify, orderingKey, recordedAliasPairs);
+    return with(settings.toBuilder().aliasMode(mode));
   }
 
   /** Make one {@code $groupidentify} per group from the events' group properties. */
   public ConvertAmplitudeEvents withGroupIdentify(boolean enabled) {
-    return new ConvertAmplitudeEvents(
-        keepEventNames, keepSessionEvents, aliasMode, enabled, orderingKey, recordedAliasPairs);
+    return with(settings.toBuilder().groupIdentify(enabled));
   }
 
   /** How events are grouped for ordering (default {@link OrderingKey#day()}). */
   public ConvertAmplitudeEvents withOrderingKey(OrderingKey key) {
     checkArgument(key != null, "orderingKey must not be null");
-    return new ConvertAmplitudeEvents(
-        keepEventNames, keepSessionEvents, aliasMode, groupIdentify, key, recordedAliasPairs);
+    return with(settings.toBuilder().orderingKey(key));
   }
 
   /** Pairs already sent by earlier runs ({@link AliasPairStore#read}); no alias event for them. */
   public ConvertAmplitudeEvents withRecordedAliasPairs(PCollection<String> pairKeys) {
     checkNotNull(pairKeys, "recordedAliasPairs");
-    return new ConvertAmplitudeEvents(
-        keepEventNames, keepSessionEvents, aliasMode, groupIdentify, orderingKey, pairKeys);
+    return new ConvertAmplitudeEvents(settings, pairKeys);
   }
 
   @Override
@@ -137,7 +162,11 @@ public final class ConvertAmplitudeEvents
     PCollectionTuple mapped =
         lines.apply(
             "MapEvents",
-            ParDo.of(MapAmplitudeEvents.of(keepEventNames, keepSessionEvents, groupIdentify))
+            ParDo.of(
+                    MapAmplitudeEvents.of(
+                        settings.keepEventNames(),
+                        settings.keepSessionEvents(),
+                        settings.groupIdentify()))
                 .withOutputTags(
                     MapAmplitudeEvents.EVENTS,
                     TupleTagList.of(MapAmplitudeEvents.DEAD_LETTERS)
@@ -156,26 +185,31 @@ public final class ConvertAmplitudeEvents
     KvCoder<String, CaptureEvent> keyedCoder =
         KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of());
     events.add(
-        unique.apply("KeyByOrderingGroup", ParDo.of(new KeyFn(orderingKey))).setCoder(keyedCoder));
+        unique
+            .apply("KeyByOrderingGroup", ParDo.of(new KeyFn(settings.orderingKey())))
+            .setCoder(keyedCoder));
 
     // 4. Alias events for new (device, user) pairs.
     PCollection<NewAliasPair> newPairs;
-    if (aliasMode == AliasMode.NONE) {
+    if (settings.aliasMode() == AliasMode.NONE) {
       newPairs = p.apply("NoAliasPairs", Create.empty(NewAliasPair.Coder.of()));
     } else {
       PCollectionTuple aliases =
           unique
               .apply("FirstSightings", AliasEvents.firstSightings())
-              .apply("NewAliases", AliasEvents.newOnly(aliasMode, orderingKey, recordedAliasPairs));
+              .apply(
+                  "NewAliases",
+                  AliasEvents.newOnly(
+                      settings.aliasMode(), settings.orderingKey(), recordedAliasPairs));
       events.add(aliases.get(AliasEvents.EVENTS).setCoder(keyedCoder));
       newPairs = aliases.get(AliasEvents.NEW_PAIRS);
       counts.add(aliases.get(AliasEvents.COUNTS).setCoder(countCoder));
     }
 
     // 5. Group identify.
-    if (groupIdentify) {
+    if (settings.groupIdentify()) {
       PCollection<KV<String, CaptureEvent>> groups =
-          unique.apply("GroupIdentify", GroupIdentifyEvents.keyedBy(orderingKey));
+          unique.apply("GroupIdentify", GroupIdentifyEvents.keyedBy(settings.orderingKey()));
       events.add(groups);
       counts.add(
           groups
@@ -200,11 +234,11 @@ public final class ConvertAmplitudeEvents
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("keepEventNames", keepEventNames))
-        .add(DisplayData.item("keepSessionEvents", keepSessionEvents))
-        .add(DisplayData.item("aliasMode", aliasMode.name()))
-        .add(DisplayData.item("groupIdentify", groupIdentify))
-        .add(DisplayData.item("orderingKey", orderingKey.toString()));
+        .add(DisplayData.item("keepEventNames", settings.keepEventNames()))
+        .add(DisplayData.item("keepSessionEvents", settings.keepSessionEvents()))
+        .add(DisplayData.item("aliasMode", settings.aliasMode().name()))
+        .add(DisplayData.item("groupIdentify", settings.groupIdentify()))
+        .add(DisplayData.item("orderingKey", settings.orderingKey().toString()));
   }
 
   private static final class KeyFn extends DoFn<MappedAmplitudeEvent, KV<String, CaptureEvent>> {
@@ -241,22 +275,22 @@ public final class ConvertAmplitudeEvents
     }
 
     /** Every event to send (mapped, alias, group identify), keyed by ordering group. */
-    public PCollection<KV<String, CaptureEvent>> events() {
+    public PCollection<KV<String, CaptureEvent>> getEvents() {
       return get(EVENTS);
     }
 
     /** Lines that could not be mapped (stage {@code map}). */
-    public PCollection<DeadLetter> deadLetters() {
+    public PCollection<DeadLetter> getDeadLetters() {
       return get(DEAD_LETTERS);
     }
 
     /** The pairs this run sends alias events for, with each alias event's position. */
-    public PCollection<NewAliasPair> newAliasPairs() {
+    public PCollection<NewAliasPair> getNewAliasPairs() {
       return get(NEW_PAIRS);
     }
 
     /** Exact counts by {@link AmplitudeCounts} name; every name present, 0 when nothing. */
-    public PCollection<KV<String, Long>> counts() {
+    public PCollection<KV<String, Long>> getCounts() {
       return get(COUNTS);
     }
   }

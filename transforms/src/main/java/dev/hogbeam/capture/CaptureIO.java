@@ -5,11 +5,11 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.DeadLetterCoder;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -39,7 +39,7 @@ public final class CaptureIO {
 
   /** A writer with the defaults below; give it a host and an API key (or a file/dry-run target). */
   public static Write write() {
-    return new Write(new WriteSettings());
+    return new Write(WriteSettings.defaults());
   }
 
   /**
@@ -97,10 +97,10 @@ public final class CaptureIO {
       this.settings = settings;
     }
 
-    private Write with(Consumer<WriteSettings> change) {
-      WriteSettings s = settings.copy();
-      change.accept(s);
-      return new Write(s);
+    private Write with(Consumer<WriteSettings.Builder> change) {
+      WriteSettings.Builder b = settings.toBuilder();
+      change.accept(b);
+      return new Write(b.build());
     }
 
     /**
@@ -112,7 +112,7 @@ public final class CaptureIO {
       checkArgument(host != null, "host must not be null");
       String problem = Hosts.problem(host);
       checkArgument(problem == null, "host '%s' %s", host, problem);
-      return with(s -> s.host = host.trim());
+      return with(s -> s.host(host.trim()));
     }
 
     /**
@@ -125,7 +125,7 @@ public final class CaptureIO {
         throw new IllegalArgumentException(
             "apiKey: " + problem + ". " + ApiKeys.WHAT_IS_EXPECTED + ".");
       }
-      return with(s -> s.apiKey = ApiKeys.normalize(apiKey));
+      return with(s -> s.apiKey(ApiKeys.normalize(apiKey)));
     }
 
     /**
@@ -135,18 +135,18 @@ public final class CaptureIO {
      */
     public Write withOutputDirectory(String directory) {
       checkArgument(directory != null && !directory.isBlank(), "outputDirectory must not be empty");
-      return with(s -> s.outputDirectory = directory);
+      return with(s -> s.outputDirectory(directory));
     }
 
     /** Sends nothing; counts what would be sent. No host or key needed. */
     public Write withDryRun(boolean dryRun) {
-      return with(s -> s.dryRun = dryRun);
+      return with(s -> s.dryRun(dryRun));
     }
 
     /** Most events per request (default 500). */
     public Write withBatchSize(int batchSize) {
       checkArgument(batchSize > 0, "batchSize must be > 0, but was %s", batchSize);
-      return with(s -> s.batchSize = batchSize);
+      return with(s -> s.batchSize(batchSize));
     }
 
     /**
@@ -160,7 +160,7 @@ public final class CaptureIO {
           "maxBatchBytes must be in (%s, 20000000], but was %s",
           WriteSettings.ENVELOPE_RESERVE_BYTES,
           maxBatchBytes);
-      return with(s -> s.maxBatchBytes = maxBatchBytes);
+      return with(s -> s.maxBatchBytes(maxBatchBytes));
     }
 
     /**
@@ -169,7 +169,7 @@ public final class CaptureIO {
      */
     public Write withMaxEventBytes(long maxEventBytes) {
       checkArgument(maxEventBytes > 0, "maxEventBytes must be > 0, but was %s", maxEventBytes);
-      return with(s -> s.maxEventBytes = maxEventBytes);
+      return with(s -> s.maxEventBytes(maxEventBytes));
     }
 
     /**
@@ -181,7 +181,7 @@ public final class CaptureIO {
      */
     public Write withGzipLevel(int level) {
       checkArgument(level >= 1 && level <= 9, "gzipLevel must be in [1, 9], but was %s", level);
-      return with(s -> s.gzipLevel = level);
+      return with(s -> s.gzipLevel(level));
     }
 
     /**
@@ -197,7 +197,7 @@ public final class CaptureIO {
               && !Double.isInfinite(eventsPerSecond),
           "maxEventsPerSecond must be >= 0 (0 = unlimited), but was %s",
           eventsPerSecond);
-      return with(s -> s.maxEventsPerSecond = eventsPerSecond);
+      return with(s -> s.maxEventsPerSecond(eventsPerSecond));
     }
 
     /**
@@ -208,13 +208,13 @@ public final class CaptureIO {
      */
     public Write withRateLimitShares(int processes) {
       checkArgument(processes >= 1, "rateLimitShares must be >= 1, but was %s", processes);
-      return with(s -> s.rateLimitShares = processes);
+      return with(s -> s.rateLimitShares(processes));
     }
 
     /** Most attempts per request, the first included (default 10). */
     public Write withMaxAttempts(int maxAttempts) {
       checkArgument(maxAttempts >= 1, "maxAttempts must be >= 1, but was %s", maxAttempts);
-      return with(s -> s.maxAttempts = maxAttempts);
+      return with(s -> s.maxAttempts(maxAttempts));
     }
 
     /**
@@ -226,7 +226,7 @@ public final class CaptureIO {
           maxRetryTime != null && !maxRetryTime.isNegative(),
           "maxRetryTime must be >= 0, but was %s",
           maxRetryTime);
-      return with(s -> s.maxRetryTime = maxRetryTime);
+      return with(s -> s.maxRetryTime(maxRetryTime));
     }
 
     /** Backoff before retry n: random in [0, min(max, initial * 2^(n-1))) (default 1 s, 60 s). */
@@ -238,8 +238,8 @@ public final class CaptureIO {
           max);
       return with(
           s -> {
-            s.initialBackoff = initial;
-            s.maxBackoff = max;
+            s.initialBackoff(initial);
+            s.maxBackoff(max);
           });
     }
 
@@ -249,7 +249,7 @@ public final class CaptureIO {
           timeout != null && !timeout.isNegative() && !timeout.isZero(),
           "connectTimeout must be > 0, but was %s",
           timeout);
-      return with(s -> s.connectTimeout = timeout);
+      return with(s -> s.connectTimeout(timeout));
     }
 
     /** HTTP timeout of one request, upload and answer (default 60 s); a timeout is retried. */
@@ -258,38 +258,39 @@ public final class CaptureIO {
           timeout != null && !timeout.isNegative() && !timeout.isZero(),
           "requestTimeout must be > 0, but was %s",
           timeout);
-      return with(s -> s.requestTimeout = timeout);
+      return with(s -> s.requestTimeout(timeout));
     }
 
     /** Resume and checkpoint hook (default: send everything, record nothing). */
     public Write withSendProgress(SendProgress progress) {
       checkNotNull(progress, "sendProgress must not be null");
-      return with(s -> s.progress = progress);
+      return with(s -> s.progress(progress));
     }
 
     @Override
     public WriteResult expand(PCollection<KV<String, Iterable<CaptureEvent>>> input) {
       checkArgument(
-          !(settings.dryRun && settings.outputDirectory != null),
+          !(settings.dryRun() && settings.outputDirectory() != null),
           "CaptureIO.write(): choose a dry run (--dryRun) or an output directory (--outputDir),"
               + " not both");
       if (settings.mode() == WriteSettings.Mode.HTTP) {
         checkArgument(
-            settings.host != null, "CaptureIO.write() needs withHost(...) (--host) to send events");
+            settings.host() != null,
+            "CaptureIO.write() needs withHost(...) (--host) to send events");
         checkArgument(
-            settings.apiKey != null,
+            settings.apiKey() != null,
             "CaptureIO.write() needs withApiKey(...) (--apiKey): %s",
             ApiKeys.WHAT_IS_EXPECTED);
       }
       checkArgument(
-          settings.maxBatchBytes >= settings.maxEventBytes + WriteSettings.ENVELOPE_RESERVE_BYTES,
+          settings.maxBatchBytes()
+              >= settings.maxEventBytes() + WriteSettings.ENVELOPE_RESERVE_BYTES,
           "maxBatchBytes (%s) must leave room for one event of maxEventBytes (%s) plus %s bytes of"
               + " request envelope",
-          settings.maxBatchBytes,
-          settings.maxEventBytes,
+          settings.maxBatchBytes(),
+          settings.maxEventBytes(),
           WriteSettings.ENVELOPE_RESERVE_BYTES);
-      WriteSettings frozen = settings.copy();
-      frozen.writerId = UUID.randomUUID().toString();
+      WriteSettings frozen = settings.toBuilder().writerId(UUID.randomUUID().toString()).build();
 
       TupleTag<KV<String, GroupSendStats>> statsTag = new TupleTag<>("stats") {};
       TupleTag<DeadLetter> deadLetterTag = new TupleTag<>("deadLetters") {};
@@ -298,9 +299,8 @@ public final class CaptureIO {
               "Send groups",
               ParDo.of(new SendGroupsFn(frozen, statsTag, deadLetterTag))
                   .withOutputTags(statsTag, TupleTagList.of(deadLetterTag)));
-      out.get(statsTag)
-          .setCoder(KvCoder.of(StringUtf8Coder.of(), SerializableCoder.of(GroupSendStats.class)));
-      out.get(deadLetterTag).setCoder(SerializableCoder.of(DeadLetter.class));
+      out.get(statsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), GroupSendStats.Coder.of()));
+      out.get(deadLetterTag).setCoder(DeadLetterCoder.of());
       return new WriteResult(out, statsTag, deadLetterTag);
     }
 
@@ -309,15 +309,15 @@ public final class CaptureIO {
       super.populateDisplayData(builder);
       builder
           .add(DisplayData.item("destination", settings.destination()))
-          .add(DisplayData.item("apiKey", settings.apiKey == null ? "(none)" : "(hidden)"))
-          .add(DisplayData.item("batchSize", settings.batchSize))
-          .add(DisplayData.item("maxBatchBytes", settings.maxBatchBytes))
-          .add(DisplayData.item("maxEventBytes", settings.maxEventBytes))
-          .add(DisplayData.item("gzipLevel", settings.gzipLevel))
-          .add(DisplayData.item("maxEventsPerSecond", settings.maxEventsPerSecond))
-          .add(DisplayData.item("rateLimitShares", settings.rateLimitShares))
-          .add(DisplayData.item("maxAttempts", settings.maxAttempts))
-          .add(DisplayData.item("maxRetryTime", settings.maxRetryTime.toString()));
+          .add(DisplayData.item("apiKey", settings.apiKey() == null ? "(none)" : "(hidden)"))
+          .add(DisplayData.item("batchSize", settings.batchSize()))
+          .add(DisplayData.item("maxBatchBytes", settings.maxBatchBytes()))
+          .add(DisplayData.item("maxEventBytes", settings.maxEventBytes()))
+          .add(DisplayData.item("gzipLevel", settings.gzipLevel()))
+          .add(DisplayData.item("maxEventsPerSecond", settings.maxEventsPerSecond()))
+          .add(DisplayData.item("rateLimitShares", settings.rateLimitShares()))
+          .add(DisplayData.item("maxAttempts", settings.maxAttempts()))
+          .add(DisplayData.item("maxRetryTime", settings.maxRetryTime().toString()));
     }
 
     /** Leaves the API key out. */

@@ -1,13 +1,21 @@
 package dev.hogbeam.capture;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
  * What the writer did with one group: the per-group account the pipeline's report adds up.
@@ -18,7 +26,7 @@ import org.apache.beam.sdk.coders.SerializableCoder;
  * #duplicatesDropped()} is NOT part of that sum: those copies were dropped before the writer (by
  * the ordering stage) and never reached it; the writer only passes on their count.
  */
-@DefaultCoder(SerializableCoder.class)
+@DefaultCoder(GroupSendStats.Coder.class)
 public final class GroupSendStats implements Serializable {
   private static final long serialVersionUID = 2L;
 
@@ -36,7 +44,8 @@ public final class GroupSendStats implements Serializable {
   private final long duplicatesDropped;
   private final long rateLimitWaitMillis;
 
-  GroupSendStats(
+  /** The counters in the order of the accessors below. */
+  public GroupSendStats(
       long eventsSent,
       long batches,
       long requests,
@@ -202,5 +211,68 @@ public final class GroupSendStats implements Serializable {
         + ", rateLimitWaitMillis="
         + rateLimitWaitMillis
         + "}";
+  }
+
+  /** A deterministic coder: the counters in field order, retries by status in status order. */
+  public static final class Coder extends AtomicCoder<GroupSendStats> {
+    private static final Coder INSTANCE = new Coder();
+    private static final VarLongCoder LONG = VarLongCoder.of();
+    private static final VarIntCoder INT = VarIntCoder.of();
+
+    private Coder() {}
+
+    public static Coder of() {
+      return INSTANCE;
+    }
+
+    /** What makes {@code @DefaultCoder(GroupSendStats.Coder.class)} take effect. */
+    public static CoderProvider getCoderProvider() {
+      return CoderProviders.forCoder(TypeDescriptor.of(GroupSendStats.class), INSTANCE);
+    }
+
+    @Override
+    public void encode(GroupSendStats s, OutputStream out) throws IOException {
+      for (long v :
+          new long[] {
+            s.eventsSent,
+            s.batches,
+            s.requests,
+            s.wireBytes,
+            s.jsonBytes,
+            s.deadLettered,
+            s.skippedAlreadySent,
+            s.duplicatesDropped,
+            s.rateLimitWaitMillis
+          }) {
+        LONG.encode(v, out);
+      }
+      INT.encode(s.retriesByStatus.size(), out);
+      for (Map.Entry<Integer, Long> e : s.retriesByStatus.entrySet()) {
+        INT.encode(e.getKey(), out);
+        LONG.encode(e.getValue(), out);
+      }
+    }
+
+    @Override
+    public GroupSendStats decode(InputStream in) throws IOException {
+      long[] v = new long[9];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = LONG.decode(in);
+      }
+      int n = INT.decode(in);
+      Map<Integer, Long> retries = new TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        retries.put(INT.decode(in), LONG.decode(in));
+      }
+      return new GroupSendStats(v[0], v[1], v[2], v[3], v[4], retries, v[5], v[6], v[7], v[8]);
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+
+    @Override
+    public boolean consistentWithEquals() {
+      return true;
+    }
   }
 }

@@ -9,7 +9,6 @@ import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DuplicateCount;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
-import dev.hogbeam.progress.LiveCounters;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,6 +74,7 @@ final class GroupSender {
   private final Consumer<DeadLetter> deadLetters;
 
   private String groupKey = "";
+  private SendProgress.Group progress = SendProgress.NoProgress.INSTANCE;
   private long eventsSent;
   private long batches;
   private long requests;
@@ -119,7 +119,8 @@ final class GroupSender {
   GroupSendStats send(String groupKey, Iterable<CaptureEvent> events) throws Exception {
     this.groupKey = groupKey;
     shared.checkNotStopped();
-    EventCursor resumeAfter = settings.progress.resumeAfter(groupKey);
+    progress = settings.progress().open(groupKey);
+    EventCursor resumeAfter = progress.resumeAfter();
     List<PreparedEvent> batch = new ArrayList<>();
     long bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
     // Skipped events are iterated too, so the iterator's duplicate count covers the whole group.
@@ -133,13 +134,13 @@ final class GroupSender {
       }
       PreparedEvent prepared = new PreparedEvent(e, e.toJsonUtf8());
       int bytes = prepared.jsonBytes();
-      String problem = EventChecks.problem(e, bytes, settings.maxEventBytes);
+      String problem = EventChecks.problem(e, bytes, settings.maxEventBytes());
       if (problem != null) {
         deadLetter(prepared, 0, problem, 0);
         continue;
       }
       if (startsNewBatch(
-          batch.size(), bodyBytes, bytes, settings.batchSize, settings.maxBatchBytes)) {
+          batch.size(), bodyBytes, bytes, settings.batchSize(), settings.maxBatchBytes())) {
         settle(batch);
         batch = new ArrayList<>();
         bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
@@ -155,8 +156,7 @@ final class GroupSender {
     }
     transport.finishGroup(groupKey);
     GroupSendStats stats = stats();
-    settings.progress.finished(groupKey, stats);
-    LiveCounters.GROUPS_FINISHED.incrementAndGet();
+    progress.finished(stats);
     LOG.debug("group {} done: {}", groupKey, stats);
     return stats;
   }
@@ -181,8 +181,7 @@ final class GroupSender {
     long retriesBefore = retryCount;
     long wireBefore = wireBytes;
     long deadBefore = deadLettered;
-    settings.progress.sending(
-        groupKey,
+    progress.sending(
         EventCursor.at(batch.get(0).event),
         EventCursor.at(batch.get(batch.size() - 1).event),
         batch.size());
@@ -197,9 +196,7 @@ final class GroupSender {
             (int) (requests - requestsBefore),
             retryCount - retriesBefore,
             wireBytes - wireBefore);
-    LiveCounters.EVENTS_SENT.addAndGet(batchStats.events() - batchStats.deadLettered());
-    settings.progress.acknowledged(
-        groupKey, EventCursor.at(batch.get(batch.size() - 1).event), batchStats);
+    progress.acknowledged(EventCursor.at(batch.get(batch.size() - 1).event), batchStats, stats());
   }
 
   /**
@@ -282,10 +279,10 @@ final class GroupSender {
       Duration wait =
           Backoff.beforeRetry(
               Backoff.delay(
-                  attempt, settings.initialBackoff, settings.maxBackoff, random.getAsDouble()),
+                  attempt, settings.initialBackoff(), settings.maxBackoff(), random.getAsDouble()),
               retryAfter);
-      if (attempt >= settings.maxAttempts
-          || now - firstFailureAt + wait.toNanos() > settings.maxRetryTime.toNanos()) {
+      if (attempt >= settings.maxAttempts()
+          || now - firstFailureAt + wait.toNanos() > settings.maxRetryTime().toNanos()) {
         LOG.warn("giving up on a batch of group {} after {} attempts", groupKey, attempt);
         throw new CaptureDeliveryException(
             "PostHog did not accept a batch of "
@@ -298,9 +295,9 @@ final class GroupSender {
                 + (status == GroupSendStats.NO_RESPONSE ? "no response" : "HTTP " + status)
                 + (response.message.isEmpty() ? "" : ", " + response.message)
                 + "); the retry budget is "
-                + settings.maxAttempts
+                + settings.maxAttempts()
                 + " attempts within "
-                + settings.maxRetryTime
+                + settings.maxRetryTime()
                 + ". Events up to the last acknowledged batch were delivered; re-run to resume.");
       }
       sleeper.sleepNanos(wait.toNanos());
@@ -321,7 +318,6 @@ final class GroupSender {
   private void deadLetter(PreparedEvent e, int status, String reason, int attempts) {
     deadLettered++;
     DEAD_LETTERED.inc();
-    LiveCounters.DEAD_LETTERED.incrementAndGet();
     deadLetters.accept(
         DeadLetter.of(
             "capture",

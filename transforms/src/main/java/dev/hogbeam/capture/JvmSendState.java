@@ -22,10 +22,10 @@ final class JvmSendState {
 
   static JvmSendState of(WriteSettings s) {
     return BY_WRITER.computeIfAbsent(
-        s.writerId,
+        s.writerId(),
         id ->
             new JvmSendState(
-                new RateLimiter(s.jvmEventsPerSecond(), s.batchSize, System::nanoTime)));
+                new RateLimiter(s.jvmEventsPerSecond(), s.batchSize(), System::nanoTime)));
   }
 
   /** Every sender of this writer in this JVM stops before its next request. */

@@ -1,15 +1,17 @@
 package dev.hogbeam.capture;
 
+import com.google.auto.value.AutoValue;
 import java.io.Serializable;
 import java.time.Duration;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The writer's configuration, as the DoFn carries it. Only {@link CaptureIO.Write} modifies it, on
- * a {@link #copy()}: instances reachable from a transform are never changed.
+ * The writer's configuration, as the DoFn carries it. Immutable; {@link CaptureIO.Write}'s {@code
+ * withX} methods change it through {@link #toBuilder()}.
  */
-final class WriteSettings implements Serializable, Cloneable {
-  private static final long serialVersionUID = 1L;
+@AutoValue
+abstract class WriteSettings implements Serializable {
+  private static final long serialVersionUID = 2L;
 
   /** Where batches go. */
   enum Mode {
@@ -26,60 +28,135 @@ final class WriteSettings implements Serializable, Cloneable {
    */
   static final int ENVELOPE_RESERVE_BYTES = 512;
 
-  String writerId = "";
-  @Nullable String host;
-  @Nullable String apiKey;
-  @Nullable String outputDirectory;
-  boolean dryRun;
-  int batchSize = 500;
-  long maxBatchBytes = 5L * 1024 * 1024;
-  long maxEventBytes = 900L * 1024;
-  int gzipLevel = 3;
-  double maxEventsPerSecond = 0;
-  int rateLimitShares = 1;
-  int maxAttempts = 10;
-  Duration maxRetryTime = Duration.ofMinutes(10);
-  Duration initialBackoff = Duration.ofSeconds(1);
-  Duration maxBackoff = Duration.ofSeconds(60);
-  Duration connectTimeout = Duration.ofSeconds(10);
-  Duration requestTimeout = Duration.ofSeconds(60);
-  SendProgress progress = SendProgress.none();
+  /** Names the application of the writer, so its senders in one JVM share one rate limiter. */
+  abstract String writerId();
 
-  WriteSettings copy() {
-    try {
-      return (WriteSettings) clone();
-    } catch (CloneNotSupportedException e) {
-      throw new AssertionError(e);
-    }
+  abstract @Nullable String host();
+
+  abstract @Nullable String apiKey();
+
+  abstract @Nullable String outputDirectory();
+
+  abstract boolean dryRun();
+
+  abstract int batchSize();
+
+  abstract long maxBatchBytes();
+
+  abstract long maxEventBytes();
+
+  abstract int gzipLevel();
+
+  abstract double maxEventsPerSecond();
+
+  abstract int rateLimitShares();
+
+  abstract int maxAttempts();
+
+  abstract Duration maxRetryTime();
+
+  abstract Duration initialBackoff();
+
+  abstract Duration maxBackoff();
+
+  abstract Duration connectTimeout();
+
+  abstract Duration requestTimeout();
+
+  abstract SendProgress progress();
+
+  abstract Builder toBuilder();
+
+  /** The defaults {@link CaptureIO#write()} documents. */
+  static WriteSettings defaults() {
+    return new AutoValue_WriteSettings.Builder()
+        .writerId("")
+        .dryRun(false)
+        .batchSize(500)
+        .maxBatchBytes(5L * 1024 * 1024)
+        .maxEventBytes(900L * 1024)
+        .gzipLevel(3)
+        .maxEventsPerSecond(0)
+        .rateLimitShares(1)
+        .maxAttempts(10)
+        .maxRetryTime(Duration.ofMinutes(10))
+        .initialBackoff(Duration.ofSeconds(1))
+        .maxBackoff(Duration.ofSeconds(60))
+        .connectTimeout(Duration.ofSeconds(10))
+        .requestTimeout(Duration.ofSeconds(60))
+        .progress(SendProgress.none())
+        .build();
+  }
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder writerId(String id);
+
+    abstract Builder host(@Nullable String host);
+
+    abstract Builder apiKey(@Nullable String apiKey);
+
+    abstract Builder outputDirectory(@Nullable String directory);
+
+    abstract Builder dryRun(boolean dryRun);
+
+    abstract Builder batchSize(int batchSize);
+
+    abstract Builder maxBatchBytes(long bytes);
+
+    abstract Builder maxEventBytes(long bytes);
+
+    abstract Builder gzipLevel(int level);
+
+    abstract Builder maxEventsPerSecond(double eventsPerSecond);
+
+    abstract Builder rateLimitShares(int shares);
+
+    abstract Builder maxAttempts(int attempts);
+
+    abstract Builder maxRetryTime(Duration time);
+
+    abstract Builder initialBackoff(Duration backoff);
+
+    abstract Builder maxBackoff(Duration backoff);
+
+    abstract Builder connectTimeout(Duration timeout);
+
+    abstract Builder requestTimeout(Duration timeout);
+
+    abstract Builder progress(SendProgress progress);
+
+    abstract WriteSettings build();
   }
 
   Mode mode() {
-    if (dryRun) {
+    if (dryRun()) {
       return Mode.DRY_RUN;
     }
-    return outputDirectory != null ? Mode.FILES : Mode.HTTP;
+    return outputDirectory() != null ? Mode.FILES : Mode.HTTP;
   }
 
   /** This JVM's share of the job-wide budget; 0 = unlimited. */
   double jvmEventsPerSecond() {
-    return maxEventsPerSecond / rateLimitShares;
+    return maxEventsPerSecond() / rateLimitShares();
   }
 
   CaptureTransport newTransport() {
     switch (mode()) {
       case DRY_RUN:
         return new DiscardTransport(
-            HttpTransport.envelopePrefix(apiKey == null ? "" : ApiKeys.normalize(apiKey)).length()
+            HttpTransport.envelopePrefix(apiKey() == null ? "" : ApiKeys.normalize(apiKey()))
+                    .length()
                 + 2);
       case FILES:
-        return new FilesTransport(outputDirectory);
+        return new FilesTransport(outputDirectory());
       default:
         return new HttpTransport(
-            Hosts.batchUri(host),
-            ApiKeys.normalize(apiKey),
-            gzipLevel,
-            connectTimeout,
-            requestTimeout);
+            Hosts.batchUri(host()),
+            ApiKeys.normalize(apiKey()),
+            gzipLevel(),
+            connectTimeout(),
+            requestTimeout());
     }
   }
 
@@ -89,35 +166,35 @@ final class WriteSettings implements Serializable, Cloneable {
       case DRY_RUN:
         return "nowhere (dry run)";
       case FILES:
-        return "files under " + outputDirectory;
+        return "files under " + outputDirectory();
       default:
-        return host == null ? "(no host)" : Hosts.batchUri(host).toString();
+        return host() == null ? "(no host)" : Hosts.batchUri(host()).toString();
     }
   }
 
   /** Leaves the API key out. */
   @Override
-  public String toString() {
+  public final String toString() {
     return "CaptureIO.write{to="
         + destination()
         + ", apiKey="
-        + (apiKey == null ? "(none)" : "(hidden)")
+        + (apiKey() == null ? "(none)" : "(hidden)")
         + ", batchSize="
-        + batchSize
+        + batchSize()
         + ", maxBatchBytes="
-        + maxBatchBytes
+        + maxBatchBytes()
         + ", maxEventBytes="
-        + maxEventBytes
+        + maxEventBytes()
         + ", gzipLevel="
-        + gzipLevel
+        + gzipLevel()
         + ", maxEventsPerSecond="
-        + maxEventsPerSecond
+        + maxEventsPerSecond()
         + ", rateLimitShares="
-        + rateLimitShares
+        + rateLimitShares()
         + ", maxAttempts="
-        + maxAttempts
+        + maxAttempts()
         + ", maxRetryTime="
-        + maxRetryTime
+        + maxRetryTime()
         + "}";
   }
 }

@@ -2,10 +2,11 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
+import com.google.common.collect.ImmutableSortedSet;
 import dev.hogbeam.event.Timestamps;
-import dev.hogbeam.progress.LiveCounters;
+import dev.hogbeam.progress.ReadProgress;
 import dev.hogbeam.values.TupleOutput;
-import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -19,7 +20,6 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.transforms.Create;
@@ -65,7 +65,16 @@ public final class ClickHouseEventsIO {
 
   /** A read with the defaults; set at least the URL, user, team and range. */
   public static Read read() {
-    return new Read(new Read.Builder());
+    return new AutoValue_ClickHouseEventsIO_Read.Builder()
+        .database(DEFAULT_DATABASE)
+        .fetchSize(DEFAULT_FETCH_SIZE)
+        .maxConcurrentQueries(DEFAULT_MAX_CONCURRENT_QUERIES)
+        .splitThreshold(DEFAULT_SPLIT_THRESHOLD)
+        .skipShards(ImmutableSortedSet.of())
+        .maxRetries(3)
+        .initialBackoff(Duration.standardSeconds(1))
+        .readProgress(ReadProgress.none())
+        .build();
   }
 
   /**
@@ -90,13 +99,79 @@ public final class ClickHouseEventsIO {
    *   <li>The password never appears in display data, logs, or messages.
    * </ul>
    */
-  public static final class Read extends PTransform<PBegin, ReadResult> {
+  @AutoValue
+  public abstract static class Read extends PTransform<PBegin, ReadResult> {
     private static final Logger LOG = LoggerFactory.getLogger(Read.class);
 
-    private final Builder b;
+    abstract @Nullable String url();
 
-    private Read(Builder b) {
-      this.b = b;
+    abstract @Nullable String user();
+
+    abstract @Nullable String password();
+
+    abstract String database();
+
+    abstract @Nullable Long teamId();
+
+    abstract @Nullable Instant start();
+
+    abstract @Nullable Instant end();
+
+    abstract int fetchSize();
+
+    abstract int maxConcurrentQueries();
+
+    abstract long splitThreshold();
+
+    abstract ImmutableSortedSet<String> skipShards();
+
+    abstract @Nullable ReferenceCursor referenceCursor();
+
+    abstract @Nullable ReadPlan givenPlan();
+
+    abstract int maxRetries();
+
+    abstract Duration initialBackoff();
+
+    abstract ReadProgress readProgress();
+
+    abstract Builder toBuilder();
+
+    @AutoValue.Builder
+    abstract static class Builder {
+      abstract Builder url(String url);
+
+      abstract Builder user(String user);
+
+      abstract Builder password(@Nullable String password);
+
+      abstract Builder database(String database);
+
+      abstract Builder teamId(Long teamId);
+
+      abstract Builder start(Instant start);
+
+      abstract Builder end(Instant end);
+
+      abstract Builder fetchSize(int rows);
+
+      abstract Builder maxConcurrentQueries(int max);
+
+      abstract Builder splitThreshold(long rows);
+
+      abstract Builder skipShards(ImmutableSortedSet<String> shardIds);
+
+      abstract Builder referenceCursor(ReferenceCursor cursor);
+
+      abstract Builder givenPlan(ReadPlan plan);
+
+      abstract Builder maxRetries(int retries);
+
+      abstract Builder initialBackoff(Duration backoff);
+
+      abstract Builder readProgress(ReadProgress progress);
+
+      abstract Read build();
     }
 
     /**
@@ -105,28 +180,28 @@ public final class ClickHouseEventsIO {
      */
     public Read withUrl(String url) {
       ClickHouseUrls.toJdbcUrl(url); // validates
-      return with(c -> c.url = url);
+      return with(c -> c.url(url));
     }
 
     public Read withUser(String user) {
       checkArgument(user != null && !user.isEmpty(), "user must not be empty");
-      return with(c -> c.user = user);
+      return with(c -> c.user(user));
     }
 
     /** The password; never shown anywhere. */
     public Read withPassword(@Nullable String password) {
-      return with(c -> c.password = password);
+      return with(c -> c.password(password));
     }
 
     /** The database holding the events table; default {@code posthog}. */
     public Read withDatabase(String database) {
       checkArgument(database != null && !database.isBlank(), "database must not be empty");
-      return with(c -> c.database = database);
+      return with(c -> c.database(database));
     }
 
     /** The PostHog project (team) whose events to read. */
     public Read withTeamId(long teamId) {
-      return with(c -> c.teamId = teamId);
+      return with(c -> c.teamId(teamId));
     }
 
     /** The half-open UTC range [start, end) of event timestamps. */
@@ -135,8 +210,8 @@ public final class ClickHouseEventsIO {
       checkArgument(start.isBefore(end), "start (%s) must be before end (%s)", start, end);
       return with(
           c -> {
-            c.start = start;
-            c.end = end;
+            c.start(start);
+            c.end(end);
           });
     }
 
@@ -150,25 +225,25 @@ public final class ClickHouseEventsIO {
      */
     public Read withFetchSize(int rowsPerPage) {
       checkArgument(rowsPerPage > 0, "fetchSize must be > 0, but was %s", rowsPerPage);
-      return with(c -> c.fetchSize = rowsPerPage);
+      return with(c -> c.fetchSize(rowsPerPage));
     }
 
     /** The most queries the whole job runs against ClickHouse at once; default 4. */
     public Read withMaxConcurrentQueries(int max) {
       checkArgument(max > 0, "maxConcurrentQueries must be > 0, but was %s", max);
-      return with(c -> c.maxConcurrentQueries = max);
+      return with(c -> c.maxConcurrentQueries(max));
     }
 
     /** Rows of a day above which it is split into parts; default 2,000,000. */
     public Read withSplitThreshold(long rows) {
       checkArgument(rows > 0, "splitThreshold must be > 0, but was %s", rows);
-      return with(c -> c.splitThreshold = rows);
+      return with(c -> c.splitThreshold(rows));
     }
 
     /** Shards an earlier run finished: not read at all. Each must be a shard of the plan. */
     public Read withSkipShards(Set<String> shardIds) {
       checkArgument(shardIds != null, "skipShards must not be null");
-      return with(c -> c.skipShards = new TreeSet<>(shardIds));
+      return with(c -> c.skipShards(ImmutableSortedSet.copyOf(shardIds)));
     }
 
     /**
@@ -176,13 +251,13 @@ public final class ClickHouseEventsIO {
      * See {@link ReferenceCursor} for exactly which rows those are.
      */
     public Read withResumeAfterReferenceCursor(long epochSeconds, UUID uuid) {
-      return with(c -> c.referenceCursor = ReferenceCursor.of(epochSeconds, uuid));
+      return with(c -> c.referenceCursor(ReferenceCursor.of(epochSeconds, uuid)));
     }
 
     /** As {@link #withResumeAfterReferenceCursor(long, UUID)}, from the script's cursor text. */
     public Read withResumeAfterReferenceCursor(String cursorText) {
       ReferenceCursor rc = ReferenceCursor.decode(cursorText);
-      return with(c -> c.referenceCursor = rc);
+      return with(c -> c.referenceCursor(rc));
     }
 
     /**
@@ -192,27 +267,33 @@ public final class ClickHouseEventsIO {
      */
     public Read withPlan(ReadPlan plan) {
       checkArgument(plan != null, "plan must not be null");
-      return with(c -> c.plan = plan);
+      return with(c -> c.givenPlan(plan));
+    }
+
+    /** Where each shard's read is recorded, after every page and at its end (default: nowhere). */
+    public Read withReadProgress(ReadProgress progress) {
+      checkArgument(progress != null, "readProgress must not be null");
+      return with(c -> c.readProgress(progress));
     }
 
     /** Repeats of a query failing with a transient error before its shard fails; default 3. */
     public Read withMaxRetries(int retries) {
       checkArgument(retries >= 0, "maxRetries must be >= 0, but was %s", retries);
-      return with(c -> c.maxRetries = retries);
+      return with(c -> c.maxRetries(retries));
     }
 
     /** First wait before repeating a failed query (doubles each time); default 1 s. */
     public Read withInitialBackoff(Duration backoff) {
       checkArgument(
           backoff != null && !backoff.isShorterThan(Duration.ZERO), "initialBackoff must be >= 0");
-      return with(c -> c.initialBackoff = backoff);
+      return with(c -> c.initialBackoff(backoff));
     }
 
     /** The connection settings. */
     public ClickHouseConnectionConfig connectionConfig() {
-      checkArgument(b.url != null, "ClickHouse URL is required (withUrl)");
-      checkArgument(b.user != null, "ClickHouse user is required (withUser)");
-      return ClickHouseConnectionConfig.of(b.url, b.user, b.password);
+      checkArgument(url() != null, "ClickHouse URL is required (withUrl)");
+      checkArgument(user() != null, "ClickHouse user is required (withUser)");
+      return ClickHouseConnectionConfig.of(url(), user(), password());
     }
 
     /**
@@ -221,13 +302,13 @@ public final class ClickHouseEventsIO {
      */
     public ReadPlan plan() {
       validate();
-      if (b.plan != null) {
-        checkPlanMatches(b.plan);
-        return b.plan;
+      if (givenPlan() != null) {
+        checkPlanMatches(givenPlan());
+        return givenPlan();
       }
       try (Connection c = connectionConfig().open()) {
         return SourceDiscovery.discover(
-            c, b.database, b.teamId, b.start, b.end, b.splitThreshold, b.referenceCursor);
+            c, database(), teamId(), start(), end(), splitThreshold(), referenceCursor());
       } catch (SQLException e) {
         throw new IllegalStateException(
             "Could not plan the ClickHouse read from "
@@ -241,10 +322,10 @@ public final class ClickHouseEventsIO {
     @Override
     public ReadResult expand(PBegin input) {
       ReadPlan plan = plan();
-      if (b.plan == null) {
+      if (givenPlan() == null) {
         LOG.info("{}", plan.describe()); // a plan given with withPlan was logged by whoever made it
       }
-      Set<String> unknown = new TreeSet<>(b.skipShards);
+      Set<String> unknown = new TreeSet<>(skipShards());
       plan.shards().forEach(s -> unknown.remove(s.id()));
       checkArgument(
           unknown.isEmpty(),
@@ -253,11 +334,11 @@ public final class ClickHouseEventsIO {
           unknown);
       List<Shard> toRead = new ArrayList<>();
       for (Shard s : plan.shards()) {
-        if (!b.skipShards.contains(s.id())) {
+        if (!skipShards().contains(s.id())) {
           toRead.add(s);
         }
       }
-      int lanes = Math.max(1, Math.min(b.maxConcurrentQueries, toRead.size()));
+      int lanes = Math.max(1, Math.min(maxConcurrentQueries(), toRead.size()));
       Map<String, Integer> lane = ShardPlanner.assignLanes(toRead, lanes);
       List<KV<Integer, Shard>> keyed = new ArrayList<>();
       for (Shard s : toRead) {
@@ -270,8 +351,7 @@ public final class ClickHouseEventsIO {
           input
               .apply(
                   "Create shards",
-                  Create.of(keyed)
-                      .withCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(Shard.class))))
+                  Create.of(keyed).withCoder(KvCoder.of(VarIntCoder.of(), Shard.Coder.of())))
               // One key per concurrent reader: a key's shards are read one after another.
               .apply("Group shards by reader", GroupByKey.create())
               .apply(
@@ -280,9 +360,10 @@ public final class ClickHouseEventsIO {
                           new ReadShardsFn(
                               connectionConfig(),
                               plan,
-                              b.fetchSize,
-                              b.maxRetries,
-                              b.initialBackoff,
+                              fetchSize(),
+                              maxRetries(),
+                              initialBackoff(),
+                              readProgress(),
                               rowsTag,
                               statsTag))
                       .withOutputTags(rowsTag, TupleTagList.of(statsTag)));
@@ -292,21 +373,21 @@ public final class ClickHouseEventsIO {
     }
 
     private void validate() {
-      checkArgument(b.url != null, "ClickHouse URL is required (withUrl)");
-      checkArgument(b.user != null, "ClickHouse user is required (withUser)");
-      checkArgument(b.teamId != null, "team id is required (withTeamId)");
-      checkArgument(b.start != null && b.end != null, "the range is required (withRange)");
+      checkArgument(url() != null, "ClickHouse URL is required (withUrl)");
+      checkArgument(user() != null, "ClickHouse user is required (withUser)");
+      checkArgument(teamId() != null, "team id is required (withTeamId)");
+      checkArgument(start() != null && end() != null, "the range is required (withRange)");
     }
 
     private void checkPlanMatches(ReadPlan p) {
       Instant from =
-          b.referenceCursor == null ? b.start : b.referenceCursor.earliestUnsent(b.start);
+          referenceCursor() == null ? start() : referenceCursor().earliestUnsent(start());
       checkArgument(
-          p.database().equals(b.database)
-              && p.teamId() == b.teamId
+          p.database().equals(database())
+              && p.teamId() == teamId()
               && p.startMicros() == Timestamps.toMicros(from)
-              && p.endMicros() == Timestamps.toMicros(b.end)
-              && Objects.equals(p.referenceCursor(), b.referenceCursor),
+              && p.endMicros() == Timestamps.toMicros(end())
+              && Objects.equals(p.referenceCursor(), referenceCursor()),
           "the given plan is for database %s, team %s, [%s, %s), cursor %s; this read is for"
               + " database %s, team %s, [%s, %s), cursor %s",
           p.database(),
@@ -314,11 +395,11 @@ public final class ClickHouseEventsIO {
           Timestamps.toIso(p.startMicros()),
           Timestamps.toIso(p.endMicros()),
           p.referenceCursor(),
-          b.database,
-          b.teamId,
+          database(),
+          teamId(),
           from,
-          b.end,
-          b.referenceCursor);
+          end(),
+          referenceCursor());
     }
 
     @Override
@@ -326,66 +407,26 @@ public final class ClickHouseEventsIO {
       super.populateDisplayData(builder);
       builder
           .addIfNotNull(
-              DisplayData.item("url", b.url == null ? null : ClickHouseUrls.redact(b.url)))
-          .addIfNotNull(DisplayData.item("user", b.user))
-          .add(DisplayData.item("database", b.database))
-          .addIfNotNull(DisplayData.item("teamId", b.teamId))
-          .addIfNotNull(DisplayData.item("start", b.start == null ? null : b.start.toString()))
-          .addIfNotNull(DisplayData.item("end", b.end == null ? null : b.end.toString()))
-          .add(DisplayData.item("fetchSize", b.fetchSize))
-          .add(DisplayData.item("maxConcurrentQueries", b.maxConcurrentQueries))
-          .add(DisplayData.item("splitThreshold", b.splitThreshold))
-          .add(DisplayData.item("skipShards", b.skipShards.size()))
+              DisplayData.item("url", url() == null ? null : ClickHouseUrls.redact(url())))
+          .addIfNotNull(DisplayData.item("user", user()))
+          .add(DisplayData.item("database", database()))
+          .addIfNotNull(DisplayData.item("teamId", teamId()))
+          .addIfNotNull(DisplayData.item("start", start() == null ? null : start().toString()))
+          .addIfNotNull(DisplayData.item("end", end() == null ? null : end().toString()))
+          .add(DisplayData.item("fetchSize", fetchSize()))
+          .add(DisplayData.item("maxConcurrentQueries", maxConcurrentQueries()))
+          .add(DisplayData.item("splitThreshold", splitThreshold()))
+          .add(DisplayData.item("skipShards", skipShards().size()))
           .addIfNotNull(
               DisplayData.item(
                   "referenceCursor",
-                  b.referenceCursor == null ? null : b.referenceCursor.toString()));
+                  referenceCursor() == null ? null : referenceCursor().toString()));
     }
 
     private Read with(Consumer<Builder> change) {
-      Builder copy = b.copy();
+      Builder copy = toBuilder();
       change.accept(copy);
-      return new Read(copy);
-    }
-
-    /** The settings; copied on every change, so a Read never changes. */
-    private static final class Builder implements Serializable {
-      private static final long serialVersionUID = 1L;
-      @Nullable String url;
-      @Nullable String user;
-      @Nullable String password;
-      String database = DEFAULT_DATABASE;
-      @Nullable Long teamId;
-      @Nullable Instant start;
-      @Nullable Instant end;
-      int fetchSize = DEFAULT_FETCH_SIZE;
-      int maxConcurrentQueries = DEFAULT_MAX_CONCURRENT_QUERIES;
-      long splitThreshold = DEFAULT_SPLIT_THRESHOLD;
-      Set<String> skipShards = new TreeSet<>();
-      @Nullable ReferenceCursor referenceCursor;
-      @Nullable ReadPlan plan;
-      int maxRetries = 3;
-      Duration initialBackoff = Duration.standardSeconds(1);
-
-      Builder copy() {
-        Builder c = new Builder();
-        c.url = url;
-        c.user = user;
-        c.password = password;
-        c.database = database;
-        c.teamId = teamId;
-        c.start = start;
-        c.end = end;
-        c.fetchSize = fetchSize;
-        c.maxConcurrentQueries = maxConcurrentQueries;
-        c.splitThreshold = splitThreshold;
-        c.skipShards = new TreeSet<>(skipShards);
-        c.referenceCursor = referenceCursor;
-        c.plan = plan;
-        c.maxRetries = maxRetries;
-        c.initialBackoff = initialBackoff;
-        return c;
-      }
+      return copy.build();
     }
   }
 
@@ -404,12 +445,12 @@ public final class ClickHouseEventsIO {
     }
 
     /** Every row read, keyed by its shard id. */
-    public PCollection<KV<String, EventRow>> rows() {
+    public PCollection<KV<String, EventRow>> getRows() {
       return get(rowsTag);
     }
 
     /** One per shard read, emitted when the shard is finished. */
-    public PCollection<ShardReadStats> stats() {
+    public PCollection<ShardReadStats> getStats() {
       return get(statsTag);
     }
   }
@@ -423,6 +464,7 @@ public final class ClickHouseEventsIO {
     private final int fetchSize;
     private final int maxRetries;
     private final Duration initialBackoff;
+    private final ReadProgress progress;
     private final TupleTag<KV<String, EventRow>> rowsTag;
     private final TupleTag<ShardReadStats> statsTag;
     private transient @Nullable ShardReader reader;
@@ -433,6 +475,7 @@ public final class ClickHouseEventsIO {
         int fetchSize,
         int maxRetries,
         Duration initialBackoff,
+        ReadProgress progress,
         TupleTag<KV<String, EventRow>> rowsTag,
         TupleTag<ShardReadStats> statsTag) {
       this.connection = connection;
@@ -440,6 +483,7 @@ public final class ClickHouseEventsIO {
       this.fetchSize = fetchSize;
       this.maxRetries = maxRetries;
       this.initialBackoff = initialBackoff;
+      this.progress = progress;
       this.rowsTag = rowsTag;
       this.statsTag = statsTag;
     }
@@ -450,7 +494,8 @@ public final class ClickHouseEventsIO {
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<Shard>> lane, MultiOutputReceiver out) {
+    public void process(@Element KV<Integer, Iterable<Shard>> lane, MultiOutputReceiver out)
+        throws Exception {
       List<Shard> shards = new ArrayList<>();
       lane.getValue().forEach(shards::add);
       shards.sort(Comparator.comparing(Shard::id));
@@ -460,11 +505,9 @@ public final class ClickHouseEventsIO {
         ShardReadStats stats =
             reader.read(
                 shard,
-                row -> {
-                  rows.output(KV.of(shard.id(), row));
-                  LiveCounters.ROWS_READ.incrementAndGet();
-                });
-        LiveCounters.SHARDS_READ.incrementAndGet();
+                row -> rows.output(KV.of(shard.id(), row)),
+                soFar -> progress.shardRead(shard.id(), soFar.counters(), false));
+        progress.shardRead(shard.id(), stats.counters(), true);
         LOG.info("Read {}", stats);
         out.get(statsTag).output(stats);
       }

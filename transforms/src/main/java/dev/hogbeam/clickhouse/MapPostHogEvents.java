@@ -3,9 +3,9 @@ package dev.hogbeam.clickhouse;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.DeadLetterCoder;
 import dev.hogbeam.values.TupleOutput;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -86,11 +86,11 @@ public final class MapPostHogEvents
     TupleTag<DeadLetter> deadTag = new TupleTag<DeadLetter>() {};
     PCollectionTuple out =
         rows.apply(
-            "Map rows to events",
+            "Map rows",
             ParDo.of(new MapFn(eventsTag, deadTag))
                 .withOutputTags(eventsTag, TupleTagList.of(deadTag)));
     out.get(eventsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of()));
-    out.get(deadTag).setCoder(SerializableCoder.of(DeadLetter.class));
+    out.get(deadTag).setCoder(DeadLetterCoder.of());
     return new Result(out, eventsTag, deadTag);
   }
 
@@ -134,11 +134,11 @@ public final class MapPostHogEvents
       this.deadTag = deadTag;
     }
 
-    public PCollection<KV<String, CaptureEvent>> events() {
+    public PCollection<KV<String, CaptureEvent>> getEvents() {
       return get(eventsTag);
     }
 
-    public PCollection<DeadLetter> deadLetters() {
+    public PCollection<DeadLetter> getDeadLetters() {
       return get(deadTag);
     }
   }

@@ -288,7 +288,7 @@ public final class ReadPlan implements Serializable {
       List<Shard> shards = new ArrayList<>();
       for (JsonNode s : n.get("shards")) {
         shards.add(
-            new Shard(
+            Shard.of(
                 s.get("id").asText(),
                 teamId,
                 s.get("day").asText(),

@@ -1,8 +1,19 @@
 package dev.hogbeam.clickhouse;
 
+import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.values.SubtypeCoderProvider;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
-import java.util.Objects;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.CoderProvider;
+import org.apache.beam.sdk.coders.DefaultCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -17,21 +28,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>{@link #id()} is stable for the same plan and safe as a file name: {@code team2-2024-05-01} or
  * {@code team2-2024-05-01-p3of4}.
  */
-public final class Shard implements Serializable {
-  private static final long serialVersionUID = 1L;
+@AutoValue
+@DefaultCoder(Shard.Coder.class)
+public abstract class Shard implements Serializable {
+  private static final long serialVersionUID = 2L;
 
-  private final String id;
-  private final long teamId;
-  private final String day;
-  private final long startMicros;
-  private final long endMicros;
-  private final int part;
-  private final int parts;
-  private final @Nullable String splitLower;
-  private final @Nullable String splitUpper;
-  private final long estimatedRows;
-
-  Shard(
+  static Shard of(
       String id,
       long teamId,
       String day,
@@ -42,99 +44,114 @@ public final class Shard implements Serializable {
       @Nullable String splitLower,
       @Nullable String splitUpper,
       long estimatedRows) {
-    this.id = id;
-    this.teamId = teamId;
-    this.day = day;
-    this.startMicros = startMicros;
-    this.endMicros = endMicros;
-    this.part = part;
-    this.parts = parts;
-    this.splitLower = splitLower;
-    this.splitUpper = splitUpper;
-    this.estimatedRows = estimatedRows;
+    return new AutoValue_Shard(
+        id,
+        teamId,
+        day,
+        startMicros,
+        endMicros,
+        part,
+        parts,
+        splitLower,
+        splitUpper,
+        estimatedRows);
   }
 
   /** Stable, file-name-safe id: {@code team{T}-{yyyy-MM-dd}[-p{i}of{n}]}. */
-  public String id() {
-    return id;
-  }
+  public abstract String id();
 
-  public long teamId() {
-    return teamId;
-  }
+  public abstract long teamId();
 
   /** The UTC day, {@code yyyy-MM-dd}. */
-  public String day() {
-    return day;
-  }
+  public abstract String day();
 
   /** Inclusive lower bound on {@code timestamp}, epoch microseconds. */
-  public long startMicros() {
-    return startMicros;
-  }
+  public abstract long startMicros();
 
   /** Exclusive upper bound on {@code timestamp}, epoch microseconds. */
-  public long endMicros() {
-    return endMicros;
-  }
+  public abstract long endMicros();
 
   /** 1-based index of this part of its day. */
-  public int part() {
-    return part;
-  }
+  public abstract int part();
 
   /** How many parts the day was split into (1 when not split). */
-  public int parts() {
-    return parts;
-  }
+  public abstract int parts();
 
-  public @Nullable String splitLower() {
-    return splitLower;
-  }
+  public abstract @Nullable String splitLower();
 
-  public @Nullable String splitUpper() {
-    return splitUpper;
-  }
+  public abstract @Nullable String splitUpper();
 
   /** Rows ClickHouse counted for this shard when planning (copies not yet merged included). */
-  public long estimatedRows() {
-    return estimatedRows;
-  }
+  public abstract long estimatedRows();
 
   @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof Shard)) {
-      return false;
-    }
-    Shard s = (Shard) o;
-    return teamId == s.teamId
-        && startMicros == s.startMicros
-        && endMicros == s.endMicros
-        && part == s.part
-        && parts == s.parts
-        && estimatedRows == s.estimatedRows
-        && id.equals(s.id)
-        && day.equals(s.day)
-        && Objects.equals(splitLower, s.splitLower)
-        && Objects.equals(splitUpper, s.splitUpper);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(id, startMicros, endMicros, splitLower, splitUpper, estimatedRows);
-  }
-
-  @Override
-  public String toString() {
-    return id
+  public final String toString() {
+    return id()
         + "["
-        + Timestamps.toIso(startMicros)
+        + Timestamps.toIso(startMicros())
         + ", "
-        + Timestamps.toIso(endMicros)
+        + Timestamps.toIso(endMicros())
         + ")"
-        + (parts > 1 ? " split [" + splitLower + ", " + splitUpper + ")" : "")
+        + (parts() > 1 ? " split [" + splitLower() + ", " + splitUpper() + ")" : "")
         + " ~"
-        + estimatedRows
+        + estimatedRows()
         + " rows";
+  }
+
+  /** A deterministic coder: the fields in order. */
+  public static final class Coder extends AtomicCoder<Shard> {
+    private static final Coder INSTANCE = new Coder();
+    private static final StringUtf8Coder STRING = StringUtf8Coder.of();
+    private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);
+    private static final VarLongCoder LONG = VarLongCoder.of();
+    private static final VarIntCoder INT = VarIntCoder.of();
+
+    private Coder() {}
+
+    public static Coder of() {
+      return INSTANCE;
+    }
+
+    /** What makes {@code @DefaultCoder(Shard.Coder.class)} take effect. */
+    public static CoderProvider getCoderProvider() {
+      return SubtypeCoderProvider.of(Shard.class, INSTANCE);
+    }
+
+    @Override
+    public void encode(Shard s, OutputStream out) throws IOException {
+      STRING.encode(s.id(), out);
+      LONG.encode(s.teamId(), out);
+      STRING.encode(s.day(), out);
+      LONG.encode(s.startMicros(), out);
+      LONG.encode(s.endMicros(), out);
+      INT.encode(s.part(), out);
+      INT.encode(s.parts(), out);
+      NULLABLE.encode(s.splitLower(), out);
+      NULLABLE.encode(s.splitUpper(), out);
+      LONG.encode(s.estimatedRows(), out);
+    }
+
+    @Override
+    public Shard decode(InputStream in) throws IOException {
+      return Shard.of(
+          STRING.decode(in),
+          LONG.decode(in),
+          STRING.decode(in),
+          LONG.decode(in),
+          LONG.decode(in),
+          INT.decode(in),
+          INT.decode(in),
+          NULLABLE.decode(in),
+          NULLABLE.decode(in),
+          LONG.decode(in));
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+
+    @Override
+    public boolean consistentWithEquals() {
+      return true;
+    }
   }
 }

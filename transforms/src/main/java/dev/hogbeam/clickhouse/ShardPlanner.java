@@ -123,7 +123,7 @@ public final class ShardPlanner {
       for (int i = 1; i <= parts; i++) {
         long estimate = rows / parts + (i <= rows % parts ? 1 : 0);
         out.add(
-            new Shard(
+            Shard.of(
                 shardId(teamId, d.day(), i, parts),
                 teamId,
                 d.day().toString(),

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
@@ -96,6 +98,23 @@ public final class ShardReadStats implements Serializable {
   }
 
   /** Rows read by ClickHouse per row returned, or NaN when unknown or nothing returned. */
+  /**
+   * The counters the ledger and the account record for a shard: {@code rowsRead}, {@code
+   * sourceRowsScanned}, {@code sourceBytesScanned} (-1 when the server gave no figure), {@code
+   * pages}, {@code queries}, {@code retries}, {@code readMillis}.
+   */
+  public Map<String, Long> counters() {
+    Map<String, Long> c = new TreeMap<>();
+    c.put("rowsRead", rowsReturned);
+    c.put("sourceRowsScanned", readRows);
+    c.put("sourceBytesScanned", readBytes);
+    c.put("pages", pages);
+    c.put("queries", queries);
+    c.put("retries", retries);
+    c.put("readMillis", elapsedMillis);
+    return c;
+  }
+
   public double readAmplification() {
     return readRows < 0 || rowsReturned == 0 ? Double.NaN : (double) readRows / rowsReturned;
   }

@@ -73,6 +73,12 @@ public final class ShardReader implements AutoCloseable {
     void accept(EventRow row);
   }
 
+  /** Told, after every complete page, what the shard's read cost so far. */
+  @FunctionalInterface
+  public interface PageListener {
+    void afterPage(ShardReadStats soFar) throws Exception;
+  }
+
   /** Told of every query the reader runs (for measurements and diagnostics). */
   @FunctionalInterface
   public interface QueryListener {
@@ -126,14 +132,30 @@ public final class ShardReader implements AutoCloseable {
 
   /** Reads every row of {@code shard} once, in page order, and returns what it cost. */
   public ShardReadStats read(Shard shard, RowSink sink) {
+    try {
+      return read(shard, sink, soFar -> {});
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e); // only the listener throws checked ones, and it does not
+    }
+  }
+
+  /**
+   * As {@link #read(Shard, RowSink)}, telling {@code pages} after every page (its exceptions fail
+   * the read at once, without retries).
+   */
+  public ShardReadStats read(Shard shard, RowSink sink, PageListener pages) throws Exception {
     ShardProgress p = new ShardProgress(shard, sink);
     BackOff retry = backoff.backoff();
     long started = System.nanoTime();
     boolean done = false;
     while (!done) {
       long rowsBefore = p.rows;
+      boolean pageRead = false;
       try {
         done = p.nextPage();
+        pageRead = !done;
       } catch (SinkFailure e) {
         throw e.failure; // downstream's failure, not ClickHouse's: never retried here
       } catch (SQLException | RuntimeException e) {
@@ -152,17 +174,12 @@ public final class ShardReader implements AutoCloseable {
             p.rows,
             e.toString());
       }
+      if (pageRead) {
+        pages.afterPage(p.stats(started));
+      }
     }
     SHARDS.inc();
-    return new ShardReadStats(
-        shard.id(),
-        p.rows,
-        p.readRows,
-        p.readBytes,
-        p.pages,
-        p.queries,
-        p.retries,
-        (System.nanoTime() - started) / 1_000_000);
+    return p.stats(started);
   }
 
   private static boolean sleepBeforeRetry(BackOff retry) {
@@ -189,6 +206,18 @@ public final class ShardReader implements AutoCloseable {
     ShardProgress(Shard shard, RowSink sink) {
       this.shard = shard;
       this.sink = sink;
+    }
+
+    ShardReadStats stats(long startedNanos) {
+      return new ShardReadStats(
+          shard.id(),
+          rows,
+          readRows,
+          readBytes,
+          pages,
+          queries,
+          retries,
+          (System.nanoTime() - startedNanos) / 1_000_000);
     }
 
     /** Reads one page (and completes its last tie group); true when the shard is finished. */

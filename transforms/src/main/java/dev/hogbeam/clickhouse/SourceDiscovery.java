@@ -270,7 +270,7 @@ final class SourceDiscovery {
   private static List<String> rangeBoundaries(
       Connection c, ReadPlan draft, ShardPlanner.DaySlice day, long rows, int parts) {
     Shard whole =
-        new Shard(
+        Shard.of(
             "boundaries",
             draft.teamId(),
             day.day().toString(),

@@ -1,15 +1,15 @@
 package dev.hogbeam.event;
 
-import static com.google.common.base.Preconditions.checkNotNull;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.auto.value.AutoValue;
+import com.google.auto.value.extension.memoized.Memoized;
+import com.google.common.hash.Hasher;
+import com.google.common.hash.Hashing;
 import java.io.IOException;
-import java.io.Serializable;
-import java.util.Objects;
+import java.nio.charset.StandardCharsets;
 import org.apache.beam.sdk.coders.DefaultCoder;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -19,36 +19,36 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>Stages: {@code read} (a row or line that could not be decoded), {@code map} (a record that
  * does not make a valid event), {@code capture} (an event PostHog refused or that could never be
  * accepted).
+ *
+ * <p>{@link #id()} names the record, not the attempt: the same record refused by the same stage (by
+ * a retried bundle, or by a resumed run reading it again) has the same id, so the dead-letter
+ * record counts it once.
  */
-@DefaultCoder(SerializableCoder.class)
-public final class DeadLetter implements Serializable {
-  private static final long serialVersionUID = 1L;
+@AutoValue
+@DefaultCoder(DeadLetterCoder.class)
+public abstract class DeadLetter {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final String stage;
-  private final String source;
-  private final @Nullable String uuid;
-  private final String payload;
-  private final int status;
-  private final String reason;
-  private final int attempts;
+  /** {@code read}, {@code map} or {@code capture}. */
+  public abstract String stage();
 
-  private DeadLetter(
-      String stage,
-      String source,
-      @Nullable String uuid,
-      String payload,
-      int status,
-      String reason,
-      int attempts) {
-    this.stage = checkNotNull(stage, "stage");
-    this.source = checkNotNull(source, "source");
-    this.uuid = uuid;
-    this.payload = checkNotNull(payload, "payload");
-    this.status = status;
-    this.reason = checkNotNull(reason, "reason");
-    this.attempts = attempts;
-  }
+  /** Where the record came from: a shard id, {@code file:line}, a group key. */
+  public abstract String source();
+
+  /** The event's uuid when known. */
+  public abstract @Nullable String uuid();
+
+  /** The record as text: a source row as JSON, a source line, or the event as sent. */
+  public abstract String payload();
+
+  /** The HTTP status that refused it, or 0 when no request was made. */
+  public abstract int status();
+
+  /** A sentence a person can act on. */
+  public abstract String reason();
+
+  /** Requests made for it (0 when refused before sending). */
+  public abstract int attempts();
 
   /**
    * @param stage {@code read}, {@code map} or {@code capture}
@@ -67,49 +67,35 @@ public final class DeadLetter implements Serializable {
       int status,
       String reason,
       int attempts) {
-    return new DeadLetter(stage, source, uuid, payload, status, reason, attempts);
+    return new AutoValue_DeadLetter(stage, source, uuid, payload, status, reason, attempts);
   }
 
-  public String stage() {
-    return stage;
-  }
-
-  public String source() {
-    return source;
-  }
-
-  public @Nullable String uuid() {
-    return uuid;
-  }
-
-  public String payload() {
-    return payload;
-  }
-
-  public int status() {
-    return status;
-  }
-
-  public String reason() {
-    return reason;
-  }
-
-  public int attempts() {
-    return attempts;
+  /**
+   * A stable name of the record: a hash of the stage, source, uuid and payload (not of the status,
+   * reason or attempts, which can differ between two attempts at the same record).
+   */
+  @Memoized
+  public String id() {
+    Hasher h = Hashing.murmur3_128().newHasher();
+    for (String part : new String[] {stage(), source(), uuid() == null ? "" : uuid(), payload()}) {
+      h.putInt(part.length()).putString(part, StandardCharsets.UTF_8);
+    }
+    return h.hash().toString();
   }
 
   /** One line of a dead-letter file: a JSON object with every field, payload as a string. */
   public String toJsonLine() {
     ObjectNode n = JSON.createObjectNode();
-    n.put("stage", stage);
-    n.put("source", source);
-    if (uuid != null) {
-      n.put("uuid", uuid);
+    n.put("id", id());
+    n.put("stage", stage());
+    n.put("source", source());
+    if (uuid() != null) {
+      n.put("uuid", uuid());
     }
-    n.put("status", status);
-    n.put("reason", reason);
-    n.put("attempts", attempts);
-    n.put("payload", payload);
+    n.put("status", status());
+    n.put("reason", reason());
+    n.put("attempts", attempts());
+    n.put("payload", payload());
     return n.toString();
   }
 
@@ -119,52 +105,23 @@ public final class DeadLetter implements Serializable {
       JsonNode n = JSON.readTree(line);
       JsonNode uuid = n.get("uuid");
       return of(
-          n.get("stage").asText(),
-          n.get("source").asText(),
-          uuid == null ? null : uuid.asText(),
-          n.get("payload").asText(),
-          n.get("status").asInt(),
-          n.get("reason").asText(),
-          n.get("attempts").asInt());
+          text(n, "stage"),
+          text(n, "source"),
+          uuid == null || uuid.isNull() ? null : uuid.asText(),
+          text(n, "payload"),
+          n.path("status").asInt(),
+          text(n, "reason"),
+          n.path("attempts").asInt());
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException("not a dead-letter line: " + e.getMessage(), e);
     }
   }
 
-  @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof DeadLetter)) {
-      return false;
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException("field '" + field + "' is missing or not a string");
     }
-    DeadLetter d = (DeadLetter) o;
-    return status == d.status
-        && attempts == d.attempts
-        && stage.equals(d.stage)
-        && source.equals(d.source)
-        && Objects.equals(uuid, d.uuid)
-        && payload.equals(d.payload)
-        && reason.equals(d.reason);
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(stage, source, uuid, payload, status, reason, attempts);
-  }
-
-  @Override
-  public String toString() {
-    return "DeadLetter{stage="
-        + stage
-        + ", source="
-        + source
-        + ", uuid="
-        + uuid
-        + ", status="
-        + status
-        + ", reason="
-        + reason
-        + ", attempts="
-        + attempts
-        + "}";
+    return v.asText();
   }
 }

@@ -7,8 +7,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PDone;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -30,8 +30,11 @@ public final class DeadLetterIO {
     return new Write(null, null, 0);
   }
 
-  /** Writes dead letters as JSON lines. Bounded input; the runner chooses the sharding. */
-  public static final class Write extends PTransform<PCollection<DeadLetter>, PDone> {
+  /**
+   * Writes dead letters as JSON lines and outputs the names of the files written (none when there
+   * was nothing to write). Bounded input; the runner chooses the sharding.
+   */
+  public static final class Write extends PTransform<PCollection<DeadLetter>, PCollection<String>> {
     private final @Nullable String directory;
     private final @Nullable String filePrefix;
     private final int numShards;
@@ -65,7 +68,7 @@ public final class DeadLetterIO {
     }
 
     @Override
-    public PDone expand(PCollection<DeadLetter> input) {
+    public PCollection<String> expand(PCollection<DeadLetter> input) {
       checkArgument(directory != null, "DeadLetterIO.write() needs to(directory)");
       String name =
           filePrefix != null
@@ -84,8 +87,10 @@ public final class DeadLetterIO {
       if (numShards > 0) {
         text = text.withNumShards(numShards);
       }
-      input.apply("Write files", text);
-      return PDone.in(input.getPipeline());
+      return input
+          .apply("Write files", text)
+          .getPerDestinationOutputFilenames()
+          .apply("File names", Values.create());
     }
   }
 }

@@ -82,7 +82,7 @@ class AmplitudeIOReadExportTest {
 
     AmplitudeIO.ReadResult read = p.apply(read(4));
 
-    PAssert.that(read.lines())
+    PAssert.that(read.getLines())
         .containsInAnyOrder(
             AmplitudeLine.of(
                 "export hour 2024-05-01T09", "123/123_2024-05-01_9#0.json.gz", 1, "{\"n\":1}"),
@@ -91,7 +91,7 @@ class AmplitudeIOReadExportTest {
             line("20240501T11", "20240501T11", 1, "{\"n\":3}"),
             line("20240501T12", "20240501T12", 1, "{\"n\":4}"),
             line("20240501T12", "20240501T12", 2, "{\"n\":5}"));
-    PAssert.that(read.deadLetters()).empty();
+    PAssert.that(read.getDeadLetters()).empty();
     p.run().waitUntilFinish();
 
     for (FakeAmplitudeExportServer.Request r : server.requests()) {
@@ -117,7 +117,7 @@ class AmplitudeIOReadExportTest {
     AmplitudeIO.ReadResult read =
         p.apply(read(2).withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300)));
 
-    PAssert.that(read.lines())
+    PAssert.that(read.getLines())
         .containsInAnyOrder(
             line("20240501T09", "20240501T09", 1, "{\"n\":1}"),
             line("20240501T10", "20240501T10", 1, "{\"n\":2}"));
@@ -192,7 +192,7 @@ class AmplitudeIOReadExportTest {
             line("20240501T09", "20240501T09", 1, "{\"n\":1}"),
             line("20240501T11", "20240501T11", 1, "{\"n\":3}"));
 
-    PAssert.that(first.apply(read(3).withDownloadCache(cache)).lines())
+    PAssert.that(first.apply(read(3).withDownloadCache(cache)).getLines())
         .containsInAnyOrder(expected);
     first.run().waitUntilFinish();
     assertEquals(3, server.requests().size());
@@ -205,7 +205,7 @@ class AmplitudeIOReadExportTest {
 
     // A second, independent run (a plain pipeline: the extension provides one per test).
     Pipeline second = Pipeline.create();
-    PAssert.that(second.apply(read(4).withDownloadCache(cache)).lines())
+    PAssert.that(second.apply(read(4).withDownloadCache(cache)).getLines())
         .containsInAnyOrder(expected);
     second.run().waitUntilFinish();
     assertEquals(4, server.requests().size(), "only the uncached hour 12 was requested");

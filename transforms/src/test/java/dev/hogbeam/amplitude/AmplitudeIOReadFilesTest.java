@@ -41,7 +41,7 @@ class AmplitudeIOReadFilesTest {
 
     AmplitudeIO.ReadResult read = p.apply(AmplitudeIO.readFiles().from(dir + "/*"));
 
-    PAssert.that(read.lines())
+    PAssert.that(read.getLines())
         .containsInAnyOrder(
             AmplitudeLine.of("file " + zip9, "123/123_2024-05-01_9#0.json.gz", 1, "{\"n\":1}"),
             AmplitudeLine.of("file " + zip9, "123/123_2024-05-01_9#0.json.gz", 2, "{\"n\":2}"),
@@ -50,7 +50,7 @@ class AmplitudeIOReadFilesTest {
             AmplitudeLine.of("file " + gz, "", 1, "{\"n\":5}"),
             AmplitudeLine.of("file " + plain, "", 1, "{\"n\":6}"),
             AmplitudeLine.of("file " + plain, "", 2, "{\"n\":7}"));
-    PAssert.that(read.deadLetters()).empty();
+    PAssert.that(read.getDeadLetters()).empty();
     p.run().waitUntilFinish();
   }
 
@@ -66,7 +66,7 @@ class AmplitudeIOReadFilesTest {
 
     AmplitudeIO.ReadResult read = p.apply(AmplitudeIO.readFiles().from(file));
 
-    PAssert.that(read.lines())
+    PAssert.that(read.getLines())
         .satisfies(
             lines -> {
               List<String> texts = new java.util.ArrayList<>();
@@ -74,7 +74,7 @@ class AmplitudeIOReadFilesTest {
               assertTrue(texts.contains("{\"n\":0}"), texts.toString());
               return null;
             });
-    PAssert.that(read.deadLetters())
+    PAssert.that(read.getDeadLetters())
         .satisfies(
             letters -> {
               DeadLetter d = letters.iterator().next();

@@ -131,7 +131,7 @@ class ConvertAmplitudeEventsTest {
 
   private ConvertAmplitudeEvents.Result convert(Pipeline p, ConvertAmplitudeEvents convert) {
     return p.apply("Read", AmplitudeIO.readFiles().from(dir + "/*"))
-        .lines()
+        .getLines()
         .apply("Convert", convert);
   }
 
@@ -142,7 +142,7 @@ class ConvertAmplitudeEventsTest {
     String e5Uuid = AmplitudeEventMapper.madeUpUuid("d2", "i5", micros(T_E5), e5Line);
     CaptureEvent alias1 = AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d1", "u1", micros(T_E2));
     CaptureEvent alias2 = AliasEvents.aliasEvent(AliasMode.CREATE_ALIAS, "d2", "u2", micros(T_E5));
-    PAssert.that(summary(r.events()))
+    PAssert.that(summary(r.getEvents()))
         .containsInAnyOrder(
             row("2024-05-01", U1, "Viewed Home", "d1", T_E1),
             row("2024-05-01", U2, "$pageview", "u1", T_E2),
@@ -154,7 +154,7 @@ class ConvertAmplitudeEventsTest {
 
     String entry0 = "file " + zipA + ", entry 123/123_2024-05-01_9#0.json.gz, line ";
     String entry1 = "file " + zipA + ", entry 123/123_2024-05-01_9#1.json.gz, line ";
-    PAssert.that(r.deadLetters())
+    PAssert.that(r.getDeadLetters())
         .containsInAnyOrder(
             DeadLetter.of(
                 "map",
@@ -181,8 +181,8 @@ class ConvertAmplitudeEventsTest {
                 0,
                 "event_time 'yesterday' is not a time of the form YYYY-MM-DD HH:MM:SS[.ffffff]",
                 0));
-    PAssert.that(r.counts()).containsInAnyOrder(counts(1, 1, 2, 0, 0, 0));
-    PAssert.that(r.events())
+    PAssert.that(r.getCounts()).containsInAnyOrder(counts(1, 1, 2, 0, 0, 0));
+    PAssert.that(r.getEvents())
         .satisfies(
             all -> {
               for (KV<String, CaptureEvent> kv : all) {
@@ -195,7 +195,7 @@ class ConvertAmplitudeEventsTest {
               }
               throw new AssertionError("the huge event is missing");
             });
-    PAssert.that(r.newAliasPairs())
+    PAssert.that(r.getNewAliasPairs())
         .containsInAnyOrder(
             new NewAliasPair(
                 AliasPairs.pairKey("d1", "u1"), "2024-05-01", micros(T_E2), alias1.uuid()),
@@ -218,7 +218,7 @@ class ConvertAmplitudeEventsTest {
     String e5Uuid = AmplitudeEventMapper.madeUpUuid("d2", "i5", micros(T_E5), e5Line);
     CaptureEvent alias1 = AliasEvents.aliasEvent(AliasMode.IDENTIFY, "d1", "u1", micros(T_E2));
     CaptureEvent alias2 = AliasEvents.aliasEvent(AliasMode.IDENTIFY, "d2", "u2", micros(T_E5));
-    PAssert.that(summary(r.events()))
+    PAssert.that(summary(r.getEvents()))
         .containsInAnyOrder(
             row(person.keyFor("d1", 0), U1, "Viewed Home", "d1", T_E1),
             row(u1, U2, "$pageview", "u1", T_E2),
@@ -234,7 +234,7 @@ class ConvertAmplitudeEventsTest {
   void aSecondRunDoesNotAliasThePairsTheFirstRecorded(TestPipeline first) {
     String store = dir.resolve("alias-pairs").toString();
     ConvertAmplitudeEvents.Result run1 = convert(first, ConvertAmplitudeEvents.create());
-    run1.newAliasPairs()
+    run1.getNewAliasPairs()
         .apply("PairKeys", MapElements.into(TypeDescriptors.strings()).via(NewAliasPair::pairKey))
         .apply("Record", AliasPairStore.write(store));
     first.run().waitUntilFinish();
@@ -246,13 +246,13 @@ class ConvertAmplitudeEventsTest {
             ConvertAmplitudeEvents.create()
                 .withRecordedAliasPairs(second.apply("Recorded", AliasPairStore.read(store))));
     PAssert.that(
-            summary(run2.events())
+            summary(run2.getEvents())
                 .apply(
                     "EventNames",
                     MapElements.into(TypeDescriptors.strings()).via(s -> s.split("\\|")[2])))
         .containsInAnyOrder("Viewed Home", "$pageview", "Purchase", "Uploaded Photo 📷", "Other");
-    PAssert.that(run2.newAliasPairs()).empty();
-    PAssert.that(run2.counts()).containsInAnyOrder(counts(1, 1, 0, 2, 0, 0));
+    PAssert.that(run2.getNewAliasPairs()).empty();
+    PAssert.that(run2.getCounts()).containsInAnyOrder(counts(1, 1, 0, 2, 0, 0));
     second.run().waitUntilFinish();
   }
 
@@ -276,7 +276,7 @@ class ConvertAmplitudeEventsTest {
 
     ConvertAmplitudeEvents.Result r =
         p.apply("Read", AmplitudeIO.readFiles().from(only + "/*"))
-            .lines()
+            .getLines()
             .apply(
                 "Convert",
                 ConvertAmplitudeEvents.create()
@@ -288,7 +288,7 @@ class ConvertAmplitudeEventsTest {
             "company", "acme", "{\"plan\":\"paid\",\"seats\":12}", micros(T_E4));
     CaptureEvent blue =
         GroupIdentifyEvents.groupIdentifyEvent("team", "blue", "{\"lead\":\"ana\"}", micros(T_E2));
-    PAssert.that(r.events())
+    PAssert.that(r.getEvents())
         .satisfies(
             all -> {
               List<KV<String, CaptureEvent>> groups = new ArrayList<>();
@@ -302,8 +302,8 @@ class ConvertAmplitudeEventsTest {
               assertTrue(groups.contains(KV.of("2024-05-01", blue)));
               return null;
             });
-    PAssert.that(r.counts()).containsInAnyOrder(counts(0, 0, 0, 0, 0, 2));
-    PAssert.that(r.newAliasPairs()).empty();
+    PAssert.that(r.getCounts()).containsInAnyOrder(counts(0, 0, 0, 0, 0, 2));
+    PAssert.that(r.getNewAliasPairs()).empty();
     p.run().waitUntilFinish();
 
     assertEquals("$company_acme", acme.distinctId());

@@ -633,57 +633,60 @@ class CaptureIOWriteTest {
     }
 
     @Override
-    public EventCursor resumeAfter(String groupKey) {
+    public Group open(String groupKey) {
       record(groupKey + " resumeAfter");
-      return groupKey.equals("g1") ? g1Cursor : null;
+      return new Group() {
+        @Override
+        public EventCursor resumeAfter() {
+          return groupKey.equals("g1") ? g1Cursor : null;
+        }
+
+        @Override
+        public void sending(EventCursor first, EventCursor last, int events) {
+          record(
+              groupKey
+                  + " sending "
+                  + first.uuid()
+                  + ".."
+                  + last.uuid()
+                  + " events="
+                  + events
+                  + " serverHas="
+                  + serverHas(groupKey));
+        }
+
+        @Override
+        public void acknowledged(EventCursor lastInBatch, BatchStats batch, GroupSendStats soFar) {
+          record(
+              groupKey
+                  + " ack "
+                  + lastInBatch.uuid()
+                  + " events="
+                  + batch.events()
+                  + " requests="
+                  + batch.requests()
+                  + " dead="
+                  + batch.deadLettered()
+                  + " serverHas="
+                  + serverHas(groupKey));
+        }
+
+        @Override
+        public void finished(GroupSendStats stats) {
+          record(
+              groupKey
+                  + " finished sent="
+                  + stats.eventsSent()
+                  + " skipped="
+                  + stats.skippedAlreadySent());
+        }
+      };
     }
 
-    @Override
-    public void sending(String groupKey, EventCursor first, EventCursor last, int events) {
-      long serverHas =
-          server.events().stream()
-              .filter(e -> e.properties().get("group").asText().equals(groupKey))
-              .count();
-      record(
-          groupKey
-              + " sending "
-              + first.uuid()
-              + ".."
-              + last.uuid()
-              + " events="
-              + events
-              + " serverHas="
-              + serverHas);
-    }
-
-    @Override
-    public void acknowledged(String groupKey, EventCursor lastInBatch, BatchStats batch) {
-      long serverHas =
-          server.events().stream()
-              .filter(e -> e.properties().get("group").asText().equals(groupKey))
-              .count();
-      record(
-          groupKey
-              + " ack "
-              + lastInBatch.uuid()
-              + " events="
-              + batch.events()
-              + " requests="
-              + batch.requests()
-              + " dead="
-              + batch.deadLettered()
-              + " serverHas="
-              + serverHas);
-    }
-
-    @Override
-    public void finished(String groupKey, GroupSendStats stats) {
-      record(
-          groupKey
-              + " finished sent="
-              + stats.eventsSent()
-              + " skipped="
-              + stats.skippedAlreadySent());
+    private long serverHas(String groupKey) {
+      return server.events().stream()
+          .filter(e -> e.properties().get("group").asText().equals(groupKey))
+          .count();
     }
   }
 

@@ -64,18 +64,17 @@ class GroupSenderTest {
     return out;
   }
 
-  private WriteSettings settings() {
-    WriteSettings s = new WriteSettings();
-    s.batchSize = 10;
-    s.maxAttempts = 5;
-    s.initialBackoff = Duration.ofSeconds(1);
-    s.maxBackoff = Duration.ofSeconds(8);
-    return s;
+  private WriteSettings.Builder settings() {
+    return WriteSettings.defaults().toBuilder()
+        .batchSize(10)
+        .maxAttempts(5)
+        .initialBackoff(Duration.ofSeconds(1))
+        .maxBackoff(Duration.ofSeconds(8));
   }
 
-  private GroupSender sender(WriteSettings s, JvmSendState shared) {
+  private GroupSender sender(WriteSettings.Builder s, JvmSendState shared) {
     return new GroupSender(
-        s,
+        s.build(),
         transport,
         shared,
         () -> now,
@@ -142,9 +141,9 @@ class GroupSenderTest {
     for (int i = 0; i < 5; i++) {
       script.add(status(503, null));
     }
-    WriteSettings s = settings();
+    WriteSettings.Builder s = settings();
     List<String> acks = new ArrayList<>();
-    s.progress = new RecordingProgress(acks);
+    s.progress(new RecordingProgress(acks));
     CaptureDeliveryException e =
         assertThrows(
             CaptureDeliveryException.class, () -> sender(s, unlimited()).send("g", events(3)));
@@ -160,8 +159,8 @@ class GroupSenderTest {
     for (int i = 0; i < 5; i++) {
       script.add(status(502, null));
     }
-    WriteSettings s = settings();
-    s.maxRetryTime = Duration.ofSeconds(3);
+    WriteSettings.Builder s = settings();
+    s.maxRetryTime(Duration.ofSeconds(3));
     assertThrows(CaptureDeliveryException.class, () -> sender(s, unlimited()).send("g", events(1)));
     // waits 0.5 s, then 1 s (1.5 s in), then 2 s would end at 3.5 s > 3 s: stop after 3 requests
     assertEquals(3, requestSizes.size());
@@ -197,8 +196,8 @@ class GroupSenderTest {
 
   @Test
   void bisectsA400DownToTheRefusedEvents() throws Exception {
-    WriteSettings s = settings();
-    s.batchSize = 8;
+    WriteSettings.Builder s = settings();
+    s.batchSize(8);
     // [0,8) 400, [0,4) ok, [4,8) 400, [4,6) 400, [4,5) ok, [5,6) 400 -> dead, [6,8) 400, [6,7) 400
     // -> dead, [7,8) ok
     script.add(status(400, null));
@@ -225,7 +224,7 @@ class GroupSenderTest {
 
   @Test
   void theBudgetIsChargedPerRequestAndAccounted() throws Exception {
-    WriteSettings s = settings();
+    WriteSettings.Builder s = settings();
     JvmSendState shared = new JvmSendState(new RateLimiter(1000, 10, () -> now));
     GroupSendStats stats = sender(s, shared).send("g", events(100));
     long waited = 0;
@@ -251,9 +250,9 @@ class GroupSenderTest {
   @Test
   void aResumedGroupStillReportsEveryDuplicate() throws Exception {
     List<CaptureEvent> events = events(25);
-    WriteSettings s = settings();
+    WriteSettings.Builder s = settings();
     List<String> acks = new ArrayList<>();
-    s.progress = new RecordingProgress(acks, dev.hogbeam.event.EventCursor.at(events.get(19)));
+    s.progress(new RecordingProgress(acks, dev.hogbeam.event.EventCursor.at(events.get(19))));
     GroupSendStats stats = sender(s, unlimited()).send("g", withDuplicates(events, 4));
     assertEquals(
         List.of("g@" + dev.hogbeam.event.EventCursor.at(events.get(24)), "g finished"), acks);
@@ -329,19 +328,24 @@ class GroupSenderTest {
     }
 
     @Override
-    public dev.hogbeam.event.EventCursor resumeAfter(String groupKey) {
-      return resumeAfter;
-    }
+    public Group open(String groupKey) {
+      return new Group() {
+        @Override
+        public dev.hogbeam.event.EventCursor resumeAfter() {
+          return resumeAfter;
+        }
 
-    @Override
-    public void acknowledged(
-        String groupKey, dev.hogbeam.event.EventCursor lastInBatch, BatchStats batch) {
-      acks.add(groupKey + "@" + lastInBatch);
-    }
+        @Override
+        public void acknowledged(
+            dev.hogbeam.event.EventCursor lastInBatch, BatchStats batch, GroupSendStats soFar) {
+          acks.add(groupKey + "@" + lastInBatch);
+        }
 
-    @Override
-    public void finished(String groupKey, GroupSendStats stats) {
-      acks.add(groupKey + " finished");
+        @Override
+        public void finished(GroupSendStats stats) {
+          acks.add(groupKey + " finished");
+        }
+      };
     }
   }
 }

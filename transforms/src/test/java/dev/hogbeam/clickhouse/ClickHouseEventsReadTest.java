@@ -182,8 +182,8 @@ class ClickHouseEventsReadTest {
     assertEquals(plan.estimatedRows(), truth.size());
 
     ClickHouseEventsIO.ReadResult result = p.apply("Read", read.withPlan(plan));
-    PAssert.that(signatures(result.rows())).containsInAnyOrder(truth);
-    PAssert.that(result.stats())
+    PAssert.that(signatures(result.getRows())).containsInAnyOrder(truth);
+    PAssert.that(result.getStats())
         .satisfies(
             stats -> {
               long rows = 0;
@@ -225,7 +225,7 @@ class ClickHouseEventsReadTest {
 
     List<String> truth = truth(db, schema != Schema.GEN1);
     PCollection<KV<String, EventRow>> rows =
-        p.apply("Read", read(db).withPlan(plan).withFetchSize(9)).rows();
+        p.apply("Read", read(db).withPlan(plan).withFetchSize(9)).getRows();
     PAssert.that(signatures(rows)).containsInAnyOrder(truth);
     PAssert.that(rows)
         .satisfies(
@@ -266,7 +266,7 @@ class ClickHouseEventsReadTest {
     assertTrue(
         plan.warnings().stream().anyMatch(w -> w.contains("paging by (timestamp, uuid)")),
         plan.warnings().toString());
-    PAssert.that(signatures(p.apply("Read", read.withPlan(plan)).rows()))
+    PAssert.that(signatures(p.apply("Read", read.withPlan(plan)).getRows()))
         .containsInAnyOrder(truth(db, false));
     p.run().waitUntilFinish();
   }

@@ -62,7 +62,7 @@ class ConcurrencyCapTest {
                     Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-05-09T00:00:00Z"))
                 .withFetchSize(5)
                 .withMaxConcurrentQueries(cap));
-    PAssert.thatSingleton(read.rows().apply(Count.globally())).isEqualTo(rows);
+    PAssert.thatSingleton(read.getRows().apply(Count.globally())).isEqualTo(rows);
     PipelineResult result = p.run();
     result.waitUntilFinish();
     long max = 0;

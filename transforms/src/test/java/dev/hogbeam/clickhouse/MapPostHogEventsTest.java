@@ -85,7 +85,7 @@ class MapPostHogEventsTest {
     MapPostHogEvents.Result r =
         p.apply(Create.of(List.of(KV.of("s1", good), KV.of("s2", bad))))
             .apply("Map", MapPostHogEvents.create());
-    PAssert.that(r.events())
+    PAssert.that(r.getEvents())
         .containsInAnyOrder(
             KV.of(
                 "s1",
@@ -95,7 +95,7 @@ class MapPostHogEventsTest {
                     "u1",
                     1714521610000001L,
                     "{\"a\":1,\"$geoip_disable\":true}")));
-    PAssert.that(r.deadLetters())
+    PAssert.that(r.getDeadLetters())
         .containsInAnyOrder(
             DeadLetter.of(
                 "map",

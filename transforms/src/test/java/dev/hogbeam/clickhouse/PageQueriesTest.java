@@ -37,7 +37,7 @@ class PageQueriesTest {
   }
 
   static final Shard DAY =
-      new Shard(
+      Shard.of(
           "team2-2024-05-01",
           2,
           "2024-05-01",
@@ -50,7 +50,7 @@ class PageQueriesTest {
           10);
 
   static final Shard PART =
-      new Shard(
+      Shard.of(
           "team2-2024-05-01-p2of3",
           2,
           "2024-05-01",

@@ -68,11 +68,11 @@ class ReadAndMapTest {
                 .withTeamId(2)
                 .withRange(
                     Instant.parse("2024-05-01T00:00:00Z"), Instant.parse("2024-05-02T00:00:00Z")));
-    MapPostHogEvents.Result mapped = read.rows().apply("Map", MapPostHogEvents.create());
+    MapPostHogEvents.Result mapped = read.getRows().apply("Map", MapPostHogEvents.create());
 
     String shard = "team2-2024-05-01";
     long micros = T.getEpochSecond() * 1_000_000L + 123400;
-    PAssert.that(mapped.events())
+    PAssert.that(mapped.getEvents())
         .containsInAnyOrder(
             KV.of(
                 shard,
@@ -98,7 +98,7 @@ class ReadAndMapTest {
                     "u2",
                     micros + 3,
                     "{\"$geoip_disable\":true,\"$elements_chain\":\"a:href=\\\"/\\\"\"}")));
-    PAssert.that(mapped.deadLetters())
+    PAssert.that(mapped.getDeadLetters())
         .satisfies(
             dead -> {
               Map<String, String> reasons = new HashMap<>();

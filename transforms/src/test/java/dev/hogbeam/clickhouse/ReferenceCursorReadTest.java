@@ -140,7 +140,7 @@ class ReferenceCursorReadTest {
               .withResumeAfterReferenceCursor(printed);
       PAssert.that(
               p.apply("Read", read)
-                  .rows()
+                  .getRows()
                   .apply(
                       MapElements.into(TypeDescriptors.strings()).via(kv -> kv.getValue().uuid())))
           .containsInAnyOrder(expected);

@@ -197,7 +197,7 @@ class ShardPlannerTest {
     List<Shard> shards = new ArrayList<>();
     long[] sizes = {100, 90, 50, 40, 10};
     for (int i = 0; i < sizes.length; i++) {
-      shards.add(new Shard("s" + i, 1, "2024-05-0" + (i + 1), 0, 1, 1, 1, null, null, sizes[i]));
+      shards.add(Shard.of("s" + i, 1, "2024-05-0" + (i + 1), 0, 1, 1, 1, null, null, sizes[i]));
     }
     Map<String, Integer> lanes = ShardPlanner.assignLanes(shards, 2);
     assertEquals(Map.of("s0", 0, "s1", 1, "s2", 1, "s3", 0, "s4", 0), lanes);

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestPipelineExtension;
 import org.apache.beam.sdk.transforms.Create;
@@ -78,7 +77,7 @@ class DeadLetterIOTest {
     Path out = dir.resolve("out");
     DeadLetter one = DeadLetter.of("map", "s", null, "{}", 0, "bad", 0);
     pipeline
-        .apply("Nothing", Create.empty(SerializableCoder.of(DeadLetter.class)))
+        .apply("Nothing", Create.empty(DeadLetterCoder.of()))
         .apply("Write none", DeadLetterIO.write().to(out.toString()).withFilePrefix("run-a"));
     pipeline
         .apply("One", Create.of(List.of(one)))

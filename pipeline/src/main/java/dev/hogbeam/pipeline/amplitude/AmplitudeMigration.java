@@ -7,82 +7,64 @@ import dev.hogbeam.amplitude.AmplitudeCounts;
 import dev.hogbeam.amplitude.AmplitudeIO;
 import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.ConvertAmplitudeEvents;
-import dev.hogbeam.capture.WriteResult;
 import dev.hogbeam.event.CaptureEvent;
-import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.event.DeadLetterIO;
-import dev.hogbeam.order.OrderEvents;
-import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.pipeline.Destination;
-import dev.hogbeam.pipeline.Migration;
 import dev.hogbeam.pipeline.MigrationCommand;
-import dev.hogbeam.pipeline.checkpoint.CheckpointProgress;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
-import dev.hogbeam.pipeline.checkpoint.ResumeState;
+import dev.hogbeam.pipeline.engine.EventSource;
+import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.engine.SendInOrder;
+import dev.hogbeam.pipeline.engine.SourceContext;
+import dev.hogbeam.pipeline.engine.SourceEvents;
+import dev.hogbeam.pipeline.engine.SourcePlan;
+import dev.hogbeam.pipeline.engine.SourceRead;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
+import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
-import dev.hogbeam.pipeline.report.ReportPart;
-import dev.hogbeam.pipeline.report.ReportParts;
 import dev.hogbeam.pipeline.report.RunReport;
-import dev.hogbeam.pipeline.report.WriteReport;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.UUID;
-import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.transforms.Count;
-import org.apache.beam.sdk.transforms.Filter;
-import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.Wait;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * {@code hogbeam amplitude}: Amplitude export files, or a range of Export API hours, into PostHog.
- * The stages, each one named transform:
+ * The source's part of the migration; the rest is the shared tail ({@link SendInOrder}).
  *
  * <ol>
- *   <li>plan: at construction; the files a pattern matches (with sizes) or the hours, plus the
- *       settings that shape the events, saved as {@code plan.json} with the checkpoints, so a
+ *   <li>plan: when the command starts; the files a pattern matches (with sizes) or the hours, plus
+ *       the settings that shape the events, saved as {@code plan.json} with the checkpoints, so a
  *       re-run means the same migration;
  *   <li>read: {@link AmplitudeIO#readFiles()} or {@link AmplitudeIO#readExport()} (downloads kept
  *       in a cache, so a resumed run does not download again);
- *   <li>convert: {@link ConvertAmplitudeEvents} (map, de-duplicate, aliases for the pairs the alias
- *       store does not hold yet), keyed by UTC day or person bucket;
- *   <li>pending aliases: the new pairs are written down ({@link PendingAliasPairs}) and every event
- *       waits for that write, so no alias is sent that a killed run could forget;
- *   <li>order: {@link OrderEvents}; groups an earlier run finished are left out;
- *   <li>write: {@code CaptureIO.write()} with the checkpoint stage {@link CheckpointProgress};
- *   <li>report: {@link WriteReport}, plus dead letters (read, map, capture) to {@code
- *       --deadLetterDir}.
+ *   <li>map: {@link ConvertAmplitudeEvents} (map, de-duplicate, aliases for the pairs the alias
+ *       store does not hold yet), keyed by UTC day or person bucket; then the new pairs are written
+ *       down ({@link PendingAliasPairs}) and every event waits for that write, so no alias is sent
+ *       that a killed run could forget.
  * </ol>
  *
- * <p>Around the pipeline, in the launcher: before the run and after a successful one, pending pairs
- * whose alias event a group checkpoint shows as delivered are moved into the alias store ({@link
+ * <p>Around the pipeline: when the command starts and after a successful run, pending pairs whose
+ * alias event a group checkpoint shows as delivered are moved into the alias store ({@link
  * PendingAliasPairs#settle}).
  */
-public final class AmplitudeMigration implements Migration {
+public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
   static final String PLAN_FILE = "plan.json";
   static final String CHECKPOINT_ROOT = "hogbeam-checkpoints";
 
@@ -90,16 +72,11 @@ public final class AmplitudeMigration implements Migration {
   static final String AMPLITUDE = "amplitude";
 
   private final AmplitudePlan plan;
-  private final Destination destination;
-  private final CheckpointStore store;
-  private final String deadLetterDir;
-  private final ResumeState resume;
-  private final OrderingKey orderingKey;
+  private final AmplitudeOptions options;
   private final AliasMode aliasMode;
   private final @Nullable String aliasStore;
   private final boolean recordsAliases;
-  private final String runId;
-  private final AmplitudeOptions options;
+  private final String checkpointDir;
   private final AmplitudeIO.@Nullable ReadExport export;
   private final @Nullable String downloadCache;
   private final PendingAliasPairs.Settled settledBefore;
@@ -110,10 +87,8 @@ public final class AmplitudeMigration implements Migration {
       AmplitudePlan plan,
       AmplitudeIO.@Nullable ReadExport export,
       @Nullable String downloadCache,
-      Destination destination,
-      CheckpointStore store,
-      String deadLetterDir,
-      OrderingKey orderingKey,
+      boolean sendsToPostHog,
+      String checkpointDir,
       AliasMode aliasMode,
       @Nullable String aliasStore,
       PendingAliasPairs.Settled settledBefore) {
@@ -121,22 +96,11 @@ public final class AmplitudeMigration implements Migration {
     this.plan = plan;
     this.export = export;
     this.downloadCache = downloadCache;
-    this.destination = destination;
-    this.store = store;
-    this.deadLetterDir = deadLetterDir;
-    this.orderingKey = orderingKey;
+    this.checkpointDir = checkpointDir;
     this.aliasMode = aliasMode;
     this.aliasStore = aliasStore;
-    this.recordsAliases =
-        aliasStore != null && aliasMode != AliasMode.NONE && destination.sendsToPostHog();
+    this.recordsAliases = aliasStore != null && aliasMode != AliasMode.NONE && sendsToPostHog;
     this.settledBefore = settledBefore;
-    this.resume = ResumeState.of(store.readAllGroups());
-    this.runId =
-        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")
-                .withZone(ZoneOffset.UTC)
-                .format(Instant.now())
-            + "-"
-            + UUID.randomUUID().toString().substring(0, 8);
   }
 
   /** The {@code amplitude} subcommand. */
@@ -153,18 +117,14 @@ public final class AmplitudeMigration implements Migration {
    * Checks every flag, plans the input (matches the files, or counts the hours), checks the plan
    * against the checkpoints, and records the aliases earlier runs delivered.
    */
-  public static AmplitudeMigration create(AmplitudeOptions o, MigrationCommand.Environment env)
-      throws IOException {
+  public static Migration<AmplitudeLine> create(
+      AmplitudeOptions o, MigrationCommand.Environment env) throws IOException {
     FileSystems.setDefaultPipelineOptions(o);
     Secrets secrets = Secrets.from(env.variables());
     Destination destination = Destination.from(o, secrets);
-    checkPositive("personBuckets", o.getPersonBuckets());
-    checkPositive("maxConcurrentDownloads", o.getMaxConcurrentDownloads());
+    Flags.checkPositive("personBuckets", o.getPersonBuckets());
+    Flags.checkPositive("maxConcurrentDownloads", o.getMaxConcurrentDownloads());
     AliasMode aliasMode = aliasMode(o.getAliasMode());
-    OrderingKey orderingKey =
-        o.getOrderBy() == OrderBy.person
-            ? OrderingKey.person(o.getPersonBuckets())
-            : OrderingKey.day();
 
     Map<String, String> settings = new TreeMap<>();
     settings.put(
@@ -192,8 +152,6 @@ public final class AmplitudeMigration implements Migration {
       downloadCache = o.getDownloadCache() != null ? o.getDownloadCache() : store.path("downloads");
       export = export.withDownloadCache(downloadCache);
     }
-    String deadLetterDir =
-        o.getDeadLetterDir() != null ? o.getDeadLetterDir() : store.path("dead-letters");
     String aliasStore =
         o.getAliasStore() != null
             ? o.getAliasStore()
@@ -205,18 +163,20 @@ public final class AmplitudeMigration implements Migration {
     if (aliasStore != null && destination.sendsToPostHog()) {
       settled = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
     }
-    return new AmplitudeMigration(
-        o,
-        plan,
-        export,
-        downloadCache,
-        destination,
-        store,
-        deadLetterDir,
-        orderingKey,
-        aliasMode,
-        aliasStore,
-        settled);
+    Migration.Setup setup = Migration.Setup.open(o, destination, dir);
+    return Migration.of(
+        new AmplitudeMigration(
+            o,
+            plan,
+            export,
+            downloadCache,
+            destination.sendsToPostHog(),
+            store.directory(),
+            aliasMode,
+            aliasStore,
+            settled),
+        setup,
+        null);
   }
 
   /** The plan, the Export API read (null for files) and a short id for the checkpoint directory. */
@@ -282,7 +242,7 @@ public final class AmplitudeMigration implements Migration {
     return new Source(
         AmplitudePlan.export(url, start, end, settings),
         export,
-        compact(start) + "-" + compact(end) + "-" + shortHash(apiKey, 8));
+        DateArgs.compact(start) + "-" + DateArgs.compact(end) + "-" + shortHash(apiKey, 8));
   }
 
   private static void rejectExportFlags(AmplitudeOptions o) {
@@ -308,12 +268,6 @@ public final class AmplitudeMigration implements Migration {
   private static void addIfSet(List<String> given, String flag, @Nullable String value) {
     if (value != null) {
       given.add(flag);
-    }
-  }
-
-  private static void checkPositive(String flag, int value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException("--" + flag + " must be > 0, but was " + value);
     }
   }
 
@@ -425,12 +379,6 @@ public final class AmplitudeMigration implements Migration {
     return Hashing.sha256().hashString(text, StandardCharsets.UTF_8).toString().substring(0, chars);
   }
 
-  /** {@code 20240101} for a midnight, {@code 20240101T13} for another hour. */
-  static String compact(Instant hour) {
-    String pattern = hour.truncatedTo(ChronoUnit.DAYS).equals(hour) ? "yyyyMMdd" : "yyyyMMdd'T'HH";
-    return DateTimeFormatter.ofPattern(pattern).withZone(ZoneOffset.UTC).format(hour);
-  }
-
   /** {@code name} in the directory that holds {@code dir} (on any file system). */
   static String siblingOf(String dir, String name) {
     String d = dir;
@@ -449,7 +397,7 @@ public final class AmplitudeMigration implements Migration {
   }
 
   @Override
-  public String describe() {
+  public SourcePlan plan() {
     StringBuilder sb = new StringBuilder(plan.describe());
     if (export != null) {
       sb.append("\n  at most ")
@@ -457,12 +405,6 @@ public final class AmplitudeMigration implements Migration {
           .append(" hour(s) downloading at once; downloads kept in ")
           .append(downloadCache);
     }
-    sb.append("\n  ").append(destination.describe());
-    sb.append("\n  order: ")
-        .append(
-            options.getOrderBy() == OrderBy.day
-                ? "each UTC day in time order"
-                : "each person in time order, " + options.getPersonBuckets() + " buckets");
     sb.append("\n  aliases: ");
     if (aliasMode == AliasMode.NONE) {
       sb.append("none (--aliasMode=none)");
@@ -483,127 +425,70 @@ public final class AmplitudeMigration implements Migration {
         }
       }
     }
-    sb.append("\n  checkpoints: ").append(store.directory()).append(resume.describe());
-    return sb.toString();
+    return SourcePlan.builder()
+        .description(sb.toString())
+        .shards(plan.shards())
+        .dayGroup("UTC day")
+        .rangeEndMicros(plan.isFiles() ? Long.MAX_VALUE : plan.end().toEpochMilli() * 1000)
+        .build();
   }
 
   @Override
-  public CheckpointStore checkpoints() {
-    return store;
-  }
-
-  @Override
-  public String deadLetterDir() {
-    return deadLetterDir;
-  }
-
-  @Override
-  public long expectedEvents() {
-    return 0; // unknown until the files are read
-  }
-
-  @Override
-  public int shards() {
-    return plan.shards();
-  }
-
-  @Override
-  public Map<String, Long> groupStarts() {
-    return Map.of(); // groups are the days (or persons) found in the data
-  }
-
-  @Override
-  public long rangeEndMicros() {
-    return plan.isFiles() ? Long.MAX_VALUE : plan.end().toEpochMilli() * 1000;
-  }
-
-  @Override
-  public void expand(Pipeline p) {
-    // 1. Plan: made in create().
-    // 2. Read.
-    AmplitudeIO.ReadResult read =
+  public PTransform<PBegin, SourceRead<AmplitudeLine>> read(SourceContext context) {
+    PTransform<PBegin, AmplitudeIO.ReadResult> read =
         export != null
-            ? p.apply("Read Amplitude Export API", export)
-            : p.apply("Read Amplitude export files", AmplitudeIO.readFiles().from(plan.pattern()));
-    // 3. Convert: map, de-duplicate, aliases for pairs not in the store.
+            ? export.withReadProgress(context.ledger())
+            : AmplitudeIO.readFiles().from(plan.pattern()).withReadProgress(context.ledger());
+    String name = export != null ? "Read Amplitude Export API" : "Read Amplitude export files";
+    return new PTransform<>() {
+      @Override
+      public SourceRead<AmplitudeLine> expand(PBegin input) {
+        AmplitudeIO.ReadResult lines = input.apply(name, read);
+        return SourceRead.of(lines.getLines(), lines.getDeadLetters());
+      }
+    };
+  }
+
+  @Override
+  public PTransform<PCollection<AmplitudeLine>, SourceEvents> map(SourceContext context) {
     ConvertAmplitudeEvents convert =
         ConvertAmplitudeEvents.create()
             .withKeepEventNames(options.getKeepEventNames())
             .withKeepSessionEvents(options.getKeepSessionEvents())
             .withAliasMode(aliasMode)
             .withGroupIdentify(options.getGroupIdentify())
-            .withOrderingKey(orderingKey);
-    if (aliasStore != null && aliasMode != AliasMode.NONE) {
-      convert =
-          convert.withRecordedAliasPairs(
-              p.apply("Read alias pairs already sent", AliasPairStore.read(aliasStore)));
-    }
-    ConvertAmplitudeEvents.Result converted =
-        read.lines().apply("Convert to PostHog events", convert);
-    PCollection<KV<String, CaptureEvent>> events = converted.events();
-    if (!resume.finishedGroups().isEmpty()) {
-      Set<String> finished = new TreeSet<>(resume.finishedGroups());
-      events =
-          events
-              .apply("Skip finished groups", Filter.by(kv -> !finished.contains(kv.getKey())))
-              .setCoder(converted.events().getCoder());
-    }
-    // 4. Pending aliases: durable before any event can reach the writer.
-    if (recordsAliases) {
-      PCollection<String> pendingFiles =
-          converted
-              .newAliasPairs()
-              .apply(
-                  "Write pending alias pairs",
-                  PendingAliasPairs.write(
-                      aliasStore, PendingAliasPairs.absolute(store.directory()), runId));
-      events =
-          events
-              .apply("Wait for pending alias pairs", Wait.on(pendingFiles))
-              .setCoder(converted.events().getCoder());
-    }
-    // 5. Order each group in time.
-    PCollection<KV<String, Iterable<CaptureEvent>>> ordered =
-        events.apply("Order each group in time", OrderEvents.create());
-    // 6. Write, with a checkpoint after every batch.
-    WriteResult written =
-        ordered.apply(
-            "Send to PostHog",
-            destination.writer().withSendProgress(CheckpointProgress.to(store, null)));
-    // Dead letters of every stage, with their reason.
-    PCollection<DeadLetter> deadLetters =
-        PCollectionList.of(read.deadLetters())
-            .and(converted.deadLetters())
-            .and(written.getDeadLetters())
-            .apply("All dead letters", Flatten.pCollections());
-    deadLetters.apply("Write dead letters", DeadLetterIO.write().to(deadLetterDir));
-    // 7. Report.
-    PCollectionList.of(read.lines().apply("Lines per input", linesPerSource()))
-        .and(
-            converted
-                .counts()
-                .apply("Conversion counts", ReportParts.asCounters(AMPLITUDE, "conversion")))
-        .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
-        .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
-        .and(
-            p.apply(
-                "Resumed in-flight events",
-                ReportParts.constant("possiblyResent", resume.possiblyResent())))
-        .apply("All report parts", Flatten.pCollections())
-        .apply("Write report", WriteReport.to(store));
-  }
-
-  /** Lines read per file or hour, as the report's shards. */
-  private static PTransform<PCollection<AmplitudeLine>, PCollection<ReportPart>> linesPerSource() {
+            .withOrderingKey(context.orderingKey());
+    String runId = context.ledger().runId();
     return new PTransform<>() {
       @Override
-      public PCollection<ReportPart> expand(PCollection<AmplitudeLine> lines) {
-        return lines
-            .apply(
-                "Source of each line",
-                MapElements.into(TypeDescriptors.strings()).via(AmplitudeLine::source))
-            .apply("Count per source", Count.perElement())
-            .apply("As report parts", ReportParts.perKey(ReportPart.SHARDS, "rowsRead"));
+      public SourceEvents expand(PCollection<AmplitudeLine> lines) {
+        ConvertAmplitudeEvents withPairs = convert;
+        if (aliasStore != null && aliasMode != AliasMode.NONE) {
+          withPairs =
+              convert.withRecordedAliasPairs(
+                  lines
+                      .getPipeline()
+                      .apply("Read alias pairs already sent", AliasPairStore.read(aliasStore)));
+        }
+        ConvertAmplitudeEvents.Result converted =
+            lines.apply("Convert to PostHog events", withPairs);
+        PCollection<KV<String, CaptureEvent>> events = converted.getEvents();
+        // New pairs are durable before any event can reach the writer.
+        if (recordsAliases) {
+          PCollection<String> pendingFiles =
+              converted
+                  .getNewAliasPairs()
+                  .apply(
+                      "Write pending alias pairs",
+                      PendingAliasPairs.write(
+                          aliasStore, PendingAliasPairs.absolute(checkpointDir), runId));
+          events =
+              events
+                  .apply("Wait for pending alias pairs", Wait.on(pendingFiles))
+                  .setCoder(converted.getEvents().getCoder());
+        }
+        return SourceEvents.of(events, converted.getDeadLetters())
+            .withCounts(AMPLITUDE, "conversion", converted.getCounts());
       }
     };
   }
@@ -617,7 +502,7 @@ public final class AmplitudeMigration implements Migration {
   }
 
   @Override
-  public String reportDetails(RunReport report) {
+  public String summary(RunReport report) {
     Map<String, Long> c = report.totals(AMPLITUDE);
     StringBuilder sb = new StringBuilder();
     sb.append(

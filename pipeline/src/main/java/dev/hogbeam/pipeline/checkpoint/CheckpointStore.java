@@ -32,7 +32,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <pre>
  *   run.json             what the run migrates (source, range, order); a re-run must match it
  *   groups/KEY.json      one {@link GroupCheckpoint} per send group, rewritten after every batch
- *   report.json          the last run's final report
+ *   report.json          the account
  * </pre>
  *
  * <p>Local files are replaced atomically (write a temporary file, then rename), so a killed process
@@ -80,6 +80,18 @@ public final class CheckpointStore implements Serializable {
       if (text != null) {
         GroupCheckpoint g = GroupCheckpoint.fromJson(text);
         out.put(g.group(), g);
+      }
+    }
+    return out;
+  }
+
+  /** The contents of every file matching {@code relativeGlob} (e.g. {@code shards/*.json}). */
+  public List<String> readAll(String relativeGlob) {
+    List<String> out = new ArrayList<>();
+    for (String file : list(path(relativeGlob))) {
+      String text = read(file);
+      if (text != null) {
+        out.add(text);
       }
     }
     return out;

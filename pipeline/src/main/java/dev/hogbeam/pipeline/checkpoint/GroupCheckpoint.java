@@ -6,45 +6,81 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.Timestamps;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The durable state of one send group: how far it got and whether it finished. Immutable; a new
- * state is written after every acknowledged batch.
+ * The durable state of one send group: how far it got, whether it finished, and what each run did
+ * with it. Immutable; a new state is written before and after every batch.
  *
- * @param group the group key (a shard id or a person bucket)
+ * @param group the group key (a shard id, a UTC day or a person bucket)
  * @param acknowledged the last event PostHog acknowledged, in send order; null before the first
  * @param sent events acknowledged in total, over all runs
  * @param inFlight the batch being sent when this state was written, or null: a run killed while a
  *     batch was in flight re-sends that batch, and reports its events as possibly duplicated
  * @param done whether every event of the group was delivered or dead-lettered
+ * @param runs what each run did with the group, by run id: counters named as in the account ({@code
+ *     sent}, {@code batches}, {@code requests}, {@code bytes}, {@code retries}, ...)
  */
 public record GroupCheckpoint(
     String group,
     @Nullable EventCursor acknowledged,
     long sent,
     @Nullable InFlight inFlight,
-    boolean done) {
+    boolean done,
+    Map<String, Map<String, Long>> runs) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A batch sent but not yet acknowledged: its first and last event and its size. */
   public record InFlight(EventCursor first, EventCursor last, int events) {}
 
+  public GroupCheckpoint {
+    Map<String, Map<String, Long>> copy = new TreeMap<>();
+    runs.forEach(
+        (run, counters) -> copy.put(run, Collections.unmodifiableMap(new TreeMap<>(counters))));
+    runs = Collections.unmodifiableMap(copy);
+  }
+
+  /** A state without run counters. */
+  public GroupCheckpoint(
+      String group,
+      @Nullable EventCursor acknowledged,
+      long sent,
+      @Nullable InFlight inFlight,
+      boolean done) {
+    this(group, acknowledged, sent, inFlight, done, Map.of());
+  }
+
   public static GroupCheckpoint start(String group) {
     return new GroupCheckpoint(group, null, 0, null, false);
   }
 
   public GroupCheckpoint sending(EventCursor first, EventCursor last, int events) {
-    return new GroupCheckpoint(group, acknowledged, sent, new InFlight(first, last, events), done);
+    return new GroupCheckpoint(
+        group, acknowledged, sent, new InFlight(first, last, events), done, runs);
   }
 
   public GroupCheckpoint acknowledged(EventCursor last, int events) {
-    return new GroupCheckpoint(group, last, sent + events, null, false);
+    return new GroupCheckpoint(group, last, sent + events, null, false, runs);
   }
 
   public GroupCheckpoint finished() {
-    return new GroupCheckpoint(group, acknowledged, sent, null, true);
+    return new GroupCheckpoint(group, acknowledged, sent, null, true, runs);
+  }
+
+  /** This state with {@code counters} as what run {@code runId} did. */
+  public GroupCheckpoint withRun(String runId, Map<String, Long> counters) {
+    Map<String, Map<String, Long>> next = new TreeMap<>(runs);
+    next.put(runId, counters);
+    return new GroupCheckpoint(group, acknowledged, sent, inFlight, done, next);
+  }
+
+  /** What run {@code runId} did with the group; empty when it did not touch it. */
+  public Map<String, Long> run(String runId) {
+    return runs.getOrDefault(runId, Map.of());
   }
 
   public String toJson() {
@@ -61,6 +97,14 @@ public record GroupCheckpoint(
       f.put("events", inFlight.events());
     }
     n.put("done", done);
+    if (!runs.isEmpty()) {
+      ObjectNode r = n.putObject("runs");
+      runs.forEach(
+          (run, counters) -> {
+            ObjectNode c = r.putObject(run);
+            counters.forEach(c::put);
+          });
+    }
     return n.toString();
   }
 
@@ -73,12 +117,24 @@ public record GroupCheckpoint(
               ? null
               : new InFlight(
                   cursor(f.get("first")), cursor(f.get("last")), f.get("events").asInt());
+      Map<String, Map<String, Long>> runs = new TreeMap<>();
+      n.path("runs")
+          .fields()
+          .forEachRemaining(
+              r -> {
+                Map<String, Long> counters = new TreeMap<>();
+                r.getValue()
+                    .fields()
+                    .forEachRemaining(c -> counters.put(c.getKey(), c.getValue().asLong()));
+                runs.put(r.getKey(), counters);
+              });
       return new GroupCheckpoint(
           n.get("group").asText(),
           cursor(n.get("acknowledged")),
           n.get("sent").asLong(),
           inFlight,
-          n.get("done").asBoolean());
+          n.get("done").asBoolean(),
+          runs);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException("unreadable checkpoint: " + e.getMessage(), e);
     }

@@ -1,95 +1,69 @@
 package dev.hogbeam.pipeline.clickhouse;
 
-import dev.hogbeam.capture.WriteResult;
 import dev.hogbeam.clickhouse.ClickHouseEventsIO;
+import dev.hogbeam.clickhouse.EventRow;
 import dev.hogbeam.clickhouse.MapPostHogEvents;
 import dev.hogbeam.clickhouse.ReadPlan;
 import dev.hogbeam.clickhouse.ReferenceCursor;
 import dev.hogbeam.clickhouse.Shard;
 import dev.hogbeam.event.CaptureEvent;
-import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.event.DeadLetterIO;
+import dev.hogbeam.event.DeadLetterCoder;
 import dev.hogbeam.event.EventCursor;
-import dev.hogbeam.order.OrderEvents;
+import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.pipeline.Destination;
-import dev.hogbeam.pipeline.Migration;
 import dev.hogbeam.pipeline.MigrationCommand;
-import dev.hogbeam.pipeline.checkpoint.CheckpointProgress;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
-import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
-import dev.hogbeam.pipeline.checkpoint.ResumeState;
-import dev.hogbeam.pipeline.checkpoint.RunIdentity;
+import dev.hogbeam.pipeline.engine.EventSource;
+import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.engine.SendInOrder;
+import dev.hogbeam.pipeline.engine.SourceContext;
+import dev.hogbeam.pipeline.engine.SourceEvents;
+import dev.hogbeam.pipeline.engine.SourcePlan;
+import dev.hogbeam.pipeline.engine.SourceRead;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
+import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
-import dev.hogbeam.pipeline.report.ReportParts;
-import dev.hogbeam.pipeline.report.WriteReport;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.transforms.Filter;
-import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TypeDescriptor;
-import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * {@code hogbeam clickhouse}: a self-hosted PostHog's ClickHouse events, one team and range, into
- * PostHog. The stages, each one named transform:
+ * PostHog. The source's part of the migration; the rest is the shared tail ({@link SendInOrder}).
  *
  * <ol>
- *   <li>plan: {@link ClickHouseEventsIO.Read#plan()} at construction (saved as {@code plan.json}
- *       with the checkpoints, so a re-run means the same shards);
- *   <li>read: {@link ClickHouseEventsIO#read()}, shards an earlier run finished are skipped;
- *   <li>map: {@link MapPostHogEvents};
- *   <li>order: {@link OrderEvents}, keyed by shard ({@code --orderBy=day}) or person bucket;
- *   <li>write: {@code CaptureIO.write()} with the checkpoint stage {@link CheckpointProgress};
- *   <li>report: {@link WriteReport}, plus dead letters to {@code --deadLetterDir}.
+ *   <li>plan: {@link ClickHouseEventsIO.Read#plan()} when the command starts (saved as {@code
+ *       plan.json} with the checkpoints, so a re-run means the same shards);
+ *   <li>read: {@link ClickHouseEventsIO#read()}; with day order, shards an earlier run finished are
+ *       not read at all;
+ *   <li>map: {@link MapPostHogEvents}, keyed by shard ({@code --orderBy=day}) or person bucket.
  * </ol>
  */
-public final class ClickHouseMigration implements Migration {
+public final class ClickHouseMigration implements EventSource<KV<String, EventRow>> {
   static final String PLAN_FILE = "plan.json";
-  static final String RUN_FILE = "run.json";
 
-  private final ClickHouseOptions options;
   private final ClickHouseEventsIO.Read read;
   private final ReadPlan plan;
-  private final Destination destination;
-  private final CheckpointStore store;
-  private final String deadLetterDir;
-  private final @Nullable EventCursor runCursor;
-  private final ResumeState resume;
   private final OrderBy orderBy;
 
-  private ClickHouseMigration(
-      ClickHouseOptions options,
-      ClickHouseEventsIO.Read read,
-      ReadPlan plan,
-      Destination destination,
-      CheckpointStore store,
-      String deadLetterDir,
-      @Nullable EventCursor runCursor,
-      Map<String, GroupCheckpoint> checkpoints) {
-    this.options = options;
+  private ClickHouseMigration(ClickHouseEventsIO.Read read, ReadPlan plan, OrderBy orderBy) {
     this.read = read;
     this.plan = plan;
-    this.destination = destination;
-    this.store = store;
-    this.deadLetterDir = deadLetterDir;
-    this.runCursor = runCursor;
-    this.orderBy = options.getOrderBy();
-    this.resume = ResumeState.of(checkpoints);
+    this.orderBy = orderBy;
   }
 
   /**
@@ -108,7 +82,8 @@ public final class ClickHouseMigration implements Migration {
   /**
    * Checks every flag, asks ClickHouse for the plan (or reuses the saved one), reads checkpoints.
    */
-  public static ClickHouseMigration create(ClickHouseOptions o, MigrationCommand.Environment env) {
+  public static Migration<KV<String, EventRow>> create(
+      ClickHouseOptions o, MigrationCommand.Environment env) {
     Secrets secrets = Secrets.from(env.variables());
     Destination destination = Destination.from(o, secrets);
     String password =
@@ -141,33 +116,23 @@ public final class ClickHouseMigration implements Migration {
     if (o.getStartDate() != null) {
       start = DateArgs.parse("startDate", o.getStartDate());
     } else if (ours != null) {
-      start =
-          dev.hogbeam.event.Timestamps.toInstant(ours.timestampMicros())
-              .truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+      start = Timestamps.toInstant(ours.timestampMicros()).truncatedTo(ChronoUnit.DAYS);
     } else if (reference != null) {
-      start =
-          Instant.ofEpochSecond(reference.epochSeconds())
-              .truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+      start = Instant.ofEpochSecond(reference.epochSeconds()).truncatedTo(ChronoUnit.DAYS);
     } else {
       throw new IllegalArgumentException("--startDate is required (or --cursor to resume from)");
     }
     DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
-    checkPositive("fetchLimit", o.getFetchLimit());
-    checkPositive("maxConcurrentQueries", o.getMaxConcurrentQueries());
-    checkPositive("personBuckets", o.getPersonBuckets());
-    if (o.getSplitThreshold() <= 0) {
-      throw new IllegalArgumentException(
-          "--splitThreshold must be > 0, but was " + o.getSplitThreshold());
-    }
+    Flags.checkPositive("fetchLimit", o.getFetchLimit());
+    Flags.checkPositive("maxConcurrentQueries", o.getMaxConcurrentQueries());
+    Flags.checkPositive("splitThreshold", o.getSplitThreshold());
 
     String dir =
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
             : defaultCheckpointDir(o.getTeamId(), start, end, destination);
-    CheckpointStore store = CheckpointStore.at(dir);
-    checkSameRun(store, runIdentity(o, destination));
-    String deadLetterDir =
-        o.getDeadLetterDir() != null ? o.getDeadLetterDir() : store.path("dead-letters");
+    Migration.Setup setup = Migration.Setup.open(o, destination, dir);
+    CheckpointStore store = setup.store();
 
     ClickHouseEventsIO.Read read =
         ClickHouseEventsIO.read()
@@ -206,15 +171,7 @@ public final class ClickHouseMigration implements Migration {
       read = read.withPlan(plan);
       store.writeText(PLAN_FILE, plan.toJson());
     }
-    Map<String, GroupCheckpoint> checkpoints = store.readAllGroups();
-    return new ClickHouseMigration(
-        o, read, plan, destination, store, deadLetterDir, ours, checkpoints);
-  }
-
-  private static void checkPositive(String flag, int value) {
-    if (value <= 0) {
-      throw new IllegalArgumentException("--" + flag + " must be > 0, but was " + value);
-    }
+    return Migration.of(new ClickHouseMigration(read, plan, o.getOrderBy()), setup, ours);
   }
 
   /**
@@ -227,157 +184,77 @@ public final class ClickHouseMigration implements Migration {
     return "hogbeam-checkpoints/clickhouse-team"
         + teamId
         + "-"
-        + compact(start)
+        + DateArgs.compact(start)
         + "-"
-        + compact(end)
+        + DateArgs.compact(end)
         + "-"
         + destination.dirSuffix();
   }
 
-  /** What must not change between runs sharing checkpoints (the plan covers the source side). */
-  static Map<String, String> runIdentity(ClickHouseOptions o, Destination destination) {
-    Map<String, String> id = new LinkedHashMap<>();
-    id.put("destination", destination.id());
-    id.put("orderBy", o.getOrderBy().name());
-    if (o.getOrderBy() == OrderBy.person) {
-      id.put("personBuckets", Integer.toString(o.getPersonBuckets()));
-    }
-    return id;
-  }
-
-  /** Saves the identity on the first run; refuses a later run whose identity differs. */
-  static void checkSameRun(CheckpointStore store, Map<String, String> identity) {
-    String text = store.readText(RUN_FILE);
-    if (text == null) {
-      store.writeText(RUN_FILE, RunIdentity.toJson(identity));
-      return;
-    }
-    Map<String, String> earlier = RunIdentity.fromJson(text);
-    if (!earlier.equals(identity)) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + store.directory()
-              + " holds the checkpoints of a run with "
-              + RunIdentity.differences(earlier, identity)
-              + "; give another --checkpointDir, or delete that one to start over");
-    }
-  }
-
-  private static String compact(Instant t) {
-    DateTimeFormatter day = DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC);
-    DateTimeFormatter full =
-        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
-    return t.getEpochSecond() % 86_400 == 0 && t.getNano() == 0 ? day.format(t) : full.format(t);
-  }
-
   @Override
-  public String describe() {
-    StringBuilder sb = new StringBuilder(plan.describe());
-    sb.append("\n  ").append(destination.describe());
-    sb.append("\n  order: ")
-        .append(
-            orderBy == OrderBy.day
-                ? "each shard in time order"
-                : "each person in time order, " + options.getPersonBuckets() + " buckets");
-    sb.append("\n  checkpoints: ").append(store.directory());
-    sb.append(resume.describe());
-    if (runCursor != null) {
-      sb.append("\n  resuming after cursor ").append(ResumeCursor.format(runCursor));
-    }
-    return sb.toString();
-  }
-
-  @Override
-  public CheckpointStore checkpoints() {
-    return store;
-  }
-
-  @Override
-  public String deadLetterDir() {
-    return deadLetterDir;
-  }
-
-  @Override
-  public long expectedEvents() {
-    return plan.estimatedRows();
-  }
-
-  @Override
-  public int shards() {
-    return plan.shards().size();
-  }
-
-  @Override
-  public Map<String, Long> groupStarts() {
+  public SourcePlan plan() {
     Map<String, Long> starts = new LinkedHashMap<>();
     if (orderBy == OrderBy.day) {
       for (Shard s : plan.shards()) {
         starts.put(s.id(), s.startMicros());
       }
     }
-    return starts;
+    return SourcePlan.builder()
+        .description(plan.describe())
+        .shards(plan.shards().size())
+        .dayGroup("shard")
+        .expectedEvents(plan.estimatedRows())
+        .groupStarts(starts)
+        .rangeEndMicros(plan.endMicros())
+        .build();
   }
 
   @Override
-  public long rangeEndMicros() {
-    return plan.endMicros();
-  }
-
-  @Override
-  public void expand(Pipeline p) {
-    // 1. Plan: made in create(); shards finished by an earlier run are not read again.
+  public PTransform<PBegin, SourceRead<KV<String, EventRow>>> read(SourceContext context) {
+    // With day order a group is a shard: shards an earlier run finished are not read again.
     Set<String> skip = new TreeSet<>();
-    if (orderBy == OrderBy.day) {
+    if (context.orderBy() == OrderBy.day) {
       for (Shard s : plan.shards()) {
-        if (resume.finishedGroups().contains(s.id())) {
+        if (context.finishedGroups().contains(s.id())) {
           skip.add(s.id());
         }
       }
     }
-    // 2. Read.
-    ClickHouseEventsIO.ReadResult rows =
-        p.apply("Read ClickHouse events", read.withSkipShards(skip));
-    // 3. Map.
-    MapPostHogEvents.Result mapped =
-        rows.rows().apply("Map rows to capture events", MapPostHogEvents.create());
-    // 4. Order: one group per shard, or per person bucket.
-    PCollection<KV<String, CaptureEvent>> keyed = mapped.events();
-    if (orderBy == OrderBy.person) {
-      OrderingKey buckets = OrderingKey.person(options.getPersonBuckets());
-      Set<String> finished = resume.finishedGroups();
-      keyed =
-          keyed
-              .apply(
-                  "Key by person bucket",
-                  MapElements.into(new TypeDescriptor<KV<String, CaptureEvent>>() {})
-                      .via(
-                          kv ->
-                              KV.of(buckets.keyFor(kv.getValue().distinctId(), 0), kv.getValue())))
-              .setCoder(mapped.events().getCoder())
-              .apply("Skip finished buckets", Filter.by(kv -> !finished.contains(kv.getKey())));
-    }
-    PCollection<KV<String, Iterable<CaptureEvent>>> ordered =
-        keyed.apply("Order each group in time", OrderEvents.create());
-    // 5. Write, 6. checkpoint after every batch.
-    WriteResult written =
-        ordered.apply(
-            "Send to PostHog",
-            destination.writer().withSendProgress(CheckpointProgress.to(store, runCursor)));
-    // Dead letters of every stage, kept with their reason.
-    PCollection<DeadLetter> deadLetters =
-        PCollectionList.of(mapped.deadLetters())
-            .and(written.getDeadLetters())
-            .apply("All dead letters", Flatten.pCollections());
-    deadLetters.apply("Write dead letters", DeadLetterIO.write().to(deadLetterDir));
-    // 7. Report.
-    PCollectionList.of(rows.stats().apply("Shard stats", ReportParts.fromShardStats()))
-        .and(written.getStats().apply("Send stats", ReportParts.fromSendStats()))
-        .and(deadLetters.apply("Dead-letter counts", ReportParts.fromDeadLetters()))
-        .and(
-            p.apply(
-                "Resumed in-flight events",
-                ReportParts.constant("possiblyResent", resume.possiblyResent())))
-        .apply("All report parts", Flatten.pCollections())
-        .apply("Write report", WriteReport.to(store));
+    ClickHouseEventsIO.Read shards = read.withSkipShards(skip).withReadProgress(context.ledger());
+    return new PTransform<>() {
+      @Override
+      public SourceRead<KV<String, EventRow>> expand(PBegin input) {
+        PCollection<KV<String, EventRow>> rows =
+            input.apply("Read ClickHouse shards", shards).getRows();
+        return SourceRead.of(
+            rows, input.apply("No read dead letters", Create.empty(DeadLetterCoder.of())));
+      }
+    };
+  }
+
+  @Override
+  public PTransform<PCollection<KV<String, EventRow>>, SourceEvents> map(SourceContext context) {
+    OrderingKey personKey = context.orderBy() == OrderBy.person ? context.orderingKey() : null;
+    return new PTransform<>() {
+      @Override
+      public SourceEvents expand(PCollection<KV<String, EventRow>> rows) {
+        MapPostHogEvents.Result mapped = rows.apply("Map rows", MapPostHogEvents.create());
+        PCollection<KV<String, CaptureEvent>> events = mapped.getEvents();
+        if (personKey != null) {
+          events =
+              events
+                  .apply(
+                      "Key by person bucket",
+                      MapElements.into(new TypeDescriptor<KV<String, CaptureEvent>>() {})
+                          .via(
+                              kv ->
+                                  KV.of(
+                                      personKey.keyFor(kv.getValue().distinctId(), 0),
+                                      kv.getValue())))
+                  .setCoder(mapped.getEvents().getCoder());
+        }
+        return SourceEvents.of(events, mapped.getDeadLetters());
+      }
+    };
   }
 }

@@ -7,7 +7,9 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 
 /** Parsing and checking of --startDate / --endDate. All times are UTC unless a zone is given. */
 public final class DateArgs {
@@ -15,6 +17,18 @@ public final class DateArgs {
   public static final Duration MIN_AGE = Duration.ofHours(48);
 
   private DateArgs() {}
+
+  /**
+   * A time as a short name part: {@code 20240101} for a midnight, {@code 20240101T13} for another
+   * whole hour, {@code 20240101T133005} otherwise (UTC).
+   */
+  public static String compact(Instant t) {
+    String pattern =
+        t.truncatedTo(ChronoUnit.DAYS).equals(t)
+            ? "yyyyMMdd"
+            : t.truncatedTo(ChronoUnit.HOURS).equals(t) ? "yyyyMMdd'T'HH" : "yyyyMMdd'T'HHmmss";
+    return DateTimeFormatter.ofPattern(pattern).withZone(ZoneOffset.UTC).format(t);
+  }
 
   /**
    * Parses an ISO-8601 date ({@code 2024-01-31}: its midnight UTC), local date-time ({@code

@@ -1,6 +1,6 @@
 package dev.hogbeam.pipeline.progress;
 
-import dev.hogbeam.progress.LiveCounters.Snapshot;
+import dev.hogbeam.pipeline.engine.Ledger.Progress;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -19,8 +19,8 @@ public final class ProgressLine {
    */
   public static String format(
       Duration elapsed,
-      Snapshot now,
-      Snapshot before,
+      Progress now,
+      Progress before,
       Duration interval,
       long expectedEvents,
       int shards,

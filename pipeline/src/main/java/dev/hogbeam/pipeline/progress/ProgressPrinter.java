@@ -1,7 +1,6 @@
 package dev.hogbeam.pipeline.progress;
 
-import dev.hogbeam.progress.LiveCounters;
-import dev.hogbeam.progress.LiveCounters.Snapshot;
+import dev.hogbeam.pipeline.engine.Ledger.Progress;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -11,23 +10,23 @@ import java.util.function.Supplier;
 
 /**
  * Prints a {@link ProgressLine} at a steady interval while a job runs, on a daemon thread. The
- * numbers come from a supplier: {@link LiveCounters} when the job runs in this process, the
- * checkpoint directory otherwise.
+ * numbers come from a supplier: the ledger in the checkpoint directory, whichever runner runs the
+ * job. A line that cannot be read (the directory briefly unreachable) is skipped, not fatal.
  */
 public final class ProgressPrinter implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final long startNanos = System.nanoTime();
-  private Snapshot previous;
+  private Progress previous;
   private long previousNanos = startNanos;
 
   private ProgressPrinter(
       Duration interval,
-      Supplier<Snapshot> counters,
+      Supplier<Progress> counters,
       PrintStream out,
       long expectedEvents,
       int shards,
       int groups) {
-    this.previous = counters.get();
+    this.previous = new Progress(0, 0, 0, 0, 0);
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -37,7 +36,12 @@ public final class ProgressPrinter implements AutoCloseable {
             });
     timer.scheduleAtFixedRate(
         () -> {
-          Snapshot now = counters.get();
+          Progress now;
+          try {
+            now = counters.get();
+          } catch (RuntimeException e) {
+            return; // the next line will tell
+          }
           long nanos = System.nanoTime();
           out.println(
               "[progress] "
@@ -60,7 +64,7 @@ public final class ProgressPrinter implements AutoCloseable {
   /** Starts printing; {@code interval} zero or negative prints nothing. */
   public static AutoCloseable start(
       Duration interval,
-      Supplier<Snapshot> counters,
+      Supplier<Progress> counters,
       PrintStream out,
       long expectedEvents,
       int shards,

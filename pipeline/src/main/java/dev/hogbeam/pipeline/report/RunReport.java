@@ -5,16 +5,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.util.Collection;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The account of a run: per section (shards read, groups sent, dead letters by stage) and per
- * entry, the summed counters, plus totals. Built from {@link ReportPart}s inside the pipeline,
- * written as JSON, read back and printed by the command line.
+ * The account of a migration as {@code report.json} holds it: per section and per entry, named
+ * counters, plus each section's totals. The ledger builds it ({@code Ledger#account()}); the
+ * command line prints it.
+ *
+ * <p>Sections: {@link #SHARDS} (what this run read, per source shard), {@link #GROUPS} (what this
+ * run sent, per send group), {@link #DEAD_LETTERS} (this run's dead letters by stage), {@link #RUN}
+ * (facts about this run), the source's own counts (e.g. {@code amplitude}), and {@link #MIGRATION}
+ * (the whole migration, every run of it).
  */
 public final class RunReport {
+  public static final String SHARDS = "shards";
+  public static final String GROUPS = "groups";
+  public static final String DEAD_LETTERS = "deadLetters";
+  public static final String RUN = "run";
+  public static final String MIGRATION = "migration";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -24,17 +34,38 @@ public final class RunReport {
     this.sections = sections;
   }
 
-  /** Sums parts with the same section and key. */
-  public static RunReport fromParts(Collection<ReportPart> parts) {
-    Map<String, Map<String, Map<String, Long>>> sections = new TreeMap<>();
-    for (ReportPart p : parts) {
-      Map<String, Long> entry =
-          sections
-              .computeIfAbsent(p.section(), s -> new TreeMap<>())
-              .computeIfAbsent(p.key(), k -> new TreeMap<>());
-      p.counters().forEach((name, value) -> entry.merge(name, value, Long::sum));
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Collects entries; counters given twice for the same entry are summed. */
+  public static final class Builder {
+    private final Map<String, Map<String, Map<String, Long>>> sections = new TreeMap<>();
+
+    private Builder() {}
+
+    /** Adds {@code counters} to entry {@code key} of {@code section}. */
+    public Builder put(String section, String key, Map<String, Long> counters) {
+      Map<String, Long> entry = entry(section, key);
+      counters.forEach((name, value) -> entry.merge(name, value, Long::sum));
+      return this;
     }
-    return new RunReport(sections);
+
+    /** Adds {@code value} to one counter. */
+    public Builder add(String section, String key, String counter, long value) {
+      entry(section, key).merge(counter, value, Long::sum);
+      return this;
+    }
+
+    private Map<String, Long> entry(String section, String key) {
+      return sections
+          .computeIfAbsent(section, s -> new TreeMap<>())
+          .computeIfAbsent(key, k -> new TreeMap<>());
+    }
+
+    public RunReport build() {
+      return new RunReport(sections);
+    }
   }
 
   /** Entries of a section, by key; empty when the section has none. */
@@ -60,6 +91,11 @@ public final class RunReport {
     return out;
   }
 
+  /** One counter of one entry, 0 when absent. */
+  public long get(String section, String key, String counter) {
+    return section(section).getOrDefault(key, Map.of()).getOrDefault(counter, 0L);
+  }
+
   public String toJson() {
     ObjectNode root = JSON.createObjectNode();
     for (Map.Entry<String, Map<String, Map<String, Long>>> s : sections.entrySet()) {
@@ -82,26 +118,23 @@ public final class RunReport {
   public static RunReport fromJson(String json) {
     try {
       JsonNode root = JSON.readTree(json);
-      Map<String, Map<String, Map<String, Long>>> sections = new TreeMap<>();
+      Builder b = builder();
       root.fields()
           .forEachRemaining(
-              s -> {
-                Map<String, Map<String, Long>> entries = new TreeMap<>();
-                s.getValue()
-                    .path("entries")
-                    .fields()
-                    .forEachRemaining(
-                        e -> {
-                          Map<String, Long> counters = new TreeMap<>();
-                          e.getValue()
-                              .fields()
-                              .forEachRemaining(
-                                  c -> counters.put(c.getKey(), c.getValue().asLong()));
-                          entries.put(e.getKey(), counters);
-                        });
-                sections.put(s.getKey(), entries);
-              });
-      return new RunReport(sections);
+              s ->
+                  s.getValue()
+                      .path("entries")
+                      .fields()
+                      .forEachRemaining(
+                          e -> {
+                            Map<String, Long> counters = new TreeMap<>();
+                            e.getValue()
+                                .fields()
+                                .forEachRemaining(
+                                    c -> counters.put(c.getKey(), c.getValue().asLong()));
+                            b.put(s.getKey(), e.getKey(), counters);
+                          }));
+      return b.build();
     } catch (IOException e) {
       throw new IllegalArgumentException("not a hogbeam report: " + e.getMessage(), e);
     }

@@ -15,7 +15,6 @@ import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.CommandRun;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.Sent;
-import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeAmplitudeExportServer;
@@ -280,13 +279,13 @@ class AmplitudeMigrationTest {
     RunReport report = AmplitudeTestData.report(checkpoints);
     assertEquals(
         Map.of("file " + a, Map.of("rowsRead", 11L), "file " + b, Map.of("rowsRead", 3L)),
-        report.section(ReportPart.SHARDS));
-    assertEquals(9L, report.section(ReportPart.GROUPS).get("2024-05-01").get("sent"));
-    assertEquals(4L, report.section(ReportPart.GROUPS).get("2024-05-02").get("sent"));
-    assertEquals(0L, report.total(ReportPart.GROUPS, "duplicatesDropped"));
+        report.section(RunReport.SHARDS));
+    assertEquals(9L, report.section(RunReport.GROUPS).get("2024-05-01").get("sent"));
+    assertEquals(4L, report.section(RunReport.GROUPS).get("2024-05-02").get("sent"));
+    assertEquals(0L, report.total(RunReport.GROUPS, "duplicatesDropped"));
     assertEquals(
         Map.of("map", Map.of("records", 2L), "read", Map.of("records", 1L)),
-        report.section(ReportPart.DEAD_LETTERS));
+        report.section(RunReport.DEAD_LETTERS));
     assertEquals(
         amplitudeCounts(1, 1, 3, 0, 1),
         report.section(AmplitudeMigration.AMPLITUDE).get("conversion"));
@@ -323,7 +322,7 @@ class AmplitudeMigrationTest {
     assertTrue(again.out().contains("(resuming: 2 group(s) finished earlier)"), again.out());
     assertEquals(13, capture.events().size(), "nothing sent again");
     RunReport second = AmplitudeTestData.report(checkpoints);
-    assertEquals(0L, second.total(ReportPart.GROUPS, "sent"));
+    assertEquals(0L, second.total(RunReport.GROUPS, "sent"));
     assertEquals(
         amplitudeCounts(1, 1, 0, 3, 1),
         second.section(AmplitudeMigration.AMPLITUDE).get("conversion"));
@@ -370,7 +369,7 @@ class AmplitudeMigrationTest {
     assertEquals(expected, all);
     assertEquals(
         byBucket.keySet(),
-        AmplitudeTestData.report(checkpoints).section(ReportPart.GROUPS).keySet());
+        AmplitudeTestData.report(checkpoints).section(RunReport.GROUPS).keySet());
   }
 
   @Test
@@ -442,7 +441,7 @@ class AmplitudeMigrationTest {
     assertEquals(Set.of(), PendingAliasPairsTest.storedPairs(store));
     assertEquals(
         13L,
-        AmplitudeTestData.report(tmp.resolve("ck-dry")).total(ReportPart.GROUPS, "sent"),
+        AmplitudeTestData.report(tmp.resolve("ck-dry")).total(RunReport.GROUPS, "sent"),
         "a dry run counts what it would send");
 
     CommandRun reused =
@@ -549,7 +548,7 @@ class AmplitudeMigrationTest {
               "export hour 2024-06-10T00", Map.of("rowsRead", 2L),
               "export hour 2024-06-10T02", Map.of("rowsRead", 1L),
               "export hour 2024-06-10T03", Map.of("rowsRead", 1L)),
-          report.section(ReportPart.SHARDS));
+          report.section(RunReport.SHARDS));
       assertEquals(
           amplitudeCounts(0, 0, 3, 0, 0),
           report.section(AmplitudeMigration.AMPLITUDE).get("conversion"));

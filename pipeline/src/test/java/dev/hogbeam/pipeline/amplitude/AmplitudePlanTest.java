@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.hogbeam.amplitude.AliasMode;
 import dev.hogbeam.pipeline.amplitude.AmplitudePlan.InputFile;
+import dev.hogbeam.pipeline.options.DateArgs;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -120,7 +121,7 @@ class AmplitudePlanTest {
     assertEquals("s", AmplitudeMigration.siblingOf("march", "s"));
     assertEquals("gs://bucket/s", AmplitudeMigration.siblingOf("gs://bucket/ck", "s"));
     assertEquals("gs://bucket/s", AmplitudeMigration.siblingOf("gs://bucket", "s"));
-    assertEquals("20240101", AmplitudeMigration.compact(Instant.parse("2024-01-01T00:00:00Z")));
-    assertEquals("20240101T13", AmplitudeMigration.compact(Instant.parse("2024-01-01T13:00:00Z")));
+    assertEquals("20240101", DateArgs.compact(Instant.parse("2024-01-01T00:00:00Z")));
+    assertEquals("20240101T13", DateArgs.compact(Instant.parse("2024-01-01T13:00:00Z")));
   }
 }

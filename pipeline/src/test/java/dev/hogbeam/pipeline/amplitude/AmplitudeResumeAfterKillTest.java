@@ -16,8 +16,6 @@ import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.CommandRun;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.Sent;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
-import dev.hogbeam.pipeline.report.ReportPart;
-import dev.hogbeam.pipeline.report.ReportParts;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeAmplitudeExportServer;
@@ -249,10 +247,10 @@ class AmplitudeResumeAfterKillTest {
 
       // The report of the resumed run accounts for the kill.
       RunReport report = AmplitudeTestData.report(checkpoints);
-      assertEquals(inFlightEvents, report.total(ReportParts.RUN, "possiblyResent"));
+      assertEquals(inFlightEvents, report.total(RunReport.RUN, "possiblyResent"));
       assertEquals(
           expected.size(),
-          sentBeforeKill + report.total(ReportPart.GROUPS, "sent"),
+          sentBeforeKill + report.total(RunReport.GROUPS, "sent"),
           "acknowledged before the kill + sent after it = every event");
       Map<String, Long> counts = report.section(AmplitudeMigration.AMPLITUDE).get("conversion");
       assertEquals(aliasesSettledAtStart.size(), counts.get("alias_pairs_already_sent"));

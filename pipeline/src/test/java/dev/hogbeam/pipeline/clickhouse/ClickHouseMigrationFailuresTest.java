@@ -10,7 +10,6 @@ import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.pipeline.options.Secrets;
-import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
@@ -89,8 +88,8 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
         byUuid.get(NO_DISTINCT_ID).reason());
     assertTrue(byUuid.get(BAD_JSON).payload().contains("broken"), "the row is kept whole");
     RunReport report = report(tmp.resolve("checkpoints"));
-    assertEquals(3, report.total(ReportPart.DEAD_LETTERS, "records"));
-    assertEquals(Map.of("map", Map.of("records", 3L)), report.section(ReportPart.DEAD_LETTERS));
+    assertEquals(3, report.total(RunReport.DEAD_LETTERS, "records"));
+    assertEquals(Map.of("map", Map.of("records", 3L)), report.section(RunReport.DEAD_LETTERS));
     assertTrue(r.out().contains("dead:      3 record(s) (map 3)"), r.out());
   }
 
@@ -120,7 +119,7 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
       assertEquals(400, d.status());
       assertTrue(d.payload().contains(d.uuid()), "the event as sent is kept");
     }
-    assertEquals(2, report(tmp.resolve("checkpoints")).total(ReportPart.DEAD_LETTERS, "records"));
+    assertEquals(2, report(tmp.resolve("checkpoints")).total(RunReport.DEAD_LETTERS, "records"));
   }
 
   @Test
@@ -143,7 +142,7 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
         expected.size(), server.acceptedEventCount(), "a refused request delivered nothing");
     long faults = server.requests().stream().filter(q -> q.status() != 200).count();
     assertTrue(faults > 0, "the plan injected faults");
-    assertEquals(faults, report(tmp.resolve("checkpoints")).total(ReportPart.GROUPS, "retries"));
+    assertEquals(faults, report(tmp.resolve("checkpoints")).total(RunReport.GROUPS, "retries"));
     assertInOrderPerDay(server.events());
   }
 

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
-import dev.hogbeam.pipeline.report.ReportPart;
-import dev.hogbeam.pipeline.report.ReportParts;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
@@ -76,7 +74,7 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     assertEquals(expected.keySet(), times.keySet(), "everything delivered");
     long duplicates = server.acceptedEventCount() - expected.size();
     RunReport report = report(tmp.resolve("checkpoints"));
-    long possiblyResent = report.total(ReportParts.RUN, "possiblyResent");
+    long possiblyResent = report.total(RunReport.RUN, "possiblyResent");
     System.out.printf(
         "killed after %d of %d events; the re-run delivered %d twice, %d reported in flight%n",
         deliveredBeforeKill, expected.size(), duplicates, possiblyResent);
@@ -91,8 +89,8 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     // The second run sent only what the first had not settled.
     assertEquals(
         expected.size(),
-        report.total(ReportPart.GROUPS, "sent")
-            + report.total(ReportPart.GROUPS, "skippedAlreadySent")
+        report.total(RunReport.GROUPS, "sent")
+            + report.total(RunReport.GROUPS, "skippedAlreadySent")
             + sentByFinishedShards(report, expected),
         "every event accounted for once");
     assertInOrderPerDay(withoutEarlierCopies(server.events()));
@@ -100,7 +98,7 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
 
   /** Events of shards the killed run finished (they are not read again, so not in the report). */
   private long sentByFinishedShards(RunReport report, Map<String, Expected> expected) {
-    Set<String> reported = report.section(ReportPart.SHARDS).keySet();
+    Set<String> reported = report.section(RunReport.SHARDS).keySet();
     return expected.values().stream()
         .filter(e -> !reported.contains("team2-" + e.timestamp().substring(0, 10)))
         .count();

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
-import dev.hogbeam.pipeline.report.ReportPart;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
@@ -53,13 +52,13 @@ class ClickHouseMigrationTest extends ClickHouseHarness {
     RunReport report = report(tmp.resolve("checkpoints"));
     long stored =
         rows(db, "team_id = 2 AND timestamp >= '2024-03-01' AND timestamp < '2024-03-04'");
-    assertEquals(stored, report.total(ReportPart.SHARDS, "rowsRead"), "every stored row read once");
-    assertEquals(expected.size(), report.total(ReportPart.GROUPS, "sent"));
-    assertEquals(stored - expected.size(), report.total(ReportPart.GROUPS, "duplicatesDropped"));
-    assertEquals(0, report.total(ReportPart.DEAD_LETTERS, "records"));
+    assertEquals(stored, report.total(RunReport.SHARDS, "rowsRead"), "every stored row read once");
+    assertEquals(expected.size(), report.total(RunReport.GROUPS, "sent"));
+    assertEquals(stored - expected.size(), report.total(RunReport.GROUPS, "duplicatesDropped"));
+    assertEquals(0, report.total(RunReport.DEAD_LETTERS, "records"));
     assertEquals(
         List.of("team2-2024-03-01", "team2-2024-03-02", "team2-2024-03-03"),
-        List.copyOf(report.section(ReportPart.SHARDS).keySet()));
+        List.copyOf(report.section(RunReport.SHARDS).keySet()));
     assertTrue(r.out().contains("hogbeam clickhouse: finished"), r.out());
     assertTrue(
         r.out()
@@ -127,7 +126,7 @@ class ClickHouseMigrationTest extends ClickHouseHarness {
     assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
     assertEquals(0, server.requestCount());
     RunReport report = report(tmp.resolve("checkpoints"));
-    assertEquals(expected.size(), report.total(ReportPart.GROUPS, "sent"));
+    assertEquals(expected.size(), report.total(RunReport.GROUPS, "sent"));
     assertTrue(r.out().contains("dry run"), r.out());
   }
 
@@ -168,6 +167,6 @@ class ClickHouseMigrationTest extends ClickHouseHarness {
     RunReport report = report(tmp.resolve("checkpoints"));
     assertEquals(
         List.of("person-0000", "person-0001", "person-0002", "person-0003"),
-        List.copyOf(report.section(ReportPart.GROUPS).keySet()));
+        List.copyOf(report.section(RunReport.GROUPS).keySet()));
   }
 }

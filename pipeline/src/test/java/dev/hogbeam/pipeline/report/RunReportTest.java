@@ -2,7 +2,6 @@ package dev.hogbeam.pipeline.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -11,21 +10,20 @@ class RunReportTest {
   @Test
   void sumsPartsPerEntryAndTotalsPerSection() {
     RunReport r =
-        RunReport.fromParts(
-            List.of(
-                ReportPart.of(
-                    ReportPart.SHARDS, "s1", Map.of("rowsRead", 10L, "clickhouseReadRows", 12L)),
-                ReportPart.of(ReportPart.SHARDS, "s2", Map.of("rowsRead", 5L)),
-                ReportPart.of(ReportPart.SHARDS, "s1", "rowsRead", 1L),
-                ReportPart.of(ReportPart.GROUPS, "s1", "sent", 9L)));
+        RunReport.builder()
+            .put(RunReport.SHARDS, "s1", Map.of("rowsRead", 10L, "clickhouseReadRows", 12L))
+            .put(RunReport.SHARDS, "s2", Map.of("rowsRead", 5L))
+            .add(RunReport.SHARDS, "s1", "rowsRead", 1L)
+            .add(RunReport.GROUPS, "s1", "sent", 9L)
+            .build();
     assertEquals(
-        Map.of("rowsRead", 11L, "clickhouseReadRows", 12L), r.section(ReportPart.SHARDS).get("s1"));
-    assertEquals(16L, r.total(ReportPart.SHARDS, "rowsRead"));
-    assertEquals(Map.of("rowsRead", 16L, "clickhouseReadRows", 12L), r.totals(ReportPart.SHARDS));
-    assertEquals(0L, r.total(ReportPart.DEAD_LETTERS, "events"));
+        Map.of("rowsRead", 11L, "clickhouseReadRows", 12L), r.section(RunReport.SHARDS).get("s1"));
+    assertEquals(16L, r.total(RunReport.SHARDS, "rowsRead"));
+    assertEquals(Map.of("rowsRead", 16L, "clickhouseReadRows", 12L), r.totals(RunReport.SHARDS));
+    assertEquals(0L, r.total(RunReport.DEAD_LETTERS, "events"));
 
     RunReport back = RunReport.fromJson(r.toJson());
-    assertEquals(r.section(ReportPart.SHARDS), back.section(ReportPart.SHARDS));
-    assertEquals(r.section(ReportPart.GROUPS), back.section(ReportPart.GROUPS));
+    assertEquals(r.section(RunReport.SHARDS), back.section(RunReport.SHARDS));
+    assertEquals(r.section(RunReport.GROUPS), back.section(RunReport.GROUPS));
   }
 }

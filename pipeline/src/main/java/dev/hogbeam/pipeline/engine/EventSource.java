@@ -1,0 +1,46 @@
+package dev.hogbeam.pipeline.engine;
+
+import dev.hogbeam.pipeline.report.RunReport;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+
+/**
+ * A source of events: plan + read + map. Everything after the map (skipping what earlier runs
+ * finished, ordering, sending with checkpoints, dead letters, the account) is one shared tail,
+ * {@link SendInOrder}, which {@link Migration} wires after the source.
+ *
+ * <p>A source is built by its command's factory from the options, after every flag was checked; its
+ * plan is made then (and saved in the checkpoint directory, so a re-run means the same thing).
+ *
+ * @param <R> what the read yields and the map takes: a source row, an export line
+ */
+public interface EventSource<R> {
+
+  /** The plan, made when the source was built. */
+  SourcePlan plan();
+
+  /**
+   * Reads the plan's shards: the records, and dead letters (stage {@code read}) for what could not
+   * be read. Records each shard in {@link SourceContext#ledger()}.
+   */
+  PTransform<PBegin, SourceRead<R>> read(SourceContext context);
+
+  /**
+   * Maps records to capture events keyed by their ordering group (see {@link
+   * SourceContext#orderingKey()}), with dead letters (stage {@code map}) for records that do not
+   * make a valid event, and optionally the source's own counts.
+   */
+  PTransform<PCollection<R>, SourceEvents> map(SourceContext context);
+
+  /**
+   * Work once the pipeline has finished successfully, before the account is read (e.g. recording
+   * what the run delivered outside the checkpoints). An exception fails the run.
+   */
+  default void afterRun() throws Exception {}
+
+  /** Lines the source adds to the printed summary (each ending in a newline), or "". */
+  default String summary(RunReport account) {
+    return "";
+  }
+}

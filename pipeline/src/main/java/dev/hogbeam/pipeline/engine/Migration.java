@@ -1,0 +1,197 @@
+package dev.hogbeam.pipeline.engine;
+
+import com.google.common.collect.ImmutableSortedSet;
+import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.order.OrderingKey;
+import dev.hogbeam.pipeline.Destination;
+import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
+import dev.hogbeam.pipeline.checkpoint.ResumeState;
+import dev.hogbeam.pipeline.checkpoint.RunIdentity;
+import dev.hogbeam.pipeline.options.MigrationOptions;
+import dev.hogbeam.pipeline.options.OrderBy;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.beam.sdk.Pipeline;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * One planned migration: a source ({@link EventSource}) wired to the shared tail ({@link
+ * SendInOrder}) and the migration's {@link Ledger}. Built by a command's factory once every flag
+ * was checked and the source was planned; the command line runs it ({@code MigrationCommand}).
+ *
+ * @param <R> the source's record type
+ */
+public final class Migration<R> {
+  private final EventSource<R> source;
+  private final Setup setup;
+  private final @Nullable EventCursor runCursor;
+
+  private Migration(EventSource<R> source, Setup setup, @Nullable EventCursor runCursor) {
+    this.source = source;
+    this.setup = setup;
+    this.runCursor = runCursor;
+  }
+
+  /**
+   * @param runCursor the run's {@code --cursor} in hogbeam's own form, or null
+   */
+  public static <R> Migration<R> of(
+      EventSource<R> source, Setup setup, @Nullable EventCursor runCursor) {
+    return new Migration<>(source, setup, runCursor);
+  }
+
+  /**
+   * What every migration shares, decided from the common options before its source is planned: the
+   * destination, the checkpoint directory (checked to belong to the same kind of run), the ledger
+   * of this run, how groups are ordered and what earlier runs finished.
+   */
+  public record Setup(
+      MigrationOptions options,
+      Destination destination,
+      CheckpointStore store,
+      Ledger ledger,
+      OrderBy orderBy,
+      OrderingKey orderingKey,
+      ResumeState resume) {
+
+    /** The run's file in the checkpoint directory: what must not change between runs. */
+    public static final String RUN_FILE = "run.json";
+
+    /**
+     * Opens {@code checkpointDir} for a run of {@code options} to {@code destination}: refuses a
+     * directory that belongs to a run with another destination or order, and reads what earlier
+     * runs finished.
+     */
+    public static Setup open(
+        MigrationOptions options, Destination destination, String checkpointDir) {
+      if (options.getPersonBuckets() <= 0) {
+        throw new IllegalArgumentException(
+            "--personBuckets must be > 0, but was " + options.getPersonBuckets());
+      }
+      CheckpointStore store = CheckpointStore.at(checkpointDir);
+      checkSameRun(store, identity(options, destination));
+      String deadLetterDir =
+          options.getDeadLetterDir() != null
+              ? options.getDeadLetterDir()
+              : store.path("dead-letters");
+      Ledger ledger = Ledger.of(store, newRunId(), deadLetterDir);
+      OrderBy orderBy = options.getOrderBy();
+      OrderingKey key =
+          orderBy == OrderBy.person
+              ? OrderingKey.person(options.getPersonBuckets())
+              : OrderingKey.day();
+      return new Setup(
+          options, destination, store, ledger, orderBy, key, ResumeState.of(store.readAllGroups()));
+    }
+
+    /** What must not change between runs sharing checkpoints (the plan covers the source). */
+    static Map<String, String> identity(MigrationOptions o, Destination destination) {
+      Map<String, String> id = new LinkedHashMap<>();
+      id.put("destination", destination.id());
+      id.put("orderBy", o.getOrderBy().name());
+      if (o.getOrderBy() == OrderBy.person) {
+        id.put("personBuckets", Integer.toString(o.getPersonBuckets()));
+      }
+      return id;
+    }
+
+    /** Saves the identity on the first run; refuses a later run whose identity differs. */
+    static void checkSameRun(CheckpointStore store, Map<String, String> identity) {
+      String text = store.readText(RUN_FILE);
+      if (text == null) {
+        store.writeText(RUN_FILE, RunIdentity.toJson(identity));
+        return;
+      }
+      Map<String, String> earlier = RunIdentity.fromJson(text);
+      if (!earlier.equals(identity)) {
+        throw new IllegalArgumentException(
+            "--checkpointDir="
+                + store.directory()
+                + " holds the checkpoints of a run with "
+                + RunIdentity.differences(earlier, identity)
+                + "; give another --checkpointDir, or delete that one to start over");
+      }
+    }
+
+    /** {@code 20240501T101500.123Z-1a2b}: sortable by start time, unique per run. */
+    static String newRunId() {
+      return DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'")
+              .withZone(ZoneOffset.UTC)
+              .format(Instant.now())
+          + "-"
+          + UUID.randomUUID().toString().substring(0, 4);
+    }
+  }
+
+  public EventSource<R> source() {
+    return source;
+  }
+
+  public Setup setup() {
+    return setup;
+  }
+
+  public Ledger ledger() {
+    return setup.ledger();
+  }
+
+  public SourcePlan plan() {
+    return source.plan();
+  }
+
+  /** The plan, the destination, the order and the checkpoints, for the log. */
+  public String describe() {
+    SourcePlan plan = source.plan();
+    StringBuilder sb = new StringBuilder(plan.description());
+    sb.append("\n  ").append(setup.destination().describe());
+    sb.append("\n  order: ")
+        .append(
+            setup.orderBy() == OrderBy.day
+                ? "each " + plan.dayGroup() + " in time order"
+                : "each person in time order, " + setup.options().getPersonBuckets() + " buckets");
+    sb.append("\n  checkpoints: ").append(setup.store().directory());
+    sb.append(setup.resume().describe());
+    if (runCursor != null) {
+      sb.append("\n  resuming after cursor ").append(ResumeCursor.format(runCursor));
+    }
+    return sb.toString();
+  }
+
+  /** Adds every stage (read, map, skip, order, write, checkpoint, dead letters, account). */
+  public void expand(Pipeline p) {
+    SourceContext context =
+        SourceContext.of(
+            setup.orderBy(),
+            setup.orderingKey(),
+            ImmutableSortedSet.copyOf(setup.resume().finishedGroups()),
+            setup.ledger());
+    // 1. Plan: made with the source, before the pipeline.
+    // 2. Read.
+    SourceRead<R> read = p.apply("Read", source.read(context));
+    // 3. Map.
+    SourceEvents mapped = read.getRecords().apply("Map", source.map(context));
+    // 4. Skip, order, send with checkpoints, dead letters, account.
+    mapped
+        .withDeadLetters(read.getDeadLetters())
+        .apply(
+            "Send in order",
+            SendInOrder.to(setup.destination().writer(), setup.ledger())
+                .skipping(context.finishedGroups())
+                .resumingAfter(runCursor));
+  }
+
+  /** The printed resume cursor, or null when the source's groups are not known up front. */
+  public @Nullable String cursor() {
+    SourcePlan plan = source.plan();
+    if (plan.groupStarts().isEmpty()) {
+      return null;
+    }
+    return ResumeCursor.format(
+        setup.ledger().lowWaterMark(plan.groupStarts(), plan.rangeEndMicros()));
+  }
+}
