@@ -56,11 +56,11 @@ final class SelfTest {
     pipeline
         .apply("Generate", GenerateSequence.from(0).to(elements))
         .apply(
-            "KeyByResidue",
+            "Key by residue",
             MapElements.into(TypeDescriptors.kvs(TypeDescriptors.longs(), TypeDescriptors.longs()))
                 .via((Long i) -> KV.of(i % keys, i)))
-        .apply("GroupByKey", GroupByKey.create())
-        .apply("CheckGroups", ParDo.of(new CheckGroupFn(elements, keys)));
+        .apply("Group by key", GroupByKey.create())
+        .apply("Check groups", ParDo.of(new CheckGroupFn(elements, keys)));
 
     long started = System.nanoTime();
     PipelineResult result = pipeline.run();

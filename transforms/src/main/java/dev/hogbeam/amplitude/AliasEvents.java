@@ -110,10 +110,10 @@ public final class AliasEvents {
     public PCollection<KV<String, KV<Long, String>>> expand(
         PCollection<MappedAmplitudeEvent> events) {
       return events
-          .apply("PairsOfEvents", ParDo.of(new PairFn()))
+          .apply("Pairs of events", ParDo.of(new PairFn()))
           .setCoder(
               KvCoder.of(StringUtf8Coder.of(), KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of())))
-          .apply("EarliestPerPair", Combine.perKey(new EarliestFn()));
+          .apply("Earliest per pair", Combine.perKey(new EarliestFn()));
     }
   }
 
@@ -164,20 +164,20 @@ public final class AliasEvents {
               ? recordedPairs
               : firstSeen
                   .getPipeline()
-                  .apply("NoRecordedPairs", Create.empty(StringUtf8Coder.of()));
+                  .apply("No recorded pairs", Create.empty(StringUtf8Coder.of()));
       PCollection<KV<String, Void>> recordedKeyed =
           recorded
               .apply(
-                  "KeyRecordedPairs",
+                  "Key recorded pairs",
                   MapElements.into(
                           TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.voids()))
                       .via((String pair) -> KV.of(pair, (Void) null)))
               .setCoder(KvCoder.of(StringUtf8Coder.of(), VoidCoder.of()));
       return KeyedPCollectionTuple.of(seenTag, firstSeen)
           .and(recordedTag, recordedKeyed)
-          .apply("JoinRecordedPairs", CoGroupByKey.create())
+          .apply("Join recorded pairs", CoGroupByKey.create())
           .apply(
-              "AliasNewPairs",
+              "Alias new pairs",
               ParDo.of(new NewPairFn(mode, orderingKey, seenTag, recordedTag))
                   .withOutputTags(EVENTS, TupleTagList.of(NEW_PAIRS).and(COUNTS)));
     }

@@ -98,12 +98,12 @@ public final class AliasPairStore {
               .toString();
       return input
           .apply(
-              "MatchPairFiles",
+              "Match pair files",
               FileIO.match()
                   .filepattern(pattern)
                   .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-          .apply("OpenPairFiles", FileIO.readMatches())
-          .apply("ReadPairs", TextIO.readFiles());
+          .apply("Open pair files", FileIO.readMatches())
+          .apply("Read pairs", TextIO.readFiles());
     }
 
     @Override
@@ -123,7 +123,7 @@ public final class AliasPairStore {
 
     @Override
     public PCollection<String> expand(PCollection<String> pairKeys) {
-      return pairKeys.apply("WritePairFiles", ParDo.of(new WriteFn(directory)));
+      return pairKeys.apply("Write pair files", ParDo.of(new WriteFn(directory)));
     }
 
     @Override

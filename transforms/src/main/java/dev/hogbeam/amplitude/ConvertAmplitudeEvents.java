@@ -156,12 +156,12 @@ public final class ConvertAmplitudeEvents
       zeros.add(KV.of(name, 0L));
     }
     KvCoder<String, Long> countCoder = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
-    counts.add(p.apply("CountNames", Create.of(zeros).withCoder(countCoder)));
+    counts.add(p.apply("Count names", Create.of(zeros).withCoder(countCoder)));
 
     // 1. Map lines to events.
     PCollectionTuple mapped =
         lines.apply(
-            "MapEvents",
+            "Map events",
             ParDo.of(
                     MapAmplitudeEvents.of(
                         settings.keepEventNames(),
@@ -177,7 +177,7 @@ public final class ConvertAmplitudeEvents
     PCollectionTuple deduplicated =
         mapped
             .get(MapAmplitudeEvents.EVENTS)
-            .apply("DeduplicateInsertIds", DeduplicateInsertIds.create());
+            .apply("Deduplicate insert ids", DeduplicateInsertIds.create());
     PCollection<MappedAmplitudeEvent> unique = deduplicated.get(DeduplicateInsertIds.EVENTS);
     counts.add(deduplicated.get(DeduplicateInsertIds.COUNTS));
 
@@ -186,19 +186,19 @@ public final class ConvertAmplitudeEvents
         KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of());
     events.add(
         unique
-            .apply("KeyByOrderingGroup", ParDo.of(new KeyFn(settings.orderingKey())))
+            .apply("Key by ordering group", ParDo.of(new KeyFn(settings.orderingKey())))
             .setCoder(keyedCoder));
 
     // 4. Alias events for new (device, user) pairs.
     PCollection<NewAliasPair> newPairs;
     if (settings.aliasMode() == AliasMode.NONE) {
-      newPairs = p.apply("NoAliasPairs", Create.empty(NewAliasPair.Coder.of()));
+      newPairs = p.apply("No alias pairs", Create.empty(NewAliasPair.Coder.of()));
     } else {
       PCollectionTuple aliases =
           unique
-              .apply("FirstSightings", AliasEvents.firstSightings())
+              .apply("First sightings", AliasEvents.firstSightings())
               .apply(
-                  "NewAliases",
+                  "New aliases",
                   AliasEvents.newOnly(
                       settings.aliasMode(), settings.orderingKey(), recordedAliasPairs));
       events.add(aliases.get(AliasEvents.EVENTS).setCoder(keyedCoder));
@@ -209,12 +209,12 @@ public final class ConvertAmplitudeEvents
     // 5. Group identify.
     if (settings.groupIdentify()) {
       PCollection<KV<String, CaptureEvent>> groups =
-          unique.apply("GroupIdentify", GroupIdentifyEvents.keyedBy(settings.orderingKey()));
+          unique.apply("Group identify", GroupIdentifyEvents.keyedBy(settings.orderingKey()));
       events.add(groups);
       counts.add(
           groups
               .apply(
-                  "CountGroupIdentify",
+                  "Count group identify",
                   MapElements.into(
                           TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs()))
                       .via(e -> KV.of(AmplitudeCounts.GROUP_IDENTIFY_EVENTS, 1L)))
@@ -222,11 +222,11 @@ public final class ConvertAmplitudeEvents
     }
 
     PCollection<KV<String, CaptureEvent>> all =
-        PCollectionList.of(events).apply("AllEvents", Flatten.pCollections());
+        PCollectionList.of(events).apply("All events", Flatten.pCollections());
     PCollection<KV<String, Long>> totals =
         PCollectionList.of(counts)
-            .apply("AllCounts", Flatten.pCollections())
-            .apply("SumCounts", Sum.longsPerKey());
+            .apply("All counts", Flatten.pCollections())
+            .apply("Sum counts", Sum.longsPerKey());
     return new Result(all, mapped.get(MapAmplitudeEvents.DEAD_LETTERS), newPairs, totals);
   }
 

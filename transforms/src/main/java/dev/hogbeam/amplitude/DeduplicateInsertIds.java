@@ -65,20 +65,20 @@ public final class DeduplicateInsertIds
   public PCollectionTuple expand(PCollection<MappedAmplitudeEvent> events) {
     PCollectionTuple split =
         events.apply(
-            "SplitByInsertId",
+            "Split by insert id",
             ParDo.of(new SplitFn()).withOutputTags(EVENTS, TupleTagList.of(WITH_ID)));
     PCollectionTuple kept =
         split
             .get(WITH_ID)
             .setCoder(KvCoder.of(StringUtf8Coder.of(), MappedAmplitudeEvent.Coder.of()))
-            .apply("GroupCopies", GroupByKey.create())
+            .apply("Group copies", GroupByKey.create())
             .apply(
-                "KeepOne",
+                "Keep one",
                 ParDo.of(new KeepOneFn()).withOutputTags(EVENTS, TupleTagList.of(COUNTS)));
     PCollection<MappedAmplitudeEvent> all =
         PCollectionList.of(split.get(EVENTS))
             .and(kept.get(EVENTS))
-            .apply("AllEvents", Flatten.pCollections());
+            .apply("All events", Flatten.pCollections());
     return PCollectionTuple.of(EVENTS, all)
         .and(
             COUNTS, kept.get(COUNTS).setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of())));

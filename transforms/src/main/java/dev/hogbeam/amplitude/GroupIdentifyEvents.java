@@ -51,14 +51,14 @@ public final class GroupIdentifyEvents
   @Override
   public PCollection<KV<String, CaptureEvent>> expand(PCollection<MappedAmplitudeEvent> events) {
     return events
-        .apply("GroupSnapshots", ParDo.of(new SnapshotFn()))
+        .apply("Group snapshots", ParDo.of(new SnapshotFn()))
         .setCoder(
             KvCoder.of(
                 KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()),
                 KvCoder.of(
                     KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of()), StringUtf8Coder.of())))
-        .apply("LatestPerGroup", Combine.perKey(new LatestFn()))
-        .apply("GroupIdentify", ParDo.of(new EventFn(orderingKey)));
+        .apply("Latest per group", Combine.perKey(new LatestFn()))
+        .apply("Group identify", ParDo.of(new EventFn(orderingKey)));
   }
 
   /**

@@ -151,13 +151,13 @@ public final class OrderEvents
     // 1. One group per shard key. The sort below is its only consumer, so runners can stream the
     //    group into it (Flink hands over a one-pass iterator over its own sorted, spilled data).
     PCollection<KV<String, Iterable<CaptureEvent>>> grouped =
-        input.apply("GroupByShard", GroupByKey.create());
+        input.apply("Group by shard", GroupByKey.create());
 
     // 2. Sort each group with bounded memory and drop repeated (timestamp, uuid). One output only,
     //    so the sorted group can reach its consumer by reference; the group's iterators count
     //    what was dropped.
     return grouped
-        .apply("SortShard", ParDo.of(new SortShardFn(settings)))
+        .apply("Sort shard", ParDo.of(new SortShardFn(settings)))
         .setCoder(KvCoder.of(keyCoder, SortedEventsCoder.of(settings)));
   }
 
