@@ -2,12 +2,12 @@ package dev.hogbeam.amplitude;
 
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -95,7 +95,7 @@ public final class AmplitudeLine implements Serializable {
   }
 
   /** Deterministic coder: three strings and a number. */
-  public static final class Coder extends AtomicCoder<AmplitudeLine> {
+  public static final class Coder extends ValueCoder<AmplitudeLine> {
     private static final Coder INSTANCE = new Coder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
 
@@ -120,14 +120,6 @@ public final class AmplitudeLine implements Serializable {
     public AmplitudeLine decode(InputStream in) throws IOException {
       return new AmplitudeLine(
           STRING.decode(in), STRING.decode(in), VarLongCoder.of().decode(in), STRING.decode(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
-
-    @Override
-    public boolean consistentWithEquals() {
-      return true;
     }
   }
 }

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +12,6 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -161,7 +161,7 @@ public final class MappedAmplitudeEvent implements Serializable {
   }
 
   /** A compact deterministic coder; these events cross the de-duplication shuffle. */
-  public static final class Coder extends AtomicCoder<MappedAmplitudeEvent> {
+  public static final class Coder extends ValueCoder<MappedAmplitudeEvent> {
     private static final Coder INSTANCE = new Coder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);
@@ -203,14 +203,6 @@ public final class MappedAmplitudeEvent implements Serializable {
         groups.add(new GroupSnapshot(STRING.decode(in), STRING.decode(in), STRING.decode(in)));
       }
       return new MappedAmplitudeEvent(event, deviceId, userId, insertId, upload, groups);
-    }
-
-    @Override
-    public void verifyDeterministic() {}
-
-    @Override
-    public boolean consistentWithEquals() {
-      return true;
     }
   }
 }

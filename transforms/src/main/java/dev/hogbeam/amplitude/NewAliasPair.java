@@ -3,12 +3,12 @@ package dev.hogbeam.amplitude;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Objects;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -76,7 +76,7 @@ public final class NewAliasPair implements Serializable {
   }
 
   /** Deterministic coder. */
-  public static final class Coder extends AtomicCoder<NewAliasPair> {
+  public static final class Coder extends ValueCoder<NewAliasPair> {
     private static final Coder INSTANCE = new Coder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
 
@@ -101,14 +101,6 @@ public final class NewAliasPair implements Serializable {
     public NewAliasPair decode(InputStream in) throws IOException {
       return new NewAliasPair(
           STRING.decode(in), STRING.decode(in), VarLongCoder.of().decode(in), STRING.decode(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
-
-    @Override
-    public boolean consistentWithEquals() {
-      return true;
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.hogbeam.capture;
 
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,7 +10,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -214,7 +214,7 @@ public final class GroupSendStats implements Serializable {
   }
 
   /** A deterministic coder: the counters in field order, retries by status in status order. */
-  public static final class Coder extends AtomicCoder<GroupSendStats> {
+  public static final class Coder extends ValueCoder<GroupSendStats> {
     private static final Coder INSTANCE = new Coder();
     private static final VarLongCoder LONG = VarLongCoder.of();
     private static final VarIntCoder INT = VarIntCoder.of();
@@ -265,14 +265,6 @@ public final class GroupSendStats implements Serializable {
         retries.put(INT.decode(in), LONG.decode(in));
       }
       return new GroupSendStats(v[0], v[1], v[2], v[3], v[4], retries, v[5], v[6], v[7], v[8]);
-    }
-
-    @Override
-    public void verifyDeterministic() {}
-
-    @Override
-    public boolean consistentWithEquals() {
-      return true;
     }
   }
 }

@@ -1,9 +1,9 @@
 package dev.hogbeam.clickhouse;
 
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
@@ -18,7 +18,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * saying which optional fields follow. Rows cross a shuffle between the read and the ordering
  * stage, so this is on the hot path.
  */
-public final class EventRowCoder extends AtomicCoder<EventRow> {
+public final class EventRowCoder extends ValueCoder<EventRow> {
   private static final EventRowCoder INSTANCE = new EventRowCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
 
@@ -123,13 +123,5 @@ public final class EventRowCoder extends AtomicCoder<EventRow> {
     if (v != null) {
       LONG.encode(v, out);
     }
-  }
-
-  @Override
-  public void verifyDeterministic() {}
-
-  @Override
-  public boolean consistentWithEquals() {
-    return true;
   }
 }

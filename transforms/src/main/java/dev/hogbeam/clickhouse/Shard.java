@@ -3,11 +3,11 @@ package dev.hogbeam.clickhouse;
 import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.values.SubtypeCoderProvider;
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.DefaultCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -99,7 +99,7 @@ public abstract class Shard implements Serializable {
   }
 
   /** A deterministic coder: the fields in order. */
-  public static final class Coder extends AtomicCoder<Shard> {
+  public static final class Coder extends ValueCoder<Shard> {
     private static final Coder INSTANCE = new Coder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
     private static final NullableCoder<String> NULLABLE = NullableCoder.of(STRING);
@@ -144,14 +144,6 @@ public abstract class Shard implements Serializable {
           NULLABLE.decode(in),
           NULLABLE.decode(in),
           LONG.decode(in));
-    }
-
-    @Override
-    public void verifyDeterministic() {}
-
-    @Override
-    public boolean consistentWithEquals() {
-      return true;
     }
   }
 }

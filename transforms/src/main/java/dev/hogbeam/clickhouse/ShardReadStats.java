@@ -1,5 +1,6 @@
 package dev.hogbeam.clickhouse;
 
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,7 +8,6 @@ import java.io.Serializable;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -162,7 +162,7 @@ public final class ShardReadStats implements Serializable {
   }
 
   /** Coder for {@link ShardReadStats}. */
-  public static final class Coder extends AtomicCoder<ShardReadStats> {
+  public static final class Coder extends ValueCoder<ShardReadStats> {
     private static final Coder INSTANCE = new Coder();
     private static final VarLongCoder LONG = VarLongCoder.of();
 
@@ -202,8 +202,5 @@ public final class ShardReadStats implements Serializable {
           LONG.decode(in),
           LONG.decode(in));
     }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 }

@@ -1,9 +1,9 @@
 package dev.hogbeam.event;
 
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.CoderProviders;
@@ -18,7 +18,7 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * for style: the properties, most of an event's bytes, are copied as UTF-8 bytes both ways, never
  * decoded into a string.
  */
-public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
+public final class CaptureEventCoder extends ValueCoder<CaptureEvent> {
   private static final CaptureEventCoder INSTANCE = new CaptureEventCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
   private static final VarLongCoder LONG = VarLongCoder.of();
@@ -56,13 +56,5 @@ public final class CaptureEventCoder extends AtomicCoder<CaptureEvent> {
     String distinctId = STRING.decode(in);
     long ts = LONG.decode(in);
     return CaptureEvent.ofUtf8Properties(uuid, event, distinctId, ts, BYTES.decode(in));
-  }
-
-  @Override
-  public void verifyDeterministic() {}
-
-  @Override
-  public boolean consistentWithEquals() {
-    return true;
   }
 }

@@ -1,17 +1,17 @@
 package dev.hogbeam.event;
 
 import dev.hogbeam.values.SubtypeCoderProvider;
+import dev.hogbeam.values.ValueCoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderProvider;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 
 /** A deterministic coder for {@link DeadLetter}: its fields in order, strings as UTF-8. */
-public final class DeadLetterCoder extends AtomicCoder<DeadLetter> {
+public final class DeadLetterCoder extends ValueCoder<DeadLetter> {
   private static final DeadLetterCoder INSTANCE = new DeadLetterCoder();
   private static final StringUtf8Coder STRING = StringUtf8Coder.of();
   private static final NullableCoder<String> NULLABLE_STRING = NullableCoder.of(STRING);
@@ -49,13 +49,5 @@ public final class DeadLetterCoder extends AtomicCoder<DeadLetter> {
         INT.decode(in),
         STRING.decode(in),
         INT.decode(in));
-  }
-
-  @Override
-  public void verifyDeterministic() {}
-
-  @Override
-  public boolean consistentWithEquals() {
-    return true;
   }
 }
