@@ -1,0 +1,101 @@
+package dev.hogbeam.runners;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hogbeam.runners.JarProcess.Result;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the two jars of the build carry: {@code hogbeam.jar} (the product) no test classes, no
+ * testing kit, no fixtures and no benchmarks; {@code hogbeam-testing.jar} (next to it, for {@code
+ * hogbeam.jar demo}) the kit and JNA, and no tests.
+ */
+class ProductJarIT {
+
+  /** hogbeam's own test classes: *Test, *Tests, *IT, their nested classes, Test* helpers. */
+  private static final Pattern HOGBEAM_TEST_CLASS =
+      Pattern.compile("dev/hogbeam/.*(Test|Tests|IT)(\\$.*)?\\.class|dev/hogbeam/(.*/)?Test[^/]*");
+
+  private static List<String> entries(Path jar) throws IOException {
+    List<String> names = new ArrayList<>();
+    try (JarFile file = new JarFile(jar.toFile())) {
+      for (JarEntry e : (Iterable<JarEntry>) file.stream()::iterator) {
+        names.add(e.getName());
+      }
+    }
+    return names;
+  }
+
+  private static List<String> matching(List<String> entries, Pattern pattern) {
+    return entries.stream().filter(e -> pattern.matcher(e).matches()).toList();
+  }
+
+  @Test
+  void theProductJarCarriesNoTestsNoTestingKitNoFixturesAndNoBenchmarks() throws IOException {
+    List<String> entries = entries(JarProcess.jar());
+    assertTrue(entries.contains("dev/hogbeam/runners/Hogbeam.class"), "the launcher is there");
+    assertTrue(entries.contains("dev/hogbeam/runners/Demo.class"), "the demo command is there");
+    assertEquals(
+        List.of(), matching(entries, Pattern.compile("dev/hogbeam/testing/.*")), "testing kit");
+    assertEquals(List.of(), matching(entries, HOGBEAM_TEST_CLASS), "hogbeam test classes");
+    assertEquals(
+        List.of(), matching(entries, Pattern.compile("(.*/)?posthog-events\\.sql")), "fixtures");
+    assertEquals(
+        List.of(),
+        matching(entries, Pattern.compile("dev/hogbeam/runners/bench/.*")),
+        "benchmarks");
+  }
+
+  @Test
+  void theTestingJarCarriesTheKitAndJnaButNoTests() throws IOException {
+    Path kit = Path.of(System.getProperty("hogbeam.testingJar", "target/hogbeam-testing.jar"));
+    assertTrue(Files.isRegularFile(kit), kit + " is built next to hogbeam.jar");
+    List<String> entries = entries(kit);
+    for (String expected :
+        List.of(
+            "dev/hogbeam/testing/LocalClickHouse.class",
+            "dev/hogbeam/testing/FakeCaptureServer.class",
+            "dev/hogbeam/testing/PostHogDataGenerator.class",
+            "dev/hogbeam/testing/chdb/ChdbServer.class",
+            "dev/hogbeam/testing/posthog-events.sql",
+            "com/sun/jna/Native.class")) {
+      assertTrue(entries.contains(expected), kit + " lacks " + expected);
+    }
+    assertEquals(List.of(), matching(entries, HOGBEAM_TEST_CLASS), "hogbeam test classes");
+    assertEquals(
+        List.of(),
+        matching(entries, Pattern.compile("dev/hogbeam/(?!testing/).*")),
+        "nothing of hogbeam but the kit");
+  }
+
+  @Test
+  void withoutTheTestingJarTheDemoNamesTheMissingFileAndTheBuildCommand(@TempDir Path dir)
+      throws Exception {
+    // hogbeam.jar alone in a directory (a link to it: the jar is large).
+    Path alone = Files.createSymbolicLink(dir.resolve("hogbeam.jar"), JarProcess.jar());
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-jar",
+            alone.toString(),
+            "demo");
+    Result result = JarProcess.run(Duration.ofMinutes(2), Map.of(), command);
+    assertEquals(1, result.exitCode(), result.describe());
+    assertTrue(
+        result.stderr().contains(dir.resolve("hogbeam-testing.jar").toString())
+            && result.stderr().contains("mvn -q -DskipTests package"),
+        result.describe());
+  }
+}
