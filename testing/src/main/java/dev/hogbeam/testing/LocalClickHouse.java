@@ -62,9 +62,9 @@ import org.slf4j.LoggerFactory;
  * work in a database of their own ({@link #createDatabase(String)}) so runs never clash on a shared
  * server.
  *
- * <p>No JUnit dependency: the demo and the benchmarks in {@code runners/} use it at run time.
- * Installing is guarded by a file lock plus an atomic rename, so concurrent JVMs (parallel Maven
- * modules) share one installation.
+ * <p>No JUnit dependency: the demo ({@code runners/}) and the benchmarks ({@code benchmarks/}) use
+ * it at run time. Installing is guarded by a file lock plus an atomic rename, so concurrent JVMs
+ * (parallel Maven modules) share one installation.
  */
 public final class LocalClickHouse implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LocalClickHouse.class);
@@ -586,7 +586,7 @@ public final class LocalClickHouse implements AutoCloseable {
     command.add("-XX:+UseSerialGC");
     command.add("-XX:ErrorFile=" + cache.resolve("chdb/hs_err_pid%p.log"));
     command.add("-Duser.timezone=UTC");
-    // JNA unpacks its native part into the cache once, not into /tmp at every start.
+    // JNA unpacks its native part (libjnidispatch) under the cache, with the engine.
     command.add("-Djna.tmpdir=" + cache.resolve("jna"));
     command.add("-cp");
     command.add(frontEndClasspath());
