@@ -11,9 +11,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,15 +27,40 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProductJarIT {
 
-  /** hogbeam's own test classes: *Test, *Tests, *IT, their nested classes, Test* helpers. */
+  /**
+   * Class names of tests and test helpers in hogbeam's packages: *Test* and *IT (with their nested
+   * classes). The {@code selftest} subcommand's classes ({@code SelfTest}, {@code SelfTestOptions})
+   * are product code and named so on purpose.
+   */
   private static final Pattern HOGBEAM_TEST_CLASS =
-      Pattern.compile("dev/hogbeam/.*(Test|Tests|IT)(\\$.*)?\\.class|dev/hogbeam/(.*/)?Test[^/]*");
+      Pattern.compile(
+          "dev/hogbeam/(?!runners/SelfTest)(.*/)?([^/$]*Test[^/]*|[^/$]*IT(\\$[^/]*)?\\.class)");
 
   private static List<String> entries(Path jar) throws IOException {
     List<String> names = new ArrayList<>();
     try (JarFile file = new JarFile(jar.toFile())) {
       for (JarEntry e : (Iterable<JarEntry>) file.stream()::iterator) {
         names.add(e.getName());
+      }
+    }
+    return names;
+  }
+
+  /** Every class compiled from a module's src/test, as a jar entry name. */
+  private static Set<String> compiledTestClasses() throws IOException {
+    Path root = Path.of(System.getProperty("hogbeam.root", "..")).toAbsolutePath().normalize();
+    Set<String> names = new TreeSet<>();
+    try (Stream<Path> modules = Files.list(root)) {
+      for (Path module : modules.toList()) {
+        Path classes = module.resolve("target/test-classes");
+        if (!Files.isDirectory(classes)) {
+          continue;
+        }
+        try (Stream<Path> files = Files.walk(classes)) {
+          files
+              .filter(f -> f.toString().endsWith(".class"))
+              .forEach(f -> names.add(classes.relativize(f).toString().replace('\\', '/')));
+        }
       }
     }
     return names;
@@ -50,6 +78,14 @@ class ProductJarIT {
     assertEquals(
         List.of(), matching(entries, Pattern.compile("dev/hogbeam/testing/.*")), "testing kit");
     assertEquals(List.of(), matching(entries, HOGBEAM_TEST_CLASS), "hogbeam test classes");
+    Set<String> testClasses = compiledTestClasses();
+    assertTrue(
+        testClasses.contains("dev/hogbeam/runners/ProductJarIT.class"),
+        "the build's test classes are found: " + testClasses.size());
+    assertEquals(
+        List.of(),
+        entries.stream().filter(testClasses::contains).toList(),
+        "classes compiled from src/test of any module");
     assertEquals(
         List.of(), matching(entries, Pattern.compile("(.*/)?posthog-events\\.sql")), "fixtures");
     assertEquals(
