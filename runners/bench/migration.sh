@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ASYNC_PROFILER=tools.profiler:async-profiler:2.9
-mvn -q ${HOGBEAM_MVN_ARGS:-} -pl runners -am -DskipTests package dependency:build-classpath \
+# hogbeam.jar (runners/, the pipeline under test) and the benchmark's own classpath (benchmarks/).
+mvn -q ${HOGBEAM_MVN_ARGS:-} -pl runners,benchmarks -am -DskipTests package dependency:build-classpath \
   -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
 # async-profiler (Maven Central) for the per-stage CPU split; the benchmark runs without it if it cannot be had.
 profiler=""
@@ -14,5 +15,5 @@ if mvn -q ${HOGBEAM_MVN_ARGS:-} dependency:copy -Dartifact=$ASYNC_PROFILER -Dout
   (cd runners/target/bench-tools && unzip -o -q async-profiler-2.9.jar linux-x64/libasyncProfiler.so) && \
     profiler="--profiler=runners/target/bench-tools/linux-x64/libasyncProfiler.so"
 fi
-exec java -Xmx1g -cp "runners/target/classes:$(cat runners/target/classpath.txt)" \
+exec java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)" \
   dev.hogbeam.runners.bench.MigrationBenchmark $profiler "$@"

@@ -1,20 +1,12 @@
 package dev.hogbeam.runners;
 
-import dev.hogbeam.pipeline.MigrationCommand;
-import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
-import dev.hogbeam.testing.FakeCaptureServer;
-import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
-import dev.hogbeam.testing.LocalClickHouse;
-import dev.hogbeam.testing.PostHogDataGenerator;
-import dev.hogbeam.testing.PostHogDataGenerator.Layout;
-import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * {@code hogbeam demo}: the ClickHouse migration end to end on one machine, with nothing to set up.
@@ -25,11 +17,21 @@ import java.util.Locale;
  * <p>Flags: {@code --events=N} (events per team and day, default 5000); every other flag goes to
  * {@code hogbeam clickhouse} (e.g. {@code --runner=DirectRunner}, {@code --orderBy=person}, {@code
  * --maxEventsPerSecond=2000}).
+ *
+ * <p>The local engine, the capture endpoint and the data generator are the testing kit, which
+ * {@code hogbeam.jar} does not carry: the build puts it next to it as {@value #TESTING_JAR}. Where
+ * the kit is not on the classpath, the demo runs in a child JVM (the same {@code java} and JVM
+ * flags) with the classpath {@code hogbeam.jar:hogbeam-testing.jar}, and ends with its exit code.
  */
 public final class Demo {
   static final String DEMO_KEY = "phc_hogbeam_demo_project_key";
   static final LocalDate FIRST_DAY = LocalDate.of(2024, 3, 1);
   static final int DAYS = 3;
+
+  /** The testing kit's jar, next to {@code hogbeam.jar}. */
+  static final String TESTING_JAR = "hogbeam-testing.jar";
+
+  private static final String KIT_CLASS = "dev/hogbeam/testing/LocalClickHouse.class";
 
   public static final Subcommand SUBCOMMAND =
       Subcommand.of(
@@ -39,100 +41,55 @@ public final class Demo {
 
   private Demo() {}
 
-  static int run(String[] args, PrintStream out) throws IOException {
-    long eventsPerTeamDay = 5000;
-    List<String> pass = new ArrayList<>();
-    for (String a : args) {
-      if (a.startsWith("--events=")) {
-        eventsPerTeamDay = Long.parseLong(a.substring("--events=".length()));
-        if (eventsPerTeamDay <= 0) {
-          throw new UsageException("--events must be > 0, but was " + eventsPerTeamDay);
-        }
-      } else {
-        pass.add(a);
-      }
+  static int run(String[] args, PrintStream out) throws Exception {
+    if (Demo.class.getClassLoader().getResource(KIT_CLASS) != null) {
+      return DemoRun.run(args, out);
     }
-    Path work = Files.createTempDirectory("hogbeam-demo-");
-    out.println(
-        "hogbeam demo: starting the local ClickHouse engine"
-            + " (the first run installs it from npm, about 170 MB)");
-    try (LocalClickHouse ch =
-            LocalClickHouse.builder().dataDirectory(work.resolve("clickhouse")).start();
-        FakeCaptureServer capture = FakeCaptureServer.start()) {
-      String db = ch.createDatabase("posthog_demo");
-      PostHogDataGenerator.Generated g =
-          PostHogDataGenerator.createEvents(ch, db, Layout.GEN3)
-              .generate(
-                  PostHogDataGenerator.spec()
-                      .teams(1, 2)
-                      .startDay(FIRST_DAY)
-                      .days(DAYS)
-                      .eventsPerTeamDay(eventsPerTeamDay)
-                      .duplicateFraction(0.01)
-                      .seed(42)
-                      .build());
-      out.printf(
-          Locale.ROOT,
-          "hogbeam demo: loaded %,d sample events (%,d unmerged copies) for teams 1 and 2, %s to %s,"
-              + " into %s.events at %s%n",
-          g.events(),
-          g.duplicates(),
-          FIRST_DAY,
-          FIRST_DAY.plusDays(DAYS - 1),
-          db,
-          ch.httpUrl());
-      out.println("hogbeam demo: local capture endpoint at " + capture.url());
+    return runWithTestingJar(args, System.err);
+  }
 
-      List<String> migration =
-          new ArrayList<>(
-              List.of(
-                  "--clickhouseUrl=" + ch.jdbcUrl(),
-                  "--clickhouseUser=" + ch.user(),
-                  "--clickhouseDatabase=" + db,
-                  "--teamId=2",
-                  "--startDate=" + FIRST_DAY,
-                  "--endDate=" + FIRST_DAY.plusDays(DAYS),
-                  "--posthogUrl=" + capture.url(),
-                  "--checkpointDir=" + work.resolve("checkpoints"),
-                  "--progressIntervalSeconds=5"));
-      migration.addAll(pass);
-      out.println(
-          "hogbeam demo: running hogbeam clickhouse "
-              + String.join(" ", migration)
-              + " (the API key comes from POSTHOG_API_KEY)");
-      out.println();
-      int code =
-          ClickHouseMigration.command()
-              .run(
-                  migration.toArray(new String[0]),
-                  new MigrationCommand.Environment(
-                      out,
-                      System.err,
-                      java.util.Map.of("POSTHOG_API_KEY", DEMO_KEY),
-                      java.time.Clock.systemUTC()));
-      out.println();
-      List<ReceivedEvent> events = capture.events();
-      long historical = capture.requests().stream().filter(r -> r.historicalMigration()).count();
-      out.printf(
-          Locale.ROOT,
-          "hogbeam demo: the capture endpoint accepted %,d events in %,d requests"
-              + " (%,d of them with historical_migration: true, gzip: %s)%n",
-          capture.acceptedEventCount(),
-          capture.requestCount(),
-          historical,
-          capture.requests().isEmpty() ? "-" : capture.requests().get(0).contentEncoding());
-      if (!events.isEmpty()) {
-        out.println("hogbeam demo: the first event it received:");
-        out.println("  " + abbreviate(events.get(0).jsonText(), 600));
+  /** Runs the demo in a child JVM whose classpath adds {@value #TESTING_JAR} to this jar. */
+  private static int runWithTestingJar(String[] args, PrintStream err) throws Exception {
+    Path jar = runningJar();
+    Path kit = jar == null ? Path.of(TESTING_JAR) : jar.resolveSibling(TESTING_JAR);
+    if (jar == null || !Files.isRegularFile(kit)) {
+      err.println(
+          "hogbeam demo: the demo needs the testing kit (the local ClickHouse engine, the capture"
+              + " endpoint, the data generator) in "
+              + kit.toAbsolutePath()
+              + ", next to hogbeam.jar, and it is missing. The build makes both:"
+              + " mvn -q -DskipTests package && java -jar runners/target/hogbeam.jar demo");
+      return ExitCodes.FAILED;
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add("-cp");
+    command.add(jar + java.io.File.pathSeparator + kit);
+    command.add(Hogbeam.class.getName());
+    command.add("demo");
+    command.addAll(List.of(args));
+    Process child = new ProcessBuilder(command).inheritIO().start();
+    Thread stopChild = new Thread(child::destroy, "hogbeam-demo-stop");
+    Runtime.getRuntime().addShutdownHook(stopChild);
+    try {
+      return child.waitFor();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopChild);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down: the hook stops the child
       }
-      out.println(
-          "hogbeam demo: checkpoints, report and dead letters are in "
-              + work.resolve("checkpoints"));
-      return code;
     }
   }
 
-  private static String abbreviate(String s, int max) {
-    return s.length() <= max ? s : s.substring(0, max) + "...";
+  private static Path runningJar() {
+    try {
+      Path location =
+          Path.of(Demo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Files.isRegularFile(location) ? location.toAbsolutePath() : null;
+    } catch (Exception e) {
+      return null;
+    }
   }
 }

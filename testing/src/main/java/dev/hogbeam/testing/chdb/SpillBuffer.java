@@ -2,8 +2,6 @@ package dev.hogbeam.testing.chdb;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -13,7 +11,8 @@ import java.util.Arrays;
 
 /**
  * Bytes held in memory up to a limit and in a temporary file beyond it, so a large request body
- * (INSERT data) never has to fit in the heap; the engine reads it from there (mapped when large). Not thread-safe; close it to delete the file.
+ * (INSERT data) never has to fit in the heap; the engine reads it from there (mapped when large).
+ * Not thread-safe; close it to delete the file.
  */
 final class SpillBuffer extends OutputStream {
   private final int memoryLimit;
@@ -45,7 +44,10 @@ final class SpillBuffer extends OutputStream {
     }
     if (channel == null) {
       if (memoryUsed + len > memory.length) {
-        memory = Arrays.copyOf(memory, (int) Math.min(memoryLimit, Math.max(memory.length * 2L, memoryUsed + (long) len)));
+        memory =
+            Arrays.copyOf(
+                memory,
+                (int) Math.min(memoryLimit, Math.max(memory.length * 2L, memoryUsed + (long) len)));
       }
       System.arraycopy(b, off, memory, memoryUsed, len);
       memoryUsed += len;
@@ -94,17 +96,14 @@ final class SpillBuffer extends OutputStream {
   }
 
   /**
-   * The bytes as native memory for the engine: copied into {@code arena} while small, the spill
-   * file mapped read-only once large. Valid while {@code arena} is open and this buffer is not
-   * closed.
+   * The bytes as native memory for the engine: copied while small, the spill file mapped read-only
+   * once large. Close the result before this buffer.
    */
-  MemorySegment toSegment(Arena arena) throws IOException {
+  NativeBytes toNative() throws IOException {
     if (channel == null) {
-      MemorySegment segment = arena.allocate(Math.max(1, memoryUsed));
-      MemorySegment.copy(MemorySegment.ofArray(memory), 0, segment, 0, memoryUsed);
-      return segment.asSlice(0, memoryUsed);
+      return NativeBytes.of(memory, 0, memoryUsed);
     }
-    return channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+    return NativeBytes.map(file, size);
   }
 
   @Override

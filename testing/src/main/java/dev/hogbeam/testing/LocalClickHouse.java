@@ -1,11 +1,12 @@
 package dev.hogbeam.testing;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,8 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.security.CodeSource;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -29,11 +29,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -51,10 +51,10 @@ import org.slf4j.LoggerFactory;
  * ClickHouse's HTTP interface, so the official JDBC driver talks to it exactly as to a server.
  *
  * <p>{@link #start()} installs the engine on first use into a cache directory ({@code
- * $HOGBEAM_CACHE}, default {@code ~/.cache/hogbeam}), compiles the front end with a JDK >= 22
- * ({@code $HOGBEAM_FFM_JAVA_HOME}, else the newest in {@code /usr/lib/jvm}, else {@code
- * $JAVA_HOME}) and runs it as a child process bound to 127.0.0.1 on a free port. A native crash
- * kills that process, never the caller's JVM.
+ * $HOGBEAM_CACHE}, default {@code ~/.cache/hogbeam}) and runs the front end ({@code
+ * dev.hogbeam.testing.chdb.ChdbServer}, which calls libchdb through JNA) as a child process: the
+ * same {@code java} as the caller, on a classpath of this module's classes and JNA, bound to
+ * 127.0.0.1 on a free port. A native crash kills that process, never the caller's JVM.
  *
  * <p>If {@code HOGBEAM_CLICKHOUSE_URL} is set (a {@code jdbc:clickhouse://} or {@code http://} URL,
  * with {@code HOGBEAM_CLICKHOUSE_USER} / {@code HOGBEAM_CLICKHOUSE_PASSWORD}), that server is used
@@ -62,8 +62,8 @@ import org.slf4j.LoggerFactory;
  * work in a database of their own ({@link #createDatabase(String)}) so runs never clash on a shared
  * server.
  *
- * <p>No JUnit dependency: the demo and the benchmarks in {@code runners/} use it at run time.
- * Installing and compiling are guarded by a file lock plus an atomic rename, so concurrent JVMs
+ * <p>No JUnit dependency: the demo ({@code runners/}) and the benchmarks ({@code benchmarks/}) use
+ * it at run time. Installing is guarded by a file lock plus an atomic rename, so concurrent JVMs
  * (parallel Maven modules) share one installation.
  */
 public final class LocalClickHouse implements AutoCloseable {
@@ -77,19 +77,14 @@ public final class LocalClickHouse implements AutoCloseable {
   public static final String ENV_URL = "HOGBEAM_CLICKHOUSE_URL";
   public static final String ENV_USER = "HOGBEAM_CLICKHOUSE_USER";
   public static final String ENV_PASSWORD = "HOGBEAM_CLICKHOUSE_PASSWORD";
-  public static final String ENV_FFM_JAVA_HOME = "HOGBEAM_FFM_JAVA_HOME";
   public static final String ENV_CACHE = "HOGBEAM_CACHE";
 
-  private static final String FRONT_END_PACKAGE = "dev/hogbeam/testing/chdb/";
-  private static final List<String> FRONT_END_SOURCES =
-      List.of(
-          "ChdbServer.java",
-          "Chdb.java",
-          "CompressedBlocks.java",
-          "OutputFormats.java",
-          "SignalGuard.java",
-          "SpillBuffer.java");
   private static final String FRONT_END_MAIN = "dev.hogbeam.testing.chdb.ChdbServer";
+
+  /** Classes whose jars (or class directories) make the front end's classpath. */
+  private static final List<String> FRONT_END_CLASSPATH =
+      List.of(FRONT_END_MAIN, "com.sun.jna.Native");
+
   private static final Pattern READY =
       Pattern.compile("^hogbeam-chdb ready port=(\\d+) version=(\\S+)");
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
@@ -571,8 +566,6 @@ public final class LocalClickHouse implements AutoCloseable {
     long startNanos = System.nanoTime();
     Path cache = cacheDirectory();
     Path library = installEngine(cache);
-    Path javaHome = findFfmJdk();
-    Path classes = compileFrontEnd(cache, javaHome);
 
     deleteAbandonedInstances();
     boolean temporary = options.dataDirectory == null;
@@ -588,14 +581,15 @@ public final class LocalClickHouse implements AutoCloseable {
     Path log = temporary ? instance.resolve("frontend.log") : tmp.resolve("frontend.log");
 
     List<String> command = new ArrayList<>();
-    command.add(javaHome.resolve("bin/java").toString());
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx" + options.frontEndHeap);
     command.add("-XX:+UseSerialGC");
     command.add("-XX:ErrorFile=" + cache.resolve("chdb/hs_err_pid%p.log"));
     command.add("-Duser.timezone=UTC");
-    command.add("--enable-native-access=ALL-UNNAMED");
+    // JNA unpacks its native part (libjnidispatch) under the cache, with the engine.
+    command.add("-Djna.tmpdir=" + cache.resolve("jna"));
     command.add("-cp");
-    command.add(classes.toString());
+    command.add(frontEndClasspath());
     command.add(FRONT_END_MAIN);
     command.add("--lib=" + library);
     command.add("--path=" + data);
@@ -841,153 +835,32 @@ public final class LocalClickHouse implements AutoCloseable {
   }
 
   /**
-   * A JDK with the final Foreign Function & Memory API (22+) to run the front end: {@code
-   * HOGBEAM_FFM_JAVA_HOME}, else the newest under {@code /usr/lib/jvm}, else {@code JAVA_HOME} or
-   * the running JVM if new enough.
+   * The front end's classpath: where this class loader found the front end's classes and JNA (a
+   * class directory or a jar each, e.g. {@code testing/target/classes} and JNA's jar in a build, or
+   * one {@code hogbeam-testing.jar} holding both).
    */
-  static Path findFfmJdk() {
-    return findFfmJdk(System.getenv(), Path.of("/usr/lib/jvm"), System.getProperty("java.home"));
+  static String frontEndClasspath() {
+    Set<String> entries = new LinkedHashSet<>();
+    for (String className : FRONT_END_CLASSPATH) {
+      entries.add(codeSource(className).toString());
+    }
+    return String.join(File.pathSeparator, entries);
   }
 
-  static Path findFfmJdk(Map<String, String> env, Path jvmDirectory, String runningJavaHome) {
-    String configured = env.get(ENV_FFM_JAVA_HOME);
-    if (configured != null && !configured.isBlank()) {
-      Path home = Path.of(configured);
-      int feature = jdkFeatureVersion(home);
-      if (feature < 22) {
-        throw new IllegalStateException(
-            ENV_FFM_JAVA_HOME
-                + "="
-                + configured
-                + " must name a JDK >= 22 with bin/java and bin/javac, but "
-                + (feature < 0 ? "it is not a JDK" : "it is version " + feature));
-      }
-      return home;
-    }
-    List<Path> candidates = new ArrayList<>();
-    if (Files.isDirectory(jvmDirectory)) {
-      try (Stream<Path> dirs = Files.list(jvmDirectory)) {
-        dirs.forEach(candidates::add);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    candidates.sort(
-        Comparator.comparing(LocalClickHouse::jdkFeatureVersion)
-            .reversed()
-            .thenComparing(Path::toString));
-    for (Path p : candidates) {
-      if (jdkFeatureVersion(p) >= 22) {
-        return p;
-      }
-    }
-    for (String home : new String[] {env.get("JAVA_HOME"), runningJavaHome}) {
-      if (home != null && !home.isBlank() && jdkFeatureVersion(Path.of(home)) >= 22) {
-        return Path.of(home);
-      }
-    }
-    throw new IllegalStateException(
-        "the local ClickHouse engine runs its front end on a JDK >= 22 (Foreign Function & Memory"
-            + " API), and none was found (looked at "
-            + ENV_FFM_JAVA_HOME
-            + ", "
-            + jvmDirectory
-            + "/*, JAVA_HOME"
-            + " and the running JVM). Install one (e.g. Temurin 25) and set "
-            + ENV_FFM_JAVA_HOME
-            + "=/path/to/that/jdk, or set "
-            + ENV_URL
-            + " to use a ClickHouse server instead.");
-  }
-
-  /** The feature version from a JDK's {@code release} file, or -1 if {@code home} is not a JDK. */
-  static int jdkFeatureVersion(Path home) {
-    Path release = home.resolve("release");
-    if (!Files.isRegularFile(release)
-        || !Files.isExecutable(home.resolve("bin/java"))
-        || !Files.isExecutable(home.resolve("bin/javac"))) {
-      return -1;
-    }
+  private static Path codeSource(String className) {
     try {
-      for (String line : Files.readAllLines(release, StandardCharsets.UTF_8)) {
-        if (line.startsWith("JAVA_VERSION=")) {
-          String v = line.substring("JAVA_VERSION=".length()).replace("\"", "");
-          String first = v.split("[.+-]")[0];
-          int feature = Integer.parseInt(first);
-          return feature == 1 ? Integer.parseInt(v.split("\\.")[1]) : feature;
-        }
+      Class<?> type = Class.forName(className, false, LocalClickHouse.class.getClassLoader());
+      CodeSource source = type.getProtectionDomain().getCodeSource();
+      if (source == null || source.getLocation() == null) {
+        throw new IllegalStateException("cannot tell where " + className + " was loaded from");
       }
-    } catch (IOException | RuntimeException e) {
-      return -1;
+      return Path.of(source.getLocation().toURI()).toAbsolutePath();
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException(
+          className + " is not on the classpath: the local ClickHouse engine needs it", e);
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException("cannot tell where " + className + " was loaded from", e);
     }
-    return -1;
-  }
-
-  /**
-   * Compiles the front-end sources (resources next to this class) with {@code javaHome}'s javac
-   * into {@code <cache>/chdb/frontend-<hash>}, keyed by a hash of the sources and the JDK, so a
-   * changed source recompiles. Returns the classes directory.
-   */
-  static Path compileFrontEnd(Path cache, Path javaHome) throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    List<byte[]> sources = new ArrayList<>();
-    for (String name : FRONT_END_SOURCES) {
-      String resource = FRONT_END_PACKAGE + name;
-      try (InputStream in = LocalClickHouse.class.getClassLoader().getResourceAsStream(resource)) {
-        if (in == null) {
-          throw new IOException("front-end source " + resource + " is missing from the classpath");
-        }
-        byte[] bytes = in.readAllBytes();
-        sources.add(bytes);
-        sha.update(name.getBytes(StandardCharsets.UTF_8));
-        sha.update(bytes);
-      }
-    }
-    sha.update(javaHome.toRealPath().toString().getBytes(StandardCharsets.UTF_8));
-    sha.update(Files.readAllBytes(javaHome.resolve("release")));
-    String hash = HexFormat.of().formatHex(sha.digest()).substring(0, 16);
-    Path target = cache.resolve("chdb").resolve("frontend-" + hash);
-    buildOnce(
-        target,
-        staging -> {
-          Path src = staging.resolve("src").resolve(FRONT_END_PACKAGE);
-          Files.createDirectories(src);
-          List<String> command =
-              new ArrayList<>(
-                  List.of(
-                      javaHome.resolve("bin/javac").toString(),
-                      "-nowarn",
-                      "-encoding",
-                      "UTF-8",
-                      "-d",
-                      staging.resolve("classes").toString()));
-          for (int i = 0; i < FRONT_END_SOURCES.size(); i++) {
-            Path file = src.resolve(FRONT_END_SOURCES.get(i));
-            Files.write(file, sources.get(i));
-            command.add(file.toString());
-          }
-          Path javacLog = staging.resolve("javac.log");
-          Process javac =
-              new ProcessBuilder(command)
-                  .redirectErrorStream(true)
-                  .redirectOutput(javacLog.toFile())
-                  .start();
-          if (!javac.waitFor(5, TimeUnit.MINUTES) || javac.exitValue() != 0) {
-            javac.destroyForcibly();
-            throw new IOException(
-                "compiling the ClickHouse front end with "
-                    + javaHome
-                    + " failed:\n"
-                    + tail(javacLog, 60));
-          }
-          LOG.info("Compiled the ClickHouse front end with {} into {}", javaHome, target);
-        });
-    return target.resolve("classes");
   }
 
   private static String tail(Path file, int lines) {

@@ -37,18 +37,41 @@ final class OutputFormats {
 
   private static final Set<String> CONCATENATE =
       Set.of(
-          "tabseparated", "tsv", "tabseparatedraw", "tsvraw", "raw", "csv", "jsoneachrow",
-          "jsonlines", "ndjson", "jsonstringseachrow", "jsoncompacteachrow",
-          "jsoncompactstringseachrow", "rowbinary", "native", "lineasstring", "rawblob", "tskv");
+          "tabseparated",
+          "tsv",
+          "tabseparatedraw",
+          "tsvraw",
+          "raw",
+          "csv",
+          "jsoneachrow",
+          "jsonlines",
+          "ndjson",
+          "jsonstringseachrow",
+          "jsoncompacteachrow",
+          "jsoncompactstringseachrow",
+          "rowbinary",
+          "native",
+          "lineasstring",
+          "rawblob",
+          "tskv");
   private static final Set<String> ONE_LINE =
       Set.of(
-          "tabseparatedwithnames", "tsvwithnames", "tabseparatedrawwithnames", "tsvrawwithnames",
-          "rawwithnames", "jsoncompacteachrowwithnames", "jsoncompactstringseachrowwithnames");
+          "tabseparatedwithnames",
+          "tsvwithnames",
+          "tabseparatedrawwithnames",
+          "tsvrawwithnames",
+          "rawwithnames",
+          "jsoncompacteachrowwithnames",
+          "jsoncompactstringseachrowwithnames");
   private static final Set<String> TWO_LINES =
       Set.of(
-          "tabseparatedwithnamesandtypes", "tsvwithnamesandtypes",
-          "tabseparatedrawwithnamesandtypes", "tsvrawwithnamesandtypes", "rawwithnamesandtypes",
-          "jsoncompacteachrowwithnamesandtypes", "jsoncompactstringseachrowwithnamesandtypes");
+          "tabseparatedwithnamesandtypes",
+          "tsvwithnamesandtypes",
+          "tabseparatedrawwithnamesandtypes",
+          "tsvrawwithnamesandtypes",
+          "rawwithnamesandtypes",
+          "jsoncompacteachrowwithnamesandtypes",
+          "jsoncompactstringseachrowwithnamesandtypes");
 
   static Stitch stitch(String format) {
     String f = format.toLowerCase(Locale.ROOT);
@@ -154,9 +177,17 @@ final class OutputFormats {
       return "text/tab-separated-values; charset=UTF-8";
     } else if (f.startsWith("csv")) {
       return "text/csv; charset=UTF-8; header=" + (f.contains("withnames") ? "present" : "absent");
-    } else if (f.startsWith("rowbinary") || f.equals("native") || f.startsWith("arrow")
-        || f.equals("parquet") || f.equals("orc") || f.equals("avro") || f.startsWith("protobuf")
-        || f.equals("msgpack") || f.equals("capnproto") || f.equals("bsoneachrow") || f.equals("npy")) {
+    } else if (f.startsWith("rowbinary")
+        || f.equals("native")
+        || f.startsWith("arrow")
+        || f.equals("parquet")
+        || f.equals("orc")
+        || f.equals("avro")
+        || f.startsWith("protobuf")
+        || f.equals("msgpack")
+        || f.equals("capnproto")
+        || f.equals("bsoneachrow")
+        || f.equals("npy")) {
       return "application/octet-stream";
     }
     return "text/plain; charset=UTF-8";

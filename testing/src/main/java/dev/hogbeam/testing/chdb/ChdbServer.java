@@ -8,9 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -42,10 +39,10 @@ import java.util.zip.InflaterInputStream;
  * ClickHouse's HTTP interface in front of libchdb (the ClickHouse engine as a library), for tests,
  * development and demos on machines without a ClickHouse server.
  *
- * <p>Runs as its own process on a JDK with the final Foreign Function & Memory API (22+), bound to
- * 127.0.0.1. Each request gets its own chDB connection (cheap: well under a millisecond), so the
- * database, settings and parameters of concurrent requests never mix; chDB documents one
- * statement at a time per connection and many connections per engine.
+ * <p>Runs as its own process (plain Java 17; libchdb through JNA), bound to 127.0.0.1. Each request
+ * gets its own chDB connection (cheap: well under a millisecond), so the database, settings and
+ * parameters of concurrent requests never mix; chDB documents one statement at a time per
+ * connection and many connections per engine.
  *
  * <p>A statement runs to completion before its response starts, so {@code X-ClickHouse-Summary}
  * carries exact final figures (like ClickHouse with {@code wait_end_of_query=1}); the result sits
@@ -54,19 +51,19 @@ import java.util.zip.InflaterInputStream;
  * chunk, headers before the first chunk): memory stays flat, but the summary is partial, as in
  * ClickHouse, and chDB's streamed chunks undercount read_rows.
  *
- * <p>URL parameters other than the protocol's own become settings of the request's connection
- * (one {@code SET}), so the engine applies them or refuses them with its own error; a few that
- * cannot change a result here are ignored (listed with their reason in {@code IGNORED_PARAMS});
- * sessions, roles and {@code client_protocol_version} are refused.
+ * <p>URL parameters other than the protocol's own become settings of the request's connection (one
+ * {@code SET}), so the engine applies them or refuses them with its own error; a few that cannot
+ * change a result here are ignored (listed with their reason in {@code IGNORED_PARAMS}); sessions,
+ * roles and {@code client_protocol_version} are refused.
  *
  * <p>Arguments: {@code --lib=PATH} (libchdb.so, required), {@code --path=DIR} (data directory;
- * in-memory engine when absent), {@code --port=N} (0 picks a free port), {@code --tmp=DIR}
- * (spill files of large request bodies), {@code --buffer-bytes=N} (request bytes kept in memory
- * before spilling), {@code --user=NAME --password=SECRET} (the only accepted credentials; default
- * user {@code default} with an empty password), {@code --log-requests}, and
- * {@code --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test) and
- * {@code --exit-with-parent} (exit when stdin ends, i.e. when the launching process is gone).
- * Prints {@code hogbeam-chdb ready port=N version=V} on stdout once it accepts requests.
+ * in-memory engine when absent), {@code --port=N} (0 picks a free port), {@code --tmp=DIR} (spill
+ * files of large request bodies), {@code --buffer-bytes=N} (request bytes kept in memory before
+ * spilling), {@code --user=NAME --password=SECRET} (the only accepted credentials; default user
+ * {@code default} with an empty password), {@code --log-requests}, and {@code
+ * --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test) and {@code
+ * --exit-with-parent} (exit when stdin ends, i.e. when the launching process is gone). Prints
+ * {@code hogbeam-chdb ready port=N version=V} on stdout once it accepts requests.
  */
 public final class ChdbServer {
   private static final String DISPLAY_NAME = "hogbeam-chdb";
@@ -74,20 +71,34 @@ public final class ChdbServer {
   /** URL parameters of the HTTP protocol that the front end handles itself. */
   private static final Set<String> PROTOCOL_PARAMS =
       Set.of(
-          "query", "database", "default_format", "user", "password", "query_id", "compress",
-          "decompress", "enable_http_compression", "wait_end_of_query", "http_wait_end_of_query",
-          "session_id", "role", "client_protocol_version");
+          "query",
+          "database",
+          "default_format",
+          "user",
+          "password",
+          "query_id",
+          "compress",
+          "decompress",
+          "enable_http_compression",
+          "wait_end_of_query",
+          "http_wait_end_of_query",
+          "session_id",
+          "role",
+          "client_protocol_version");
 
   /** Parameters that cannot change a result here, ignored with the reason logged once. */
   private static final Map<String, String> IGNORED_PARAMS =
       Map.of(
           "quota_key", "chDB has no quotas",
-          "buffer_size", "responses start only after the statement completes (unless wait_end_of_query=0)",
-          "http_response_buffer_size", "responses start only after the statement completes (unless wait_end_of_query=0)",
+          "buffer_size",
+              "responses start only after the statement completes (unless wait_end_of_query=0)",
+          "http_response_buffer_size",
+              "responses start only after the statement completes (unless wait_end_of_query=0)",
           "session_timeout", "there are no sessions (session_id is refused)",
           "session_check", "there are no sessions (session_id is refused)",
           "send_progress_in_http_headers", "the front end sends no X-ClickHouse-Progress headers",
-          "http_headers_progress_interval_ms", "the front end sends no X-ClickHouse-Progress headers");
+          "http_headers_progress_interval_ms",
+              "the front end sends no X-ClickHouse-Progress headers");
 
   private static final Pattern ERROR_CODE = Pattern.compile("^Code: (\\d+)\\.");
 
@@ -104,6 +115,7 @@ public final class ChdbServer {
   private final AtomicLong queries = new AtomicLong();
   private final Set<String> loggedIgnored = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Chdb.Connection anchor;
+
   /** The final X-ClickHouse-Summary of the most recent queries, by query id. */
   private final Map<String, String> summaries =
       java.util.Collections.synchronizedMap(
@@ -149,11 +161,13 @@ public final class ChdbServer {
         throw new IllegalArgumentException("unexpected argument " + arg);
       }
       int eq = arg.indexOf('=');
-      options.put(eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
+      options.put(
+          eq < 0 ? arg.substring(2) : arg.substring(2, eq), eq < 0 ? "" : arg.substring(eq + 1));
     }
     ChdbServer server = new ChdbServer(options);
     int port = Integer.parseInt(options.getOrDefault("port", "0"));
-    HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+    HttpServer http =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
     ExecutorService workers =
         Executors.newCachedThreadPool(
             r -> {
@@ -166,27 +180,34 @@ public final class ChdbServer {
     http.start();
     if (options.containsKey("exit-with-parent")) {
       // The launcher holds our stdin open; end of input means it is gone, even after a kill -9.
-      Thread watcher = new Thread(() -> {
-        try {
-          while (System.in.read() >= 0) {
-            // ignore input
-          }
-        } catch (IOException e) {
-          // treat like end of input
-        }
-        System.exit(0);
-      }, "chdb-parent-watch");
+      Thread watcher =
+          new Thread(
+              () -> {
+                try {
+                  while (System.in.read() >= 0) {
+                    // ignore input
+                  }
+                } catch (IOException e) {
+                  // treat like end of input
+                }
+                System.exit(0);
+              },
+              "chdb-parent-watch");
       watcher.setDaemon(true);
       watcher.start();
     }
     // SIGTERM/SIGINT: stop accepting, give running requests a moment, then leave without running
     // libchdb's static destructors (they crash while engine threads are alive).
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      http.stop(1);
-      System.out.flush();
-      System.err.flush();
-      Chdb.exitImmediately(0);
-    }, "chdb-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  http.stop(1);
+                  System.out.flush();
+                  System.err.flush();
+                  Chdb.exitImmediately(0);
+                },
+                "chdb-shutdown"));
     System.out.println(
         "hogbeam-chdb ready port=" + http.getAddress().getPort() + " version=" + server.version);
     System.out.flush();
@@ -205,7 +226,8 @@ public final class ChdbServer {
     if (guard != null) {
       long before = guard.restoredTotal();
       if (guard.restoreIfChanged() > 0 && before == 0) {
-        log.println("hogbeam-chdb: re-installed JVM signal handlers changed by chDB (counted in /hogbeam/status)");
+        log.println(
+            "hogbeam-chdb: re-installed JVM signal handlers changed by chDB (counted in /hogbeam/status)");
       }
     }
     return connection;
@@ -230,11 +252,13 @@ public final class ChdbServer {
     }
 
     static ClickHouseError of(int code, String name, String message) {
-      return new ClickHouseError(code, "Code: " + code + ". DB::Exception: " + message + ". (" + name + ")");
+      return new ClickHouseError(
+          code, "Code: " + code + ". DB::Exception: " + message + ". (" + name + ")");
     }
 
     static ClickHouseError unsupported(String what) {
-      return of(48, "NOT_IMPLEMENTED", "The hogbeam local engine front end does not support " + what);
+      return of(
+          48, "NOT_IMPLEMENTED", "The hogbeam local engine front end does not support " + what);
     }
   }
 
@@ -277,7 +301,10 @@ public final class ChdbServer {
       return URLDecoder.decode(s, StandardCharsets.UTF_8);
     }
 
-    /** A header, or its RFC 5987 {@code name*} form (UTF-8''percent-encoded) that the driver uses for non-ASCII values. */
+    /**
+     * A header, or its RFC 5987 {@code name*} form (UTF-8''percent-encoded) that the driver uses
+     * for non-ASCII values.
+     */
     String header(String name) {
       String plain = headers.getFirst(name);
       if (plain != null) {
@@ -323,7 +350,10 @@ public final class ChdbServer {
       } else if (path.equals("/hogbeam/query_summary")) {
         String id = queryParameter(exchange.getRequestURI().getRawQuery(), "query_id");
         String summary = id == null ? null : summaries.get(id);
-        sendText(exchange, summary == null ? 404 : 200, summary == null ? "no summary for query_id " + id + "\n" : summary);
+        sendText(
+            exchange,
+            summary == null ? 404 : 200,
+            summary == null ? "no summary for query_id " + id + "\n" : summary);
         return;
       } else if (path.equals("/hogbeam/selftest/npe")) {
         sendText(exchange, 200, NpeSelfTest.run(this, exchange.getRequestURI().getRawQuery()));
@@ -333,8 +363,11 @@ public final class ChdbServer {
       try {
         if (!path.equals("/")) {
           throw ClickHouseError.of(
-              1002, "UNKNOWN_EXCEPTION",
-              "There is no handler " + path + " (the hogbeam local engine front end serves / and /ping)");
+              1002,
+              "UNKNOWN_EXCEPTION",
+              "There is no handler "
+                  + path
+                  + " (the hogbeam local engine front end serves / and /ping)");
         }
         if (request.method.equals("GET") && !request.params.containsKey("query")) {
           sendText(exchange, 200, "Ok.\n");
@@ -354,7 +387,10 @@ public final class ChdbServer {
       log.println("hogbeam-chdb: request failed: " + e);
       e.printStackTrace(log);
       if (request != null && !responseStarted(exchange)) {
-        sendError(exchange, request, ClickHouseError.of(1001, "STD_EXCEPTION", "hogbeam local engine front end: " + e));
+        sendError(
+            exchange,
+            request,
+            ClickHouseError.of(1001, "STD_EXCEPTION", "hogbeam local engine front end: " + e));
       }
     }
   }
@@ -394,12 +430,28 @@ public final class ChdbServer {
       resultBytes += r.resultBytes();
     }
 
-    /** ClickHouse's X-ClickHouse-Summary; total_rows_to_read equals read_rows once the query is done. */
+    /**
+     * ClickHouse's X-ClickHouse-Summary; total_rows_to_read equals read_rows once the query is
+     * done.
+     */
     String json() {
-      return "{\"read_rows\":\"" + readRows + "\",\"read_bytes\":\"" + readBytes
-          + "\",\"written_rows\":\"" + writtenRows + "\",\"written_bytes\":\"" + writtenBytes
-          + "\",\"total_rows_to_read\":\"" + readRows + "\",\"result_rows\":\"" + resultRows
-          + "\",\"result_bytes\":\"" + resultBytes + "\",\"elapsed_ns\":\"" + (System.nanoTime() - startNanos) + "\"}";
+      return "{\"read_rows\":\""
+          + readRows
+          + "\",\"read_bytes\":\""
+          + readBytes
+          + "\",\"written_rows\":\""
+          + writtenRows
+          + "\",\"written_bytes\":\""
+          + writtenBytes
+          + "\",\"total_rows_to_read\":\""
+          + readRows
+          + "\",\"result_rows\":\""
+          + resultRows
+          + "\",\"result_bytes\":\""
+          + resultBytes
+          + "\",\"elapsed_ns\":\""
+          + (System.nanoTime() - startNanos)
+          + "\"}";
     }
   }
 
@@ -411,7 +463,8 @@ public final class ChdbServer {
               + " use plain tables instead of temporary ones");
     }
     if (!request.roles.isEmpty()) {
-      throw ClickHouseError.unsupported("roles (role=" + String.join(",", request.roles) + "): chDB has no access control");
+      throw ClickHouseError.unsupported(
+          "roles (role=" + String.join(",", request.roles) + "): chDB has no access control");
     }
     if (request.params.containsKey("client_protocol_version")) {
       throw ClickHouseError.unsupported(
@@ -436,61 +489,101 @@ public final class ChdbServer {
     Summary summary = new Summary();
     queries.incrementAndGet();
     try (SpillBuffer sql = readQuery(exchange, request);
-        Arena arena = Arena.ofConfined();
         Chdb.Connection connection = connect()) {
       if (logRequests) {
-        log.println("hogbeam-chdb: " + request.method + " query " + request.queryId + " params=" + redacted(request.params)
-            + " format=" + defaultFormat + " database=" + database + " compress=" + request.compress
-            + " headers=" + request.headers.keySet() + " sql=" + excerpt(sql));
+        log.println(
+            "hogbeam-chdb: "
+                + request.method
+                + " query "
+                + request.queryId
+                + " params="
+                + redacted(request.params)
+                + " format="
+                + defaultFormat
+                + " database="
+                + database
+                + " compress="
+                + request.compress
+                + " headers="
+                + request.headers.keySet()
+                + " sql="
+                + excerpt(sql));
       }
       if (sql.size() == 0) {
         throw ClickHouseError.of(62, "SYNTAX_ERROR", "Empty query");
       }
-      MemorySegment text = sql.toSegment(arena);
-      if (database != null && !database.isEmpty() && !database.equals("default")) {
-        runQuietly(connection, "USE " + quoteIdentifier(database));
+      try (NativeBytes text = sql.toNative()) {
+        executeStatement(
+            exchange, request, connection, text, settings, database, defaultFormat, summary);
       }
-      if (!settings.isEmpty()) {
-        runQuietly(connection, setStatement(settings));
+    }
+  }
+
+  private void executeStatement(
+      HttpExchange exchange,
+      Request request,
+      Chdb.Connection connection,
+      NativeBytes text,
+      Map<String, String> settings,
+      String database,
+      String defaultFormat,
+      Summary summary)
+      throws IOException, ClickHouseError {
+    if (database != null && !database.isEmpty() && !database.equals("default")) {
+      runQuietly(connection, "USE " + quoteIdentifier(database));
+    }
+    if (!settings.isEmpty()) {
+      runQuietly(connection, setStatement(settings));
+    }
+    int[] classified = connection.classify(text);
+    if (classified[0] > 1) {
+      throw ClickHouseError.of(
+          62, "SYNTAX_ERROR", "Syntax error (Multi-statements are not allowed)");
+    }
+    boolean readOnly = classified[1] == Chdb.CLASS_READ_ONLY;
+    if (request.method.equals("GET") && !readOnly && classified[1] != Chdb.CLASS_UNKNOWN) {
+      throw ClickHouseError.of(
+          164,
+          "READONLY",
+          "Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly."
+              + " You should use method POST for modifying queries");
+    }
+    String format = defaultFormat;
+    if (readOnly) {
+      byte[] head = text.head(1 << 20);
+      String clause = OutputFormats.formatClause(head, head.length);
+      if (clause != null) {
+        format = clause;
       }
-      int[] classified = connection.classify(text);
-      if (classified[0] > 1) {
-        throw ClickHouseError.of(62, "SYNTAX_ERROR", "Syntax error (Multi-statements are not allowed)");
-      }
-      boolean readOnly = classified[1] == Chdb.CLASS_READ_ONLY;
-      if (request.method.equals("GET") && !readOnly && classified[1] != Chdb.CLASS_UNKNOWN) {
-        throw ClickHouseError.of(
-            164, "READONLY",
-            "Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly."
-                + " You should use method POST for modifying queries");
-      }
-      String format = defaultFormat;
-      if (readOnly) {
-        byte[] head = text.asSlice(0, Math.min(text.byteSize(), 1 << 20)).toArray(ValueLayout.JAVA_BYTE);
-        String clause = OutputFormats.formatClause(head, head.length);
-        if (clause != null) {
-          format = clause;
+    }
+    ResultWriter writer = new ResultWriter(exchange, request, format, summary);
+    try {
+      OutputFormats.Stitch stitch = OutputFormats.stitch(format);
+      // Streaming only when asked for (wait_end_of_query=0): chDB's streamed chunks undercount
+      // the rows read, so only a statement run to completion yields an exact summary.
+      boolean streamed =
+          request.streamingRequested()
+              && readOnly
+              && stitch != OutputFormats.Stitch.NONE
+              && !"1".equals(settings.get("output_format_binary_encode_types_in_binary_format"))
+              && stream(
+                  connection,
+                  text,
+                  defaultFormat,
+                  request.queryParameters,
+                  stitch,
+                  writer,
+                  summary);
+      if (!streamed) {
+        try (Chdb.Result result = connection.query(text, defaultFormat, request.queryParameters)) {
+          failOnError(result);
+          summary.add(result);
+          writer.sendComplete(result.data());
         }
       }
-      ResultWriter writer = new ResultWriter(exchange, request, format, summary);
-      try {
-        OutputFormats.Stitch stitch = OutputFormats.stitch(format);
-        // Streaming only when asked for (wait_end_of_query=0): chDB's streamed chunks undercount
-        // the rows read, so only a statement run to completion yields an exact summary.
-        boolean streamed = request.streamingRequested() && readOnly && stitch != OutputFormats.Stitch.NONE
-            && !"1".equals(settings.get("output_format_binary_encode_types_in_binary_format"))
-            && stream(connection, text, defaultFormat, request.queryParameters, stitch, writer, summary);
-        if (!streamed) {
-          try (Chdb.Result result = connection.query(text, defaultFormat, request.queryParameters)) {
-            failOnError(result);
-            summary.add(result);
-            writer.sendComplete(result.data());
-          }
-        }
-      } catch (ClickHouseError e) {
-        if (!writer.abortIfStreaming(e)) {
-          throw e;
-        }
+    } catch (ClickHouseError e) {
+      if (!writer.abortIfStreaming(e)) {
+        throw e;
       }
     }
   }
@@ -499,8 +592,14 @@ public final class ChdbServer {
    * Streams a SELECT chunk by chunk; returns false (having run nothing) if chDB cannot stream this
    * statement, so the caller runs it unstreamed.
    */
-  private boolean stream(Chdb.Connection connection, MemorySegment text, String defaultFormat,
-      Map<String, byte[]> parameters, OutputFormats.Stitch stitch, ResultWriter writer, Summary summary)
+  private boolean stream(
+      Chdb.Connection connection,
+      NativeBytes text,
+      String defaultFormat,
+      Map<String, byte[]> parameters,
+      OutputFormats.Stitch stitch,
+      ResultWriter writer,
+      Summary summary)
       throws IOException, ClickHouseError {
     try (Chdb.Result stream = connection.streamQuery(text, defaultFormat, parameters)) {
       String error = stream.error();
@@ -521,33 +620,39 @@ public final class ChdbServer {
               done = true; // the engine ended the stream itself
               throw ClickHouseError.fromEngine(chunkError);
             }
-            MemorySegment data = chunk.data();
+            NativeBytes data = chunk.data();
             summary.add(chunk);
-            if (data.byteSize() == 0) {
+            if (data.size() == 0) {
               done = true;
               writer.finishStream();
               return true;
             }
             long skip = 0;
             if (stitch != OutputFormats.Stitch.CONCATENATE) {
-              int probe = (int) Math.min(data.byteSize(), buffer.length);
-              MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, buffer, 0, probe);
+              int probe = (int) Math.min(data.size(), buffer.length);
+              data.read(0, buffer, 0, probe);
               if (header == null) {
                 int length = OutputFormats.headerLength(stitch, buffer, probe);
                 if (length < 0) {
-                  throw ClickHouseError.of(1001, "STD_EXCEPTION",
-                      "hogbeam local engine front end: cannot find the end of the " + stitch + " header in the first 1 MiB of a streamed chunk");
+                  throw ClickHouseError.of(
+                      1001,
+                      "STD_EXCEPTION",
+                      "hogbeam local engine front end: cannot find the end of the "
+                          + stitch
+                          + " header in the first 1 MiB of a streamed chunk");
                 }
                 header = java.util.Arrays.copyOf(buffer, length);
               } else {
                 if (!OutputFormats.startsWith(buffer, probe, header)) {
-                  throw ClickHouseError.of(1001, "STD_EXCEPTION",
+                  throw ClickHouseError.of(
+                      1001,
+                      "STD_EXCEPTION",
                       "hogbeam local engine front end: a streamed chunk does not repeat the result header it expected");
                 }
                 skip = header.length;
               }
             }
-            writer.writeChunk(data.asSlice(skip));
+            writer.writeChunk(data.slice(skip));
           }
         }
       } finally {
@@ -566,27 +671,22 @@ public final class ChdbServer {
   }
 
   private void runQuietly(Chdb.Connection connection, String sql) throws ClickHouseError {
-    try (Arena arena = Arena.ofConfined();
-        Chdb.Result result = connection.query(text(arena, sql), "TabSeparated", Map.of())) {
+    try (NativeBytes text = NativeBytes.of(sql.getBytes(StandardCharsets.UTF_8));
+        Chdb.Result result = connection.query(text, "TabSeparated", Map.of())) {
       failOnError(result);
     }
   }
 
   private String queryText(Chdb.Connection connection, String sql) {
-    try (Arena arena = Arena.ofConfined();
-        Chdb.Result result = connection.query(text(arena, sql), "TabSeparated", Map.of())) {
+    try (NativeBytes text = NativeBytes.of(sql.getBytes(StandardCharsets.UTF_8));
+        Chdb.Result result = connection.query(text, "TabSeparated", Map.of())) {
       String error = result.error();
       if (error != null) {
         throw new IllegalStateException(error);
       }
-      MemorySegment data = result.data();
-      return new String(data.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8).trim();
+      NativeBytes data = result.data();
+      return new String(data.head((int) data.size()), StandardCharsets.UTF_8).trim();
     }
-  }
-
-  private static MemorySegment text(Arena arena, String sql) {
-    MemorySegment s = arena.allocateFrom(sql);
-    return s.asSlice(0, s.byteSize() - 1);
   }
 
   static String quoteIdentifier(String name) {
@@ -597,7 +697,9 @@ public final class ChdbServer {
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
   }
 
-  /** URL settings become one SET statement; the engine refuses unknown names and bad values itself. */
+  /**
+   * URL settings become one SET statement; the engine refuses unknown names and bad values itself.
+   */
   static String setStatement(Map<String, String> settings) throws ClickHouseError {
     StringBuilder sb = new StringBuilder("SET ");
     for (Map.Entry<String, String> e : settings.entrySet()) {
@@ -617,7 +719,10 @@ public final class ChdbServer {
     String givenPassword = request.header("X-ClickHouse-Key");
     String authorization = request.headers.getFirst("Authorization");
     if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
-      String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+      String decoded =
+          new String(
+              Base64.getDecoder().decode(authorization.substring(6).trim()),
+              StandardCharsets.UTF_8);
       int colon = decoded.indexOf(':');
       givenUser = colon < 0 ? decoded : decoded.substring(0, colon);
       givenPassword = colon < 0 ? "" : decoded.substring(colon + 1);
@@ -632,7 +737,8 @@ public final class ChdbServer {
     String p = givenPassword == null ? "" : givenPassword;
     if (!u.equals(user) || !p.equals(password)) {
       throw ClickHouseError.of(
-          516, "AUTHENTICATION_FAILED",
+          516,
+          "AUTHENTICATION_FAILED",
           u + ": Authentication failed: password is incorrect, or there is no user with such name");
     }
   }
@@ -648,7 +754,9 @@ public final class ChdbServer {
       e = semicolon < 0 ? e : e.substring(0, semicolon).trim();
       if (!e.isEmpty() && !e.equals("gzip") && !e.equals("deflate") && !e.equals("identity")) {
         throw ClickHouseError.unsupported(
-            "HTTP response compression '" + e + "' (enable_http_compression=1): use gzip or deflate,"
+            "HTTP response compression '"
+                + e
+                + "' (enable_http_compression=1): use gzip or deflate,"
                 + " or ClickHouse's own block compression (compress=1, the driver's default)");
       }
     }
@@ -656,23 +764,25 @@ public final class ChdbServer {
 
   private static String excerpt(SpillBuffer sql) throws IOException {
     java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
-    OutputStream limited = new OutputStream() {
-      @Override
-      public void write(int b) {
-        if (head.size() < 300) {
-          head.write(b);
-        }
-      }
+    OutputStream limited =
+        new OutputStream() {
+          @Override
+          public void write(int b) {
+            if (head.size() < 300) {
+              head.write(b);
+            }
+          }
 
-      @Override
-      public void write(byte[] b, int off, int len) {
-        head.write(b, off, Math.max(0, Math.min(len, 300 - head.size())));
-      }
-    };
+          @Override
+          public void write(byte[] b, int off, int len) {
+            head.write(b, off, Math.max(0, Math.min(len, 300 - head.size())));
+          }
+        };
     if (sql.size() < 1 << 20) {
       sql.writeTo(limited);
     }
-    return head.toString(StandardCharsets.UTF_8).replace("\n", "\\n") + (sql.size() > 300 ? "... (" + sql.size() + " bytes)" : "");
+    return head.toString(StandardCharsets.UTF_8).replace("\n", "\\n")
+        + (sql.size() > 300 ? "... (" + sql.size() + " bytes)" : "");
   }
 
   private static Map<String, String> redacted(Map<String, String> params) {
@@ -682,8 +792,11 @@ public final class ChdbServer {
     return copy;
   }
 
-  /** The statement text: the {@code query} parameter, then (for POST) the body, ClickHouse-style. */
-  private SpillBuffer readQuery(HttpExchange exchange, Request request) throws IOException, ClickHouseError {
+  /**
+   * The statement text: the {@code query} parameter, then (for POST) the body, ClickHouse-style.
+   */
+  private SpillBuffer readQuery(HttpExchange exchange, Request request)
+      throws IOException, ClickHouseError {
     SpillBuffer sql = new SpillBuffer(bufferBytes, spillDirectory);
     try {
       String query = request.params.get("query");
@@ -717,7 +830,8 @@ public final class ChdbServer {
     }
   }
 
-  private static InputStream requestBody(HttpExchange exchange, Request request) throws IOException, ClickHouseError {
+  private static InputStream requestBody(HttpExchange exchange, Request request)
+      throws IOException, ClickHouseError {
     InputStream in = exchange.getRequestBody();
     String encoding = request.headers.getFirst("Content-Encoding");
     if (encoding != null && !encoding.isBlank()) {
@@ -732,13 +846,16 @@ public final class ChdbServer {
           break;
         default:
           throw ClickHouseError.unsupported(
-              "request Content-Encoding '" + encoding + "': send gzip, deflate, ClickHouse block"
+              "request Content-Encoding '"
+                  + encoding
+                  + "': send gzip, deflate, ClickHouse block"
                   + " compression (decompress=1 with LZ4), or an uncompressed body");
       }
     }
     String contentType = request.headers.getFirst("Content-Type");
     if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("multipart/")) {
-      throw ClickHouseError.unsupported("multipart request bodies (external tables / form-encoded queries)");
+      throw ClickHouseError.unsupported(
+          "multipart request bodies (external tables / form-encoded queries)");
     }
     if ("1".equals(request.params.get("decompress"))) {
       in = new CompressedBlocks.Reader(in);
@@ -771,26 +888,34 @@ public final class ChdbServer {
       this.httpEncoding = httpEncoding(request);
     }
 
-    void sendComplete(MemorySegment data) throws IOException {
+    void sendComplete(NativeBytes data) throws IOException {
       String json = summary.json();
       summaries.put(request.queryId, json);
-      long size = data.byteSize();
+      long size = data.size();
       if (size == 0) {
         sendHeaders(-1, json);
         return;
       }
       sendHeaders(request.compress || httpEncoding != null ? 0 : size, json);
       long sendStart = System.nanoTime();
-      try (OutputStream out = encoder(new BufferedOutputStream(exchange.getResponseBody(), 1 << 16))) {
+      try (OutputStream out =
+          encoder(new BufferedOutputStream(exchange.getResponseBody(), 1 << 16))) {
         copy(data, out);
       }
       if (logRequests) {
-        log.println("hogbeam-chdb: query " + request.queryId + " sent " + size + " bytes in "
-            + (System.nanoTime() - sendStart) / 1_000_000 + " ms after " + json);
+        log.println(
+            "hogbeam-chdb: query "
+                + request.queryId
+                + " sent "
+                + size
+                + " bytes in "
+                + (System.nanoTime() - sendStart) / 1_000_000
+                + " ms after "
+                + json);
       }
     }
 
-    void writeChunk(MemorySegment data) throws IOException {
+    void writeChunk(NativeBytes data) throws IOException {
       if (stream == null) {
         sendHeaders(0, summary.json());
         stream = encoder(new BufferedOutputStream(exchange.getResponseBody(), 1 << 16));
@@ -807,11 +932,11 @@ public final class ChdbServer {
       }
     }
 
-    private void copy(MemorySegment data, OutputStream out) throws IOException {
-      long size = data.byteSize();
+    private void copy(NativeBytes data, OutputStream out) throws IOException {
+      long size = data.size();
       for (long offset = 0; offset < size; offset += copy.length) {
         int n = (int) Math.min(copy.length, size - offset);
-        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, offset, copy, 0, n);
+        data.read(offset, copy, 0, n);
         out.write(copy, 0, n);
       }
     }
@@ -826,12 +951,15 @@ public final class ChdbServer {
       return request.compress ? new CompressedBlocks.Writer(o) : o;
     }
 
-    /** After headers went out, an error can only be appended to the body (ClickHouse does the same). */
+    /**
+     * After headers went out, an error can only be appended to the body (ClickHouse does the same).
+     */
     boolean abortIfStreaming(ClickHouseError e) throws IOException {
       if (stream == null) {
         return false;
       }
-      byte[] text = ("\n" + e.getMessage() + " (version " + version + ")\n").getBytes(StandardCharsets.UTF_8);
+      byte[] text =
+          ("\n" + e.getMessage() + " (version " + version + ")\n").getBytes(StandardCharsets.UTF_8);
       stream.write(text, 0, text.length);
       stream.close();
       return true;
@@ -867,7 +995,8 @@ public final class ChdbServer {
     h.set("Keep-Alive", "timeout=10");
   }
 
-  private void sendError(HttpExchange exchange, Request request, ClickHouseError e) throws IOException {
+  private void sendError(HttpExchange exchange, Request request, ClickHouseError e)
+      throws IOException {
     if (responseStarted(exchange)) {
       return;
     }
@@ -909,11 +1038,37 @@ public final class ChdbServer {
       case 497:
       case 164:
         return 403;
-      case 62: case 27: case 6: case 36: case 41: case 42: case 43: case 44: case 47: case 53:
-      case 69: case 70: case 72: case 115: case 117: case 125: case 130: case 131: case 135:
-      case 159: case 394: case 456: case 457: case 26: case 38: case 33:
+      case 62:
+      case 27:
+      case 6:
+      case 36:
+      case 41:
+      case 42:
+      case 43:
+      case 44:
+      case 47:
+      case 53:
+      case 69:
+      case 70:
+      case 72:
+      case 115:
+      case 117:
+      case 125:
+      case 130:
+      case 131:
+      case 135:
+      case 159:
+      case 394:
+      case 456:
+      case 457:
+      case 26:
+      case 38:
+      case 33:
         return 400;
-      case 60: case 81: case 46: case 290:
+      case 60:
+      case 81:
+      case 46:
+      case 290:
         return 404;
       case 48:
         return 501;
@@ -951,14 +1106,25 @@ public final class ChdbServer {
     }
     long peak = heapPools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     Runtime rt = Runtime.getRuntime();
-    return "{\"version\":\"" + version + "\",\"heap_max_bytes\":" + rt.maxMemory()
-        + ",\"heap_used_bytes\":" + (rt.totalMemory() - rt.freeMemory())
-        + ",\"heap_peak_bytes\":" + peak
-        + ",\"rss_bytes\":" + procStatus("VmRSS")
-        + ",\"rss_peak_bytes\":" + procStatus("VmHWM")
-        + ",\"queries\":" + queries.get()
-        + ",\"signal_guard\":" + (guard != null)
-        + ",\"signal_handlers_restored\":" + (guard == null ? 0 : guard.restoredTotal()) + "}\n";
+    return "{\"version\":\""
+        + version
+        + "\",\"heap_max_bytes\":"
+        + rt.maxMemory()
+        + ",\"heap_used_bytes\":"
+        + (rt.totalMemory() - rt.freeMemory())
+        + ",\"heap_peak_bytes\":"
+        + peak
+        + ",\"rss_bytes\":"
+        + procStatus("VmRSS")
+        + ",\"rss_peak_bytes\":"
+        + procStatus("VmHWM")
+        + ",\"queries\":"
+        + queries.get()
+        + ",\"signal_guard\":"
+        + (guard != null)
+        + ",\"signal_handlers_restored\":"
+        + (guard == null ? 0 : guard.restoredTotal())
+        + "}\n";
   }
 
   /** A memory figure of this process from /proc/self/status, in bytes (-1 if unavailable). */
@@ -1003,8 +1169,11 @@ public final class ChdbServer {
           new Thread(
               () -> {
                 try (Chdb.Connection c = server.connect()) {
-                  queryRows[0] = Long.parseLong(server.queryText(c,
-                      "SELECT count() FROM numbers(20000000) WHERE NOT ignore(cityHash64(number))"));
+                  queryRows[0] =
+                      Long.parseLong(
+                          server.queryText(
+                              c,
+                              "SELECT count() FROM numbers(20000000) WHERE NOT ignore(cityHash64(number))"));
                 }
               },
               "npe-selftest-query");
@@ -1030,8 +1199,17 @@ public final class ChdbServer {
         Thread.currentThread().interrupt();
       }
       long millis = (System.nanoTime() - start) / 1_000_000;
-      return "{\"iterations\":" + iterations + ",\"npes\":" + npes + ",\"warmup_sum\":" + sum
-          + ",\"query_rows\":" + queryRows[0] + ",\"millis\":" + millis + "}\n";
+      return "{\"iterations\":"
+          + iterations
+          + ",\"npes\":"
+          + npes
+          + ",\"warmup_sum\":"
+          + sum
+          + ",\"query_rows\":"
+          + queryRows[0]
+          + ",\"millis\":"
+          + millis
+          + "}\n";
     }
 
     private static int lengthOrMinusOne(String s) {

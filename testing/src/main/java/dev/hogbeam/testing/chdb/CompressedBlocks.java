@@ -1,6 +1,5 @@
 package dev.hogbeam.testing.chdb;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,8 +23,10 @@ final class CompressedBlocks {
   static final int METHOD_ZSTD = 0x90;
   static final int HEADER = 9;
   static final int CHECKSUM = 16;
+
   /** ClickHouse's max_compress_block_size default. */
   static final int BLOCK_SIZE = 1 << 20;
+
   /** Refuse blocks claiming more than this (ClickHouse itself caps blocks at 1 GiB). */
   static final int MAX_BLOCK = 1 << 30;
 
@@ -179,27 +180,33 @@ final class CompressedBlocks {
         }
         if (sizeWithHeader < HEADER || sizeWithHeader > MAX_BLOCK || size < 0 || size > MAX_BLOCK) {
           throw new CorruptBlockException(
-              432, "Too large or negative size of a compressed block in the request body: compressed "
-                  + sizeWithHeader + ", uncompressed " + size);
+              432,
+              "Too large or negative size of a compressed block in the request body: compressed "
+                  + sizeWithHeader
+                  + ", uncompressed "
+                  + size);
         }
         if (block.length < sizeWithHeader) {
           block = new byte[sizeWithHeader];
         }
         System.arraycopy(header, CHECKSUM, block, 0, HEADER);
         if (readFully(in, block, HEADER, sizeWithHeader - HEADER) < sizeWithHeader - HEADER) {
-          throw new CorruptBlockException(432, "A compressed block of the request body is truncated");
+          throw new CorruptBlockException(
+              432, "A compressed block of the request body is truncated");
         }
         long[] hash = CityHash102.cityHash128(block, 0, sizeWithHeader);
         if (hash[0] != getLongLE(header, 0) || hash[1] != getLongLE(header, 8)) {
           throw new CorruptBlockException(
-              40, "Checksum doesn't match: corrupted data in a compressed block of the request body");
+              40,
+              "Checksum doesn't match: corrupted data in a compressed block of the request body");
         }
         if (data.length < size) {
           data = new byte[size];
         }
         if (method == METHOD_NONE) {
           if (sizeWithHeader - HEADER != size) {
-            throw new CorruptBlockException(432, "Uncompressed block size does not match its header");
+            throw new CorruptBlockException(
+                432, "Uncompressed block size does not match its header");
           }
           System.arraycopy(block, HEADER, data, 0, size);
         } else {
@@ -230,8 +237,10 @@ final class CompressedBlocks {
     return done;
   }
 
-  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle INT_LE =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONG_LE =
+      MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   static int getIntLE(byte[] b, int i) {
     return (int) INT_LE.get(b, i);
@@ -253,10 +262,13 @@ final class CompressedBlocks {
   static final class Lz4 {
     static final int HASH_LOG = 14;
     private static final int MIN_MATCH = 4;
+
     /** The last match must start at least this many bytes before the end of the block. */
     private static final int MF_LIMIT = 12;
+
     /** The last this many bytes of a block are always literals. */
     private static final int LAST_LITERALS = 5;
+
     private static final int MAX_OFFSET = 65535;
 
     private Lz4() {}
@@ -265,7 +277,10 @@ final class CompressedBlocks {
       return length + length / 255 + 16;
     }
 
-    /** Compresses {@code src[srcOff, srcOff+len)} into {@code dst} at {@code dstOff}; returns the size. */
+    /**
+     * Compresses {@code src[srcOff, srcOff+len)} into {@code dst} at {@code dstOff}; returns the
+     * size.
+     */
     static int compress(byte[] src, int srcOff, int len, byte[] dst, int dstOff, int[] table) {
       int end = srcOff + len;
       int op = dstOff;
@@ -316,7 +331,13 @@ final class CompressedBlocks {
     }
 
     private static int writeSequence(
-        byte[] src, int literalStart, int literals, byte[] dst, int op, int offset, int matchLength) {
+        byte[] src,
+        int literalStart,
+        int literals,
+        byte[] dst,
+        int op,
+        int offset,
+        int matchLength) {
       int m = matchLength - MIN_MATCH;
       int token = Math.min(literals, 15) << 4 | Math.min(m, 15);
       op = writeLength(dst, op, literals, token);
@@ -411,7 +432,8 @@ final class CompressedBlocks {
     }
 
     private static CorruptBlockException corrupt() {
-      return new CorruptBlockException(271, "Cannot decompress an LZ4 block of the request body: corrupt data");
+      return new CorruptBlockException(
+          271, "Cannot decompress an LZ4 block of the request body: corrupt data");
     }
   }
 
@@ -515,7 +537,8 @@ final class CompressedBlocks {
       return new long[] {a ^ b, hashLen16(b, a)};
     }
 
-    private static long[] cityHash128WithSeed(byte[] s, int pos, int len, long seedLow, long seedHigh) {
+    private static long[] cityHash128WithSeed(
+        byte[] s, int pos, int len, long seedLow, long seedHigh) {
       if (len < 128) {
         return cityMurmur(s, pos, len, seedLow, seedHigh);
       }

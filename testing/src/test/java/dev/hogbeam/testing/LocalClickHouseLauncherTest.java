@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,15 +14,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * How LocalClickHouse finds, installs, names and stops things: JDK discovery, npm installs, URLs,
- * orphans.
+ * How LocalClickHouse finds, installs, names and stops things: the front end's java and classpath,
+ * npm installs, URLs, orphans.
  */
 class LocalClickHouseLauncherTest {
 
@@ -41,59 +41,26 @@ class LocalClickHouseLauncherTest {
   }
 
   @Test
-  void theNewestJdkOf22OrLaterRunsTheFrontEnd(@TempDir Path jvms) throws IOException {
-    Path jdk17 = fakeJdk(jvms.resolve("java-17"), "17.0.15");
-    fakeJdk(jvms.resolve("jdk-21"), "21.0.2");
-    Path jdk22 = fakeJdk(jvms.resolve("jdk-22"), "22.0.1");
-    Path jdk25 = fakeJdk(jvms.resolve("temurin-25"), "25.0.3");
-    Files.createDirectories(jvms.resolve("not-a-jdk"));
-
-    assertEquals(jdk25, LocalClickHouse.findFfmJdk(Map.of(), jvms, jdk17.toString()));
-    assertEquals(
-        jdk22,
-        LocalClickHouse.findFfmJdk(
-            Map.of(LocalClickHouse.ENV_FFM_JAVA_HOME, jdk22.toString()), jvms, null));
-    assertEquals(25, LocalClickHouse.jdkFeatureVersion(jdk25));
-    assertEquals(-1, LocalClickHouse.jdkFeatureVersion(jvms.resolve("not-a-jdk")));
-
-    IllegalStateException tooOld =
-        assertThrows(
-            IllegalStateException.class,
-            () ->
-                LocalClickHouse.findFfmJdk(
-                    Map.of(LocalClickHouse.ENV_FFM_JAVA_HOME, jdk17.toString()), jvms, null));
+  void theFrontEndRunsOnTheCallersJavaWithTheKitAndJnaOnItsClasspath() throws IOException {
+    List<String> entries =
+        List.of(LocalClickHouse.frontEndClasspath().split(java.io.File.pathSeparator));
     assertTrue(
-        tooOld.getMessage().contains(LocalClickHouse.ENV_FFM_JAVA_HOME + "=" + jdk17),
-        tooOld.getMessage());
-    assertTrue(tooOld.getMessage().contains("version 17"), tooOld.getMessage());
-  }
+        entries.stream().anyMatch(e -> e.endsWith("classes") || e.contains("hogbeam-testing")),
+        "the kit's classes: " + entries);
+    assertTrue(
+        entries.stream().anyMatch(e -> Path.of(e).getFileName().toString().startsWith("jna")),
+        "JNA: " + entries);
+    assertTrue(entries.size() <= 2, "nothing but the kit and JNA: " + entries);
 
-  @Test
-  void withoutAJdk22TheErrorNamesTheVariableToSet(@TempDir Path jvms) throws IOException {
-    Path jdk17 = fakeJdk(jvms.resolve("java-17"), "17.0.15");
-    IllegalStateException e =
-        assertThrows(
-            IllegalStateException.class,
-            () ->
-                LocalClickHouse.findFfmJdk(
-                    Map.of("JAVA_HOME", jdk17.toString()), jvms, jdk17.toString()));
-    assertTrue(e.getMessage().contains(LocalClickHouse.ENV_FFM_JAVA_HOME), e.getMessage());
-    Path jdk25 = fakeJdk(jvms.resolve("elsewhere-25"), "25");
+    LocalClickHouse clickHouse = LocalClickHouse.shared();
+    assumeFalse(clickHouse.isExternal(), "concerns the local engine only");
+    ProcessHandle.Info frontEnd = ProcessHandle.of(clickHouse.frontEndPid()).orElseThrow().info();
     assertEquals(
-        jdk25,
-        LocalClickHouse.findFfmJdk(
-            Map.of("JAVA_HOME", jdk25.toString()), jvms.resolve("empty"), null));
-  }
-
-  private static Path fakeJdk(Path home, String version) throws IOException {
-    Files.createDirectories(home.resolve("bin"));
-    Files.writeString(
-        home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
-    for (String tool : new String[] {"java", "javac"}) {
-      Path p = Files.writeString(home.resolve("bin").resolve(tool), "#!/bin/sh\n");
-      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
-    }
-    return home;
+        Path.of(System.getProperty("java.home"), "bin", "java").toRealPath(),
+        Path.of(frontEnd.command().orElseThrow()).toRealPath(),
+        "the front end runs on the caller's java");
+    String arguments = String.join(" ", frontEnd.arguments().orElse(new String[0]));
+    assertTrue(arguments.contains("dev.hogbeam.testing.chdb.ChdbServer"), arguments);
   }
 
   // ---------------------------------------------------------------------------------------------

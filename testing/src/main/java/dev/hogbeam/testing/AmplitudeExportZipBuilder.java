@@ -24,7 +24,7 @@ import java.util.zip.ZipOutputStream;
  * zero-padded, several numbered files per hour), plus realistic event lines to put in them.
  *
  * <p>Lines are taken as given, so tests can put malformed lines, "EMPTY" values, unicode and huge
- * properties exactly where they want them. No test framework dependency (shared test jar).
+ * properties exactly where they want them. No test framework dependency.
  */
 public final class AmplitudeExportZipBuilder {
   private static final ObjectMapper JSON = new ObjectMapper();
