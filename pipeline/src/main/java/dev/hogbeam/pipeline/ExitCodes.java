@@ -11,7 +11,10 @@ public final class ExitCodes {
   /** A flag is missing or wrong; nothing ran. */
   public static final int USAGE = 2;
 
-  /** The run finished, but some records ended in the dead-letter directory. */
+  /**
+   * The run finished, but the migration's dead-letter record holds records (of this run or of an
+   * earlier one, until they are re-sent with {@code --retryDeadLetters} or deleted).
+   */
   public static final int DEAD_LETTERS = 3;
 
   /** PostHog refused the API key (401): nothing more was sent. */

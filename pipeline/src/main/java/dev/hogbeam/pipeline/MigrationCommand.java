@@ -127,7 +127,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     RunReport account = ledger.writeAccount();
     out.print(Summary.format(name, elapsed, account, ledger, cursor));
     out.print(migration.source().summary(account));
-    long deadLettered = account.total(RunReport.DEAD_LETTERS, "records");
+    long deadLettered = account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
     long unfinished = ledger.groups().values().stream().filter(s -> !s.done()).count();
     if (unfinished > 0) {
       err.println("hogbeam " + name + ": " + unfinished + " group(s) did not finish");

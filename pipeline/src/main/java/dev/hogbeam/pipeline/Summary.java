@@ -81,6 +81,15 @@ final class Summary {
       sb.append(" (").append(byStage).append(") in ").append(ledger.deadLetterDir());
     }
     sb.append('\n');
+    long earlier = report.get(RunReport.MIGRATION, "deadLetters", "fromEarlierRuns");
+    if (earlier > 0) {
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "             and %,d record(s) of earlier runs still on record; fix the cause and"
+                  + " re-send them with --retryDeadLetters%n",
+              earlier));
+    }
     sb.append("  report:    ").append(ledger.store().path(Ledger.REPORT)).append('\n');
     if (cursor != null) {
       sb.append("  cursor:    ").append(cursor).append('\n');

@@ -44,6 +44,10 @@ final class GroupSender {
   static final Counter REQUESTS = Metrics.counter(GroupSender.class, "requests");
   static final Counter WIRE_BYTES = Metrics.counter(GroupSender.class, "wireBytes");
   static final Counter RETRIES = Metrics.counter(GroupSender.class, "retries");
+
+  /** Dead letters are recorded at the latest after this many (bounds the memory they hold). */
+  static final int RECORD_DEAD_LETTERS_EVERY = 1000;
+
   static final Counter DEAD_LETTERED = Metrics.counter(GroupSender.class, "deadLettered");
   static final Counter SKIPPED = Metrics.counter(GroupSender.class, "skippedAlreadySent");
   static final Counter RATE_LIMIT_WAIT_MS =
@@ -83,6 +87,10 @@ final class GroupSender {
   private long retryCount;
   private final Map<Integer, Long> retriesByStatus = new TreeMap<>();
   private long deadLettered;
+
+  /** Dead letters not yet handed to {@link SendProgress.Group#deadLettered}. */
+  private final List<DeadLetter> unrecorded = new ArrayList<>();
+
   private long skipped;
   private long duplicatesDropped;
   private long rateLimitWaitNanos;
@@ -156,6 +164,7 @@ final class GroupSender {
     }
     transport.finishGroup(groupKey);
     GroupSendStats stats = stats();
+    recordDeadLetters();
     progress.finished(stats);
     LOG.debug("group {} done: {}", groupKey, stats);
     return stats;
@@ -196,6 +205,7 @@ final class GroupSender {
             (int) (requests - requestsBefore),
             retryCount - retriesBefore,
             wireBytes - wireBefore);
+    recordDeadLetters();
     progress.acknowledged(EventCursor.at(batch.get(batch.size() - 1).event), batchStats, stats());
   }
 
@@ -315,10 +325,11 @@ final class GroupSender {
     }
   }
 
-  private void deadLetter(PreparedEvent e, int status, String reason, int attempts) {
+  private void deadLetter(PreparedEvent e, int status, String reason, int attempts)
+      throws Exception {
     deadLettered++;
     DEAD_LETTERED.inc();
-    deadLetters.accept(
+    DeadLetter letter =
         DeadLetter.of(
             "capture",
             groupKey,
@@ -326,7 +337,24 @@ final class GroupSender {
             new String(e.json, UTF_8),
             status,
             reason,
-            attempts));
+            attempts);
+    deadLetters.accept(letter);
+    unrecorded.add(letter);
+    if (unrecorded.size() >= RECORD_DEAD_LETTERS_EVERY) {
+      recordDeadLetters();
+    }
+  }
+
+  /**
+   * Hands the dead letters gathered so far to the progress hook, which makes them durable: always
+   * before a batch is acknowledged or the group finished, so no checkpoint moves past a refused
+   * event whose record could still be lost.
+   */
+  private void recordDeadLetters() throws Exception {
+    if (!unrecorded.isEmpty()) {
+      progress.deadLettered(List.copyOf(unrecorded));
+      unrecorded.clear();
+    }
   }
 
   static boolean isRetryable(int status) {

@@ -1,8 +1,10 @@
 package dev.hogbeam.capture;
 
+import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
 import java.io.Serializable;
+import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -65,6 +67,14 @@ public interface SendProgress extends Serializable {
      */
     void acknowledged(EventCursor lastInBatch, BatchStats batch, GroupSendStats soFar)
         throws Exception;
+
+    /**
+     * Events of the group were dead-lettered (refused by PostHog, or never sendable). Called before
+     * the {@link #acknowledged} or {@link #finished} that settles them, and whenever many have
+     * gathered: an implementation that records them durably here guarantees that no checkpoint
+     * moves past a refused event whose record could be lost. The default does nothing.
+     */
+    default void deadLettered(List<DeadLetter> letters) throws Exception {}
 
     /** Every event of the group is settled. */
     void finished(GroupSendStats stats) throws Exception;

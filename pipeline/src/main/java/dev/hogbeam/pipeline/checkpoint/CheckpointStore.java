@@ -1,29 +1,14 @@
 package dev.hogbeam.pipeline.checkpoint;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
-import java.io.FileNotFoundException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hogbeam.state.StateFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.MatchResult;
-import org.apache.beam.sdk.io.fs.ResourceId;
-import org.apache.beam.sdk.util.MimeTypes;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -35,14 +20,15 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *   report.json          the account
  * </pre>
  *
- * <p>Local files are replaced atomically (write a temporary file, then rename), so a killed process
- * leaves either the old or the new state, never a torn one. On object stores (gs://, s3://) a
- * create is atomic per object. Nothing is fsynced: a killed process loses nothing, a power cut may
- * lose the last states, which costs re-sending, never losing.
+ * <p>Every file is written through {@link StateFiles}: on a local disk a durable temporary file
+ * renamed over the old one, whose previous generation is kept and read when the current one is torn
+ * or empty; on object stores (gs://, s3://) one atomic create. A listing that fails is an error.
  */
 public final class CheckpointStore implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Pattern SAFE_KEY = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String directory;
 
@@ -112,70 +98,28 @@ public final class CheckpointStore implements Serializable {
     return path("groups/" + group + ".json");
   }
 
-  private static boolean isLocal(String path) {
-    return !path.contains("://") || path.startsWith("file://");
-  }
-
-  private static Path localPath(String path) {
-    return Path.of(path.startsWith("file://") ? path.substring("file://".length()) : path);
-  }
-
   private static @Nullable String read(String path) {
-    try {
-      if (isLocal(path)) {
-        return Files.readString(localPath(path), UTF_8);
-      }
-      ResourceId id = FileSystems.matchSingleFileSpec(path).resourceId();
-      try (InputStream in = Channels.newInputStream(FileSystems.open(id))) {
-        return new String(in.readAllBytes(), UTF_8);
-      }
-    } catch (NoSuchFileException | FileNotFoundException e) {
-      return null;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read checkpoint " + path, e);
-    }
+    return StateFiles.read(path, CheckpointStore::isJson);
   }
 
   private static void write(String path, String text) {
-    try {
-      if (isLocal(path)) {
-        Path target = localPath(path);
-        Files.createDirectories(target.getParent());
-        Path tmp =
-            target.resolveSibling(target.getFileName() + ".tmp-" + Thread.currentThread().getId());
-        Files.writeString(tmp, text, UTF_8);
-        try {
-          Files.move(
-              tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-        return;
-      }
-      ResourceId id = FileSystems.matchNewResource(path, false);
-      try (WritableByteChannel ch = FileSystems.create(id, MimeTypes.TEXT);
-          OutputStream out = Channels.newOutputStream(ch)) {
-        out.write(text.getBytes(UTF_8));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write checkpoint " + path, e);
-    }
+    StateFiles.replace(path, text);
   }
 
   private static List<String> list(String glob) {
-    List<String> out = new ArrayList<>();
-    try {
-      MatchResult m = FileSystems.match(glob);
-      if (m.status() == MatchResult.Status.OK) {
-        for (MatchResult.Metadata md : m.metadata()) {
-          out.add(md.resourceId().toString());
-        }
-      }
-    } catch (FileNotFoundException e) {
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list checkpoints " + glob, e);
+    return StateFiles.list(glob);
+  }
+
+  /** A torn or empty file is not JSON; the previous generation is read instead. */
+  private static boolean isJson(String text) {
+    if (text.isBlank()) {
+      return false;
     }
-    return out;
+    try {
+      JSON.readTree(text);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 }

@@ -8,6 +8,7 @@ import dev.hogbeam.capture.BatchStats;
 import dev.hogbeam.capture.GroupSendStats;
 import dev.hogbeam.capture.SendProgress;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.DeadLetterIO;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
@@ -17,10 +18,10 @@ import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.progress.ReadProgress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -49,6 +50,9 @@ public final class Ledger implements ReadProgress {
   private static final long serialVersionUID = 1L;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+
+  /** In the account's {@code migration.deadLetters} entry: every dead letter on record. */
+  public static final String RECORDS = "records";
 
   /** The account's file. */
   public static final String REPORT = "report.json";
@@ -173,23 +177,20 @@ public final class Ledger implements ReadProgress {
   public record Progress(
       long rowsRead, long shardsRead, long eventsSent, long groupsFinished, long deadLettered) {}
 
-  /** Every dead letter of every run, in file order; a record written twice is listed once. */
+  /** The file name prefix shared by the dead letters of every run. */
+  static final String DEAD_LETTER_FILES = "dead-letters-";
+
+  /**
+   * Every dead letter of the migration (every run, every stage) still on record, in file order; a
+   * record written twice (a retried bundle, a resumed run) is listed once.
+   */
   public List<DeadLetter> deadLetters() {
-    return readDeadLetters(null);
+    return DeadLetterIO.read(deadLetterDir, DEAD_LETTER_FILES);
   }
 
-  private List<DeadLetter> readDeadLetters(@Nullable String prefix) {
-    Map<String, DeadLetter> byId = new LinkedHashMap<>();
-    String glob = (prefix == null ? "*" : prefix + "*") + ".jsonl";
-    for (String text : CheckpointStore.at(deadLetterDir).readAll(glob)) {
-      for (String line : text.split("\n")) {
-        if (!line.isBlank()) {
-          DeadLetter d = DeadLetter.fromJsonLine(line);
-          byId.putIfAbsent(d.id(), d);
-        }
-      }
-    }
-    return new ArrayList<>(byId.values());
+  /** The dead letters this run wrote. */
+  public List<DeadLetter> deadLettersOfThisRun() {
+    return DeadLetterIO.read(deadLetterDir, deadLetterPrefix());
   }
 
   /**
@@ -223,8 +224,10 @@ public final class Ledger implements ReadProgress {
       sentAllRuns += g.sent();
     }
     report.put(RunReport.RUN, "resume", Map.of("possiblyResent", possiblyResent));
-    for (DeadLetter d : readDeadLetters(deadLetterPrefix())) {
+    Set<String> thisRun = new HashSet<>();
+    for (DeadLetter d : deadLettersOfThisRun()) {
       report.add(RunReport.DEAD_LETTERS, d.stage(), "records", 1);
+      thisRun.add(d.id());
     }
     String counts = store.readText(COUNTS);
     if (counts != null) {
@@ -240,9 +243,15 @@ public final class Ledger implements ReadProgress {
     migration.put("groupsDone", groupsDone);
     migration.put("sent", sentAllRuns);
     Map<String, Long> deadByStage = new TreeMap<>();
+    long dead = 0;
+    long fromEarlierRuns = 0;
     for (DeadLetter d : deadLetters()) {
       deadByStage.merge(d.stage(), 1L, Long::sum);
+      dead++;
+      fromEarlierRuns += thisRun.contains(d.id()) ? 0 : 1;
     }
+    deadByStage.put(RECORDS, dead);
+    deadByStage.put("fromEarlierRuns", fromEarlierRuns);
     report.put(RunReport.MIGRATION, "groups", migration);
     report.put(RunReport.MIGRATION, "deadLetters", deadByStage);
     return report.build();
@@ -361,6 +370,11 @@ public final class Ledger implements ReadProgress {
               .acknowledged(lastInBatch, batch.events() - batch.deadLettered())
               .withRun(ledger.runId, counters(soFar));
       ledger.store.writeGroup(state);
+    }
+
+    @Override
+    public void deadLettered(List<DeadLetter> letters) {
+      DeadLetterIO.writeNow(ledger.deadLetterDir, ledger.deadLetterPrefix(), letters);
     }
 
     @Override

@@ -38,12 +38,14 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * every step recorded in the {@link Ledger}.
  *
  * <ol>
+ *   <li>Record the source's dead letters (read and map stages) durably, before any event goes on.
  *   <li>Skip the groups an earlier run finished.
  *   <li>Order each group in time ({@link OrderEvents}: a GroupByKey, then a sort with bounded
  *       memory that drops copies).
  *   <li>Send each group in order ({@link CaptureIO.Write}), the group's checkpoint written before
  *       and after every batch.
- *   <li>Write the dead letters of every stage (read, map, capture).
+ *   <li>The capture stage's dead letters are recorded by the ledger as the writer refuses them,
+ *       before the checkpoint that settles them.
  *   <li>Record the source's counts, then write the account ({@code report.json}) once everything
  *       above is done.
  * </ol>
@@ -98,8 +100,22 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
 
   @Override
   public Result expand(SourceEvents input) {
-    // 1. Skip groups an earlier run finished.
-    PCollection<KV<String, CaptureEvent>> events = input.getEvents();
+    // 1. The source's dead letters (read and map stages) are made durable first: no event reaches
+    // the writer, whose checkpoints move past whole stretches of the source, before they are.
+    PCollection<String> sourceDeadLetterFiles =
+        input
+            .getDeadLetters()
+            .apply(
+                "Record source dead letters",
+                DeadLetterIO.write()
+                    .to(ledger().deadLetterDir())
+                    .withFilePrefix(ledger().deadLetterPrefix()));
+    PCollection<KV<String, CaptureEvent>> events =
+        input
+            .getEvents()
+            .apply("After source dead letters", Wait.on(sourceDeadLetterFiles))
+            .setCoder(input.getEvents().getCoder());
+    // 2. Skip groups an earlier run finished.
     if (!finishedGroups().isEmpty()) {
       ImmutableSortedSet<String> finished = finishedGroups();
       events =
@@ -107,24 +123,18 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
               .apply("Skip finished groups", Filter.by(kv -> !finished.contains(kv.getKey())))
               .setCoder(input.getEvents().getCoder());
     }
-    // 2. Order each group in time.
+    // 3. Order each group in time.
     PCollection<KV<String, Iterable<CaptureEvent>>> ordered =
         events.apply("Order each group", OrderEvents.create());
-    // 3. Send, with a checkpoint before and after every batch.
+    // 4. Send, with a checkpoint before and after every batch; the ledger records the capture
+    // stage's dead letters durably before each checkpoint that settles them.
     WriteResult written =
         ordered.apply(
             "Send each group", writer().withSendProgress(ledger().sendProgress(runCursor())));
-    // 4. Dead letters of every stage.
     PCollection<DeadLetter> deadLetters =
         PCollectionList.of(input.getDeadLetters())
             .and(written.getDeadLetters())
             .apply("All dead letters", Flatten.pCollections());
-    PCollection<String> deadLetterFiles =
-        deadLetters.apply(
-            "Write dead letters",
-            DeadLetterIO.write()
-                .to(ledger().deadLetterDir())
-                .withFilePrefix(ledger().deadLetterPrefix()));
     // 5. The account: the source's counts, then report.json once everything else is recorded.
     PCollection<String> countsRecorded =
         input.countsSection() == null
@@ -140,7 +150,9 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
         input
             .getPipeline()
             .apply("Account", Create.of(Ledger.REPORT))
-            .apply("After everything", Wait.on(written.getStats(), deadLetterFiles, countsRecorded))
+            .apply(
+                "After everything",
+                Wait.on(written.getStats(), sourceDeadLetterFiles, countsRecorded))
             .apply("Write the account", ParDo.of(new WriteAccountFn(ledger())));
     return new Result(written.getStats(), deadLetters, account);
   }

@@ -43,16 +43,29 @@ class CheckpointStoreTest {
   }
 
   @Test
-  void leavesNoTemporaryFilesBehind(@TempDir Path dir) throws Exception {
+  void leavesNoTemporaryFilesBehindOnlyThePreviousGeneration(@TempDir Path dir) throws Exception {
     CheckpointStore store = CheckpointStore.at(dir.toString());
     for (int i = 0; i < 5; i++) {
       store.writeGroup(GroupCheckpoint.start("g").acknowledged(A, i));
     }
     try (Stream<Path> files = Files.list(dir.resolve("groups"))) {
       assertEquals(
-          List.of("g.json"),
-          files.map(p -> p.getFileName().toString()).collect(Collectors.toList()));
+          List.of("g.json", "g.json.prev"),
+          files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList()));
     }
+  }
+
+  @Test
+  void aCheckpointTruncatedToNothingResumesFromItsPreviousGeneration(@TempDir Path dir)
+      throws Exception {
+    CheckpointStore store = CheckpointStore.at(dir.toString());
+    store.writeGroup(GroupCheckpoint.start("g").acknowledged(A, 3));
+    store.writeGroup(GroupCheckpoint.start("g").acknowledged(B, 5));
+    Files.write(dir.resolve("groups/g.json"), new byte[0]);
+    assertEquals(GroupCheckpoint.start("g").acknowledged(A, 3), store.readGroup("g"));
+    assertEquals(List.of("g"), List.copyOf(store.readAllGroups().keySet()));
+    Files.writeString(dir.resolve("groups/g.json"), "{\"group\":\"g\",\"acknowl");
+    assertEquals(GroupCheckpoint.start("g").acknowledged(A, 3), store.readGroup("g"));
   }
 
   @Test
