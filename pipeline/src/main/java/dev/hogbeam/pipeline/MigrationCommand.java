@@ -1,6 +1,8 @@
 package dev.hogbeam.pipeline;
 
 import dev.hogbeam.capture.CaptureAuthException;
+import dev.hogbeam.pipeline.checkpoint.Lease;
+import dev.hogbeam.pipeline.engine.DeadLetterRetry;
 import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.SourcePlan;
@@ -76,6 +78,48 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return ExitCodes.FAILED;
     }
 
+    try (Lease lease =
+        Lease.acquire(
+            migration.setup().store(),
+            migration.ledger().runId(),
+            Duration.ofSeconds(options.getLeaseTimeoutSeconds()),
+            Clock.systemUTC())) {
+      int code = runHoldingLease(options, migration, env);
+      if (lease.lost() != null) {
+        err.println(
+            "hogbeam "
+                + name
+                + ": another run took over the checkpoint directory while this one ran ("
+                + lease.lost()
+                + "); check the account before relying on it");
+        return ExitCodes.FAILED;
+      }
+      return code;
+    } catch (Lease.HeldException e) {
+      err.println("hogbeam " + name + ": " + e.getMessage());
+      return ExitCodes.FAILED;
+    }
+  }
+
+  /** Runs {@code migration} (or the retry of its dead letters) while holding the lease. */
+  private int runHoldingLease(O options, Migration<?> migration, Environment env) {
+    PrintStream out = env.out();
+    PrintStream err = env.err();
+    DeadLetterRetry retry = null;
+    if (options.getRetryDeadLetters()) {
+      retry = DeadLetterRetry.of(migration);
+      if (retry.isEmpty()) {
+        RunReport account = migration.ledger().writeAccount();
+        long kept = account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+        out.println(
+            "hogbeam "
+                + name
+                + ": no dead letter on record can be re-sent"
+                + (kept == 0 ? "" : " (" + kept + " kept: this source cannot map them again)"));
+        return kept > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
+      }
+      migration = retry.migration();
+    }
     out.println(migration.describe());
     Pipeline pipeline = Pipeline.create(options);
     migration.expand(pipeline);
@@ -127,6 +171,11 @@ public final class MigrationCommand<O extends MigrationOptions> {
     RunReport account = ledger.writeAccount();
     out.print(Summary.format(name, elapsed, account, ledger, cursor));
     out.print(migration.source().summary(account));
+    if (retry != null) {
+      out.print(retry.settle().describe());
+      ledger = retry.original().ledger();
+      account = ledger.writeAccount();
+    }
     long deadLettered = account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
     long unfinished = ledger.groups().values().stream().filter(s -> !s.done()).count();
     if (unfinished > 0) {

@@ -4,7 +4,6 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -232,10 +231,14 @@ final class ExportClient {
     }
   }
 
+  /** The most of an error body that is read. */
+  static final int MAX_ERROR_BODY_BYTES = 64 * 1024;
+
   private static void drain(HttpURLConnection c) {
     try (InputStream err = c.getErrorStream()) {
       if (err != null) {
-        err.transferTo(OutputStream.nullOutputStream());
+        // Drained for the connection's reuse, up to a cap: an endless error body is not read.
+        err.readNBytes(MAX_ERROR_BODY_BYTES);
       }
     } catch (IOException e) {
       // the status is what matters

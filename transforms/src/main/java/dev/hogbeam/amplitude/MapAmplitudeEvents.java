@@ -1,11 +1,13 @@
 package dev.hogbeam.amplitude;
 
+import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TupleTag;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Maps Amplitude export lines to PostHog events ({@link AmplitudeEventMapper} does the work).
@@ -44,6 +46,28 @@ public final class MapAmplitudeEvents extends DoFn<AmplitudeLine, MappedAmplitud
       boolean keepEventNames, boolean keepSessionEvents, boolean collectGroups) {
     return new MapAmplitudeEvents(
         new AmplitudeEventMapper(keepEventNames, keepSessionEvents, collectGroups));
+  }
+
+  /** What {@link #mapAgain} gave: an event, a dead letter, or neither (a dropped event). */
+  public record Again(@Nullable CaptureEvent event, @Nullable DeadLetter deadLetter) {}
+
+  /**
+   * Maps one line again, outside a pipeline (a dead letter's payload, for {@code
+   * --retryDeadLetters}), with the same settings as {@link #of}. Alias events are not made here:
+   * the pairs a line holds were taken care of by the run that read it.
+   */
+  public static Again mapAgain(
+      boolean keepEventNames, boolean keepSessionEvents, String origin, String line) {
+    AmplitudeEventMapper.Outcome o =
+        new AmplitudeEventMapper(keepEventNames, keepSessionEvents, false).map(line);
+    switch (o.kind) {
+      case EVENT:
+        return new Again(o.event.event(), null);
+      case DROPPED:
+        return new Again(null, null);
+      default:
+        return new Again(null, DeadLetter.of("map", origin, o.uuid, line, 0, o.detail, 0));
+    }
   }
 
   @StartBundle

@@ -6,7 +6,7 @@ package dev.hogbeam.capture;
  * fix and that does not blame the events (e.g. 404 from a wrong host). The group fails, so that its
  * later batches are not sent out of order; a re-run resumes after the last acknowledged batch.
  */
-public final class CaptureDeliveryException extends RuntimeException {
+public class CaptureDeliveryException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   public CaptureDeliveryException(String message) {

@@ -235,6 +235,7 @@ final class GroupSender {
       }
       int status = response.status;
       if (status >= 200 && status < 300) {
+        shared.accepted();
         eventsSent += slice.size();
         EVENTS_SENT.inc(slice.size());
         return;
@@ -252,6 +253,10 @@ final class GroupSender {
               status,
               refusalReason(status, response.message),
               priorAttempts + attempt);
+          if (shared.refusedAlone(status, response.message)) {
+            recordDeadLetters();
+            shared.checkNotStopped();
+          }
           return;
         }
         int mid = slice.size() / 2;

@@ -6,11 +6,13 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,7 +32,7 @@ import java.util.zip.GZIPOutputStream;
  */
 final class HttpTransport implements CaptureTransport {
   private static final ConcurrentHashMap<Duration, HttpClient> CLIENTS = new ConcurrentHashMap<>();
-  private static final int MAX_MESSAGE_CHARS = 500;
+  static final int MAX_MESSAGE_CHARS = 500;
   private static final String USER_AGENT = "hogbeam/0.1 (Apache Beam)";
 
   private final URI batchUri;
@@ -103,12 +105,21 @@ final class HttpTransport implements CaptureTransport {
             .header("User-Agent", USER_AGENT)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build();
-    HttpResponse<String> response = client.send(httpRequest, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<InputStream> response =
+        client.send(httpRequest, HttpResponse.BodyHandlers.ofInputStream());
+    String text;
+    try (InputStream in = response.body()) {
+      // PostHog's answers are short; a server that streams an endless body is not read to the end.
+      text = new String(in.readNBytes(MAX_RESPONSE_BYTES), StandardCharsets.UTF_8);
+    }
     return new Response(
         response.statusCode(),
-        safeMessage(response.body(), apiKey),
+        safeMessage(text, apiKey),
         RetryAfter.parse(response.headers().firstValue("Retry-After").orElse(null), Instant.now()));
   }
+
+  /** The most of a response body that is read. */
+  static final int MAX_RESPONSE_BYTES = 64 * 1024;
 
   /** The server's message, shortened, with the key removed should the server echo it. */
   static String safeMessage(String body, String apiKey) {

@@ -6,11 +6,15 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hogbeam.event.Timestamps;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Objects;
 import org.apache.beam.sdk.coders.DefaultCoder;
@@ -179,6 +183,56 @@ public final class EventRow implements Serializable {
       throw new UncheckedIOException(e);
     }
     return w.toString();
+  }
+
+  /**
+   * Reads a row written by {@link #toJson()} (a dead letter's payload, possibly corrected by hand),
+   * for {@code --retryDeadLetters}. Throws IllegalArgumentException naming what is wrong.
+   */
+  public static EventRow fromJson(String json) {
+    try {
+      JsonNode n = new ObjectMapper().readTree(json);
+      if (n == null || !n.isObject()) {
+        throw new IllegalArgumentException("not a JSON object");
+      }
+      Builder b =
+          builder()
+              .uuid(requiredText(n, "uuid"))
+              .event(requiredText(n, "event"))
+              .distinctId(requiredText(n, "distinct_id"))
+              .timestampMicros(Timestamps.toMicros(Instant.parse(requiredText(n, "timestamp"))))
+              .properties(requiredText(n, "properties"))
+              .elementsChain(optionalText(n, "elements_chain"))
+              .personId(optionalText(n, "person_id"))
+              .personProperties(optionalText(n, "person_properties"))
+              .personCreatedAtMicros(optionalMicros(n, "person_created_at"))
+              .personMode(optionalText(n, "person_mode"));
+      for (int i = 0; i < GROUPS; i++) {
+        b.groupProperties(i, optionalText(n, "group" + i + "_properties"))
+            .groupCreatedAtMicros(i, optionalMicros(n, "group" + i + "_created_at"));
+      }
+      return b.build();
+    } catch (IOException | DateTimeParseException e) {
+      throw new IllegalArgumentException("not a row of the events table: " + e.getMessage(), e);
+    }
+  }
+
+  private static String requiredText(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException("field '" + field + "' is missing or not a string");
+    }
+    return v.asText();
+  }
+
+  private static @Nullable String optionalText(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    return v == null || v.isNull() ? null : v.asText();
+  }
+
+  private static @Nullable Long optionalMicros(JsonNode n, String field) {
+    String v = optionalText(n, field);
+    return v == null ? null : Timestamps.toMicros(Instant.parse(v));
   }
 
   private static void writeIfSet(JsonGenerator g, String name, @Nullable String value)

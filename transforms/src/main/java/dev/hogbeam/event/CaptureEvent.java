@@ -5,8 +5,12 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.Serializable;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.UUID;
@@ -75,6 +79,39 @@ public final class CaptureEvent implements Serializable {
     checkNotNull(distinctId, "distinctId");
     checkNotNull(properties, "properties");
     return new CaptureEvent(canonicalUuid(uuid), event, distinctId, timestampMicros, properties);
+  }
+
+  /**
+   * Reads an event written by {@link #toJson()} (a dead letter's payload), for {@code
+   * --retryDeadLetters}. Throws IllegalArgumentException naming what is wrong.
+   */
+  public static CaptureEvent fromJson(String json) {
+    try {
+      JsonNode n = new ObjectMapper().readTree(json);
+      if (n == null || !n.isObject()) {
+        throw new IllegalArgumentException("not a JSON object");
+      }
+      JsonNode props = n.get("properties");
+      if (props == null || !props.isObject()) {
+        throw new IllegalArgumentException("field 'properties' is missing or not an object");
+      }
+      return of(
+          text(n, "uuid"),
+          text(n, "event"),
+          text(n, "distinct_id"),
+          Timestamps.toMicros(Instant.parse(text(n, "timestamp"))),
+          props.toString());
+    } catch (IOException | DateTimeParseException e) {
+      throw new IllegalArgumentException("not a capture event: " + e.getMessage(), e);
+    }
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new IllegalArgumentException("field '" + field + "' is missing or not a string");
+    }
+    return v.asText();
   }
 
   /** Returns the canonical lower-case text of {@code uuid}, or throws if it is not a UUID. */

@@ -278,6 +278,43 @@ class GroupSenderTest {
    * A group whose iterator says {@code duplicates} were dropped, and fails if asked before it is
    * exhausted (the count is only final then).
    */
+  @Test
+  void whenEverythingIsRefusedTheBreakerStopsTheRunAfterABoundedNumberOfRequests() {
+    for (int i = 0; i < 10_000; i++) {
+      script.add(status(400, null));
+    }
+    JvmSendState shared = unlimited();
+    CaptureRefusedException e =
+        assertThrows(
+            CaptureRefusedException.class,
+            () -> sender(settings().batchSize(500), shared).send("g", events(2000)));
+    assertTrue(e.getMessage().contains("refused 25 events in a row"), e.getMessage());
+    // A batch of 500 bisected down to single events: 55 requests, 25 of them of one event, before
+    // the run stops; nothing of the other 1,500 events is sent.
+    assertEquals(55, requestSizes.size(), requestSizes.toString());
+    assertEquals(25, requestSizes.stream().filter(n -> n == 1).count());
+    assertEquals(25, deadLetters.size());
+    assertThrows(
+        CaptureRefusedException.class, () -> sender(settings(), shared).send("g2", events(1)));
+  }
+
+  @Test
+  void aFewBadEventsAmongGoodOnesNeverTripTheBreaker() throws Exception {
+    // Every batch of 10 holds one event PostHog refuses: 2 x 400, then the good halves pass.
+    for (int b = 0; b < 40; b++) {
+      script.add(status(400, null)); // the batch of 10
+      script.add(status(400, null)); // its first half, 5
+      script.add(status(400, null)); // 2 of them
+      script.add(status(400, null)); // the bad one alone
+      script.add(Response.ok()); // the other one
+      script.add(Response.ok()); // the other 3
+      script.add(Response.ok()); // the second half
+    }
+    GroupSendStats stats = sender(settings(), unlimited()).send("g", events(400));
+    assertEquals(40, stats.deadLettered());
+    assertEquals(360, stats.eventsSent());
+  }
+
   private static Iterable<CaptureEvent> withDuplicates(List<CaptureEvent> events, long duplicates) {
     return () -> new CountingIterator(events.iterator(), duplicates);
   }

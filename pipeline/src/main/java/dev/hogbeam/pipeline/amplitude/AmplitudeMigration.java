@@ -7,6 +7,7 @@ import dev.hogbeam.amplitude.AmplitudeCounts;
 import dev.hogbeam.amplitude.AmplitudeIO;
 import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.ConvertAmplitudeEvents;
+import dev.hogbeam.amplitude.MapAmplitudeEvents;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
@@ -490,6 +491,18 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
         return SourceEvents.of(events, converted.getDeadLetters())
             .withCounts(AMPLITUDE, "conversion", converted.getCounts());
       }
+    };
+  }
+
+  /** Lines dead-lettered at the read or map stage are mapped again from their text. */
+  @Override
+  public Remapper remapper() {
+    boolean keepNames = options.getKeepEventNames();
+    boolean keepSessions = options.getKeepSessionEvents();
+    return letter -> {
+      MapAmplitudeEvents.Again again =
+          MapAmplitudeEvents.mapAgain(keepNames, keepSessions, letter.source(), letter.payload());
+      return new Remapped(again.event(), again.deadLetter());
     };
   }
 

@@ -7,6 +7,7 @@ import dev.hogbeam.clickhouse.ReadPlan;
 import dev.hogbeam.clickhouse.ReferenceCursor;
 import dev.hogbeam.clickhouse.Shard;
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DeadLetterCoder;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.Timestamps;
@@ -255,6 +256,30 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         }
         return SourceEvents.of(events, mapped.getDeadLetters());
       }
+    };
+  }
+
+  /** Rows dead-lettered at the map stage are mapped again from their payload (the row as JSON). */
+  @Override
+  public Remapper remapper() {
+    return letter -> {
+      EventRow row;
+      try {
+        row = EventRow.fromJson(letter.payload());
+      } catch (IllegalArgumentException e) {
+        return new Remapped(
+            null,
+            DeadLetter.of(
+                letter.stage(),
+                letter.source(),
+                letter.uuid(),
+                letter.payload(),
+                0,
+                "the payload is not a row: " + e.getMessage(),
+                0));
+      }
+      MapPostHogEvents.Outcome o = MapPostHogEvents.map(letter.source(), row);
+      return new Remapped(o.event(), o.deadLetter());
     };
   }
 }

@@ -1,9 +1,13 @@
 package dev.hogbeam.pipeline.engine;
 
+import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.pipeline.report.RunReport;
+import java.io.Serializable;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * A source of events: plan + read + map. Everything after the map (skipping what earlier runs
@@ -38,6 +42,29 @@ public interface EventSource<R> {
    * what the run delivered outside the checkpoints). An exception fails the run.
    */
   default void afterRun() throws Exception {}
+
+  /**
+   * How a dead letter of this source's read or map stage becomes an event again, from its payload
+   * ({@code --retryDeadLetters}, after the cause was fixed); null when this source cannot do that,
+   * and such dead letters then stay on record. Dead letters of the capture stage hold the event as
+   * sent and need no source.
+   */
+  default @Nullable Remapper remapper() {
+    return null;
+  }
+
+  /** Re-maps one read or map dead letter of a source. */
+  interface Remapper extends Serializable {
+    /**
+     * The event the record makes now; or null with {@code stillRefused} set to why not (a dead
+     * letter, written again); or both null when the record now makes no event (e.g. an event the
+     * mapping drops on purpose), which settles it.
+     */
+    Remapped apply(DeadLetter letter);
+  }
+
+  /** What re-mapping a dead letter gave. */
+  record Remapped(@Nullable CaptureEvent event, @Nullable DeadLetter stillRefused) {}
 
   /** Lines the source adds to the printed summary (each ending in a newline), or "". */
   default String summary(RunReport account) {

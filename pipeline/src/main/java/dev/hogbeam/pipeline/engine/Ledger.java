@@ -178,7 +178,7 @@ public final class Ledger implements ReadProgress {
       long rowsRead, long shardsRead, long eventsSent, long groupsFinished, long deadLettered) {}
 
   /** The file name prefix shared by the dead letters of every run. */
-  static final String DEAD_LETTER_FILES = "dead-letters-";
+  public static final String DEAD_LETTER_FILES = "dead-letters-";
 
   /**
    * Every dead letter of the migration (every run, every stage) still on record, in file order; a

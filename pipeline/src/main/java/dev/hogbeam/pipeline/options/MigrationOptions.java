@@ -106,6 +106,25 @@ public interface MigrationOptions extends PipelineOptions {
   void setDeadLetterDir(String value);
 
   @Description(
+      "One run at a time per --checkpointDir: a run holds lease.json there and renews it every"
+          + " quarter of this time; a lease not renewed for this long belongs to a dead run and is"
+          + " taken over (the lease of a process of this host that no longer exists, at once).")
+  @Default.Integer(60)
+  int getLeaseTimeoutSeconds();
+
+  void setLeaseTimeoutSeconds(int value);
+
+  @Description(
+      "Instead of migrating, re-send the dead letters on record (of every earlier run) after their"
+          + " cause was fixed: the ones PostHog accepts are taken off the record, the others stay."
+          + " Read and map dead letters are mapped again from their payload, which may be"
+          + " corrected in the file by hand.")
+  @Default.Boolean(false)
+  boolean getRetryDeadLetters();
+
+  void setRetryDeadLetters(boolean value);
+
+  @Description(
       "Send order. day: each (day, shard) in time order, shards in parallel (default). person:"
           + " each person's events in time order across the whole range, buckets of persons in"
           + " parallel (best for person properties set over several days).")
