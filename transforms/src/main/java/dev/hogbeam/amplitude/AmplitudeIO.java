@@ -75,7 +75,10 @@ public final class AmplitudeIO {
 
   /** Reads export files matching a file pattern, on any Beam FileSystem. */
   public static ReadFiles readFiles() {
-    return new AutoValue_AmplitudeIO_ReadFiles.Builder().readProgress(ReadProgress.none()).build();
+    return new AutoValue_AmplitudeIO_ReadFiles.Builder()
+        .readProgress(ReadProgress.none())
+        .maxLineBytes(DEFAULT_MAX_LINE_BYTES)
+        .build();
   }
 
   /** Downloads hours from Amplitude's Export API. */
@@ -85,8 +88,12 @@ public final class AmplitudeIO {
         .maxConcurrentDownloads(4)
         .policy(ExportClient.Policy.defaults())
         .readProgress(ReadProgress.none())
+        .maxLineBytes(DEFAULT_MAX_LINE_BYTES)
         .build();
   }
+
+  /** The default cap on a line's length: 16 MiB (Amplitude's events are a few KiB). */
+  public static final long DEFAULT_MAX_LINE_BYTES = 16L * 1024 * 1024;
 
   /**
    * Reads Amplitude export files: zips of gzipped JSON-lines files (the Export API's and the UI's
@@ -106,6 +113,8 @@ public final class AmplitudeIO {
 
     abstract ReadProgress readProgress();
 
+    abstract long maxLineBytes();
+
     abstract Builder toBuilder();
 
     @AutoValue.Builder
@@ -113,6 +122,8 @@ public final class AmplitudeIO {
       abstract Builder filepattern(String filepattern);
 
       abstract Builder readProgress(ReadProgress progress);
+
+      abstract Builder maxLineBytes(long bytes);
 
       abstract ReadFiles build();
     }
@@ -131,6 +142,15 @@ public final class AmplitudeIO {
       return toBuilder().readProgress(progress).build();
     }
 
+    /**
+     * Lines longer than this are dead-lettered (stage {@code read}, their first KiB kept) and
+     * reading goes on at the next line (default {@value #DEFAULT_MAX_LINE_BYTES}).
+     */
+    public ReadFiles withMaxLineBytes(long bytes) {
+      checkArgument(bytes > 0, "maxLineBytes must be > 0, but was %s", bytes);
+      return toBuilder().maxLineBytes(bytes).build();
+    }
+
     @Override
     public ReadResult expand(PBegin input) {
       checkArgument(
@@ -146,7 +166,7 @@ public final class AmplitudeIO {
               .apply("Open files", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
               .apply(
                   "Read lines",
-                  ParDo.of(new ReadFileFn(readProgress()))
+                  ParDo.of(new ReadFileFn(readProgress(), maxLineBytes()))
                       .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
       return new ReadResult(read);
     }
@@ -195,10 +215,14 @@ public final class AmplitudeIO {
 
     abstract ReadProgress readProgress();
 
+    abstract long maxLineBytes();
+
     abstract Builder toBuilder();
 
     @AutoValue.Builder
     abstract static class Builder {
+      abstract Builder maxLineBytes(long bytes);
+
       abstract Builder credentials(ExportCredentials credentials);
 
       abstract Builder baseUrl(String url);
@@ -290,6 +314,12 @@ public final class AmplitudeIO {
       return toBuilder().readProgress(progress).build();
     }
 
+    /** As {@link ReadFiles#withMaxLineBytes}. */
+    public ReadExport withMaxLineBytes(long bytes) {
+      checkArgument(bytes > 0, "maxLineBytes must be > 0, but was %s", bytes);
+      return toBuilder().maxLineBytes(bytes).build();
+    }
+
     @Override
     public ReadResult expand(PBegin input) {
       checkArgument(
@@ -323,7 +353,12 @@ public final class AmplitudeIO {
                   "Download and read",
                   ParDo.of(
                           new ReadHoursFn(
-                              baseUrl(), credentials(), policy(), downloadCache(), readProgress()))
+                              baseUrl(),
+                              credentials(),
+                              policy(),
+                              downloadCache(),
+                              readProgress(),
+                              maxLineBytes()))
                       .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
       return new ReadResult(read);
     }
@@ -365,17 +400,45 @@ public final class AmplitudeIO {
 
   /** Streams the lines of one file to the outputs; a damaged file adds one dead letter. */
   static void emitLines(
-      String source, InputStream in, DoFn.MultiOutputReceiver out, ReadProgress progress)
+      String source,
+      InputStream in,
+      DoFn.MultiOutputReceiver out,
+      ReadProgress progress,
+      long maxLineBytes)
       throws Exception {
     DoFn.OutputReceiver<AmplitudeLine> lines = out.get(LINES);
     long[] count = {0};
     ExportFileReader.Corruption damage =
         ExportFileReader.read(
             in,
-            (entry, lineNumber, text) -> {
-              LINES_READ.inc();
-              count[0]++;
-              lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
+            maxLineBytes,
+            new ExportFileReader.LineSink() {
+              @Override
+              public void line(String entry, long lineNumber, String text) {
+                LINES_READ.inc();
+                count[0]++;
+                lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
+              }
+
+              @Override
+              public void oversize(String entry, long lineNumber, String head, long bytes) {
+                out.get(DEAD_LETTERS)
+                    .output(
+                        DeadLetter.of(
+                            "read",
+                            AmplitudeLine.of(source, entry, lineNumber, "").origin(),
+                            null,
+                            head,
+                            0,
+                            "the line is "
+                                + bytes
+                                + " bytes, over the cap of "
+                                + maxLineBytes
+                                + " (--maxLineBytes); its first "
+                                + head.length()
+                                + " characters are kept here, reading went on at the next line",
+                            0));
+              }
             });
     FILES_READ.inc();
     if (count[0] > 0) {
@@ -406,8 +469,11 @@ public final class AmplitudeIO {
   static final class ReadFileFn extends DoFn<FileIO.ReadableFile, AmplitudeLine> {
     private final ReadProgress progress;
 
-    ReadFileFn(ReadProgress progress) {
+    private final long maxLineBytes;
+
+    ReadFileFn(ReadProgress progress, long maxLineBytes) {
       this.progress = progress;
+      this.maxLineBytes = maxLineBytes;
     }
 
     @ProcessElement
@@ -415,7 +481,7 @@ public final class AmplitudeIO {
         throws Exception {
       String source = "file " + file.getMetadata().resourceId();
       try (InputStream in = Channels.newInputStream(file.open())) {
-        emitLines(source, in, out, progress);
+        emitLines(source, in, out, progress, maxLineBytes);
       }
     }
   }
@@ -427,6 +493,7 @@ public final class AmplitudeIO {
     private final ExportClient.Policy policy;
     private final @Nullable String cacheDir;
     private final ReadProgress progress;
+    private final long maxLineBytes;
     private transient ExportClient client;
     private transient @Nullable DownloadCache cache;
 
@@ -435,7 +502,9 @@ public final class AmplitudeIO {
         ExportCredentials credentials,
         ExportClient.Policy policy,
         @Nullable String cacheDir,
-        ReadProgress progress) {
+        ReadProgress progress,
+        long maxLineBytes) {
+      this.maxLineBytes = maxLineBytes;
       this.baseUrl = baseUrl;
       this.credentials = credentials;
       this.policy = policy;
@@ -469,7 +538,7 @@ public final class AmplitudeIO {
         if (state == DownloadCache.State.ZIP) {
           HOURS_CACHED.inc();
           try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
-            emitLines(source, in, out, progress);
+            emitLines(source, in, out, progress, maxLineBytes);
           }
           return;
         }
@@ -489,7 +558,7 @@ public final class AmplitudeIO {
           cache.storeZip(hour, tmp);
         }
         try (InputStream in = Files.newInputStream(tmp)) {
-          emitLines(source, in, out, progress);
+          emitLines(source, in, out, progress, maxLineBytes);
         }
         LOG.debug("Amplitude export: read {}", source);
       } finally {

@@ -25,10 +25,19 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 final class ExportFileReader {
   private ExportFileReader() {}
 
-  /** Receives each non-blank line. */
+  /** Receives each non-blank line, and each line over the length cap. */
   interface LineSink {
     void line(String entry, long lineNumber, String text);
+
+    /**
+     * A line of {@code bytes} bytes, over the cap, was skipped; {@code head} is its first KiB. The
+     * default drops it.
+     */
+    default void oversize(String entry, long lineNumber, String head, long bytes) {}
   }
+
+  /** How much of an oversize line is kept. */
+  static final int HEAD_BYTES = 1024;
 
   /** Where and why a file stopped being readable. */
   static final class Corruption {
@@ -53,13 +62,14 @@ final class ExportFileReader {
    *     data (the caller dead-letters it), not an exception
    * @throws IOException when reading the underlying bytes fails (worth retrying)
    */
-  static @Nullable Corruption read(InputStream in, LineSink sink) throws IOException {
+  static @Nullable Corruption read(InputStream in, long maxLineBytes, LineSink sink)
+      throws IOException {
     BufferedInputStream b = new BufferedInputStream(in, BUFFER);
     Kind kind = sniff(b);
     if (kind == Kind.ZIP) {
-      return readZip(b, sink);
+      return readZip(b, maxLineBytes, sink);
     }
-    return readEntry("", b, kind == Kind.GZIP, sink);
+    return readEntry("", b, kind == Kind.GZIP, maxLineBytes, sink);
   }
 
   private enum Kind {
@@ -84,7 +94,8 @@ final class ExportFileReader {
     return Kind.PLAIN;
   }
 
-  private static @Nullable Corruption readZip(InputStream in, LineSink sink) throws IOException {
+  private static @Nullable Corruption readZip(InputStream in, long maxLineBytes, LineSink sink)
+      throws IOException {
     ZipInputStream zip = new ZipInputStream(in, StandardCharsets.UTF_8);
     String entryName = "";
     try {
@@ -95,7 +106,7 @@ final class ExportFileReader {
           continue;
         }
         BufferedInputStream entry = new BufferedInputStream(zip, BUFFER);
-        Corruption c = readEntry(entryName, entry, sniff(entry) == Kind.GZIP, sink);
+        Corruption c = readEntry(entryName, entry, sniff(entry) == Kind.GZIP, maxLineBytes, sink);
         if (c != null) {
           return c;
         }
@@ -107,8 +118,9 @@ final class ExportFileReader {
   }
 
   private static @Nullable Corruption readEntry(
-      String entry, InputStream in, boolean gzip, LineSink sink) throws IOException {
-    LineSplitter lines = new LineSplitter(entry, sink);
+      String entry, InputStream in, boolean gzip, long maxLineBytes, LineSink sink)
+      throws IOException {
+    LineSplitter lines = new LineSplitter(entry, maxLineBytes, sink);
     try {
       InputStream data = gzip ? new GZIPInputStream(in, BUFFER) : in;
       lines.readAll(data);
@@ -122,51 +134,96 @@ final class ExportFileReader {
   /**
    * Splits bytes into lines at {@code \n} (a {@code \r} before it is dropped) and decodes each as
    * UTF-8. Unlike a Reader it hands over each line as soon as its end has arrived, so a stream that
-   * breaks loses only the line it breaks in. A line longer than the buffer grows it.
+   * breaks loses only the line it breaks in. The buffer grows for a long line up to the cap; a line
+   * over the cap is skipped to its end, in constant memory, and reported with its first KiB.
    */
   private static final class LineSplitter {
     private final String entry;
+    private final long maxLineBytes;
     private final LineSink sink;
     private byte[] buf = new byte[BUFFER];
     long lineNumber;
+    private boolean skipping;
+    private long skippedBytes;
+    private String head = "";
 
-    LineSplitter(String entry, LineSink sink) {
+    LineSplitter(String entry, long maxLineBytes, LineSink sink) {
       this.entry = entry;
+      this.maxLineBytes = maxLineBytes;
       this.sink = sink;
     }
 
     void readAll(InputStream in) throws IOException {
       int start = 0; // first byte of the current line
       int end = 0; // end of the bytes read
-      int n;
       while (true) {
         if (end == buf.length) {
           if (start > 0) {
             System.arraycopy(buf, start, buf, 0, end - start);
             end -= start;
             start = 0;
+          } else if (buf.length <= maxLineBytes) {
+            buf = Arrays.copyOf(buf, (int) Math.min(buf.length * 2L, maxLineBytes + 1));
           } else {
-            buf = Arrays.copyOf(buf, buf.length * 2);
+            startSkipping(end);
+            start = 0;
+            end = 0;
           }
         }
-        n = in.read(buf, end, buf.length - end);
+        int n = in.read(buf, end, buf.length - end);
         if (n < 0) {
           break;
         }
         for (int i = end; i < end + n; i++) {
           if (buf[i] == '\n') {
-            line(start, i);
+            if (skipping) {
+              finishSkipping(i - start);
+            } else {
+              line(start, i);
+            }
             start = i + 1;
           }
         }
         end += n;
+        if (skipping) {
+          skippedBytes += end - start;
+          start = 0;
+          end = 0;
+        }
       }
-      if (start < end) {
+      if (skipping) {
+        finishSkipping(0);
+      } else if (start < end) {
         line(start, end);
       }
     }
 
+    /** The line in {@code buf[0, end)} is over the cap and has not ended: drop it as it comes. */
+    private void startSkipping(int end) {
+      head = new String(buf, 0, Math.min(HEAD_BYTES, end), StandardCharsets.UTF_8);
+      skippedBytes = end;
+      skipping = true;
+      buf = new byte[BUFFER];
+    }
+
+    private void finishSkipping(int moreBytes) {
+      lineNumber++;
+      sink.oversize(entry, lineNumber, head, skippedBytes + moreBytes);
+      skipping = false;
+      skippedBytes = 0;
+      head = "";
+    }
+
     private void line(int from, int to) {
+      if (to - from > maxLineBytes) {
+        lineNumber++;
+        sink.oversize(
+            entry,
+            lineNumber,
+            new String(buf, from, Math.min(HEAD_BYTES, to - from), StandardCharsets.UTF_8),
+            to - from);
+        return;
+      }
       lineNumber++;
       int stop = to > from && buf[to - 1] == '\r' ? to - 1 : to;
       String text = new String(buf, from, stop - from, StandardCharsets.UTF_8);

@@ -17,9 +17,40 @@ class ExportFileReaderTest {
   private final List<String> seen = new ArrayList<>();
 
   private ExportFileReader.Corruption read(byte[] bytes) throws IOException {
+    return read(bytes, AmplitudeIO.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  private ExportFileReader.Corruption read(byte[] bytes, long maxLineBytes) throws IOException {
     return ExportFileReader.read(
         new ByteArrayInputStream(bytes),
-        (entry, line, text) -> seen.add(entry + "|" + line + "|" + text));
+        maxLineBytes,
+        new ExportFileReader.LineSink() {
+          @Override
+          public void line(String entry, long line, String text) {
+            seen.add(entry + "|" + line + "|" + text);
+          }
+
+          @Override
+          public void oversize(String entry, long line, String head, long bytes) {
+            seen.add(entry + "|" + line + "|oversize " + bytes + ": " + head);
+          }
+        });
+  }
+
+  @Test
+  void aLineOverTheCapIsReportedWithItsHeadAndReadingGoesOnAtTheNextLine() throws IOException {
+    String big = "{\"x\":\"" + "y".repeat(300_000) + "\"}";
+    String text = "{\"a\":1}\n" + big + "\n{\"a\":2}\n" + "z".repeat(150) + "\n{\"a\":3}\n" + big;
+    assertNull(read(text.getBytes(StandardCharsets.UTF_8), 100));
+    assertEquals(
+        List.of(
+            "|1|{\"a\":1}",
+            "|2|oversize " + big.length() + ": " + big.substring(0, ExportFileReader.HEAD_BYTES),
+            "|3|{\"a\":2}",
+            "|4|oversize 150: " + "z".repeat(150),
+            "|5|{\"a\":3}",
+            "|6|oversize " + big.length() + ": " + big.substring(0, ExportFileReader.HEAD_BYTES)),
+        seen);
   }
 
   @Test

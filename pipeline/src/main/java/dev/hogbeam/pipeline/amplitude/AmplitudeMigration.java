@@ -27,6 +27,7 @@ import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.report.RunReport;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -35,14 +36,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.io.fs.MatchResult;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.Wait;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -125,6 +130,7 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     Destination destination = Destination.from(o, secrets);
     Flags.checkPositive("personBuckets", o.getPersonBuckets());
     Flags.checkPositive("maxConcurrentDownloads", o.getMaxConcurrentDownloads());
+    Flags.checkPositive("maxLineBytes", o.getMaxLineBytes());
     AliasMode aliasMode = aliasMode(o.getAliasMode());
 
     Map<String, String> settings = new TreeMap<>();
@@ -239,7 +245,8 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
             .withBaseUrl(url)
             .withCredentials(apiKey, secretKey)
             .withRange(start, end)
-            .withMaxConcurrentDownloads(o.getMaxConcurrentDownloads());
+            .withMaxConcurrentDownloads(o.getMaxConcurrentDownloads())
+            .withMaxLineBytes(o.getMaxLineBytes());
     return new Source(
         AmplitudePlan.export(url, start, end, settings),
         export,
@@ -439,7 +446,10 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     PTransform<PBegin, AmplitudeIO.ReadResult> read =
         export != null
             ? export.withReadProgress(context.ledger())
-            : AmplitudeIO.readFiles().from(plan.pattern()).withReadProgress(context.ledger());
+            : AmplitudeIO.readFiles()
+                .from(plan.pattern())
+                .withReadProgress(context.ledger())
+                .withMaxLineBytes(options.getMaxLineBytes());
     String name = export != null ? "Read Amplitude Export API" : "Read Amplitude export files";
     return new PTransform<>() {
       @Override
@@ -460,16 +470,36 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
             .withGroupIdentify(options.getGroupIdentify())
             .withOrderingKey(context.orderingKey());
     String runId = context.ledger().runId();
+    List<String> takenByOthers;
+    try {
+      takenByOthers =
+          aliasStore == null || aliasMode == AliasMode.NONE
+              ? List.of()
+              : PendingAliasPairs.takenByOthers(aliasStore, checkpointDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the pending alias pairs of " + aliasStore, e);
+    }
     return new PTransform<>() {
       @Override
       public SourceEvents expand(PCollection<AmplitudeLine> lines) {
         ConvertAmplitudeEvents withPairs = convert;
         if (aliasStore != null && aliasMode != AliasMode.NONE) {
-          withPairs =
-              convert.withRecordedAliasPairs(
-                  lines
-                      .getPipeline()
-                      .apply("Read alias pairs already sent", AliasPairStore.read(aliasStore)));
+          PCollection<String> recorded =
+              lines
+                  .getPipeline()
+                  .apply("Read alias pairs already sent", AliasPairStore.read(aliasStore));
+          if (!takenByOthers.isEmpty()) {
+            recorded =
+                PCollectionList.of(recorded)
+                    .and(
+                        lines
+                            .getPipeline()
+                            .apply(
+                                "Alias pairs pending in other migrations",
+                                Create.of(takenByOthers).withCoder(StringUtf8Coder.of())))
+                    .apply("All taken alias pairs", Flatten.pCollections());
+          }
+          withPairs = convert.withRecordedAliasPairs(recorded);
         }
         ConvertAmplitudeEvents.Result converted =
             lines.apply("Convert to PostHog events", withPairs);

@@ -8,10 +8,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.amplitude.AliasPairStore;
 import dev.hogbeam.amplitude.AliasPairs;
 import dev.hogbeam.amplitude.NewAliasPair;
+import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.DeadLetterIO;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
+import dev.hogbeam.pipeline.engine.Ledger;
 import java.io.BufferedReader;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -21,10 +24,12 @@ import java.nio.channels.Channels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.fs.MatchResult;
@@ -160,6 +165,39 @@ final class PendingAliasPairs {
     }
   }
 
+  /**
+   * The pair keys pending in {@code aliasStore} for checkpoint directories other than {@code
+   * checkpointDir}: another migration (another range, say) has made their alias events and may have
+   * sent them, so this run counts them as taken. Its own directory's pending pairs are not: a
+   * resumed run makes the same alias events again, at the same positions, and sends those its
+   * killed run had not.
+   */
+  static List<String> takenByOthers(String aliasStore, String checkpointDir) throws IOException {
+    String ours = absolute(checkpointDir);
+    List<String> out = new ArrayList<>();
+    for (ResourceId file : pendingFiles(aliasStore)) {
+      try (BufferedReader reader =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(FileSystems.open(file)), UTF_8))) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          if (line.isBlank()) {
+            continue;
+          }
+          try {
+            Record r = Record.fromJsonLine(line);
+            if (!r.checkpointDir().equals(ours)) {
+              out.add(r.pairKey());
+            }
+          } catch (IllegalArgumentException e) {
+            // a torn line of a killed run: nothing of it was sent
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   /** What {@link #settle} did. */
   record Settled(long recorded, long stillPending, long dropped) {}
 
@@ -224,6 +262,7 @@ final class PendingAliasPairs {
     private final ResourceId file;
     private final Map<String, @Nullable Map<String, GroupCheckpoint>> checkpoints;
     private final String planFile;
+    private final Map<String, Set<String>> deadLettered = new HashMap<>();
     private boolean consumed;
     long delivered;
     long remaining;
@@ -296,6 +335,10 @@ final class PendingAliasPairs {
       };
     }
 
+    private Set<String> deadLettered(String checkpointDir) {
+      return deadLettered.computeIfAbsent(checkpointDir, PendingAliasPairs::deadLetteredIn);
+    }
+
     /** The pair key to record, or null (counted as still pending or dropped). */
     private @Nullable String settle(String line, long lineNumber) {
       Record r;
@@ -314,13 +357,31 @@ final class PendingAliasPairs {
         dropped++;
         return null;
       }
-      if (delivered(groups.get(r.group()), r.aliasAt())) {
+      if (delivered(groups.get(r.group()), r.aliasAt())
+          && !deadLettered(r.checkpointDir()).contains(r.aliasAt().uuid())) {
         delivered++;
         return r.pairKey();
       }
       remaining++;
       return null;
     }
+  }
+
+  /**
+   * The uuids dead-lettered in a checkpoint directory's dead-letter record: an alias event among
+   * them was settled by its checkpoint but not delivered, so its pair stays pending (until {@code
+   * --retryDeadLetters} delivers it, or a later run sends it).
+   */
+  private static Set<String> deadLetteredIn(String checkpointDir) {
+    Set<String> out = new HashSet<>();
+    for (DeadLetter d :
+        DeadLetterIO.read(
+            CheckpointStore.at(checkpointDir).path("dead-letters"), Ledger.DEAD_LETTER_FILES)) {
+      if (d.uuid() != null) {
+        out.add(d.uuid());
+      }
+    }
+    return out;
   }
 
   /** The group checkpoints of a directory, or null when it holds no migration anymore. */

@@ -81,6 +81,15 @@ public interface AmplitudeOptions extends MigrationOptions {
 
   void setKeepEventNames(boolean value);
 
+  @Description(
+      "The longest line read, in bytes: a longer one is dead-lettered (stage read, its first KiB"
+          + " kept) and reading goes on at the next line, so no line can exhaust the heap."
+          + " Default 16 MiB.")
+  @Default.Long(16L * 1024 * 1024)
+  long getMaxLineBytes();
+
+  void setMaxLineBytes(long value);
+
   @Description("Send session_start / session_end events instead of dropping them.")
   @Default.Boolean(false)
   boolean getKeepSessionEvents();
