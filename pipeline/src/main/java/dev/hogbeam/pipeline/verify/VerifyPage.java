@@ -49,7 +49,7 @@ public final class VerifyPage {
         .append("table{border-collapse:collapse}td,th{padding:2px 8px;text-align:right}")
         .append("td.l,th.l{text-align:left}\n")
         .append("tr.diff td{background:#fdecea}\n")
-        .append(".day{display:grid;grid-template-columns:7em 6em 1fr 7em;align-items:center;")
+        .append(".day{display:grid;grid-template-columns:7em 6em 1fr 10em;align-items:center;")
         .append("gap:2px 8px;margin:6px 0}\n")
         .append(".bar{height:12px;background:#eef0f4;display:flex}\n")
         .append(".bar span{display:block;height:12px}\n")
