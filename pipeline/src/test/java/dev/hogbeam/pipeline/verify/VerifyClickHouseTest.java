@@ -64,6 +64,7 @@ class VerifyClickHouseTest extends VerifyHarness {
     Run v = verify("--ingestionLagSeconds=0");
 
     assertEquals(ExitCodes.MISSING, v.exitCode(), v.out() + v.err());
+    System.out.print(v.out()); // the README shows this table
     assertEquals(new TreeSet<>(lost), missingTsv());
     JsonNode json = verifyJson();
     assertEquals("missing", json.get("verdict").asText());
