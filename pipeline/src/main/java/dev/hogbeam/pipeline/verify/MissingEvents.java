@@ -16,15 +16,18 @@ import org.apache.beam.sdk.values.KV;
 final class MissingEvents {
   private MissingEvents() {}
 
+  /** A UTF-8 reader of {@code file}, any Beam file system path. */
+  static BufferedReader reader(String file) throws IOException {
+    return new BufferedReader(
+        new InputStreamReader(
+            Channels.newInputStream(FileSystems.open(FileSystems.matchNewResource(file, false))),
+            StandardCharsets.UTF_8));
+  }
+
   /** The missing uuids by UTC day, in chunks of at most {@code chunk} uuids. */
   static List<KV<String, List<String>>> chunksByDay(String file, int chunk) throws IOException {
     Map<String, List<String>> byDay = new TreeMap<>();
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(
-                Channels.newInputStream(
-                    FileSystems.open(FileSystems.matchNewResource(file, false))),
-                StandardCharsets.UTF_8))) {
+    try (BufferedReader r = reader(file)) {
       String line;
       while ((line = r.readLine()) != null) {
         if (line.isBlank()) {

@@ -8,10 +8,8 @@ import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.options.Secrets;
 import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
-import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -259,12 +257,7 @@ public final class VerifyCommand {
   /** A short digest of a file's contents: one repair directory per set of missing events. */
   static String digest(String file) throws java.io.IOException {
     var hasher = Hashing.sha256().newHasher();
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(
-                Channels.newInputStream(
-                    FileSystems.open(FileSystems.matchNewResource(file, false))),
-                StandardCharsets.UTF_8))) {
+    try (BufferedReader r = MissingEvents.reader(file)) {
       String line;
       while ((line = r.readLine()) != null) {
         hasher.putString(line, StandardCharsets.UTF_8).putChar('\n');
