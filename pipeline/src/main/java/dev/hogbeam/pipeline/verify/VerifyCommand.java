@@ -92,7 +92,11 @@ public final class VerifyCommand {
       kind = KINDS.get(record.source());
       if (kind == null) {
         throw new IllegalArgumentException(
-            "verify does not know the source '" + record.source() + "' of " + MigrationRecord.FILE);
+            "verify does not support '"
+                + record.source()
+                + "' migrations yet (it verifies: "
+                + String.join(", ", new java.util.TreeSet<>(KINDS.keySet()))
+                + ")");
       }
       sourceArgs = MigrationRecord.merge(record.args(), passed);
       String key =
