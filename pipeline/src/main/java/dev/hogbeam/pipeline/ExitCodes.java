@@ -20,5 +20,14 @@ public final class ExitCodes {
   /** PostHog refused the API key (401): nothing more was sent. */
   public static final int UNAUTHORIZED = 4;
 
+  /** {@code verify}: events of the source are missing from PostHog (see verify.json). */
+  public static final int MISSING = 5;
+
+  /**
+   * {@code verify}: nothing is known to be missing, but some events are not in PostHog yet and were
+   * sent too recently (or are still arriving) to call them missing; verify again later.
+   */
+  public static final int STILL_ARRIVING = 6;
+
   private ExitCodes() {}
 }

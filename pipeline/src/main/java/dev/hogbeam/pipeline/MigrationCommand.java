@@ -9,6 +9,7 @@ import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.progress.ProgressPrinter;
 import dev.hogbeam.pipeline.report.RunReport;
+import dev.hogbeam.pipeline.verify.MigrationRecord;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
@@ -78,6 +79,10 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return ExitCodes.FAILED;
     }
 
+    if (!options.getRetryDeadLetters()) {
+      // What verify needs to find the source and destination again; no secret.
+      MigrationRecord.write(migration.setup().store(), name, args, optionsClass);
+    }
     try (Lease lease =
         Lease.acquire(
             migration.setup().store(),
@@ -220,7 +225,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
   }
 
   /** The innermost useful message of an exception chain (runners wrap failures several times). */
-  static String describe(Throwable t) {
+  public static String describe(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.hogbeam.testing.CaptureRules.Parsed;
 import dev.hogbeam.testing.CaptureRules.Refusal;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -248,6 +251,12 @@ public final class FakeCaptureServer implements AutoCloseable {
   // Request handling
 
   private void handle(HttpExchange exchange) throws IOException {
+    for (Map.Entry<String, HttpHandler> route : config.routes.entrySet()) {
+      if (exchange.getRequestURI().getPath().startsWith(route.getKey())) {
+        route.getValue().handle(exchange);
+        return;
+      }
+    }
     int number = requestNumbers.incrementAndGet();
     Instant receivedAt = Instant.now();
     String path = exchange.getRequestURI().getPath();
@@ -458,15 +467,20 @@ public final class FakeCaptureServer implements AutoCloseable {
   private void record(Incoming in, int status, Fault fault, List<Accepted> accepted) {
     in.recorded = true;
     RequestRecord r = in.meta.build(status, fault, accepted.size());
+    List<ReceivedEvent> received = new ArrayList<>(accepted.size());
+    for (int i = 0; i < accepted.size(); i++) {
+      Accepted a = accepted.get(i);
+      received.add(new ReceivedEvent(r, i, a.json, a.name, a.distinctId));
+    }
     synchronized (lock) {
       requests.add(r);
       acceptedEvents.addAndGet(accepted.size());
       if (!config.countingOnly) {
-        for (int i = 0; i < accepted.size(); i++) {
-          Accepted a = accepted.get(i);
-          events.add(new ReceivedEvent(r, i, a.json, a.name, a.distinctId));
-        }
+        events.addAll(received);
       }
+    }
+    if (!received.isEmpty()) {
+      config.acceptedListener.accept(received);
     }
   }
 
@@ -1157,8 +1171,28 @@ public final class FakeCaptureServer implements AutoCloseable {
     private boolean countingOnly = false;
     private FaultPlan faultPlan = FaultPlan.none();
     private Function<ObjectNode, @Nullable String> eventRule = e -> null;
+    private Consumer<List<ReceivedEvent>> acceptedListener = events -> {};
+    private final Map<String, HttpHandler> routes = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Called with the events of each request as they are recorded as accepted (before the answer is
+     * sent), on the request's thread; e.g. to ingest them somewhere ({@link FakePostHog}).
+     */
+    public Builder onAccepted(Consumer<List<ReceivedEvent>> listener) {
+      this.acceptedListener = listener;
+      return this;
+    }
+
+    /**
+     * Serves paths starting with {@code prefix} by {@code handler} instead of the capture routes
+     * (not numbered, not recorded, no faults): e.g. PostHog's query API ({@link FakePostHog}).
+     */
+    public Builder route(String prefix, HttpHandler handler) {
+      this.routes.put(prefix, handler);
+      return this;
+    }
 
     /** The port to bind on 127.0.0.1; 0 (the default) picks a free one. */
     public Builder port(int port) {

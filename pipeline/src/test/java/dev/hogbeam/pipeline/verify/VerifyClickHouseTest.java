@@ -1,0 +1,181 @@
+package dev.hogbeam.pipeline.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hogbeam.pipeline.ExitCodes;
+import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
+import dev.hogbeam.testing.FakePostHog;
+import dev.hogbeam.testing.PostHogDataGenerator.EventRow;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code hogbeam verify} of ClickHouse migrations, through the command lines, every count exact.
+ */
+class VerifyClickHouseTest extends VerifyHarness {
+
+  @Test
+  void cleanMigrationVerifiesEveryDayAndEventEqual() throws Exception {
+    load(300);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    Run m = migrate();
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+
+    Run v = verify("--ingestionLagSeconds=0");
+
+    assertEquals(ExitCodes.OK, v.exitCode(), v.out() + v.err());
+    JsonNode json = verifyJson();
+    assertEquals("complete", json.get("verdict").asText());
+    long expected = sourceEvents();
+    assertEquals(expected, json.at("/totals/source").asLong());
+    assertEquals(expected, json.at("/totals/destination").asLong());
+    assertEquals(0, json.at("/totals/missing").asLong());
+    assertEquals(0, json.at("/totals/unexpected").asLong());
+    Set<String> days = new TreeSet<>();
+    for (JsonNode c : json.get("cells")) {
+      assertEquals("ok", c.get("status").asText(), c.toString());
+      assertEquals(c.get("source").asLong(), c.get("destination").asLong());
+      days.add(c.get("day").asText());
+    }
+    assertEquals(Set.of("2024-03-01", "2024-03-02", "2024-03-03"), days);
+    assertTrue(json.get("cells").size() > 3, "several event names per day");
+    assertTrue(v.out().contains("verdict: complete"), v.out());
+    // Counting a 3-day range: one count query on each side, nothing listed.
+    assertEquals(1, json.at("/queries/source").asInt());
+    assertEquals(1, json.at("/queries/destination").asInt());
+  }
+
+  @Test
+  void lostEventsAreNamedExactlyAndRepairReSendsExactlyThem() throws Exception {
+    load(300);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    List<String> lost = someUuids(37);
+    posthog.loseEvents(lost);
+    Run m = migrate();
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+    assertEquals(Set.copyOf(lost), posthog.lost(), "the fake answered 200 and lost them");
+
+    Run v = verify("--ingestionLagSeconds=0");
+
+    assertEquals(ExitCodes.MISSING, v.exitCode(), v.out() + v.err());
+    System.out.print(v.out()); // the README shows this table
+    assertEquals(new TreeSet<>(lost), missingTsv());
+    JsonNode json = verifyJson();
+    assertEquals("missing", json.get("verdict").asText());
+    assertEquals(37, json.at("/totals/missing").asLong());
+    Set<String> named = new TreeSet<>();
+    for (JsonNode c : json.get("cells")) {
+      c.path("missingUuids").forEach(u -> named.add(u.asText()));
+    }
+    assertEquals(new TreeSet<>(lost), named);
+    assertTrue(v.out().contains("verdict: missing"), v.out());
+
+    posthog.stopLosing();
+    int before = posthog.capture().events().size();
+    Run r = verify("--ingestionLagSeconds=0", "--repair");
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    List<ReceivedEvent> resent = posthog.capture().events();
+    resent = resent.subList(before, resent.size());
+    Set<String> resentUuids = new TreeSet<>();
+    resent.forEach(e -> resentUuids.add(e.uuid()));
+    assertEquals(37, resent.size(), "exactly the missing events, once each");
+    assertEquals(new TreeSet<>(lost), resentUuids);
+    assertEquals("complete", verifyJson().get("verdict").asText());
+    assertEquals(0, verifyJson().at("/totals/missing").asLong());
+  }
+
+  @Test
+  void ingestionDelayIsStillArrivingAndSettlesClean() throws Exception {
+    load(200);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    posthog.delayIngestion(Duration.ofSeconds(20));
+    Run m = migrate();
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+
+    Run v = verify();
+
+    assertEquals(ExitCodes.STILL_ARRIVING, v.exitCode(), v.out() + v.err());
+    JsonNode json = verifyJson();
+    assertEquals("still arriving", json.get("verdict").asText());
+    assertEquals(0, json.at("/totals/missing").asLong());
+    assertTrue(json.at("/totals/stillArriving").asLong() > 0, json.toString());
+
+    Instant started = Instant.now();
+    Run settled = verify("--settleMinutes=1", "--pollSeconds=5");
+
+    assertEquals(ExitCodes.OK, settled.exitCode(), settled.out() + settled.err());
+    assertEquals("complete", verifyJson().get("verdict").asText());
+    assertEquals(sourceEvents(), verifyJson().at("/totals/destination").asLong());
+    assertTrue(Duration.between(started, Instant.now()).toSeconds() < 60);
+  }
+
+  @Test
+  void queryApi429IsHonouredWithRetryAfter() throws Exception {
+    load(100);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    Run m = migrate();
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+    posthog.throttleQueries(2, 1);
+
+    Run v = verify("--ingestionLagSeconds=0");
+
+    assertEquals(ExitCodes.OK, v.exitCode(), v.out() + v.err());
+    List<FakePostHog.QueryRecord> q = posthog.queries();
+    assertEquals(List.of(429, 429, 200), q.stream().map(FakePostHog.QueryRecord::status).toList());
+    assertTrue(
+        Duration.between(q.get(0).receivedAt(), q.get(1).receivedAt()).toMillis() >= 1000,
+        "waited Retry-After");
+    assertTrue(
+        Duration.between(q.get(1).receivedAt(), q.get(2).receivedAt()).toMillis() >= 1000,
+        "waited Retry-After");
+    assertEquals(2, verifyJson().at("/queries/throttled").asInt());
+    assertEquals(3, verifyJson().at("/queries/destination").asInt());
+  }
+
+  @Test
+  void unrelatedEventsInPostHogAreUnexpectedNeverMissing() throws Exception {
+    load(100);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    posthog.insertExisting(
+        EventRow.builder()
+            .uuid("0190c0de-0000-7000-8000-000000000001")
+            .event("older tool")
+            .distinctId("someone")
+            .teamId(PROJECT)
+            .timestamp(Instant.parse("2024-03-02T10:00:00Z"))
+            .properties("{}")
+            .build(),
+        EventRow.builder()
+            .uuid("0190c0de-0000-7000-8000-000000000002")
+            .event("outside the range")
+            .distinctId("someone")
+            .teamId(PROJECT)
+            .timestamp(Instant.parse("2024-03-05T10:00:00Z"))
+            .properties("{}")
+            .build());
+    Run m = migrate();
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+
+    Run v = verify("--ingestionLagSeconds=0");
+
+    assertEquals(ExitCodes.OK, v.exitCode(), v.out() + v.err());
+    JsonNode json = verifyJson();
+    assertEquals(1, json.at("/totals/unexpected").asLong());
+    assertEquals(0, json.at("/totals/missing").asLong());
+    JsonNode cell = null;
+    for (JsonNode c : json.get("cells")) {
+      if (c.get("event").asText().equals("older tool")) {
+        cell = c;
+      }
+    }
+    assertEquals("unexpected", cell.get("status").asText());
+    assertEquals("0190c0de-0000-7000-8000-000000000001", cell.at("/unexpectedUuids/0").asText());
+  }
+}
