@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hogbeam.event.JsonFields;
 import dev.hogbeam.event.Timestamps;
 import java.io.IOException;
 import java.io.Serializable;
@@ -197,18 +198,18 @@ public final class EventRow implements Serializable {
       }
       Builder b =
           builder()
-              .uuid(requiredText(n, "uuid"))
-              .event(requiredText(n, "event"))
-              .distinctId(requiredText(n, "distinct_id"))
-              .timestampMicros(Timestamps.toMicros(Instant.parse(requiredText(n, "timestamp"))))
-              .properties(requiredText(n, "properties"))
-              .elementsChain(optionalText(n, "elements_chain"))
-              .personId(optionalText(n, "person_id"))
-              .personProperties(optionalText(n, "person_properties"))
+              .uuid(JsonFields.text(n, "uuid"))
+              .event(JsonFields.text(n, "event"))
+              .distinctId(JsonFields.text(n, "distinct_id"))
+              .timestampMicros(Timestamps.toMicros(Instant.parse(JsonFields.text(n, "timestamp"))))
+              .properties(JsonFields.text(n, "properties"))
+              .elementsChain(JsonFields.optionalText(n, "elements_chain"))
+              .personId(JsonFields.optionalText(n, "person_id"))
+              .personProperties(JsonFields.optionalText(n, "person_properties"))
               .personCreatedAtMicros(optionalMicros(n, "person_created_at"))
-              .personMode(optionalText(n, "person_mode"));
+              .personMode(JsonFields.optionalText(n, "person_mode"));
       for (int i = 0; i < GROUPS; i++) {
-        b.groupProperties(i, optionalText(n, "group" + i + "_properties"))
+        b.groupProperties(i, JsonFields.optionalText(n, "group" + i + "_properties"))
             .groupCreatedAtMicros(i, optionalMicros(n, "group" + i + "_created_at"));
       }
       return b.build();
@@ -217,21 +218,8 @@ public final class EventRow implements Serializable {
     }
   }
 
-  private static String requiredText(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual()) {
-      throw new IllegalArgumentException("field '" + field + "' is missing or not a string");
-    }
-    return v.asText();
-  }
-
-  private static @Nullable String optionalText(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    return v == null || v.isNull() ? null : v.asText();
-  }
-
   private static @Nullable Long optionalMicros(JsonNode n, String field) {
-    String v = optionalText(n, field);
+    String v = JsonFields.optionalText(n, field);
     return v == null ? null : Timestamps.toMicros(Instant.parse(v));
   }
 

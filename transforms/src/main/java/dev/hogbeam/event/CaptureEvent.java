@@ -96,22 +96,14 @@ public final class CaptureEvent implements Serializable {
         throw new IllegalArgumentException("field 'properties' is missing or not an object");
       }
       return of(
-          text(n, "uuid"),
-          text(n, "event"),
-          text(n, "distinct_id"),
-          Timestamps.toMicros(Instant.parse(text(n, "timestamp"))),
+          JsonFields.text(n, "uuid"),
+          JsonFields.text(n, "event"),
+          JsonFields.text(n, "distinct_id"),
+          Timestamps.toMicros(Instant.parse(JsonFields.text(n, "timestamp"))),
           props.toString());
     } catch (IOException | DateTimeParseException e) {
       throw new IllegalArgumentException("not a capture event: " + e.getMessage(), e);
     }
-  }
-
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual()) {
-      throw new IllegalArgumentException("field '" + field + "' is missing or not a string");
-    }
-    return v.asText();
   }
 
   /** Returns the canonical lower-case text of {@code uuid}, or throws if it is not a UUID. */

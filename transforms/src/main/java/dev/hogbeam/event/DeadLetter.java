@@ -105,23 +105,15 @@ public abstract class DeadLetter {
       JsonNode n = JSON.readTree(line);
       JsonNode uuid = n.get("uuid");
       return of(
-          text(n, "stage"),
-          text(n, "source"),
+          JsonFields.text(n, "stage"),
+          JsonFields.text(n, "source"),
           uuid == null || uuid.isNull() ? null : uuid.asText(),
-          text(n, "payload"),
+          JsonFields.text(n, "payload"),
           n.path("status").asInt(),
-          text(n, "reason"),
+          JsonFields.text(n, "reason"),
           n.path("attempts").asInt());
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException("not a dead-letter line: " + e.getMessage(), e);
     }
-  }
-
-  private static String text(JsonNode n, String field) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual()) {
-      throw new IllegalArgumentException("field '" + field + "' is missing or not a string");
-    }
-    return v.asText();
   }
 }

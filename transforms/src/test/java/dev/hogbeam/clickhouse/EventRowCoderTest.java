@@ -78,6 +78,12 @@ class EventRowCoderTest {
   }
 
   @Test
+  void aRowReadsBackFromItsDeadLetterPayload() {
+    assertEquals(full(), EventRow.fromJson(full().toJson()));
+    assertEquals(minimal(), EventRow.fromJson(minimal().toJson()));
+  }
+
+  @Test
   void propertiesTravelAsTheSameBytesAStringCoderWrites() throws Exception {
     EventRow row = minimal().toBuilder().properties("{\"t\":\"東京 😀 Ærø\"}").build();
     byte[] encoded = CoderUtils.encodeToByteArray(EventRowCoder.of(), row);
