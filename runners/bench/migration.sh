@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# hogbeam clickhouse end to end against its I/O floor, see README "Benchmarks".
+# hogbeam clickhouse end to end against its I/O floor, see docs/benchmarks.md.
 # args: [--events=1000000,5000000] [--runners=flink,direct] [--heap=1g] [--days=5] [--propertyBytes=700]
 #       [--dataDir=runners/target/bench] [--noFloor] [--jvm=<flag for the pipeline JVM>] [hogbeam clickhouse flags]
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The hottest frames of a benchmark run's CPU profile (async-profiler collapsed stacks, as written
-# to <dataDir>/runs/<run>/profile.collapsed by runners/bench/migration.sh), see README "Benchmarks".
+# to <dataDir>/runs/<run>/profile.collapsed by runners/bench/migration.sh), see docs/benchmarks.md.
 # usage: runners/bench/top-frames.sh <profile.collapsed> [rows=30]
 set -euo pipefail
 profile=${1:?usage: $0 <profile.collapsed> [rows]}
