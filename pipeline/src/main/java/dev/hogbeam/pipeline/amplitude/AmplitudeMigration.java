@@ -279,7 +279,7 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     }
   }
 
-  static AliasMode aliasMode(String flag) {
+  public static AliasMode aliasMode(String flag) {
     switch (flag == null ? "" : flag.strip().toLowerCase(Locale.ROOT)) {
       case "create_alias":
         return AliasMode.CREATE_ALIAS;

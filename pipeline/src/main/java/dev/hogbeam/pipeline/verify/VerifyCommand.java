@@ -35,7 +35,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class VerifyCommand {
   static final int PRINTED_ROWS = 60;
 
-  private static final Map<String, VerifyKind> KINDS = Map.of("clickhouse", new ClickHouseVerify());
+  private static final Map<String, VerifyKind> KINDS =
+      Map.of("clickhouse", new ClickHouseVerify(), "amplitude", new AmplitudeVerify());
 
   private VerifyCommand() {}
 
