@@ -169,7 +169,8 @@ public final class PageQueries {
 
   /**
    * The select list of a read: the event columns ({@link EventColumns#selectList}), the paging key
-   * values, then the version when the reader merges copies by version.
+   * values, then, when the reader merges copies, the version (if the engine has one) and the row's
+   * part and offset in it.
    */
   private static void appendSelect(ReadPlan plan, StringBuilder sql) {
     sql.append("SELECT ");
@@ -177,8 +178,12 @@ public final class PageQueries {
     for (KeyColumn k : plan.keys()) {
       sql.append(", ").append(k.selectExpression());
     }
-    if (plan.versionColumn() != null) {
-      sql.append(", ").append(plan.versionColumn().versionSelectExpression());
+    if (plan.copyRule() == CopyRule.LATEST_VERSION) {
+      if (plan.versionColumn() != null) {
+        sql.append(", ").append(plan.versionColumn().versionSelectExpression());
+      }
+      // Where each row is stored: of equal versions, a merge keeps the one inserted last.
+      sql.append(", _part, _part_offset");
     }
     sql.append(" FROM ").append(from(plan));
   }

@@ -109,6 +109,7 @@ public final class ShardReader implements AutoCloseable {
   private final QueryListener listener;
   private final boolean mergeCopies;
   private final int versionIndex;
+  private final int partIndex;
   private @Nullable Connection conn;
 
   /**
@@ -141,6 +142,7 @@ public final class ShardReader implements AutoCloseable {
     this.listener = listener;
     this.mergeCopies = plan.copyRule() == CopyRule.LATEST_VERSION;
     this.versionIndex = 6 + plan.optionalColumns().size() + plan.keys().size();
+    this.partIndex = versionIndex + (plan.versionColumn() == null ? 0 : 1);
     this.backoff =
         FluentBackoff.DEFAULT
             .withMaxRetries(maxRetries)
@@ -362,14 +364,19 @@ public final class ShardReader implements AutoCloseable {
   /**
    * The rows of one tie group (equal paging key) as they come back. Under {@link
    * CopyRule#LATEST_VERSION} the group is one event stored in several copies, and only the copy a
-   * ReplacingMergeTree merge keeps is held: the highest version, the last returned of equal
-   * versions (ClickHouse returns equal keys in part order, the order a merge sees them in). Under
-   * the other rules every row is held.
+   * ReplacingMergeTree merge keeps is held: the highest version; of equal versions the one inserted
+   * last, i.e. the one in the part with the highest first block number, then at the highest offset
+   * in its part (the order a merge, and {@code FINAL}, reads them in). Under the other rules every
+   * row is held.
    */
   private final class TieGroup {
     final List<EventRow> rows = new ArrayList<>();
     long returned;
     private long bestVersion;
+    private long bestBlock;
+    private long bestOffset;
+    private @Nullable String lastPart;
+    private long lastPartBlock;
 
     void add(ResultSet rs) throws SQLException {
       returned++;
@@ -379,16 +386,51 @@ public final class ShardReader implements AutoCloseable {
       }
       KeyColumn version = plan.versionColumn();
       long v = version == null ? 0 : version.versionOrder(rs.getString(versionIndex));
-      if (rows.isEmpty() || v >= bestVersion) {
+      long block = firstBlock(rs.getString(partIndex));
+      long offset = rs.getLong(partIndex + 1);
+      if (rows.isEmpty() || later(v, block, offset)) {
         rows.clear();
         rows.add(readRow(rs));
         bestVersion = v;
+        bestBlock = block;
+        bestOffset = offset;
       }
+    }
+
+    private boolean later(long v, long block, long offset) {
+      if (v != bestVersion) {
+        return v > bestVersion;
+      }
+      if (block != bestBlock) {
+        return block > bestBlock;
+      }
+      return offset >= bestOffset;
+    }
+
+    /**
+     * The first block number of a part: {@code <partition>_<min block>_<max
+     * block>_<level>[_<mutation>]} (partition ids have no underscore).
+     */
+    private long firstBlock(String part) {
+      if (!part.equals(lastPart)) {
+        String[] fields = part.split("_");
+        lastPartBlock = fields.length >= 4 ? parseOrZero(fields[1]) : 0;
+        lastPart = part;
+      }
+      return lastPartBlock;
     }
 
     void clear() {
       rows.clear();
       returned = 0;
+    }
+  }
+
+  private static long parseOrZero(String s) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 

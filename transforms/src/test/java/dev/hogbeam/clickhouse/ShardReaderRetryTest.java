@@ -104,6 +104,63 @@ class ShardReaderRetryTest {
   }
 
   @Test
+  void everyQueryAsksForAnErrorInsteadOfAShortResult() throws Exception {
+    // The engine behind the proxy applies what the request asks: with the reader's settings a
+    // result limit is an error (TOO_MANY_ROWS_OR_BYTES, not worth repeating), never a short page.
+    try (ShardReader r = reader(proxy.jdbcUrl() + "?clickhouse_setting_max_result_rows=10", 3)) {
+      proxy.arm(Map.of());
+      ShardReader.ShardReadException e =
+          assertThrows(ShardReader.ShardReadException.class, () -> r.read(day, row -> {}));
+      assertTrue(e.getMessage().contains("team2-2024-05-02"), e.getMessage());
+      assertTrue(e.getMessage().contains("TOO_MANY_ROWS_OR_BYTES"), e.getMessage());
+      assertEquals(2, proxy.requests(), "the count, then one page; no repeat");
+    }
+  }
+
+  @Test
+  void aPageCutShortIsReadOnFromTheLastRowPassedOn() throws Exception {
+    List<String> read = new ArrayList<>();
+    // Request 1 is the count, request 2 the first page: it comes back with 10 of 40 rows
+    // and no error. The count says more rows are due: the reader reads on after its cursor.
+    proxy.arm(Map.of(2, Fault.SHORT_RESULT));
+    ShardReadStats stats;
+    try (ShardReader r = reader(3)) {
+      stats = r.read(day, row -> read.add(row.uuid() + "|" + row.timestampMicros()));
+    }
+    read.sort(null);
+    assertEquals(truth(), read);
+    assertEquals(1, stats.retries(), stats.toString());
+    assertEquals(truth().size(), stats.expectedRows(), stats.toString());
+    assertEquals(stats.expectedRows(), stats.rowsReturned(), stats.toString());
+  }
+
+  @Test
+  void aShardThatStaysShortFailsNamingItAndItsCount() {
+    Map<Integer, Fault> always = new java.util.HashMap<>();
+    for (int i = 1; i <= 100; i++) {
+      always.put(i, Fault.SHORT_RESULT);
+    }
+    proxy.arm(always);
+    List<String> read = new ArrayList<>();
+    ShardReader.ShardReadException e =
+        assertThrows(
+            ShardReader.ShardReadException.class,
+            () -> {
+              try (ShardReader r = reader(2)) {
+                r.read(day, row -> read.add(row.uuid()));
+              }
+            });
+    assertTrue(
+        e.getMessage().startsWith("Reading ClickHouse shard team2-2024-05-02 came up short"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("returned " + read.size() + " rows"), e.getMessage());
+    assertTrue(e.getMessage().contains("max_result_rows"), e.getMessage());
+    // The count, the first page, then a page after each of the 2 allowed shortfalls.
+    assertEquals(4, proxy.requests(), e.getMessage());
+    assertTrue(read.size() > 0 && read.size() <= 3 * 10, "rows passed on: " + read.size());
+  }
+
+  @Test
   void theDriverRepeatsAnOverloadedAnswerItself() throws Exception {
     List<String> read = new ArrayList<>();
     proxy.arm(Map.of(2, Fault.TOO_MANY_QUERIES));
