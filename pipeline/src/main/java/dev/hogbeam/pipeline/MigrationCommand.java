@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline;
 
 import dev.hogbeam.capture.CaptureAuthException;
+import dev.hogbeam.clickhouse.ShardReader;
 import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.SourcePlan;
@@ -170,10 +171,16 @@ public final class MigrationCommand<O extends MigrationOptions> {
     return null;
   }
 
-  /** The innermost useful message of an exception chain (runners wrap failures several times). */
+  /**
+   * The innermost useful message of an exception chain (runners wrap failures several times): a
+   * shard's failure (its message names the shard and carries the cause), else the root cause.
+   */
   static String describe(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) {
+      if (root instanceof ShardReader.ShardReadException) {
+        return root.getMessage();
+      }
       root = root.getCause();
     }
     String message = root.getMessage();
