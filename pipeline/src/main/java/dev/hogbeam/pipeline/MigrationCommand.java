@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline;
 
 import dev.hogbeam.capture.CaptureAuthException;
+import dev.hogbeam.clickhouse.ShardReader;
 import dev.hogbeam.pipeline.checkpoint.Lease;
 import dev.hogbeam.pipeline.engine.DeadLetterRetry;
 import dev.hogbeam.pipeline.engine.Ledger;
@@ -224,10 +225,16 @@ public final class MigrationCommand<O extends MigrationOptions> {
     return null;
   }
 
-  /** The innermost useful message of an exception chain (runners wrap failures several times). */
+  /**
+   * The innermost useful message of an exception chain (runners wrap failures several times): a
+   * shard's failure (its message names the shard and carries the cause), else the root cause.
+   */
   public static String describe(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) {
+      if (root instanceof ShardReader.ShardReadException) {
+        return root.getMessage();
+      }
       root = root.getCause();
     }
     String message = root.getMessage();

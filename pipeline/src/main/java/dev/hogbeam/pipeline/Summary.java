@@ -50,10 +50,15 @@ final class Summary {
             groups.getOrDefault("batches", 0L),
             groups.getOrDefault("bytes", 0L),
             report.section(GROUPS).size()));
+    long copies = shards.getOrDefault("copiesMerged", 0L);
     sb.append(
         String.format(
             Locale.ROOT,
-            "  skipped:   %,d duplicates dropped, %,d already sent by an earlier run%n",
+            "  skipped:   %s%,d duplicates dropped, %,d already sent by an earlier run%n",
+            copies > 0
+                ? String.format(
+                    Locale.ROOT, "%,d stored copies merged (the table's rule), ", copies)
+                : "",
             groups.getOrDefault("duplicatesDropped", 0L),
             groups.getOrDefault("skippedAlreadySent", 0L)));
     long resent = report.total(RunReport.RUN, "possiblyResent");

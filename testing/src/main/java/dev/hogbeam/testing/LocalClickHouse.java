@@ -29,8 +29,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -164,6 +166,7 @@ public final class LocalClickHouse implements AutoCloseable {
     private String password = "";
     private boolean keepEngineSignalHandlers;
     private boolean logRequests;
+    private final Map<String, String> profileSettings = new LinkedHashMap<>();
 
     private Builder() {}
 
@@ -207,6 +210,20 @@ public final class LocalClickHouse implements AutoCloseable {
     public Builder credentials(String user, String password) {
       this.user = user;
       this.password = password;
+      return this;
+    }
+
+    /**
+     * Settings of the user's profile, as a ClickHouse server's {@code <profiles>} would give them:
+     * applied to every statement unless the request or the statement's {@code SETTINGS} clause sets
+     * them otherwise. E.g. {@code max_result_rows=100, result_overflow_mode=break} to see what a
+     * client makes of results a server cuts short. Names and values must not contain commas.
+     */
+    public Builder profileSetting(String name, String value) {
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*") || value.contains(",")) {
+        throw new IllegalArgumentException("not a profile setting: " + name + "=" + value);
+      }
+      profileSettings.put(name, value);
       return this;
     }
 
@@ -605,6 +622,13 @@ public final class LocalClickHouse implements AutoCloseable {
     }
     if (options.logRequests) {
       command.add("--log-requests");
+    }
+    if (!options.profileSettings.isEmpty()) {
+      StringBuilder profile = new StringBuilder();
+      options.profileSettings.forEach(
+          (k, v) ->
+              profile.append(profile.length() == 0 ? "" : ",").append(k).append('=').append(v));
+      command.add("--profile-settings=" + profile);
     }
     command.add("--exit-with-parent");
     ProcessBuilder pb = new ProcessBuilder(command);

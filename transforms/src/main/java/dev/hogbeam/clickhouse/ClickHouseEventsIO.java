@@ -74,13 +74,16 @@ public final class ClickHouseEventsIO {
         .maxRetries(3)
         .initialBackoff(Duration.standardSeconds(1))
         .readProgress(ReadProgress.none())
+        .socketTimeoutSeconds(ClickHouseConnectionConfig.DEFAULT_SOCKET_TIMEOUT_SECONDS)
+        .queryTimeoutSeconds(ClickHouseConnectionConfig.DEFAULT_QUERY_TIMEOUT_SECONDS)
         .build();
   }
 
   /**
-   * Reads every row of one team's events in a half-open UTC range [start, end) exactly once,
-   * including every stored copy of rows that ClickHouse has not merged yet (the ordering stage
-   * drops copies later).
+   * Reads every event of one team in a half-open UTC range [start, end) exactly once: the rows the
+   * events table's {@code FINAL} view holds. Copies the table has not merged yet (rows equal in its
+   * whole sort key) are merged as the table would merge them, keeping the highest version (see
+   * {@link CopyRule}); rows that share a uuid but differ in a sort-key column are all read.
    *
    * <p>Guarantees:
    *
@@ -95,7 +98,10 @@ public final class ClickHouseEventsIO {
    *       one page per page (see {@link ShardReader}); every row is returned once even when many
    *       share the key.
    *   <li>A shard that cannot be read after retries on transient errors fails the pipeline with the
-   *       shard id; no data is skipped silently.
+   *       shard id; no data is skipped silently. Every query runs with the overflow modes set to
+   *       {@code throw} (see {@link ClickHouseConnectionConfig}), and each shard's rows are
+   *       reconciled with ClickHouse's count of them taken when the shard starts: a shard that
+   *       comes up short is read on, then fails; it is never finished short.
    *   <li>The password never appears in display data, logs, or messages.
    * </ul>
    */
@@ -135,6 +141,10 @@ public final class ClickHouseEventsIO {
 
     abstract ReadProgress readProgress();
 
+    abstract int socketTimeoutSeconds();
+
+    abstract int queryTimeoutSeconds();
+
     abstract Builder toBuilder();
 
     @AutoValue.Builder
@@ -170,6 +180,10 @@ public final class ClickHouseEventsIO {
       abstract Builder initialBackoff(Duration backoff);
 
       abstract Builder readProgress(ReadProgress progress);
+
+      abstract Builder socketTimeoutSeconds(int seconds);
+
+      abstract Builder queryTimeoutSeconds(int seconds);
 
       abstract Read build();
     }
@@ -289,11 +303,35 @@ public final class ClickHouseEventsIO {
       return with(c -> c.initialBackoff(backoff));
     }
 
+    /**
+     * Seconds without a byte from ClickHouse before a query's connection is given up (the query is
+     * then repeated like any transient failure); default {@value
+     * ClickHouseConnectionConfig#DEFAULT_SOCKET_TIMEOUT_SECONDS}. And the most seconds a query may
+     * run ({@code max_execution_time}, failing rather than returning part of a result); default
+     * {@value ClickHouseConnectionConfig#DEFAULT_QUERY_TIMEOUT_SECONDS}, 0 leaves it to the server.
+     */
+    public Read withTimeouts(int socketTimeoutSeconds, int queryTimeoutSeconds) {
+      checkArgument(
+          socketTimeoutSeconds > 0,
+          "clickhouseSocketTimeoutSeconds must be > 0, but was %s",
+          socketTimeoutSeconds);
+      checkArgument(
+          queryTimeoutSeconds >= 0,
+          "clickhouseQueryTimeoutSeconds must be >= 0, but was %s",
+          queryTimeoutSeconds);
+      return with(
+          c -> {
+            c.socketTimeoutSeconds(socketTimeoutSeconds);
+            c.queryTimeoutSeconds(queryTimeoutSeconds);
+          });
+    }
+
     /** The connection settings. */
     public ClickHouseConnectionConfig connectionConfig() {
       checkArgument(url() != null, "ClickHouse URL is required (withUrl)");
       checkArgument(user() != null, "ClickHouse user is required (withUser)");
-      return ClickHouseConnectionConfig.of(url(), user(), password());
+      return ClickHouseConnectionConfig.of(url(), user(), password())
+          .withTimeouts(socketTimeoutSeconds(), queryTimeoutSeconds());
     }
 
     /**
@@ -417,6 +455,8 @@ public final class ClickHouseEventsIO {
           .add(DisplayData.item("maxConcurrentQueries", maxConcurrentQueries()))
           .add(DisplayData.item("splitThreshold", splitThreshold()))
           .add(DisplayData.item("skipShards", skipShards().size()))
+          .add(DisplayData.item("socketTimeoutSeconds", socketTimeoutSeconds()))
+          .add(DisplayData.item("queryTimeoutSeconds", queryTimeoutSeconds()))
           .addIfNotNull(
               DisplayData.item(
                   "referenceCursor",

@@ -63,6 +63,29 @@ public final class KeyColumn implements Serializable {
     return isString() ? "unhex(?)" : "CAST(? AS " + type + ")";
   }
 
+  /**
+   * For a ReplacingMergeTree version column (an unsigned integer, Date, DateTime or DateTime64):
+   * the expression to SELECT, whose text {@link #versionOrder(String)} turns into a long that
+   * orders as the versions do.
+   */
+  public String versionSelectExpression() {
+    return isTime()
+        ? "toUnixTimestamp64Nano(toDateTime64(" + expression + ", 9, 'UTC'))"
+        : "toString(" + expression + ")";
+  }
+
+  /** The order key of a version selected with {@link #versionSelectExpression()}. */
+  public long versionOrder(String text) {
+    if (type.startsWith("UInt")) {
+      return Long.parseUnsignedLong(text) ^ Long.MIN_VALUE; // unsigned order as signed order
+    }
+    return Long.parseLong(text);
+  }
+
+  private boolean isTime() {
+    return type.startsWith("Date");
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof KeyColumn

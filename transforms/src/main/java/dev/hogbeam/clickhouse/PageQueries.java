@@ -56,6 +56,32 @@ public final class PageQueries {
   }
 
   /**
+   * The rows the read of {@code shard} must pass on, counted by ClickHouse: stored rows under
+   * {@link CopyRule#KEEP_ALL}, the rows {@code FINAL} returns under {@link CopyRule#FINAL}, and
+   * under {@link CopyRule#LATEST_VERSION} the distinct values of the paging key (each run of copies
+   * is one row). Background merges between this count and the read do not change it; only inserts
+   * and deletes do.
+   */
+  public static Query shardCount(ReadPlan plan, Shard shard) {
+    List<Object> params = new ArrayList<>();
+    StringBuilder sql = new StringBuilder(512);
+    if (plan.copyRule() == CopyRule.LATEST_VERSION) {
+      sql.append("SELECT count() FROM (SELECT 1 FROM ").append(from(plan));
+      appendShardFilter(plan, shard, sql, params);
+      sql.append(" GROUP BY ");
+      for (int i = 0; i < plan.keys().size(); i++) {
+        sql.append(i == 0 ? "" : ", ").append(plan.keys().get(i).expression());
+      }
+      sql.append(')');
+    } else {
+      sql.append("SELECT count() FROM ").append(from(plan));
+      appendShardFilter(plan, shard, sql, params);
+    }
+    appendSettings(plan, sql);
+    return new Query(sql.toString(), Collections.unmodifiableList(params));
+  }
+
+  /**
    * The ORDER BY of a page: the full sort key in {@link ReadPlan.PagingMode#SORT_KEY} mode (team
    * and day are fixed by the shard, so this is the key order, and ClickHouse reads in index order
    * without sorting), the key expressions otherwise.
@@ -141,13 +167,32 @@ public final class PageQueries {
     return quoteIdentifier(plan.database()) + "." + quoteIdentifier(plan.queryTable());
   }
 
+  /**
+   * The select list of a read: the event columns ({@link EventColumns#selectList}), the paging key
+   * values, then, when the reader merges copies, the version (if the engine has one) and the row's
+   * part and offset in it.
+   */
   private static void appendSelect(ReadPlan plan, StringBuilder sql) {
     sql.append("SELECT ");
     sql.append(String.join(", ", EventColumns.selectList(plan.optionalColumns())));
     for (KeyColumn k : plan.keys()) {
       sql.append(", ").append(k.selectExpression());
     }
-    sql.append(" FROM ").append(qualifiedTable(plan));
+    if (plan.copyRule() == CopyRule.LATEST_VERSION) {
+      if (plan.versionColumn() != null) {
+        sql.append(", ").append(plan.versionColumn().versionSelectExpression());
+      }
+      // Where each row is stored: of equal versions, a merge keeps the one inserted last.
+      sql.append(", _part, _part_offset");
+    }
+    sql.append(" FROM ").append(from(plan));
+  }
+
+  /** The table, with {@code FINAL} when ClickHouse merges the copies. */
+  private static String from(ReadPlan plan) {
+    return plan.copyRule() == CopyRule.FINAL
+        ? qualifiedTable(plan) + " FINAL"
+        : qualifiedTable(plan);
   }
 
   private static void appendSettings(ReadPlan plan, StringBuilder sql) {

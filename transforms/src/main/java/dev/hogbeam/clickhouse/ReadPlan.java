@@ -52,7 +52,10 @@ public final class ReadPlan implements Serializable {
   private final @Nullable ReferenceCursor referenceCursor;
   private final List<Shard> shards;
   private final List<String> warnings;
+  private final CopyRule copyRule;
+  private final @Nullable KeyColumn versionColumn;
 
+  /** A plan whose copies are merged by the reader keeping the last row of each run of copies. */
   ReadPlan(
       String database,
       String queryTable,
@@ -69,7 +72,48 @@ public final class ReadPlan implements Serializable {
       @Nullable ReferenceCursor referenceCursor,
       List<Shard> shards,
       List<String> warnings) {
+    this(
+        database,
+        queryTable,
+        dataTable,
+        sortingKey,
+        pagingMode,
+        keys,
+        splitColumn,
+        optionalColumns,
+        querySettings,
+        teamId,
+        startMicros,
+        endMicros,
+        referenceCursor,
+        shards,
+        warnings,
+        CopyRule.LATEST_VERSION,
+        null);
+  }
+
+  ReadPlan(
+      String database,
+      String queryTable,
+      String dataTable,
+      String sortingKey,
+      PagingMode pagingMode,
+      List<KeyColumn> keys,
+      @Nullable KeyColumn splitColumn,
+      List<String> optionalColumns,
+      String querySettings,
+      long teamId,
+      long startMicros,
+      long endMicros,
+      @Nullable ReferenceCursor referenceCursor,
+      List<Shard> shards,
+      List<String> warnings,
+      CopyRule copyRule,
+      @Nullable KeyColumn versionColumn) {
     checkArgument(!keys.isEmpty(), "a plan needs at least one paging key");
+    checkArgument(
+        versionColumn == null || copyRule == CopyRule.LATEST_VERSION,
+        "a version column is only used by the LATEST_VERSION copy rule");
     this.database = database;
     this.queryTable = queryTable;
     this.dataTable = dataTable;
@@ -85,6 +129,8 @@ public final class ReadPlan implements Serializable {
     this.referenceCursor = referenceCursor;
     this.shards = List.copyOf(shards);
     this.warnings = List.copyOf(warnings);
+    this.copyRule = copyRule;
+    this.versionColumn = versionColumn;
   }
 
   public String database() {
@@ -157,6 +203,45 @@ public final class ReadPlan implements Serializable {
     return warnings;
   }
 
+  /** Which stored rows are copies of one event and which copy is read (see {@link CopyRule}). */
+  public CopyRule copyRule() {
+    return copyRule;
+  }
+
+  /**
+   * The ReplacingMergeTree's version column that {@link CopyRule#LATEST_VERSION} keeps the highest
+   * of, or null (no version: the last row of each run of copies is kept, as ClickHouse does).
+   */
+  public @Nullable KeyColumn versionColumn() {
+    return versionColumn;
+  }
+
+  /**
+   * This plan with another copy rule (same shards): {@link CopyRule#FINAL} to let ClickHouse merge
+   * copies instead of the reader, e.g. to compare the two. The version column is kept only for
+   * {@link CopyRule#LATEST_VERSION}.
+   */
+  public ReadPlan withCopyRule(CopyRule rule, @Nullable KeyColumn version) {
+    return new ReadPlan(
+        database,
+        queryTable,
+        dataTable,
+        sortingKey,
+        pagingMode,
+        keys,
+        splitColumn,
+        optionalColumns,
+        querySettings,
+        teamId,
+        startMicros,
+        endMicros,
+        referenceCursor,
+        shards,
+        warnings,
+        rule,
+        rule == CopyRule.LATEST_VERSION ? version : null);
+  }
+
   /** Sum of the shards' estimated rows. */
   public long estimatedRows() {
     long sum = 0;
@@ -198,6 +283,10 @@ public final class ReadPlan implements Serializable {
     sb.append(" by ").append(keys);
     if (splitColumn != null) {
       sb.append(", heavy days split on ").append(splitColumn.expression());
+    }
+    sb.append("\n  copies ").append(copyRule);
+    if (versionColumn != null) {
+      sb.append(" (highest ").append(versionColumn.expression()).append(" kept)");
     }
     sb.append("\n  optional columns ").append(optionalColumns);
     if (referenceCursor != null) {
@@ -269,6 +358,12 @@ public final class ReadPlan implements Serializable {
     }
     ArrayNode w = n.putArray("warnings");
     warnings.forEach(w::add);
+    n.put("copyRule", copyRule.name());
+    if (versionColumn != null) {
+      n.putObject("versionColumn")
+          .put("expression", versionColumn.expression())
+          .put("type", versionColumn.type());
+    }
     return n.toPrettyString();
   }
 
@@ -302,6 +397,13 @@ public final class ReadPlan implements Serializable {
       }
       List<String> warnings = new ArrayList<>();
       n.get("warnings").forEach(x -> warnings.add(x.asText()));
+      // Plans saved before the copy rule was recorded: the reader merges runs of copies, keeping
+      // the last one returned.
+      CopyRule copyRule =
+          n.hasNonNull("copyRule")
+              ? CopyRule.valueOf(n.get("copyRule").asText())
+              : CopyRule.LATEST_VERSION;
+      JsonNode version = n.get("versionColumn");
       return new ReadPlan(
           n.get("database").asText(),
           n.get("queryTable").asText(),
@@ -322,7 +424,11 @@ public final class ReadPlan implements Serializable {
               : ReferenceCursor.of(
                   rc.get("epochSeconds").asLong(), UUID.fromString(rc.get("uuid").asText())),
           shards,
-          warnings);
+          warnings,
+          copyRule,
+          version == null || version.isNull()
+              ? null
+              : KeyColumn.of(version.get("expression").asText(), version.get("type").asText()));
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException("not a read plan written by ReadPlan.toJson(): " + e, e);
     }
@@ -348,7 +454,9 @@ public final class ReadPlan implements Serializable {
         && querySettings.equals(p.querySettings)
         && Objects.equals(referenceCursor, p.referenceCursor)
         && shards.equals(p.shards)
-        && warnings.equals(p.warnings);
+        && warnings.equals(p.warnings)
+        && copyRule == p.copyRule
+        && Objects.equals(versionColumn, p.versionColumn);
   }
 
   @Override

@@ -37,7 +37,10 @@ public final class ShardReadStats implements Serializable {
   private final long queries;
   private final long retries;
   private final long elapsedMillis;
+  private final long copiesMerged;
+  private final long expectedRows;
 
+  /** Stats of a read that merged no copies and had no count to reconcile against. */
   public ShardReadStats(
       String shardId,
       long rowsReturned,
@@ -47,6 +50,24 @@ public final class ShardReadStats implements Serializable {
       long queries,
       long retries,
       long elapsedMillis) {
+    this(shardId, rowsReturned, readRows, readBytes, pages, queries, retries, elapsedMillis, 0, -1);
+  }
+
+  /**
+   * @param copiesMerged rows ClickHouse returned that the reader merged into another row as copies
+   * @param expectedRows rows ClickHouse counted for the shard when its read started (-1: not yet)
+   */
+  public ShardReadStats(
+      String shardId,
+      long rowsReturned,
+      long readRows,
+      long readBytes,
+      long pages,
+      long queries,
+      long retries,
+      long elapsedMillis,
+      long copiesMerged,
+      long expectedRows) {
     this.shardId = shardId;
     this.rowsReturned = rowsReturned;
     this.readRows = readRows;
@@ -55,14 +76,34 @@ public final class ShardReadStats implements Serializable {
     this.queries = queries;
     this.retries = retries;
     this.elapsedMillis = elapsedMillis;
+    this.copiesMerged = copiesMerged;
+    this.expectedRows = expectedRows;
   }
 
   public String shardId() {
     return shardId;
   }
 
+  /** Rows passed on: one per event, after the copy rule. */
   public long rowsReturned() {
     return rowsReturned;
+  }
+
+  /**
+   * Stored copies the reader merged into the row it passed on (the source table's own rule, see
+   * {@link CopyRule#LATEST_VERSION}); 0 when ClickHouse merged them ({@code FINAL}) or nothing was
+   * merged.
+   */
+  public long copiesMerged() {
+    return copiesMerged;
+  }
+
+  /**
+   * The rows the shard must pass on, as ClickHouse counted them when the read started ({@link
+   * PageQueries#shardCount}), or -1 before that. A finished read returned at least as many.
+   */
+  public long expectedRows() {
+    return expectedRows;
   }
 
   /** Rows ClickHouse read for this shard, or -1 if unknown. */
@@ -97,15 +138,17 @@ public final class ShardReadStats implements Serializable {
     return elapsedMillis;
   }
 
-  /** Rows read by ClickHouse per row returned, or NaN when unknown or nothing returned. */
   /**
-   * The counters the ledger and the account record for a shard: {@code rowsRead}, {@code
-   * sourceRowsScanned}, {@code sourceBytesScanned} (-1 when the server gave no figure), {@code
-   * pages}, {@code queries}, {@code retries}, {@code readMillis}.
+   * The counters the ledger and the account record for a shard: {@code rowsRead} (rows passed on),
+   * {@code expectedRows} (what ClickHouse counted at the start, -1 before), {@code copiesMerged},
+   * {@code sourceRowsScanned}, {@code sourceBytesScanned} (-1 when the server gave no figure),
+   * {@code pages}, {@code queries}, {@code retries}, {@code readMillis}.
    */
   public Map<String, Long> counters() {
     Map<String, Long> c = new TreeMap<>();
     c.put("rowsRead", rowsReturned);
+    c.put("expectedRows", expectedRows);
+    c.put("copiesMerged", copiesMerged);
     c.put("sourceRowsScanned", readRows);
     c.put("sourceBytesScanned", readBytes);
     c.put("pages", pages);
@@ -115,6 +158,7 @@ public final class ShardReadStats implements Serializable {
     return c;
   }
 
+  /** Rows read by ClickHouse per row returned, or NaN when unknown or nothing returned. */
   public double readAmplification() {
     return readRows < 0 || rowsReturned == 0 ? Double.NaN : (double) readRows / rowsReturned;
   }
@@ -132,13 +176,24 @@ public final class ShardReadStats implements Serializable {
         && queries == s.queries
         && retries == s.retries
         && elapsedMillis == s.elapsedMillis
+        && copiesMerged == s.copiesMerged
+        && expectedRows == s.expectedRows
         && shardId.equals(s.shardId);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        shardId, rowsReturned, readRows, readBytes, pages, queries, retries, elapsedMillis);
+        shardId,
+        rowsReturned,
+        readRows,
+        readBytes,
+        pages,
+        queries,
+        retries,
+        elapsedMillis,
+        copiesMerged,
+        expectedRows);
   }
 
   @Override
@@ -146,7 +201,11 @@ public final class ShardReadStats implements Serializable {
     return shardId
         + ": "
         + rowsReturned
-        + " rows, ClickHouse read "
+        + " rows (ClickHouse counted "
+        + expectedRows
+        + ", "
+        + copiesMerged
+        + " copies merged), ClickHouse read "
         + readRows
         + " rows / "
         + readBytes
@@ -188,12 +247,16 @@ public final class ShardReadStats implements Serializable {
       LONG.encode(s.queries, out);
       LONG.encode(s.retries, out);
       LONG.encode(s.elapsedMillis, out);
+      LONG.encode(s.copiesMerged, out);
+      LONG.encode(s.expectedRows, out);
     }
 
     @Override
     public ShardReadStats decode(InputStream in) throws IOException {
       return new ShardReadStats(
           StringUtf8Coder.of().decode(in),
+          LONG.decode(in),
+          LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in),
           LONG.decode(in),

@@ -27,23 +27,40 @@ import org.slf4j.LoggerFactory;
  *
  * <h3>Exactly once, including ties</h3>
  *
- * The paging key is not unique: unmerged copies of a row share it, and different rows can share
- * hashes. Paging with {@code key > last} alone would lose the rest of a tie group cut by the page
- * limit. So rows are handed on a whole tie group at a time: a group is passed on once a row with a
- * different key follows it, and the cursor is the key of the last group passed on. When a page
- * comes back full, its last group may go on in the next page, so it is not passed on: the next page
- * starts with it again. Only when a whole page is one group (more copies than the page size) is
- * that group read whole with {@code key = last}. ({@code LIMIT n WITH TIES} would say the same, but
- * was measured to switch off ClickHouse's read-in-order limit and read the rest of the shard on
- * every page.) Every row of the shard thus belongs to exactly one emitted group, and every copy is
- * returned.
+ * The paging key is not unique: unmerged copies of a row share it. Paging with {@code key > last}
+ * alone would lose the rest of a tie group cut by the page limit. So rows are handed on a whole tie
+ * group at a time: a group is passed on once a row with a different key follows it, and the cursor
+ * is the key of the last group passed on. When a page comes back full, its last group may go on in
+ * the next page, so it is not passed on: the next page starts with it again. Only when a whole page
+ * is one group (more copies than the page size) is that group read whole with {@code key = last}.
+ * ({@code LIMIT n WITH TIES} would say the same, but was measured to switch off ClickHouse's
+ * read-in-order limit and read the rest of the shard on every page.) Every row of the shard thus
+ * belongs to exactly one emitted group, and every copy is returned.
+ *
+ * <h3>Copies</h3>
+ *
+ * Under {@link CopyRule#LATEST_VERSION} a tie group is exactly a set of rows the source table's
+ * ReplacingMergeTree would merge (equal in its whole sort key: team and day fixed by the shard, the
+ * paging key for the rest), so the reader passes on one row per group: the one with the highest
+ * version, of equal versions the last returned. That is what {@code SELECT ... FINAL} returns, in
+ * constant memory (only the kept row of the current group is held). Under {@link CopyRule#FINAL}
+ * ClickHouse merges them; under {@link CopyRule#KEEP_ALL} every row is passed on.
+ *
+ * <h3>Complete reads</h3>
+ *
+ * Before its first page, the shard's rows are counted ({@link PageQueries#shardCount}: after the
+ * copy rule, so background merges do not change the figure). When the pages end with fewer rows
+ * passed on than counted, a page was cut short without being the end (a server limit in {@code
+ * break} mode, rows deleted): the reader reads on after the last row passed on, with backoff, up to
+ * {@code maxRetries} times, then fails the shard with a message naming it. It never finishes a
+ * shard short. The count and the rows read are in the shard's {@link ShardReadStats}.
  *
  * <h3>Retries</h3>
  *
  * A transient failure (connection, timeout, overload) repeats the query from the last emitted
  * group, after backoff, up to {@code maxRetries} times without progress; anything else, or running
  * out of retries, fails with the shard id. Rows already passed on stay passed on and are not
- * repeated.
+ * repeated. Every statement is closed, and its concurrency slot given back, on every path.
  */
 public final class ShardReader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ShardReader.class);
@@ -90,6 +107,9 @@ public final class ShardReader implements AutoCloseable {
   private final int pageSize;
   private final FluentBackoff backoff;
   private final QueryListener listener;
+  private final boolean mergeCopies;
+  private final int versionIndex;
+  private final int partIndex;
   private @Nullable Connection conn;
 
   /**
@@ -120,6 +140,9 @@ public final class ShardReader implements AutoCloseable {
     this.plan = plan;
     this.pageSize = pageSize;
     this.listener = listener;
+    this.mergeCopies = plan.copyRule() == CopyRule.LATEST_VERSION;
+    this.versionIndex = 6 + plan.optionalColumns().size() + plan.keys().size();
+    this.partIndex = versionIndex + (plan.versionColumn() == null ? 0 : 1);
     this.backoff =
         FluentBackoff.DEFAULT
             .withMaxRetries(maxRetries)
@@ -148,12 +171,16 @@ public final class ShardReader implements AutoCloseable {
   public ShardReadStats read(Shard shard, RowSink sink, PageListener pages) throws Exception {
     ShardProgress p = new ShardProgress(shard, sink);
     BackOff retry = backoff.backoff();
+    BackOff shortfallRetry = backoff.backoff();
     long started = System.nanoTime();
     boolean done = false;
-    while (!done) {
+    while (true) {
       long rowsBefore = p.rows;
       boolean pageRead = false;
       try {
+        if (p.expected < 0) {
+          p.countExpected();
+        }
         done = p.nextPage();
         pageRead = !done;
       } catch (SinkFailure e) {
@@ -177,6 +204,25 @@ public final class ShardReader implements AutoCloseable {
       if (pageRead) {
         pages.afterPage(p.stats(started));
       }
+      if (done) {
+        if (p.rows >= p.expected) {
+          break;
+        }
+        // Fewer rows than ClickHouse counted: a page came back short without being the end. Read
+        // on after the last row passed on; never finish the shard short.
+        if (!sleepBeforeRetry(shortfallRetry)) {
+          throw new ShardReadException(shard.id(), p.rows, p.expected);
+        }
+        RETRIES.inc();
+        p.retries++;
+        LOG.warn(
+            "Shard {}: read {} rows but ClickHouse counted {} when the shard started; reading on"
+                + " after the last row passed on",
+            shard.id(),
+            p.rows,
+            p.expected);
+        done = false;
+      }
     }
     SHARDS.inc();
     return p.stats(started);
@@ -195,8 +241,11 @@ public final class ShardReader implements AutoCloseable {
   private final class ShardProgress {
     private final Shard shard;
     private final RowSink sink;
+    private final TieGroup group = new TieGroup();
     private @Nullable List<String> cursor;
+    private long expected = -1;
     private long rows;
+    private long copiesMerged;
     private long pages;
     private long queries;
     private long retries;
@@ -217,13 +266,25 @@ public final class ShardReader implements AutoCloseable {
           pages,
           queries,
           retries,
-          (System.nanoTime() - startedNanos) / 1_000_000);
+          (System.nanoTime() - startedNanos) / 1_000_000,
+          copiesMerged,
+          expected);
+    }
+
+    /** Counts the rows the shard must pass on ({@link PageQueries#shardCount}). */
+    void countExpected() throws SQLException {
+      try (Running q = run(PageQueries.shardCount(plan, shard))) {
+        if (!q.rs.next()) {
+          throw new SQLException("ClickHouse returned no count for shard " + shard.id());
+        }
+        expected = q.rs.getLong(1);
+      }
     }
 
     /** Reads one page (and completes its last tie group); true when the shard is finished. */
     boolean nextPage() throws SQLException {
       PageQueries.Query page = PageQueries.page(plan, shard, cursor, pageSize);
-      List<EventRow> group = new ArrayList<>();
+      group.clear();
       List<String> groupKey = null;
       int returned = 0;
       try (Running q = run(page)) {
@@ -232,10 +293,10 @@ public final class ShardReader implements AutoCloseable {
           returned++;
           List<String> key = readKey(rs);
           if (groupKey != null && !key.equals(groupKey)) {
-            emit(group, groupKey);
+            emit(groupKey);
           }
           groupKey = key;
-          group.add(readRow(rs));
+          group.add(rs);
         }
       }
       pages++;
@@ -244,33 +305,34 @@ public final class ShardReader implements AutoCloseable {
         return true;
       }
       if (returned < pageSize) {
-        emit(group, groupKey);
+        emit(groupKey);
         return true;
       }
-      if (group.size() < returned) {
+      if (group.returned < returned) {
         return false; // the last group may go on: the next page starts with it again
       }
       // The whole page is one tie group: read all of it.
       group.clear();
       try (Running q = run(PageQueries.tieGroup(plan, shard, groupKey))) {
         while (q.rs.next()) {
-          group.add(readRow(q.rs));
+          group.add(q.rs);
         }
       }
-      emit(group, groupKey);
+      emit(groupKey);
       return false;
     }
 
-    private void emit(List<EventRow> group, List<String> key) {
+    private void emit(List<String> key) {
       try {
-        for (EventRow r : group) {
+        for (EventRow r : group.rows) {
           sink.accept(r);
         }
       } catch (RuntimeException e) {
         throw new SinkFailure(e);
       }
-      rows += group.size();
-      ROWS.inc(group.size());
+      rows += group.rows.size();
+      copiesMerged += group.returned - group.rows.size();
+      ROWS.inc(group.rows.size());
       group.clear();
       cursor = key;
     }
@@ -280,17 +342,95 @@ public final class ShardReader implements AutoCloseable {
       queries++;
       QUERIES.inc();
       Running r = new Running(q);
-      long[] summary = QuerySummaries.readRowsAndBytes(r.rs);
-      if (summary[0] >= 0) {
-        readRows = (readRows < 0 ? 0 : readRows) + summary[0];
-        readBytes = (readBytes < 0 ? 0 : readBytes) + summary[1];
-        CLICKHOUSE_READ_ROWS.inc(summary[0]);
-        CLICKHOUSE_READ_BYTES.inc(summary[1]);
-      } else if (queries == 1) {
-        readRows = -1;
-        readBytes = -1;
+      try {
+        long[] summary = QuerySummaries.readRowsAndBytes(r.rs);
+        if (summary[0] >= 0) {
+          readRows = (readRows < 0 ? 0 : readRows) + summary[0];
+          readBytes = (readBytes < 0 ? 0 : readBytes) + summary[1];
+          CLICKHOUSE_READ_ROWS.inc(summary[0]);
+          CLICKHOUSE_READ_BYTES.inc(summary[1]);
+        } else if (queries == 1) {
+          readRows = -1;
+          readBytes = -1;
+        }
+      } catch (RuntimeException | Error e) {
+        r.close(); // never keep a statement and its concurrency slot past a failure
+        throw e;
       }
       return r;
+    }
+  }
+
+  /**
+   * The rows of one tie group (equal paging key) as they come back. Under {@link
+   * CopyRule#LATEST_VERSION} the group is one event stored in several copies, and only the copy a
+   * ReplacingMergeTree merge keeps is held: the highest version; of equal versions the one inserted
+   * last, i.e. the one in the part with the highest first block number, then at the highest offset
+   * in its part (the order a merge, and {@code FINAL}, reads them in). Under the other rules every
+   * row is held.
+   */
+  private final class TieGroup {
+    final List<EventRow> rows = new ArrayList<>();
+    long returned;
+    private long bestVersion;
+    private long bestBlock;
+    private long bestOffset;
+    private @Nullable String lastPart;
+    private long lastPartBlock;
+
+    void add(ResultSet rs) throws SQLException {
+      returned++;
+      if (!mergeCopies) {
+        rows.add(readRow(rs));
+        return;
+      }
+      KeyColumn version = plan.versionColumn();
+      long v = version == null ? 0 : version.versionOrder(rs.getString(versionIndex));
+      long block = firstBlock(rs.getString(partIndex));
+      long offset = rs.getLong(partIndex + 1);
+      if (rows.isEmpty() || later(v, block, offset)) {
+        rows.clear();
+        rows.add(readRow(rs));
+        bestVersion = v;
+        bestBlock = block;
+        bestOffset = offset;
+      }
+    }
+
+    private boolean later(long v, long block, long offset) {
+      if (v != bestVersion) {
+        return v > bestVersion;
+      }
+      if (block != bestBlock) {
+        return block > bestBlock;
+      }
+      return offset >= bestOffset;
+    }
+
+    /**
+     * The first block number of a part: {@code <partition>_<min block>_<max
+     * block>_<level>[_<mutation>]} (partition ids have no underscore).
+     */
+    private long firstBlock(String part) {
+      if (!part.equals(lastPart)) {
+        String[] fields = part.split("_");
+        lastPartBlock = fields.length >= 4 ? parseOrZero(fields[1]) : 0;
+        lastPart = part;
+      }
+      return lastPartBlock;
+    }
+
+    void clear() {
+      rows.clear();
+      returned = 0;
+    }
+  }
+
+  private static long parseOrZero(String s) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 
@@ -422,6 +562,20 @@ public final class ShardReader implements AutoCloseable {
       super(
           "Reading ClickHouse shard " + shardId + " failed after " + rowsBefore + " rows: " + cause,
           cause);
+    }
+
+    ShardReadException(String shardId, long rowsRead, long expected) {
+      super(
+          "Reading ClickHouse shard "
+              + shardId
+              + " came up short: it returned "
+              + rowsRead
+              + " rows, but ClickHouse counted "
+              + expected
+              + " when the shard started, and reading on after the last row found no more. A"
+              + " server limit may cut results short (max_result_rows, max_rows_to_read,"
+              + " max_execution_time with overflow mode 'break' in the user's profile), or rows were"
+              + " deleted during the read. The shard is not marked finished.");
     }
   }
 }

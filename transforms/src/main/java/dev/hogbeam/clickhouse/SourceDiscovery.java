@@ -44,15 +44,18 @@ final class SourceDiscovery {
     // 1. Which table: the data sits in sharded_events when the schema is replicated (events is
     //    then Distributed over it, and querying events fans out to every shard).
     Map<String, String> sortingKeys = new HashMap<>();
+    Map<String, TableEngine> engines = new HashMap<>();
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT name, sorting_key FROM system.tables WHERE database = ? AND name IN (?, ?)")) {
+            "SELECT name, sorting_key, engine, engine_full FROM system.tables"
+                + " WHERE database = ? AND name IN (?, ?)")) {
       ps.setString(1, database);
       ps.setString(2, EVENTS);
       ps.setString(3, SHARDED_EVENTS);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           sortingKeys.put(rs.getString(1), rs.getString(2));
+          engines.put(rs.getString(1), TableEngine.parse(rs.getString(3), rs.getString(4)));
         }
       }
     }
@@ -121,6 +124,42 @@ final class SourceDiscovery {
     }
     List<KeyColumn> keys = describe(c, table, keyExpressions);
 
+    // 3b. Copies: what the data table's engine merges (see CopyRule).
+    TableEngine engine = engines.get(dataTable);
+    CopyRule copyRule;
+    KeyColumn version = null;
+    if (!engine.replacing()) {
+      copyRule = CopyRule.KEEP_ALL;
+      warnings.add(
+          database
+              + "."
+              + dataTable
+              + " is a "
+              + engine.name()
+              + ", not a ReplacingMergeTree: every stored row is sent, none is merged as a copy");
+    } else if (mode == ReadPlan.PagingMode.TIME_ORDER || engine.isDeleted() != null) {
+      copyRule = CopyRule.FINAL;
+    } else {
+      copyRule = CopyRule.LATEST_VERSION;
+      if (engine.versionColumn() != null) {
+        String type = columnTypes.get(engine.versionColumn());
+        if (type == null) {
+          throw new IllegalArgumentException(
+              "ClickHouse table "
+                  + database
+                  + "."
+                  + queryTable
+                  + " has no column "
+                  + engine.versionColumn()
+                  + ", the version column of "
+                  + database
+                  + "."
+                  + dataTable);
+        }
+        version = KeyColumn.of(engine.versionColumn(), type);
+      }
+    }
+
     // 4. What heavy days split on: a function of distinct_id, so a person's day stays together.
     KeyColumn split;
     if (mode == ReadPlan.PagingMode.SORT_KEY
@@ -151,7 +190,9 @@ final class SourceDiscovery {
             Timestamps.toMicros(end),
             referenceCursor,
             List.of(),
-            warnings);
+            warnings,
+            copyRule,
+            version);
     Map<LocalDate, Long> perDay = rowsPerDay(c, draft, from, end);
     List<Shard> shards =
         ShardPlanner.plan(
@@ -188,7 +229,9 @@ final class SourceDiscovery {
         Timestamps.toMicros(end),
         referenceCursor,
         shards,
-        warnings);
+        warnings,
+        copyRule,
+        version);
   }
 
   /** The ClickHouse types of {@code expressions} over {@code table}, from DESCRIBE (SELECT ...). */

@@ -22,28 +22,24 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * is at most the buffer plus one small reader per run, whatever the group's size; disk use is about
  * the group's encoded size (LZ4 by default), twice that while runs are merged.
  *
- * <p><b>Duplicates.</b> Of several events with the same timestamp and the same uuid (PostHog's
- * ReplacingMergeTree keeps such copies until it merges parts), one is kept: the first in {@link
- * #TOTAL_ORDER}, so the choice does not depend on input order. Equal (timestamp, uuid) pairs are
- * adjacent in the sort order whatever their other fields, so every such copy is caught, in a run or
- * across runs. <b>Limit:</b> events with the same uuid and DIFFERENT timestamps are not duplicates
- * here and are all kept: they sort apart, and catching them would need memory proportional to the
- * group (a set of every uuid seen). PostHog's copies of one row share the timestamp, so this
- * matters only for data that was edited between copies.
+ * <p><b>Duplicates.</b> Of several events equal in every key of {@link EventOrder} (timestamp,
+ * uuid, event name, distinct_id), one is kept: the first in {@link #TOTAL_ORDER}, so the choice
+ * does not depend on input order. Equal keys are adjacent in the sort order whatever the other
+ * fields, so every such copy is caught, in a run or across runs. Sources drop their own copies
+ * before this (the ClickHouse reader applies the source table's merge rule; Amplitude drops
+ * repeated insert ids), so what is left here are exact repeats. Events that share a uuid but differ
+ * in timestamp, name or distinct_id are different events here and are all kept.
  *
  * <p>Not thread-safe; one instance sorts one group.
  */
 public final class ExternalSorter implements AutoCloseable {
 
   /**
-   * {@link EventOrder#EVENTS}, then event name, distinct id and properties: a total order, used to
-   * choose deterministically which of several copies of an event is kept.
+   * {@link EventOrder#EVENTS}, then properties: a total order, used to choose deterministically
+   * which of several copies of an event is kept.
    */
   public static final Comparator<CaptureEvent> TOTAL_ORDER =
-      EventOrder.EVENTS
-          .thenComparing(CaptureEvent::event)
-          .thenComparing(CaptureEvent::distinctId)
-          .thenComparing(CaptureEvent::propertiesJson);
+      EventOrder.EVENTS.thenComparing(CaptureEvent::propertiesJson);
 
   /** Heap bytes of an event beyond its characters: the object, four strings and a list slot. */
   private static final long EVENT_OVERHEAD_BYTES = 200;

@@ -13,8 +13,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * A k-way merge of sorted runs that drops every event equal in {@link EventOrder} (same timestamp,
- * same uuid) to the one before it, keeping the first in {@link ExternalSorter#TOTAL_ORDER}. Holds
- * one open reader and one event per run.
+ * uuid, event name and distinct_id) to the one before it, keeping the first in {@link
+ * ExternalSorter#TOTAL_ORDER}. Holds one open reader and one event per run.
  */
 final class MergingIterator implements Iterator<CaptureEvent>, Closeable {
   private static final class Head {
@@ -55,7 +55,7 @@ final class MergingIterator implements Iterator<CaptureEvent>, Closeable {
     }
   }
 
-  /** Events dropped so far because they repeated the (timestamp, uuid) before them. */
+  /** Events dropped so far because they repeated the position before them. */
   long duplicates() {
     return duplicates;
   }

@@ -28,19 +28,21 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>Order.</b> The output has one element per key; its iterable yields the key's events in
- *       send order, each (timestamp, uuid) once. It is iterable any number of times, lazily: see
- *       {@link SortedEvents}.
- *   <li><b>Duplicates.</b> Events of one key with the same timestamp and the same uuid (the copies
- *       PostHog's ReplacingMergeTree keeps until it merges) are sent once; which copy is kept does
- *       not depend on input order ({@link ExternalSorter#TOTAL_ORDER}). Each iterator of a group is
- *       a {@link dev.hogbeam.event.DuplicateCount}: once exhausted, it gives the copies dropped
- *       from that group (the writer puts them in the group's stats); a copy made through {@link
- *       SortedEventsCoder} gives the same count. The counter {@code OrderEvents/duplicatesDropped}
- *       totals them: the copies found while sorting when a group is sorted, those of a spilled
- *       group's lazy final merge when the group is first read to the end (a group never read to the
- *       end is undercounted). <b>Limit:</b> the same uuid with different timestamps is NOT caught
- *       (that would need memory proportional to the group); both events are sent, and PostHog keeps
- *       both.
+ *       send order ({@link dev.hogbeam.event.EventOrder}: timestamp, uuid, event name,
+ *       distinct_id), each position once. It is iterable any number of times, lazily: see {@link
+ *       SortedEvents}.
+ *   <li><b>Duplicates.</b> Events of one key equal in timestamp, uuid, event name and distinct_id
+ *       are sent once; which copy is kept does not depend on input order ({@link
+ *       ExternalSorter#TOTAL_ORDER}). Sources have already dropped their own copies by then (the
+ *       ClickHouse reader keeps what the source table's merge keeps, see {@code
+ *       dev.hogbeam.clickhouse.ShardReader}; Amplitude drops repeated insert ids), so these are
+ *       exact repeats. Events that share a uuid but differ in timestamp, name or distinct_id are
+ *       all sent. Each iterator of a group is a {@link dev.hogbeam.event.DuplicateCount}: once
+ *       exhausted, it gives the copies dropped from that group (the writer puts them in the group's
+ *       stats); a copy made through {@link SortedEventsCoder} gives the same count. The counter
+ *       {@code OrderEvents/duplicatesDropped} totals them: the copies found while sorting when a
+ *       group is sorted, those of a spilled group's lazy final merge when the group is first read
+ *       to the end (a group never read to the end is undercounted).
  *   <li><b>Memory.</b> A worker sorting a group holds at most {@code maxBytesInMemory} (default 64
  *       MiB, estimated) or {@code maxEventsInMemory} buffered events plus about 200 KiB per run
  *       merged ({@code maxOpenRuns}, default 64); larger groups are spilled as sorted LZ4 runs to
@@ -153,7 +155,7 @@ public final class OrderEvents
     PCollection<KV<String, Iterable<CaptureEvent>>> grouped =
         input.apply("Group by shard", GroupByKey.create());
 
-    // 2. Sort each group with bounded memory and drop repeated (timestamp, uuid). One output only,
+    // 2. Sort each group with bounded memory and drop repeated events. One output only,
     //    so the sorted group can reach its consumer by reference; the group's iterators count
     //    what was dropped.
     return grouped

@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The events of one group in send order ({@link dev.hogbeam.event.EventOrder}), without repeated
- * (timestamp, uuid) pairs: either a list in memory (small groups) or sorted runs on local disk
- * merged lazily by every {@link #iterator()} call. Iterable any number of times; each iteration
- * holds one small buffer and one event per run, never the group.
+ * positions: either a list in memory (small groups) or sorted runs on local disk merged lazily by
+ * every {@link #iterator()} call. Iterable any number of times; each iteration holds one small
+ * buffer and one event per run, never the group.
  *
  * <p>A disk-backed instance owns its files. They are deleted by {@link #close()}, or when the
  * instance becomes unreachable (after the garbage collector notices), or when the JVM exits. A
@@ -38,9 +38,9 @@ public final class SortedEvents implements Iterable<CaptureEvent>, AutoCloseable
     EventIterator() {}
 
     /**
-     * Events dropped from the group because they repeated the (timestamp, uuid) of another event:
-     * exact once the iterator is exhausted. A copy decoded by {@link SortedEventsCoder} reports the
-     * count of the group it was encoded from.
+     * Events dropped from the group because they repeated the position of another event: exact once
+     * the iterator is exhausted. A copy decoded by {@link SortedEventsCoder} reports the count of
+     * the group it was encoded from.
      */
     @Override
     public abstract long duplicatesDropped();

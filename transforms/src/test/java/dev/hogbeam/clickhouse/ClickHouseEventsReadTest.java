@@ -89,15 +89,25 @@ class ClickHouseEventsReadTest {
         String.valueOf(r.groupProperties(0)));
   }
 
-  /** The same from a direct query of the table: the truth. Times parsed here, as UTC text. */
+  /**
+   * The same from a direct query of the table's {@code FINAL} view (what the table merges its
+   * copies into): the truth. Times parsed here, as UTC text.
+   */
   static List<String> truth(String db, boolean persons) throws Exception {
+    return rows(db, persons, " FINAL");
+  }
+
+  /** The same from a direct query of the table, {@code modifier} after its name. */
+  static List<String> rows(String db, boolean persons, String modifier) throws Exception {
     String sql =
         "SELECT toString(uuid), event, distinct_id, toString(timestamp), properties,"
             + " elements_chain"
             + (persons ? ", toString(person_id), person_properties, group0_properties" : "")
             + " FROM `"
             + db
-            + "`.events WHERE team_id = "
+            + "`.events"
+            + modifier
+            + " WHERE team_id = "
             + TEAM
             + " AND timestamp >= toDateTime64('"
             + PageQueries.clickHouseTime(Timestamps.toMicros(START))
@@ -158,14 +168,18 @@ class ClickHouseEventsReadTest {
     }
     assertEquals(optional, plan.optionalColumns());
 
+    assertEquals(CopyRule.LATEST_VERSION, plan.copyRule());
+    assertEquals(KeyColumn.of("_timestamp", "DateTime"), plan.versionColumn());
+    List<String> stored = rows(db, schema != Schema.GEN1, "");
     List<String> truth = truth(db, schema != Schema.GEN1);
     // The data set does what it claims: copies present, range edges honoured.
     long copiesOfOne =
-        truth.stream()
+        stored.stream()
             .filter(s -> s.contains("\"n\":" + TestEvents.MANY_COPIES_OFFSET + ","))
             .count();
     assertEquals(31, copiesOfOne);
-    assertTrue(truth.size() > new HashSet<>(truth).size() + 30);
+    assertTrue(stored.size() > new HashSet<>(stored).size() + 30);
+    assertEquals(new HashSet<>(stored).size(), truth.size(), "FINAL keeps one of each copy");
     long startMicros = Timestamps.toMicros(START);
     long endMicros = Timestamps.toMicros(END);
     assertEquals(
@@ -179,7 +193,7 @@ class ClickHouseEventsReadTest {
     // The other team's rows are numbered from 100,000.
     assertTrue(
         truth.stream().noneMatch(t -> t.matches(".*\"n\":1\\d{5},.*")), "no row of the other team");
-    assertEquals(plan.estimatedRows(), truth.size());
+    assertEquals(plan.estimatedRows(), stored.size());
 
     ClickHouseEventsIO.ReadResult result = p.apply("Read", read.withPlan(plan));
     PAssert.that(signatures(result.getRows())).containsInAnyOrder(truth);
@@ -187,18 +201,23 @@ class ClickHouseEventsReadTest {
         .satisfies(
             stats -> {
               long rows = 0;
+              long copies = 0;
               for (ShardReadStats s : stats) {
                 rows += s.rowsReturned();
+                copies += s.copiesMerged();
                 assertTrue(s.pages() > 30, s.toString());
-                // The day with 31 copies of one row: a page of 7 could not hold them, so that
-                // tie group was read whole with one more query; other days need none.
+                // One count, then the pages. The day with 31 copies of one row: a page of 7 could
+                // not hold them, so that tie group was read whole with one more query; other days
+                // need none.
                 assertEquals(
-                    s.shardId().equals("team2-2024-05-01") ? s.pages() + 1 : s.pages(),
+                    s.shardId().equals("team2-2024-05-01") ? s.pages() + 2 : s.pages() + 1,
                     s.queries(),
                     s.toString());
+                assertEquals(s.expectedRows(), s.rowsReturned(), s.toString());
                 assertTrue(s.readRows() >= s.rowsReturned(), s.toString());
               }
               assertEquals(truth.size(), rows);
+              assertEquals(stored.size() - truth.size(), copies);
               return null;
             });
     p.run().waitUntilFinish();
@@ -266,8 +285,10 @@ class ClickHouseEventsReadTest {
     assertTrue(
         plan.warnings().stream().anyMatch(w -> w.contains("paging by (timestamp, uuid)")),
         plan.warnings().toString());
+    // A plain MergeTree merges nothing: every stored row is an event.
+    assertEquals(CopyRule.KEEP_ALL, plan.copyRule());
     PAssert.that(signatures(p.apply("Read", read.withPlan(plan)).getRows()))
-        .containsInAnyOrder(truth(db, false));
+        .containsInAnyOrder(rows(db, false, ""));
     p.run().waitUntilFinish();
   }
 

@@ -25,7 +25,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FlakyClickHouseProxy implements AutoCloseable {
   enum Fault {
     TOO_MANY_QUERIES,
-    CUT_OFF_BODY
+    CUT_OFF_BODY,
+    /**
+     * The result comes back short without an error, whatever the request asks (as from a server
+     * limit in {@code break} mode): the query's {@code LIMIT} is cut to 10 rows.
+     */
+    SHORT_RESULT,
+    /**
+     * A row limit ({@code max_result_rows = 10}, blocks of 5 rows) added to the request, which
+     * keeps its own overflow mode: what a profile's limit does to a client that sets the mode.
+     */
+    ROW_LIMIT
   }
 
   private static final Set<String> HOP_BY_HOP =
@@ -85,8 +95,17 @@ final class FlakyClickHouseProxy implements AutoCloseable {
         ex.getResponseBody().write(msg);
         return;
       }
+      String uri = ex.getRequestURI().toString();
+      if (fault == Fault.SHORT_RESULT) {
+        body =
+            new String(body, StandardCharsets.UTF_8)
+                .replaceFirst(" LIMIT \\d+", " LIMIT 10")
+                .getBytes(StandardCharsets.UTF_8);
+      } else if (fault == Fault.ROW_LIMIT) {
+        uri = uri + (uri.contains("?") ? "&" : "?") + "max_block_size=5&max_result_rows=10";
+      }
       HttpRequest.Builder req =
-          HttpRequest.newBuilder(URI.create(target + ex.getRequestURI()))
+          HttpRequest.newBuilder(URI.create(target + uri))
               .method(ex.getRequestMethod(), HttpRequest.BodyPublishers.ofByteArray(body));
       for (Map.Entry<String, List<String>> h : ex.getRequestHeaders().entrySet()) {
         if (!HOP_BY_HOP.contains(h.getKey().toLowerCase())) {

@@ -128,6 +128,9 @@ class ReferenceCursorReadTest {
               .collect(Collectors.toList()),
           expected);
 
+      // The reader sends each of those once: the table's FINAL view of them (copies merged).
+      List<String> once = expected.stream().distinct().collect(Collectors.toList());
+
       ClickHouseEventsIO.Read read =
           ClickHouseEventsIO.read()
               .withUrl(ch.jdbcUrl())
@@ -143,7 +146,7 @@ class ReferenceCursorReadTest {
                   .getRows()
                   .apply(
                       MapElements.into(TypeDescriptors.strings()).via(kv -> kv.getValue().uuid())))
-          .containsInAnyOrder(expected);
+          .containsInAnyOrder(once);
       p.run().waitUntilFinish();
     }
   }

@@ -66,14 +66,14 @@ class ShardReaderRetryTest {
         Duration.millis(1));
   }
 
-  /** The day's rows as uuid|microseconds, sorted: a multiset to compare. */
+  /** The day's rows in the table's FINAL view as uuid|microseconds, sorted: a multiset. */
   static List<String> truth() throws Exception {
     try (Connection c = ch.connect()) {
       return TestEvents.query(
               c,
               "SELECT toString(uuid), toUnixTimestamp64Micro(timestamp) FROM "
                   + db
-                  + ".events WHERE team_id = "
+                  + ".events FINAL WHERE team_id = "
                   + TEAM
                   + " AND toDate(timestamp) = '2024-05-02'")
           .stream()
@@ -90,7 +90,8 @@ class ShardReaderRetryTest {
     // (a page of 40 rows is one compressed block: cut, it yields no row at all), so each broken
     // page has passed some rows on; the repeat starts after the last complete key, and that
     // progress renews the retry budget (1), which is why two failures in a row do not end it.
-    proxy.arm(Map.of(3, Fault.CUT_OFF_BODY, 5, Fault.CUT_OFF_BODY, 6, Fault.CUT_OFF_BODY));
+    // Request 1 is the shard's count.
+    proxy.arm(Map.of(4, Fault.CUT_OFF_BODY, 6, Fault.CUT_OFF_BODY, 7, Fault.CUT_OFF_BODY));
     ShardReadStats stats;
     try (ShardReader r = reader(proxy.jdbcUrl() + "?compress=0", 1)) {
       stats = r.read(day, row -> read.add(row.uuid() + "|" + row.timestampMicros()));
@@ -98,8 +99,65 @@ class ShardReaderRetryTest {
     read.sort(null);
     assertEquals(truth(), read);
     assertEquals(3, stats.retries(), stats.toString());
-    assertEquals(stats.pages() + 3, stats.queries(), stats.toString());
+    assertEquals(stats.pages() + 4, stats.queries(), stats.toString());
     assertEquals(proxy.requests(), stats.queries(), stats.toString());
+  }
+
+  @Test
+  void everyQueryAsksForAnErrorInsteadOfAShortResult() throws Exception {
+    // The engine behind the proxy applies what the request asks: with the reader's settings a
+    // result limit is an error (TOO_MANY_ROWS_OR_BYTES, not worth repeating), never a short page.
+    try (ShardReader r = reader(proxy.jdbcUrl() + "?clickhouse_setting_max_result_rows=10", 3)) {
+      proxy.arm(Map.of());
+      ShardReader.ShardReadException e =
+          assertThrows(ShardReader.ShardReadException.class, () -> r.read(day, row -> {}));
+      assertTrue(e.getMessage().contains("team2-2024-05-02"), e.getMessage());
+      assertTrue(e.getMessage().contains("TOO_MANY_ROWS_OR_BYTES"), e.getMessage());
+      assertEquals(2, proxy.requests(), "the count, then one page; no repeat");
+    }
+  }
+
+  @Test
+  void aPageCutShortIsReadOnFromTheLastRowPassedOn() throws Exception {
+    List<String> read = new ArrayList<>();
+    // Request 1 is the count, request 2 the first page: it comes back with 10 of 40 rows
+    // and no error. The count says more rows are due: the reader reads on after its cursor.
+    proxy.arm(Map.of(2, Fault.SHORT_RESULT));
+    ShardReadStats stats;
+    try (ShardReader r = reader(3)) {
+      stats = r.read(day, row -> read.add(row.uuid() + "|" + row.timestampMicros()));
+    }
+    read.sort(null);
+    assertEquals(truth(), read);
+    assertEquals(1, stats.retries(), stats.toString());
+    assertEquals(truth().size(), stats.expectedRows(), stats.toString());
+    assertEquals(stats.expectedRows(), stats.rowsReturned(), stats.toString());
+  }
+
+  @Test
+  void aShardThatStaysShortFailsNamingItAndItsCount() {
+    Map<Integer, Fault> always = new java.util.HashMap<>();
+    for (int i = 1; i <= 100; i++) {
+      always.put(i, Fault.SHORT_RESULT);
+    }
+    proxy.arm(always);
+    List<String> read = new ArrayList<>();
+    ShardReader.ShardReadException e =
+        assertThrows(
+            ShardReader.ShardReadException.class,
+            () -> {
+              try (ShardReader r = reader(2)) {
+                r.read(day, row -> read.add(row.uuid()));
+              }
+            });
+    assertTrue(
+        e.getMessage().startsWith("Reading ClickHouse shard team2-2024-05-02 came up short"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("returned " + read.size() + " rows"), e.getMessage());
+    assertTrue(e.getMessage().contains("max_result_rows"), e.getMessage());
+    // The count, the first page, then a page after each of the 2 allowed shortfalls.
+    assertEquals(4, proxy.requests(), e.getMessage());
+    assertTrue(read.size() > 0 && read.size() <= 3 * 10, "rows passed on: " + read.size());
   }
 
   @Test

@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * a benchmark can feed millions without holding them): random uuids, timestamps spread over {@code
  * spanMicros} from {@code startMicros} (a small span gives many equal timestamps), and PostHog-like
  * properties of about {@code propertiesBytes} characters. A fraction of the events repeat an
- * earlier event's timestamp and uuid, as unmerged ReplacingMergeTree copies do.
+ * earlier event's timestamp, uuid, name and distinct_id (a copy of one event, as unmerged
+ * ReplacingMergeTree copies are).
  */
 public final class OrderTestEvents implements Iterator<CaptureEvent> {
   private static final String[] EVENTS = {"$pageview", "$autocapture", "signed_up", "$identify"};
@@ -44,8 +45,8 @@ public final class OrderTestEvents implements Iterator<CaptureEvent> {
   }
 
   /**
-   * {@code count} events; about {@code duplicateFraction} of them copy the (timestamp, uuid) of the
-   * event just before, with other properties.
+   * {@code count} events; about {@code duplicateFraction} of them copy the timestamp, uuid, name
+   * and distinct_id of the event just before, with other properties.
    */
   public static OrderTestEvents of(
       long seed,
@@ -73,9 +74,12 @@ public final class OrderTestEvents implements Iterator<CaptureEvent> {
     String uuid = copy ? previous.uuid() : uuid();
     long ts = copy ? previous.timestampMicros() : startMicros + random.nextLong(spanMicros);
     String distinctId = "user-" + random.nextInt(100_000);
-    previous =
-        CaptureEvent.of(
-            uuid, EVENTS[random.nextInt(EVENTS.length)], distinctId, ts, properties(distinctId));
+    String event = EVENTS[random.nextInt(EVENTS.length)];
+    if (copy) {
+      distinctId = previous.distinctId();
+      event = previous.event();
+    }
+    previous = CaptureEvent.of(uuid, event, distinctId, ts, properties(distinctId));
     return previous;
   }
 

@@ -47,6 +47,6 @@ public final class GlobalCursor {
   }
 
   private static int compare(EventCursor a, EventCursor b) {
-    return EventOrder.compare(a.timestampMicros(), a.uuid(), b.timestampMicros(), b.uuid());
+    return EventOrder.compare(a, b);
   }
 }

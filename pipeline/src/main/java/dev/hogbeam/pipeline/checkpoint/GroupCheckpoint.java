@@ -145,12 +145,25 @@ public record GroupCheckpoint(
     n.put("timestamp", Timestamps.toIso(c.timestampMicros()));
     n.put("timestamp_us", c.timestampMicros());
     n.put("uuid", c.uuid());
+    if (c.isExact()) {
+      n.put("event", c.event());
+      n.put("distinct_id", c.distinctId());
+    }
     return n;
   }
 
   private static @Nullable EventCursor cursor(@Nullable JsonNode n) {
-    return n == null || n.isNull()
-        ? null
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    // Checkpoints written before event and distinct_id were part of the order have neither: such
+    // a cursor stands for the last event of its (timestamp, uuid).
+    return n.hasNonNull("event")
+        ? EventCursor.of(
+            n.get("timestamp_us").asLong(),
+            n.get("uuid").asText(),
+            n.get("event").asText(),
+            n.get("distinct_id").asText())
         : EventCursor.of(n.get("timestamp_us").asLong(), n.get("uuid").asText());
   }
 }

@@ -16,8 +16,13 @@ public final class ResumeCursor {
 
   private ResumeCursor() {}
 
+  /**
+   * The text of {@code cursor}; a cursor inside a (timestamp, uuid) (one naming its event) is
+   * printed at the end of the uuid before, so resuming from the text never skips an event.
+   */
   public static String format(EventCursor cursor) {
-    return PREFIX + Timestamps.toIso(cursor.timestampMicros()) + "/" + cursor.uuid();
+    EventCursor c = cursor.atOrBeforeWithoutNames();
+    return PREFIX + Timestamps.toIso(c.timestampMicros()) + "/" + c.uuid();
   }
 
   public static boolean isOurs(String text) {

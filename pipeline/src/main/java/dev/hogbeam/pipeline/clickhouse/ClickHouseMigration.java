@@ -145,7 +145,9 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
             .withRange(start, end)
             .withFetchSize(o.getFetchLimit())
             .withMaxConcurrentQueries(o.getMaxConcurrentQueries())
-            .withSplitThreshold(o.getSplitThreshold());
+            .withSplitThreshold(o.getSplitThreshold())
+            .withTimeouts(
+                o.getClickhouseSocketTimeoutSeconds(), o.getClickhouseQueryTimeoutSeconds());
     if (reference != null) {
       read =
           read.withResumeAfterReferenceCursor(

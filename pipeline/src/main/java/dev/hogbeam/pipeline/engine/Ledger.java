@@ -415,9 +415,7 @@ public final class Ledger implements ReadProgress {
       if (b == null) {
         return a;
       }
-      return EventOrder.compare(a.timestampMicros(), a.uuid(), b.timestampMicros(), b.uuid()) >= 0
-          ? a
-          : b;
+      return EventOrder.compare(a, b) >= 0 ? a : b;
     }
   }
 }

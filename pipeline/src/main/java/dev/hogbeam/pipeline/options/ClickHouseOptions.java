@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline.options;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.hogbeam.clickhouse.ClickHouseConnectionConfig;
 import dev.hogbeam.clickhouse.ClickHouseEventsIO;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
@@ -96,4 +97,21 @@ public interface ClickHouseOptions extends MigrationOptions {
   long getSplitThreshold();
 
   void setSplitThreshold(long value);
+
+  @Description(
+      "Seconds without a byte from ClickHouse before a query's connection is given up; the query"
+          + " is then repeated from the last row read, like any transient failure.")
+  @Default.Integer(ClickHouseConnectionConfig.DEFAULT_SOCKET_TIMEOUT_SECONDS)
+  int getClickhouseSocketTimeoutSeconds();
+
+  void setClickhouseSocketTimeoutSeconds(int value);
+
+  @Description(
+      "Most seconds one ClickHouse query may run (its max_execution_time, failing rather than"
+          + " returning part of a result); the query is then repeated from the last row read. 0"
+          + " leaves the limit to the server.")
+  @Default.Integer(ClickHouseConnectionConfig.DEFAULT_QUERY_TIMEOUT_SECONDS)
+  int getClickhouseQueryTimeoutSeconds();
+
+  void setClickhouseQueryTimeoutSeconds(int value);
 }

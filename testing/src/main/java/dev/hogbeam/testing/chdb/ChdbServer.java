@@ -60,10 +60,12 @@ import java.util.zip.InflaterInputStream;
  * in-memory engine when absent), {@code --port=N} (0 picks a free port), {@code --tmp=DIR} (spill
  * files of large request bodies), {@code --buffer-bytes=N} (request bytes kept in memory before
  * spilling), {@code --user=NAME --password=SECRET} (the only accepted credentials; default user
- * {@code default} with an empty password), {@code --log-requests}, and {@code
- * --keep-engine-signal-handlers} (only to demonstrate the signal trap in a test) and {@code
- * --exit-with-parent} (exit when stdin ends, i.e. when the launching process is gone). Prints
- * {@code hogbeam-chdb ready port=N version=V} on stdout once it accepts requests.
+ * {@code default} with an empty password), {@code --profile-settings=NAME=VALUE,NAME=VALUE} (the
+ * settings of the user's profile: applied to every statement unless its URL parameters or its
+ * {@code SETTINGS} clause say otherwise, as a ClickHouse server applies a settings profile), {@code
+ * --log-requests}, and {@code --keep-engine-signal-handlers} (only to demonstrate the signal trap
+ * in a test) and {@code --exit-with-parent} (exit when stdin ends, i.e. when the launching process
+ * is gone). Prints {@code hogbeam-chdb ready port=N version=V} on stdout once it accepts requests.
  */
 public final class ChdbServer {
   private static final String DISPLAY_NAME = "hogbeam-chdb";
@@ -110,6 +112,7 @@ public final class ChdbServer {
   private final String user;
   private final String password;
   private final boolean logRequests;
+  private final Map<String, String> profileSettings;
   private final String version;
   private final PrintStream log = System.err;
   private final AtomicLong queries = new AtomicLong();
@@ -142,6 +145,7 @@ public final class ChdbServer {
     user = options.getOrDefault("user", "default");
     password = options.getOrDefault("password", "");
     logRequests = options.containsKey("log-requests");
+    profileSettings = parseSettings(options.getOrDefault("profile-settings", ""));
     if (options.containsKey("keep-engine-signal-handlers")) {
       guard = null;
     } else {
@@ -470,7 +474,8 @@ public final class ChdbServer {
       throw ClickHouseError.unsupported(
           "client_protocol_version: the Native format is sent in the engine's own revision only");
     }
-    Map<String, String> settings = new LinkedHashMap<>();
+    // The profile's settings first: the request's own override them, as on a server.
+    Map<String, String> settings = new LinkedHashMap<>(profileSettings);
     for (Map.Entry<String, String> e : request.params.entrySet()) {
       String reason = IGNORED_PARAMS.get(e.getKey());
       if (reason != null) {
@@ -695,6 +700,22 @@ public final class ChdbServer {
 
   static String quoteString(String value) {
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  /** {@code name=value,name=value} (empty: none), in order. */
+  static Map<String, String> parseSettings(String text) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String pair : text.split(",")) {
+      if (pair.isBlank()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--profile-settings: not name=value: " + pair);
+      }
+      out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    return out;
   }
 
   /**
