@@ -1,5 +1,6 @@
 package dev.hogbeam.pipeline;
 
+import dev.hogbeam.capture.ApiKeys;
 import dev.hogbeam.capture.CaptureIO;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.options.Secrets;
@@ -13,10 +14,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class Destination {
   private final MigrationOptions options;
   private final @Nullable String apiKey;
+  private final Secrets.@Nullable Secret apiKeySecret;
 
-  private Destination(MigrationOptions options, @Nullable String apiKey) {
+  private Destination(MigrationOptions options, Secrets.@Nullable Secret apiKeySecret) {
     this.options = options;
-    this.apiKey = apiKey;
+    this.apiKeySecret = apiKeySecret;
+    this.apiKey = apiKeySecret == null ? null : apiKeySecret.value();
   }
 
   /** Checks the destination flags; throws IllegalArgumentException naming the flag. */
@@ -24,8 +27,8 @@ public final class Destination {
     if (options.getDryRun() && options.getOutputDir() != null) {
       throw new IllegalArgumentException("--dryRun and --outputDir exclude each other; give one");
     }
-    String apiKey =
-        secrets.resolve(
+    Secrets.Secret apiKey =
+        secrets.secret(
             "posthogApiKey",
             options.getPosthogApiKey(),
             "posthogApiKeyFile",
@@ -40,6 +43,16 @@ public final class Destination {
         throw new IllegalArgumentException(
             "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
                 + " the POSTHOG_API_KEY environment variable");
+      }
+      String problem = ApiKeys.problem(apiKey.value());
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "the PostHog API key (from "
+                + apiKey.ref()
+                + "): "
+                + problem
+                + ". "
+                + ApiKeys.WHAT_IS_EXPECTED);
       }
     }
     if (options.getBatchSize() <= 0) {
@@ -149,6 +162,6 @@ public final class Destination {
     if (options.getOutputDir() != null) {
       return w.withOutputDirectory(options.getOutputDir());
     }
-    return w.withHost(options.getPosthogUrl()).withApiKey(apiKey);
+    return w.withHost(options.getPosthogUrl()).withApiKey(apiKeySecret.ref());
   }
 }

@@ -2,6 +2,7 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.hogbeam.secret.SecretRef;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -10,18 +11,19 @@ import java.util.Properties;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Where and as whom to connect: a JDBC URL for the official ClickHouse driver, a user and a
- * password. Serializable so workers can open their own connections. The password is never part of
- * {@link #toString()}, display data or error messages; the URL is shown redacted.
+ * Where and as whom to connect: a JDBC URL for the official ClickHouse driver, a user and where the
+ * password is read ({@link SecretRef}: the password itself is never serialized). Serializable so
+ * workers can open their own connections. The password is never part of {@link #toString()},
+ * display data or error messages; the URL is shown redacted.
  */
 public final class ClickHouseConnectionConfig implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final String jdbcUrl;
   private final String user;
-  private final @Nullable String password;
+  private final @Nullable SecretRef password;
 
-  private ClickHouseConnectionConfig(String jdbcUrl, String user, @Nullable String password) {
+  private ClickHouseConnectionConfig(String jdbcUrl, String user, @Nullable SecretRef password) {
     this.jdbcUrl = jdbcUrl;
     this.user = user;
     this.password = password;
@@ -32,6 +34,15 @@ public final class ClickHouseConnectionConfig implements Serializable {
    *     {@link ClickHouseUrls#toJdbcUrl(String)})
    */
   public static ClickHouseConnectionConfig of(String url, String user, @Nullable String password) {
+    return of(url, user, password == null ? null : SecretRef.inMemory(password, ""));
+  }
+
+  /**
+   * As {@link #of(String, String, String)}, with the password read where {@code password} says when
+   * a connection is opened (so the password never travels with the pipeline).
+   */
+  public static ClickHouseConnectionConfig of(
+      String url, String user, @Nullable SecretRef password) {
     checkArgument(user != null && !user.isEmpty(), "ClickHouse user must not be empty");
     return new ClickHouseConnectionConfig(ClickHouseUrls.toJdbcUrl(url), user, password);
   }
@@ -54,7 +65,7 @@ public final class ClickHouseConnectionConfig implements Serializable {
     Properties props = new Properties();
     props.setProperty("user", user);
     if (password != null) {
-      props.setProperty("password", password);
+      props.setProperty("password", password.resolve());
     }
     Connection c = new com.clickhouse.jdbc.Driver().connect(jdbcUrl, props);
     if (c == null) {
@@ -78,6 +89,11 @@ public final class ClickHouseConnectionConfig implements Serializable {
 
   @Override
   public String toString() {
-    return "ClickHouse{" + redactedUrl() + ", user=" + user + "}";
+    return "ClickHouse{"
+        + redactedUrl()
+        + ", user="
+        + user
+        + (password == null ? "" : ", password from " + password)
+        + "}";
   }
 }

@@ -6,6 +6,7 @@ import com.google.auto.value.AutoValue;
 import com.google.common.collect.ImmutableSortedSet;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.progress.ReadProgress;
+import dev.hogbeam.secret.SecretRef;
 import dev.hogbeam.values.TupleOutput;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -107,7 +108,7 @@ public final class ClickHouseEventsIO {
 
     abstract @Nullable String user();
 
-    abstract @Nullable String password();
+    abstract @Nullable SecretRef password();
 
     abstract String database();
 
@@ -143,7 +144,7 @@ public final class ClickHouseEventsIO {
 
       abstract Builder user(String user);
 
-      abstract Builder password(@Nullable String password);
+      abstract Builder password(@Nullable SecretRef password);
 
       abstract Builder database(String database);
 
@@ -190,6 +191,15 @@ public final class ClickHouseEventsIO {
 
     /** The password; never shown anywhere. */
     public Read withPassword(@Nullable String password) {
+      return withPassword(password == null ? null : SecretRef.inMemory(password, ""));
+    }
+
+    /**
+     * Where the password is read, by the launcher (to plan) and by each worker when it connects:
+     * the password itself then never enters the serialized pipeline. A password given as a value
+     * ({@link #withPassword(String)}) stays in this JVM (the DirectRunner, an embedded Flink).
+     */
+    public Read withPassword(@Nullable SecretRef password) {
       return with(c -> c.password(password));
     }
 

@@ -120,7 +120,7 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
   public static Migration<AmplitudeLine> create(
       AmplitudeOptions o, MigrationCommand.Environment env) throws IOException {
     FileSystems.setDefaultPipelineOptions(o);
-    Secrets secrets = Secrets.from(env.variables());
+    Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination destination = Destination.from(o, secrets);
     Flags.checkPositive("personBuckets", o.getPersonBuckets());
     Flags.checkPositive("maxConcurrentDownloads", o.getMaxConcurrentDownloads());
@@ -196,15 +196,15 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
       Secrets secrets,
       MigrationCommand.Environment env,
       Map<String, String> settings) {
-    String apiKey =
-        secrets.resolve(
+    Secrets.Secret apiKey =
+        secrets.secret(
             "amplitudeApiKey",
             o.getAmplitudeApiKey(),
             "amplitudeApiKeyFile",
             o.getAmplitudeApiKeyFile(),
             "AMPLITUDE_API_KEY");
-    String secretKey =
-        secrets.resolve(
+    Secrets.Secret secretKey =
+        secrets.secret(
             "amplitudeSecretKey",
             o.getAmplitudeSecretKey(),
             "amplitudeSecretKeyFile",
@@ -236,13 +236,13 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     AmplitudeIO.ReadExport export =
         AmplitudeIO.readExport()
             .withBaseUrl(url)
-            .withCredentials(apiKey, secretKey)
+            .withCredentials(apiKey.ref(), secretKey.ref())
             .withRange(start, end)
             .withMaxConcurrentDownloads(o.getMaxConcurrentDownloads());
     return new Source(
         AmplitudePlan.export(url, start, end, settings),
         export,
-        DateArgs.compact(start) + "-" + DateArgs.compact(end) + "-" + shortHash(apiKey, 8));
+        DateArgs.compact(start) + "-" + DateArgs.compact(end) + "-" + shortHash(apiKey.value(), 8));
   }
 
   private static void rejectExportFlags(AmplitudeOptions o) {

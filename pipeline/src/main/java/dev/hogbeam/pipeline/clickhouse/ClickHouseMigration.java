@@ -84,10 +84,10 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
    */
   public static Migration<KV<String, EventRow>> create(
       ClickHouseOptions o, MigrationCommand.Environment env) {
-    Secrets secrets = Secrets.from(env.variables());
+    Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination destination = Destination.from(o, secrets);
-    String password =
-        secrets.resolve(
+    Secrets.Secret password =
+        secrets.secret(
             "clickhousePassword",
             o.getClickhousePassword(),
             "clickhousePasswordFile",
@@ -138,7 +138,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         ClickHouseEventsIO.read()
             .withUrl(o.getClickhouseUrl())
             .withUser(o.getClickhouseUser())
-            .withPassword(password)
+            .withPassword(password == null ? null : password.ref())
             .withDatabase(o.getClickhouseDatabase())
             .withTeamId(o.getTeamId())
             .withRange(start, end)
