@@ -102,6 +102,18 @@ public final class SecretRef implements Serializable {
     return ref;
   }
 
+  /**
+   * This reference, with the value this JVM already read another way (the launcher's view of the
+   * environment, say): this JVM then uses {@code value}, kept transiently; other JVMs read the
+   * reference.
+   */
+  public SecretRef knownHere(String value) {
+    checkArgument(value != null && !value.isBlank(), "the secret is empty");
+    SecretRef ref = new SecretRef(kind, name, hint);
+    ref.resolved = value.strip();
+    return ref;
+  }
+
   public Kind kind() {
     return kind;
   }

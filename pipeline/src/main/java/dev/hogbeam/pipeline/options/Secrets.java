@@ -151,7 +151,8 @@ public final class Secrets {
     String fromEnv = env.get(envVar);
     if (fromEnv != null && !fromEnv.isBlank()) {
       String v = fromEnv.strip();
-      return new Secret(v, inThisJvm ? SecretRef.inMemory(v, hint) : SecretRef.env(envVar, hint));
+      return new Secret(
+          v, inThisJvm ? SecretRef.inMemory(v, hint) : SecretRef.env(envVar, hint).knownHere(v));
     }
     return null;
   }
