@@ -4,6 +4,8 @@ import dev.hogbeam.capture.ApiKeys;
 import dev.hogbeam.capture.CaptureIO;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.options.Secrets;
+import dev.hogbeam.pipeline.options.UrlRules;
+import dev.hogbeam.secret.UrlCredentials;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -39,6 +41,13 @@ public final class Destination {
         throw new IllegalArgumentException(
             "--posthogUrl is required (or --dryRun / --outputDir to send nothing)");
       }
+      UrlRules.checkNoCredentials(
+          "posthogUrl", options.getPosthogUrl(), "--posthogApiKeyFile or POSTHOG_API_KEY");
+      UrlRules.checkEncrypted(
+          "posthogUrl",
+          options.getPosthogUrl(),
+          options.getAllowInsecureHttp(),
+          "the PostHog project API key");
       if (apiKey == null) {
         throw new IllegalArgumentException(
             "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
@@ -135,7 +144,7 @@ public final class Destination {
                 shares())
             : ", no rate limit";
     return "sending to "
-        + options.getPosthogUrl()
+        + UrlCredentials.redact(options.getPosthogUrl())
         + " (batches of "
         + options.getBatchSize()
         + rate

@@ -7,6 +7,7 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DeadLetterCoder;
 import dev.hogbeam.secret.SecretRef;
+import dev.hogbeam.secret.UrlCredentials;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -112,7 +113,7 @@ public final class CaptureIO {
     public Write withHost(String host) {
       checkArgument(host != null, "host must not be null");
       String problem = Hosts.problem(host);
-      checkArgument(problem == null, "host '%s' %s", host, problem);
+      checkArgument(problem == null, "host '%s' %s", UrlCredentials.redact(host), problem);
       return with(s -> s.host(host.trim()));
     }
 

@@ -23,7 +23,9 @@ import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
+import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
+import dev.hogbeam.secret.UrlCredentials;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -233,6 +235,8 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     Instant end = wholeHour("endDate", o.getEndDate());
     DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
     String url = exportUrl(o);
+    UrlRules.checkEncrypted(
+        "amplitudeUrl", url, o.getAllowInsecureHttp(), "the Amplitude API and secret keys");
     AmplitudeIO.ReadExport export =
         AmplitudeIO.readExport()
             .withBaseUrl(url)
@@ -320,8 +324,11 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     }
     if (o.getAmplitudeUrl() != null) {
       String url = o.getAmplitudeUrl().strip();
+      UrlRules.checkNoCredentials(
+          "amplitudeUrl", url, "--amplitudeApiKeyFile / --amplitudeSecretKeyFile");
       if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException("--amplitudeUrl must be an http(s) URL, but was " + url);
+        throw new IllegalArgumentException(
+            "--amplitudeUrl must be an http(s) URL, but was " + UrlCredentials.redact(url));
       }
       return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }

@@ -27,6 +27,7 @@ import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
+import dev.hogbeam.pipeline.options.UrlRules;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -93,6 +94,18 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
             "clickhousePasswordFile",
             o.getClickhousePasswordFile(),
             "CLICKHOUSE_PASSWORD");
+
+    UrlRules.checkNoCredentials(
+        "clickhouseUrl",
+        o.getClickhouseUrl(),
+        "--clickhouseUser and --clickhousePasswordFile (or CLICKHOUSE_PASSWORD)");
+    if (password != null) {
+      UrlRules.checkEncrypted(
+          "clickhouseUrl",
+          o.getClickhouseUrl(),
+          o.getAllowInsecureHttp(),
+          "the ClickHouse password");
+    }
 
     EventCursor ours = null;
     ReferenceCursor reference = null;

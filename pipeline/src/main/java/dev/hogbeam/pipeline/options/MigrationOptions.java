@@ -127,6 +127,15 @@ public interface MigrationOptions extends PipelineOptions {
   void setProgressIntervalSeconds(int value);
 
   @Description(
+      "Allow plain http:// to a host other than this machine for URLs that receive a secret"
+          + " (--posthogUrl gets the project key, --clickhouseUrl the password, --amplitudeUrl the"
+          + " Export API keys). Only for a network you trust: anyone on the path can read them.")
+  @Default.Boolean(false)
+  boolean getAllowInsecureHttp();
+
+  void setAllowInsecureHttp(boolean value);
+
+  @Description(
       "Allow a range that ends less than 48 hours ago. PostHog asks that historical imports be at"
           + " least 48 hours old; only use this for a destination you run yourself.")
   @Default.Boolean(false)
