@@ -34,7 +34,10 @@ public final class ClickHouseConnectionConfig implements Serializable {
    *     {@link ClickHouseUrls#toJdbcUrl(String)})
    */
   public static ClickHouseConnectionConfig of(String url, String user, @Nullable String password) {
-    return of(url, user, password == null ? null : SecretRef.inMemory(password, ""));
+    return of(
+        url,
+        user,
+        password == null || password.isEmpty() ? null : SecretRef.inMemory(password, ""));
   }
 
   /**

@@ -189,9 +189,10 @@ public final class ClickHouseEventsIO {
       return with(c -> c.user(user));
     }
 
-    /** The password; never shown anywhere. */
+    /** The password (empty: none); never shown anywhere. */
     public Read withPassword(@Nullable String password) {
-      return withPassword(password == null ? null : SecretRef.inMemory(password, ""));
+      return withPassword(
+          password == null || password.isEmpty() ? null : SecretRef.inMemory(password, ""));
     }
 
     /**
@@ -314,7 +315,26 @@ public final class ClickHouseEventsIO {
       validate();
       if (givenPlan() != null) {
         checkPlanMatches(givenPlan());
-        return givenPlan();
+        // A given plan is data (it may come from a shared checkpoint directory): its shards are
+        // kept, every SQL fragment is rebuilt from what ClickHouse says now.
+        try (Connection c = connectionConfig().open()) {
+          return givenPlan()
+              .rebuiltOn(
+                  SourceDiscovery.layout(
+                      c,
+                      database(),
+                      teamId(),
+                      Timestamps.toInstant(givenPlan().startMicros()),
+                      end(),
+                      referenceCursor()));
+        } catch (SQLException e) {
+          throw new IllegalStateException(
+              "Could not check the ClickHouse read plan against "
+                  + connectionConfig().redactedUrl()
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
       }
       try (Connection c = connectionConfig().open()) {
         return SourceDiscovery.discover(

@@ -57,6 +57,9 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 public final class ClickHouseMigration implements EventSource<KV<String, EventRow>> {
   static final String PLAN_FILE = "plan.json";
 
+  /** Longest --cursor accepted (a cursor is a timestamp, a uuid and a few sort-key values). */
+  static final int MAX_CURSOR_CHARS = 8192;
+
   private final ClickHouseEventsIO.Read read;
   private final ReadPlan plan;
   private final OrderBy orderBy;
@@ -110,6 +113,14 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
     EventCursor ours = null;
     ReferenceCursor reference = null;
     if (o.getCursor() != null) {
+      if (o.getCursor().length() > MAX_CURSOR_CHARS) {
+        throw new IllegalArgumentException(
+            "--cursor is "
+                + o.getCursor().length()
+                + " characters long; a cursor printed by hogbeam or by PostHog's migrate.py has at"
+                + " most "
+                + MAX_CURSOR_CHARS);
+      }
       if (ResumeCursor.isOurs(o.getCursor())) {
         ours = ResumeCursor.parse(o.getCursor());
       } else {
