@@ -32,7 +32,9 @@ public interface MigrationOptions extends PipelineOptions {
 
   void setPosthogApiKey(String value);
 
-  @Description("A file holding the PostHog project API key (surrounding whitespace is ignored).")
+  @Description(
+      "A file holding the PostHog project API key (surrounding whitespace is ignored), on any Beam file system (gs://...; on a cluster every worker reads it), or"
+          + " secretmanager:projects/P/secrets/S/versions/V.")
   String getPosthogApiKeyFile();
 
   void setPosthogApiKeyFile(String value);
