@@ -3,11 +3,14 @@ package dev.hogbeam.runners;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hogbeam.testing.LocalClickHouse;
+import dev.hogbeam.testing.PostHogDataGenerator;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -133,6 +136,28 @@ final class SecretScan {
         });
     bytes("the pipeline proto", PipelineTranslation.toProto(p).toByteArray());
     return this;
+  }
+
+  /** A ClickHouse engine and a database of events in it. */
+  record Source(LocalClickHouse ch, String db) {}
+
+  /**
+   * A ClickHouse engine that only accepts user {@code migrator} with {@code password}, holding a
+   * database of team 2's events on 2024-03-01 and 02.
+   */
+  static Source clickHouseWithPassword(String password, int eventsPerDay) {
+    LocalClickHouse ch = LocalClickHouse.builder().credentials("migrator", password).startLocal();
+    String db = ch.createDatabase("scan");
+    PostHogDataGenerator.createEvents(ch, db, PostHogDataGenerator.Layout.GEN3)
+        .generate(
+            PostHogDataGenerator.spec()
+                .teams(2)
+                .startDay(LocalDate.of(2024, 3, 1))
+                .days(2)
+                .eventsPerTeamDay(eventsPerDay)
+                .seed(5)
+                .build());
+    return new Source(ch, db);
   }
 
   /** Fails listing every place a secret was found. */

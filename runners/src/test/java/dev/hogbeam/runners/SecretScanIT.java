@@ -10,11 +10,9 @@ import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
 import dev.hogbeam.testing.LocalClickHouse;
-import dev.hogbeam.testing.PostHogDataGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,17 +42,9 @@ class SecretScanIT {
 
   @BeforeAll
   static void source() {
-    ch = LocalClickHouse.builder().credentials("migrator", PASSWORD).startLocal();
-    db = ch.createDatabase("jarscan");
-    PostHogDataGenerator.createEvents(ch, db, PostHogDataGenerator.Layout.GEN3)
-        .generate(
-            PostHogDataGenerator.spec()
-                .teams(2)
-                .startDay(LocalDate.of(2024, 3, 1))
-                .days(2)
-                .eventsPerTeamDay(300)
-                .seed(5)
-                .build());
+    SecretScan.Source source = SecretScan.clickHouseWithPassword(PASSWORD, 300);
+    ch = source.ch();
+    db = source.db();
   }
 
   @AfterAll

@@ -11,14 +11,12 @@ import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.testing.LocalClickHouse;
-import dev.hogbeam.testing.PostHogDataGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,17 +52,9 @@ class SerializedPipelineSecretsTest {
 
   @BeforeAll
   static void source() {
-    ch = LocalClickHouse.builder().credentials("migrator", PASSWORD).startLocal();
-    db = ch.createDatabase("scan");
-    PostHogDataGenerator.createEvents(ch, db, PostHogDataGenerator.Layout.GEN3)
-        .generate(
-            PostHogDataGenerator.spec()
-                .teams(2)
-                .startDay(LocalDate.of(2024, 3, 1))
-                .days(2)
-                .eventsPerTeamDay(50)
-                .seed(3)
-                .build());
+    SecretScan.Source source = SecretScan.clickHouseWithPassword(PASSWORD, 50);
+    ch = source.ch();
+    db = source.db();
   }
 
   @AfterAll
