@@ -1,8 +1,11 @@
 package dev.hogbeam.pipeline;
 
+import dev.hogbeam.capture.ApiKeys;
 import dev.hogbeam.capture.CaptureIO;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.options.Secrets;
+import dev.hogbeam.pipeline.options.UrlRules;
+import dev.hogbeam.secret.UrlCredentials;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -13,10 +16,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class Destination {
   private final MigrationOptions options;
   private final @Nullable String apiKey;
+  private final Secrets.@Nullable Secret apiKeySecret;
 
-  private Destination(MigrationOptions options, @Nullable String apiKey) {
+  private Destination(MigrationOptions options, Secrets.@Nullable Secret apiKeySecret) {
     this.options = options;
-    this.apiKey = apiKey;
+    this.apiKeySecret = apiKeySecret;
+    this.apiKey = apiKeySecret == null ? null : apiKeySecret.value();
   }
 
   /** Checks the destination flags; throws IllegalArgumentException naming the flag. */
@@ -24,8 +29,8 @@ public final class Destination {
     if (options.getDryRun() && options.getOutputDir() != null) {
       throw new IllegalArgumentException("--dryRun and --outputDir exclude each other; give one");
     }
-    String apiKey =
-        secrets.resolve(
+    Secrets.Secret apiKey =
+        secrets.secret(
             "posthogApiKey",
             options.getPosthogApiKey(),
             "posthogApiKeyFile",
@@ -36,10 +41,27 @@ public final class Destination {
         throw new IllegalArgumentException(
             "--posthogUrl is required (or --dryRun / --outputDir to send nothing)");
       }
+      UrlRules.checkNoCredentials(
+          "posthogUrl", options.getPosthogUrl(), "--posthogApiKeyFile or POSTHOG_API_KEY");
+      UrlRules.checkEncrypted(
+          "posthogUrl",
+          options.getPosthogUrl(),
+          options.getAllowInsecureHttp(),
+          "the PostHog project API key");
       if (apiKey == null) {
         throw new IllegalArgumentException(
             "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
                 + " the POSTHOG_API_KEY environment variable");
+      }
+      String problem = ApiKeys.problem(apiKey.value());
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "the PostHog API key (from "
+                + apiKey.ref()
+                + "): "
+                + problem
+                + ". "
+                + ApiKeys.WHAT_IS_EXPECTED);
       }
     }
     if (options.getBatchSize() <= 0) {
@@ -122,7 +144,7 @@ public final class Destination {
                 shares())
             : ", no rate limit";
     return "sending to "
-        + options.getPosthogUrl()
+        + UrlCredentials.redact(options.getPosthogUrl())
         + " (batches of "
         + options.getBatchSize()
         + rate
@@ -149,6 +171,6 @@ public final class Destination {
     if (options.getOutputDir() != null) {
       return w.withOutputDirectory(options.getOutputDir());
     }
-    return w.withHost(options.getPosthogUrl()).withApiKey(apiKey);
+    return w.withHost(options.getPosthogUrl()).withApiKey(apiKeySecret.ref());
   }
 }

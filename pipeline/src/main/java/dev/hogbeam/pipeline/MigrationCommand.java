@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -70,6 +71,8 @@ public final class MigrationCommand<O extends MigrationOptions> {
       checkNoRepeatedFlags(args);
       PipelineOptionsFactory.register(optionsClass);
       options = PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsClass);
+      // Secret files and checkpoints may be on any Beam file system (gs://...).
+      FileSystems.setDefaultPipelineOptions(options);
       migration = factory.create(options, env);
     } catch (IllegalArgumentException e) {
       err.println("hogbeam " + name + ": " + e.getMessage());

@@ -209,10 +209,16 @@ class FlinkClusterIT {
                     "--batchSize=200",
                     "--checkpointDir=" + checkpoints));
         args.addAll(runner.getValue());
-        Map<String, String> env = new java.util.HashMap<>(Map.of("POSTHOG_API_KEY", KEY));
+        // Secrets as files: a TaskManager of the cluster reads them at setup (it does not share
+        // this launcher's environment, and a value flag is refused for a cluster).
+        args.add(
+            "--posthogApiKeyFile=" + Files.writeString(checkpoints.resolve("posthog.key"), KEY));
         if (!ch.password().isEmpty()) {
-          env.put("CLICKHOUSE_PASSWORD", ch.password());
+          args.add(
+              "--clickhousePasswordFile="
+                  + Files.writeString(checkpoints.resolve("clickhouse.pw"), ch.password()));
         }
+        Map<String, String> env = Map.of();
         long started = System.nanoTime();
         Result result = JarProcess.hogbeam(Duration.ofMinutes(5), env, args);
         System.out.printf(

@@ -6,6 +6,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.progress.ReadProgress;
+import dev.hogbeam.secret.SecretRef;
 import dev.hogbeam.values.TupleOutput;
 import java.io.InputStream;
 import java.nio.channels.Channels;
@@ -244,6 +245,15 @@ public final class AmplitudeIO {
 
     /** The project's API key and secret key (never logged or shown). */
     public ReadExport withCredentials(String apiKey, String secretKey) {
+      return toBuilder().credentials(new ExportCredentials(apiKey, secretKey)).build();
+    }
+
+    /**
+     * Where each worker reads the keys at setup (environment variables, files, Secret Manager): the
+     * keys then never enter the serialized pipeline. Keys given as values ({@link
+     * #withCredentials(String, String)}) stay in this JVM (the DirectRunner, an embedded Flink).
+     */
+    public ReadExport withCredentials(SecretRef apiKey, SecretRef secretKey) {
       return toBuilder().credentials(new ExportCredentials(apiKey, secretKey)).build();
     }
 

@@ -6,6 +6,8 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DeadLetterCoder;
+import dev.hogbeam.secret.SecretRef;
+import dev.hogbeam.secret.UrlCredentials;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -111,7 +113,7 @@ public final class CaptureIO {
     public Write withHost(String host) {
       checkArgument(host != null, "host must not be null");
       String problem = Hosts.problem(host);
-      checkArgument(problem == null, "host '%s' %s", host, problem);
+      checkArgument(problem == null, "host '%s' %s", UrlCredentials.redact(host), problem);
       return with(s -> s.host(host.trim()));
     }
 
@@ -125,7 +127,18 @@ public final class CaptureIO {
         throw new IllegalArgumentException(
             "apiKey: " + problem + ". " + ApiKeys.WHAT_IS_EXPECTED + ".");
       }
-      return with(s -> s.apiKey(ApiKeys.normalize(apiKey)));
+      return with(s -> s.apiKey(SecretRef.inMemory(ApiKeys.normalize(apiKey), "")));
+    }
+
+    /**
+     * Where each worker reads the project API key at setup (an environment variable, a file, a
+     * Secret Manager version): the key itself then never enters the serialized pipeline. A key
+     * given as a value ({@link #withApiKey(String)}) stays in this JVM, which suits the
+     * DirectRunner and an embedded Flink only. The key read is checked as that method checks it.
+     */
+    public Write withApiKey(SecretRef apiKey) {
+      checkNotNull(apiKey, "apiKey must not be null");
+      return with(s -> s.apiKey(apiKey));
     }
 
     /**
@@ -309,7 +322,9 @@ public final class CaptureIO {
       super.populateDisplayData(builder);
       builder
           .add(DisplayData.item("destination", settings.destination()))
-          .add(DisplayData.item("apiKey", settings.apiKey() == null ? "(none)" : "(hidden)"))
+          .add(
+              DisplayData.item(
+                  "apiKey", settings.apiKey() == null ? "(none)" : "from " + settings.apiKey()))
           .add(DisplayData.item("batchSize", settings.batchSize()))
           .add(DisplayData.item("maxBatchBytes", settings.maxBatchBytes()))
           .add(DisplayData.item("maxEventBytes", settings.maxEventBytes()))

@@ -1,5 +1,6 @@
 package dev.hogbeam.capture;
 
+import dev.hogbeam.secret.UrlCredentials;
 import java.net.URI;
 import java.util.Locale;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -37,9 +38,16 @@ public final class Hosts {
 
   /**
    * Why {@code host} cannot be used, or null: it must be an absolute http(s) URL with a host name,
-   * and may have a path (a reverse proxy) but no query or fragment.
+   * without credentials ({@link UrlCredentials}), and may have a path (a reverse proxy) but no
+   * query or fragment.
    */
   public static @Nullable String problem(String host) {
+    String credentials = UrlCredentials.problem(host);
+    if (credentials != null) {
+      return credentials
+          + ": the project API key goes in its own setting (--posthogApiKeyFile, POSTHOG_API_KEY),"
+          + " never in the URL";
+    }
     URI uri;
     try {
       uri = URI.create(stripTrailingSlashes(host.trim()));

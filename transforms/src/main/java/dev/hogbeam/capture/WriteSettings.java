@@ -1,6 +1,7 @@
 package dev.hogbeam.capture;
 
 import com.google.auto.value.AutoValue;
+import dev.hogbeam.secret.SecretRef;
 import java.io.Serializable;
 import java.time.Duration;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -33,7 +34,8 @@ abstract class WriteSettings implements Serializable {
 
   abstract @Nullable String host();
 
-  abstract @Nullable String apiKey();
+  /** Where the worker reads the API key (never the key itself: see {@link SecretRef}). */
+  abstract @Nullable SecretRef apiKey();
 
   abstract @Nullable String outputDirectory();
 
@@ -94,7 +96,7 @@ abstract class WriteSettings implements Serializable {
 
     abstract Builder host(@Nullable String host);
 
-    abstract Builder apiKey(@Nullable String apiKey);
+    abstract Builder apiKey(@Nullable SecretRef apiKey);
 
     abstract Builder outputDirectory(@Nullable String directory);
 
@@ -145,19 +147,36 @@ abstract class WriteSettings implements Serializable {
     switch (mode()) {
       case DRY_RUN:
         return new DiscardTransport(
-            HttpTransport.envelopePrefix(apiKey() == null ? "" : ApiKeys.normalize(apiKey()))
-                    .length()
-                + 2);
+            HttpTransport.envelopePrefix(apiKey() == null ? "" : resolvedApiKey()).length() + 2);
       case FILES:
         return new FilesTransport(outputDirectory());
       default:
         return new HttpTransport(
             Hosts.batchUri(host()),
-            ApiKeys.normalize(apiKey()),
+            resolvedApiKey(),
             gzipLevel(),
             connectTimeout(),
             requestTimeout());
     }
+  }
+
+  /**
+   * The API key, read from its reference (once per JVM and reference) and checked as {@link
+   * ApiKeys} checks it; the message of a refused key never holds the key.
+   */
+  private String resolvedApiKey() {
+    String key = ApiKeys.normalize(apiKey().resolve());
+    String problem = ApiKeys.problem(key);
+    if (problem != null) {
+      throw new CaptureAuthException(
+          "the PostHog API key read from "
+              + apiKey()
+              + ": "
+              + problem
+              + ". "
+              + ApiKeys.WHAT_IS_EXPECTED);
+    }
+    return key;
   }
 
   /** Where batches go, for logs and display data; never the key. */
@@ -178,7 +197,7 @@ abstract class WriteSettings implements Serializable {
     return "CaptureIO.write{to="
         + destination()
         + ", apiKey="
-        + (apiKey() == null ? "(none)" : "(hidden)")
+        + (apiKey() == null ? "(none)" : "(from " + apiKey() + ")")
         + ", batchSize="
         + batchSize()
         + ", maxBatchBytes="

@@ -2,6 +2,7 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.hogbeam.secret.SecretRef;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -11,9 +12,10 @@ import java.util.Properties;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Where and as whom to connect: a JDBC URL for the official ClickHouse driver, a user and a
- * password, and the timeouts. Serializable so workers can open their own connections. The password
- * is never part of {@link #toString()}, display data or error messages; the URL is shown redacted.
+ * Where and as whom to connect: a JDBC URL for the official ClickHouse driver, a user, where the
+ * password is read ({@link SecretRef}: the password itself is never serialized), and the timeouts.
+ * Serializable so workers can open their own connections. The password is never part of {@link
+ * #toString()}, display data or error messages; the URL is shown redacted.
  *
  * <p>Every query of a connection runs with {@link #COMPLETE_RESULTS}: a server limit (a user
  * profile's {@code max_result_rows}, {@code max_rows_to_read}, {@code max_execution_time}...) then
@@ -43,14 +45,14 @@ public final class ClickHouseConnectionConfig implements Serializable {
 
   private final String jdbcUrl;
   private final String user;
-  private final @Nullable String password;
+  private final @Nullable SecretRef password;
   private final int socketTimeoutSeconds;
   private final int queryTimeoutSeconds;
 
   private ClickHouseConnectionConfig(
       String jdbcUrl,
       String user,
-      @Nullable String password,
+      @Nullable SecretRef password,
       int socketTimeoutSeconds,
       int queryTimeoutSeconds) {
     this.jdbcUrl = jdbcUrl;
@@ -65,6 +67,18 @@ public final class ClickHouseConnectionConfig implements Serializable {
    *     {@link ClickHouseUrls#toJdbcUrl(String)})
    */
   public static ClickHouseConnectionConfig of(String url, String user, @Nullable String password) {
+    return of(
+        url,
+        user,
+        password == null || password.isEmpty() ? null : SecretRef.inMemory(password, ""));
+  }
+
+  /**
+   * As {@link #of(String, String, String)}, with the password read where {@code password} says when
+   * a connection is opened (so the password never travels with the pipeline).
+   */
+  public static ClickHouseConnectionConfig of(
+      String url, String user, @Nullable SecretRef password) {
     checkArgument(user != null && !user.isEmpty(), "ClickHouse user must not be empty");
     return new ClickHouseConnectionConfig(
         ClickHouseUrls.toJdbcUrl(url),
@@ -119,7 +133,7 @@ public final class ClickHouseConnectionConfig implements Serializable {
     Properties props = new Properties();
     props.setProperty("user", user);
     if (password != null) {
-      props.setProperty("password", password);
+      props.setProperty("password", password.resolve());
     }
     props.setProperty("socket_timeout", Long.toString(socketTimeoutSeconds * 1000L));
     for (Map.Entry<String, String> s : COMPLETE_RESULTS.entrySet()) {
@@ -157,6 +171,7 @@ public final class ClickHouseConnectionConfig implements Serializable {
         + redactedUrl()
         + ", user="
         + user
+        + (password == null ? "" : ", password from " + password)
         + ", socketTimeout="
         + socketTimeoutSeconds
         + "s, queryTimeout="

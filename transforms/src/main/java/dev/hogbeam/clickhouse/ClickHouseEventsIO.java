@@ -6,6 +6,7 @@ import com.google.auto.value.AutoValue;
 import com.google.common.collect.ImmutableSortedSet;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.progress.ReadProgress;
+import dev.hogbeam.secret.SecretRef;
 import dev.hogbeam.values.TupleOutput;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -113,7 +114,7 @@ public final class ClickHouseEventsIO {
 
     abstract @Nullable String user();
 
-    abstract @Nullable String password();
+    abstract @Nullable SecretRef password();
 
     abstract String database();
 
@@ -153,7 +154,7 @@ public final class ClickHouseEventsIO {
 
       abstract Builder user(String user);
 
-      abstract Builder password(@Nullable String password);
+      abstract Builder password(@Nullable SecretRef password);
 
       abstract Builder database(String database);
 
@@ -202,8 +203,18 @@ public final class ClickHouseEventsIO {
       return with(c -> c.user(user));
     }
 
-    /** The password; never shown anywhere. */
+    /** The password (empty: none); never shown anywhere. */
     public Read withPassword(@Nullable String password) {
+      return withPassword(
+          password == null || password.isEmpty() ? null : SecretRef.inMemory(password, ""));
+    }
+
+    /**
+     * Where the password is read, by the launcher (to plan) and by each worker when it connects:
+     * the password itself then never enters the serialized pipeline. A password given as a value
+     * ({@link #withPassword(String)}) stays in this JVM (the DirectRunner, an embedded Flink).
+     */
+    public Read withPassword(@Nullable SecretRef password) {
       return with(c -> c.password(password));
     }
 
@@ -342,7 +353,26 @@ public final class ClickHouseEventsIO {
       validate();
       if (givenPlan() != null) {
         checkPlanMatches(givenPlan());
-        return givenPlan();
+        // A given plan is data (it may come from a shared checkpoint directory): its shards are
+        // kept, every SQL fragment is rebuilt from what ClickHouse says now.
+        try (Connection c = connectionConfig().open()) {
+          return givenPlan()
+              .rebuiltOn(
+                  SourceDiscovery.layout(
+                      c,
+                      database(),
+                      teamId(),
+                      Timestamps.toInstant(givenPlan().startMicros()),
+                      end(),
+                      referenceCursor()));
+        } catch (SQLException e) {
+          throw new IllegalStateException(
+              "Could not check the ClickHouse read plan against "
+                  + connectionConfig().redactedUrl()
+                  + ": "
+                  + e.getMessage(),
+              e);
+        }
       }
       try (Connection c = connectionConfig().open()) {
         return SourceDiscovery.discover(

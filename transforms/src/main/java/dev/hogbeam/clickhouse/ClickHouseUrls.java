@@ -2,10 +2,10 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.hogbeam.secret.UrlCredentials;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * Pure conversions between the ClickHouse addresses users type and the JDBC URLs the official
@@ -21,19 +21,23 @@ import java.util.regex.Pattern;
 public final class ClickHouseUrls {
   private ClickHouseUrls() {}
 
-  private static final Pattern SECRET_PARAM =
-      Pattern.compile("(?i)([?&](?:password|user_password|pass|access_token|token)=)[^&]*");
-
   /**
    * Returns a JDBC URL for {@code url}: a {@code jdbc:clickhouse:} / {@code jdbc:ch:} URL is
    * returned as given; {@code http(s)://host[:port][/database][?query]} becomes {@code
-   * jdbc:clickhouse:http(s)://host:port[/database][?query]}. Credentials inside the URL are refused
-   * (pass them as user and password), and the message never repeats the URL.
+   * jdbc:clickhouse:http(s)://host:port[/database][?query]}. Credentials inside the URL (a user
+   * before the host, a password-, key- or token-like query parameter) are refused (pass them as
+   * user and password), and the message never repeats the URL.
    */
   public static String toJdbcUrl(String url) {
     checkArgument(url != null && !url.isBlank(), "ClickHouse URL must not be empty");
     String trimmed = url.trim();
     String lower = trimmed.toLowerCase(Locale.ROOT);
+    String credentials = UrlCredentials.problem(trimmed);
+    checkArgument(
+        credentials == null,
+        "ClickHouse URL %s; credentials never go in the URL: pass them as the user and password"
+            + " settings",
+        credentials);
     if (lower.startsWith("jdbc:clickhouse:") || lower.startsWith("jdbc:ch:")) {
       checkArgument(
           !hasUserInfo(trimmed.substring(trimmed.indexOf(':', 5) + 1)),
@@ -77,20 +81,7 @@ public final class ClickHouseUrls {
    * parameters are replaced by {@code ***}. For logs, display data and error messages.
    */
   public static String redact(String url) {
-    if (url == null) {
-      return "null";
-    }
-    String s = SECRET_PARAM.matcher(url).replaceAll("$1***");
-    int scheme = s.indexOf("://");
-    if (scheme >= 0) {
-      int hostStart = scheme + 3;
-      int at = s.indexOf('@', hostStart);
-      int slash = s.indexOf('/', hostStart);
-      if (at >= 0 && (slash < 0 || at < slash)) {
-        s = s.substring(0, hostStart) + "***@" + s.substring(at + 1);
-      }
-    }
-    return s;
+    return UrlCredentials.redact(url);
   }
 
   private static boolean hasUserInfo(String afterPrefix) {

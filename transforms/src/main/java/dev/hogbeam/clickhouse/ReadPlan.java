@@ -311,6 +311,67 @@ public final class ReadPlan implements Serializable {
     return sb.toString();
   }
 
+  /**
+   * This plan's shards on {@code layout}'s table description (a fresh {@link
+   * SourceDiscovery#layout}): the plan a read of a saved plan uses, so that nothing of the saved
+   * file is ever spliced into SQL. A saved plan whose table, sort key, paging keys, key types,
+   * split column, optional columns or query settings differ from what ClickHouse describes now is
+   * refused, with both shown.
+   */
+  public ReadPlan rebuiltOn(ReadPlan layout) {
+    List<String> differences = new ArrayList<>();
+    differ(
+        differences,
+        "table",
+        database + "." + queryTable,
+        layout.database + "." + layout.queryTable);
+    differ(differences, "data table", dataTable, layout.dataTable);
+    differ(differences, "sort key", "(" + sortingKey + ")", "(" + layout.sortingKey + ")");
+    differ(differences, "paging", pagingMode.name(), layout.pagingMode.name());
+    differ(differences, "paging keys (expression type)", keys.toString(), layout.keys.toString());
+    if (splitColumn != null) {
+      differ(
+          differences, "split column", splitColumn.toString(), String.valueOf(layout.splitColumn));
+    }
+    differ(
+        differences,
+        "optional columns",
+        optionalColumns.toString(),
+        layout.optionalColumns.toString());
+    differ(
+        differences, "query settings", "'" + querySettings + "'", "'" + layout.querySettings + "'");
+    // The copy rule and version column are the fresh discovery's (a plan saved before they were
+    // recorded has none); they decide which copy is read, never which rows.
+    checkArgument(
+        differences.isEmpty(),
+        "the saved read plan does not describe the events table as ClickHouse does now: %s",
+        String.join("; ", differences));
+    return new ReadPlan(
+        layout.database,
+        layout.queryTable,
+        layout.dataTable,
+        layout.sortingKey,
+        layout.pagingMode,
+        layout.keys,
+        splitColumn == null ? null : layout.splitColumn,
+        layout.optionalColumns,
+        layout.querySettings,
+        teamId,
+        startMicros,
+        endMicros,
+        referenceCursor,
+        shards,
+        layout.warnings,
+        layout.copyRule,
+        layout.versionColumn);
+  }
+
+  private static void differ(List<String> out, String what, String saved, String found) {
+    if (!saved.equals(found)) {
+      out.add(what + ": saved " + PlanLimits.shown(saved) + ", found " + PlanLimits.shown(found));
+    }
+  }
+
   /** The plan as JSON text, to keep with a run's checkpoints. */
   public String toJson() {
     ObjectNode n = JSON.createObjectNode();
@@ -367,70 +428,127 @@ public final class ReadPlan implements Serializable {
     return n.toPrettyString();
   }
 
-  /** Reads a plan written by {@link #toJson()}. */
+  /**
+   * Reads a plan written by {@link #toJson()}, as untrusted input: every field is checked for its
+   * type, length and range ({@link PlanLimits}); anything else is refused with the field named.
+   * (Its SQL fragments are not used anyway: see {@link #rebuiltOn}.)
+   */
   public static ReadPlan fromJson(String json) {
+    checkArgument(
+        json.length() <= PlanLimits.MAX_PLAN_CHARS,
+        "the read plan is %s characters long, more than the %s a plan can have",
+        json.length(),
+        PlanLimits.MAX_PLAN_CHARS);
+    JsonNode n;
     try {
-      JsonNode n = JSON.readTree(json);
-      List<KeyColumn> keys = new ArrayList<>();
-      for (JsonNode k : n.get("keys")) {
-        keys.add(KeyColumn.of(k.get("expression").asText(), k.get("type").asText()));
+      n = JSON.readTree(json);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "the read plan is not JSON (" + PlanLimits.shown(e.getOriginalMessage()) + ")", e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("the read plan cannot be parsed", e);
+    }
+    PlanLimits.Fields f = new PlanLimits.Fields(n, "the read plan");
+    List<KeyColumn> keys = new ArrayList<>();
+    for (JsonNode k : f.array("keys", PlanLimits.MAX_KEYS)) {
+      keys.add(f.keyColumn(k, "keys"));
+    }
+    checkArgument(!keys.isEmpty(), "the read plan has no paging keys");
+    JsonNode split = n.get("splitColumn");
+    List<String> optional = new ArrayList<>();
+    for (JsonNode c : f.array("optionalColumns", PlanLimits.MAX_COLUMNS)) {
+      optional.add(f.text(c, "optionalColumns", PlanLimits.MAX_NAME));
+    }
+    JsonNode rc = n.get("referenceCursor");
+    long teamId = f.longIn("teamId", 0, Long.MAX_VALUE);
+    long start = f.instant("start");
+    long end = f.instant("end");
+    checkArgument(start < end, "the read plan's start is not before its end");
+    List<Shard> shards = new ArrayList<>();
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (JsonNode s : f.array("shards", PlanLimits.MAX_SHARDS)) {
+      PlanLimits.Fields sf = new PlanLimits.Fields(s, "a shard of the read plan");
+      String id = sf.id("id");
+      checkArgument(ids.add(id), "the read plan has shard %s twice", id);
+      int parts = (int) sf.longIn("parts", 1, PlanLimits.MAX_PARTS);
+      long shardStart = sf.instant("start");
+      long shardEnd = sf.instant("end");
+      checkArgument(
+          start <= shardStart && shardStart < shardEnd && shardEnd <= end,
+          "shard %s of the read plan is not inside the plan's range",
+          id);
+      String day = sf.text("day", 10);
+      try {
+        java.time.LocalDate.parse(day);
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new IllegalArgumentException("shard " + id + " of the read plan has no valid day");
       }
-      JsonNode split = n.get("splitColumn");
-      List<String> optional = new ArrayList<>();
-      n.get("optionalColumns").forEach(c -> optional.add(c.asText()));
-      JsonNode rc = n.get("referenceCursor");
-      long teamId = n.get("teamId").asLong();
-      List<Shard> shards = new ArrayList<>();
-      for (JsonNode s : n.get("shards")) {
-        shards.add(
-            Shard.of(
-                s.get("id").asText(),
-                teamId,
-                s.get("day").asText(),
-                Timestamps.toMicros(java.time.Instant.parse(s.get("start").asText())),
-                Timestamps.toMicros(java.time.Instant.parse(s.get("end").asText())),
-                s.get("part").asInt(),
-                s.get("parts").asInt(),
-                s.hasNonNull("splitLower") ? s.get("splitLower").asText() : null,
-                s.hasNonNull("splitUpper") ? s.get("splitUpper").asText() : null,
-                s.get("estimatedRows").asLong()));
+      shards.add(
+          Shard.of(
+              id,
+              teamId,
+              day,
+              shardStart,
+              shardEnd,
+              (int) sf.longIn("part", 1, parts),
+              parts,
+              sf.optionalText("splitLower", PlanLimits.MAX_VALUE),
+              sf.optionalText("splitUpper", PlanLimits.MAX_VALUE),
+              sf.longIn("estimatedRows", 0, Long.MAX_VALUE)));
+    }
+    List<String> warnings = new ArrayList<>();
+    for (JsonNode w : f.array("warnings", PlanLimits.MAX_WARNINGS)) {
+      warnings.add(f.text(w, "warnings", PlanLimits.MAX_VALUE));
+    }
+    PagingMode mode;
+    try {
+      mode = PagingMode.valueOf(f.text("pagingMode", 20));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the read plan's pagingMode is not one hogbeam knows");
+    }
+    ReferenceCursor cursor = null;
+    if (rc != null && !rc.isNull()) {
+      PlanLimits.Fields cf = new PlanLimits.Fields(rc, "the read plan's referenceCursor");
+      try {
+        cursor =
+            ReferenceCursor.of(
+                cf.longIn("epochSeconds", 0, Long.MAX_VALUE / 1_000_000),
+                UUID.fromString(cf.text("uuid", 36)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("the read plan's referenceCursor has no valid uuid", e);
       }
-      List<String> warnings = new ArrayList<>();
-      n.get("warnings").forEach(x -> warnings.add(x.asText()));
-      // Plans saved before the copy rule was recorded: the reader merges runs of copies, keeping
-      // the last one returned.
-      CopyRule copyRule =
-          n.hasNonNull("copyRule")
-              ? CopyRule.valueOf(n.get("copyRule").asText())
-              : CopyRule.LATEST_VERSION;
-      JsonNode version = n.get("versionColumn");
-      return new ReadPlan(
-          n.get("database").asText(),
-          n.get("queryTable").asText(),
-          n.get("dataTable").asText(),
-          n.get("sortingKey").asText(),
-          PagingMode.valueOf(n.get("pagingMode").asText()),
-          keys,
-          split == null
-              ? null
-              : KeyColumn.of(split.get("expression").asText(), split.get("type").asText()),
-          optional,
-          n.get("querySettings").asText(),
-          teamId,
-          Timestamps.toMicros(java.time.Instant.parse(n.get("start").asText())),
-          Timestamps.toMicros(java.time.Instant.parse(n.get("end").asText())),
-          rc == null
-              ? null
-              : ReferenceCursor.of(
-                  rc.get("epochSeconds").asLong(), UUID.fromString(rc.get("uuid").asText())),
-          shards,
-          warnings,
-          copyRule,
-          version == null || version.isNull()
-              ? null
-              : KeyColumn.of(version.get("expression").asText(), version.get("type").asText()));
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("not a read plan written by ReadPlan.toJson(): " + e, e);
+    }
+    return new ReadPlan(
+        f.text("database", PlanLimits.MAX_NAME),
+        f.text("queryTable", PlanLimits.MAX_NAME),
+        f.text("dataTable", PlanLimits.MAX_NAME),
+        f.text("sortingKey", PlanLimits.MAX_EXPRESSION),
+        mode,
+        keys,
+        split == null || split.isNull() ? null : f.keyColumn(split, "splitColumn"),
+        optional,
+        f.text("querySettings", PlanLimits.MAX_EXPRESSION),
+        teamId,
+        start,
+        end,
+        cursor,
+        shards,
+        warnings,
+        copyRule(f, n),
+        n.hasNonNull("versionColumn")
+            ? f.keyColumn(n.get("versionColumn"), "versionColumn")
+            : null);
+  }
+
+  /** Plans saved before the copy rule was recorded merge runs of copies, keeping the last one. */
+  private static CopyRule copyRule(PlanLimits.Fields f, JsonNode n) {
+    if (!n.hasNonNull("copyRule")) {
+      return CopyRule.LATEST_VERSION;
+    }
+    try {
+      return CopyRule.valueOf(f.text("copyRule", 40));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the read plan's copyRule is not one hogbeam knows");
     }
   }
 

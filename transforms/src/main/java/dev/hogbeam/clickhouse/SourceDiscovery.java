@@ -39,6 +39,25 @@ final class SourceDiscovery {
       long splitThreshold,
       @Nullable ReferenceCursor referenceCursor)
       throws SQLException {
+    Instant from = referenceCursor == null ? start : referenceCursor.earliestUnsent(start);
+    ReadPlan layout = layout(c, database, teamId, from, end, referenceCursor);
+    return shards(c, layout, from, end, splitThreshold);
+  }
+
+  /**
+   * The table's layout as ClickHouse describes it now: which table, its sort key, the paging keys
+   * with their types, the column heavy days would split on ({@link ReadPlan#splitColumn()}), the
+   * optional columns and the query settings; no shards. Every SQL fragment a read uses comes from
+   * here, never from a saved plan.
+   */
+  static ReadPlan layout(
+      Connection c,
+      String database,
+      long teamId,
+      Instant from,
+      Instant end,
+      @Nullable ReferenceCursor referenceCursor)
+      throws SQLException {
     List<String> warnings = new ArrayList<>();
 
     // 1. Which table: the data sits in sharded_events when the schema is replicated (events is
@@ -172,27 +191,35 @@ final class SourceDiscovery {
     // 5. Settings that keep read-in-order pages from reading ahead, if the server knows them.
     String settings = mode == ReadPlan.PagingMode.SORT_KEY ? pageSettings(c) : "";
 
-    // 6. Rows per day, then the shards.
-    Instant from = referenceCursor == null ? start : referenceCursor.earliestUnsent(start);
-    ReadPlan draft =
-        new ReadPlan(
-            database,
-            queryTable,
-            dataTable,
-            sortingKey,
-            mode,
-            keys,
-            split,
-            optional,
-            settings,
-            teamId,
-            Timestamps.toMicros(from),
-            Timestamps.toMicros(end),
-            referenceCursor,
-            List.of(),
-            warnings,
-            copyRule,
-            version);
+    return new ReadPlan(
+        database,
+        queryTable,
+        dataTable,
+        sortingKey,
+        mode,
+        keys,
+        split,
+        optional,
+        settings,
+        teamId,
+        Timestamps.toMicros(from),
+        Timestamps.toMicros(end),
+        referenceCursor,
+        List.of(),
+        warnings,
+        copyRule,
+        version);
+  }
+
+  /** 6. Rows per day, then the shards of {@code draft}'s layout. */
+  private static ReadPlan shards(
+      Connection c, ReadPlan draft, Instant from, Instant end, long splitThreshold)
+      throws SQLException {
+    KeyColumn split = draft.splitColumn();
+    long teamId = draft.teamId();
+    List<String> warnings = new ArrayList<>(draft.warnings());
+    List<String> keyExpressions = new ArrayList<>();
+    draft.keys().forEach(k -> keyExpressions.add(k.expression()));
     Map<LocalDate, Long> perDay = rowsPerDay(c, draft, from, end);
     List<Shard> shards =
         ShardPlanner.plan(
@@ -202,36 +229,36 @@ final class SourceDiscovery {
             perDay,
             splitThreshold,
             (day, rows, parts) ->
-                split == HASH_SPLIT
+                HASH_SPLIT.equals(split)
                     ? ShardPlanner.hashBoundaries(parts)
                     : rangeBoundaries(c, draft, day, rows, parts));
     boolean anySplit = shards.stream().anyMatch(s -> s.parts() > 1);
     boolean keyHasHash =
         keyExpressions.stream()
             .anyMatch(e -> SortKeys.normalize(e).equals(HASH_SPLIT.expression()));
-    if (anySplit && split == HASH_SPLIT && !keyHasHash) {
+    if (anySplit && HASH_SPLIT.equals(split) && !keyHasHash) {
       warnings.add(
           "split days are filtered on cityHash64(distinct_id), which this sort key cannot use:"
               + " each part of a split day reads the whole day");
     }
     return new ReadPlan(
-        database,
-        queryTable,
-        dataTable,
-        sortingKey,
-        mode,
-        keys,
+        draft.database(),
+        draft.queryTable(),
+        draft.dataTable(),
+        draft.sortingKey(),
+        draft.pagingMode(),
+        draft.keys(),
         anySplit ? split : null,
-        optional,
-        settings,
+        draft.optionalColumns(),
+        draft.querySettings(),
         teamId,
-        Timestamps.toMicros(from),
-        Timestamps.toMicros(end),
-        referenceCursor,
+        draft.startMicros(),
+        draft.endMicros(),
+        draft.referenceCursor(),
         shards,
         warnings,
-        copyRule,
-        version);
+        draft.copyRule(),
+        draft.versionColumn());
   }
 
   /** The ClickHouse types of {@code expressions} over {@code table}, from DESCRIBE (SELECT ...). */

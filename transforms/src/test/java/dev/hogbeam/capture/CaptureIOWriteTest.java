@@ -611,8 +611,14 @@ class CaptureIOWriteTest {
     DisplayData data = DisplayData.from(w);
     assertFalse(data.toString().contains(KEY), data.toString());
     assertTrue(data.toString().contains("https://eu.i.posthog.com/batch/"), data.toString());
-    assertTrue(data.toString().contains("(hidden)"));
+    assertTrue(data.toString().contains("from a value held in the launching JVM"));
     assertFalse(w.toString().contains(KEY));
+    assertFalse(
+        new String(
+                org.apache.beam.sdk.util.SerializableUtils.serializeToByteArray(w),
+                java.nio.charset.StandardCharsets.ISO_8859_1)
+            .contains(KEY),
+        "the serialized writer carries the key's id, not the key");
   }
 
   // --- resume and progress --------------------------------------------------------------------

@@ -29,8 +29,8 @@ class PageQueriesTest {
         List.of("elements_chain", "person_id"),
         "max_threads = 1",
         2,
-        0,
-        1,
+        Timestamps.toMicros(Instant.parse("2024-05-01T00:00:00Z")),
+        Timestamps.toMicros(Instant.parse("2024-05-02T00:00:00Z")),
         rc,
         shards,
         List.of());

@@ -294,14 +294,21 @@ public final class MigrationBenchmark {
     } else {
       cmd.add("--runner=FlinkRunner");
     }
+    // Secrets as files: a Flink cluster's TaskManagers read them at setup (they do not share this
+    // process's environment, and a value flag is refused for a cluster).
+    cmd.add(
+        "--posthogApiKeyFile="
+            + Files.writeString(dir.resolve("posthog.key"), API_KEY, UTF_8).toAbsolutePath());
+    if (!ch.password().isEmpty()) {
+      cmd.add(
+          "--clickhousePasswordFile="
+              + Files.writeString(dir.resolve("clickhouse.pw"), ch.password(), UTF_8)
+                  .toAbsolutePath());
+    }
     cmd.addAll(s.pass);
     cmd.addAll(specParts(runner, "flag"));
     Files.writeString(dir.resolve("command.txt"), String.join(" ", cmd) + "\n", UTF_8);
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("POSTHOG_API_KEY", API_KEY);
-    if (!ch.password().isEmpty()) {
-      env.put("CLICKHOUSE_PASSWORD", ch.password());
-    }
 
     capture.reset();
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();

@@ -24,7 +24,9 @@ import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
+import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
+import dev.hogbeam.secret.UrlCredentials;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -126,7 +128,7 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
   public static Migration<AmplitudeLine> create(
       AmplitudeOptions o, MigrationCommand.Environment env) throws IOException {
     FileSystems.setDefaultPipelineOptions(o);
-    Secrets secrets = Secrets.from(env.variables());
+    Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination destination = Destination.from(o, secrets);
     Flags.checkPositive("personBuckets", o.getPersonBuckets());
     Flags.checkPositive("maxConcurrentDownloads", o.getMaxConcurrentDownloads());
@@ -203,15 +205,15 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
       Secrets secrets,
       MigrationCommand.Environment env,
       Map<String, String> settings) {
-    String apiKey =
-        secrets.resolve(
+    Secrets.Secret apiKey =
+        secrets.secret(
             "amplitudeApiKey",
             o.getAmplitudeApiKey(),
             "amplitudeApiKeyFile",
             o.getAmplitudeApiKeyFile(),
             "AMPLITUDE_API_KEY");
-    String secretKey =
-        secrets.resolve(
+    Secrets.Secret secretKey =
+        secrets.secret(
             "amplitudeSecretKey",
             o.getAmplitudeSecretKey(),
             "amplitudeSecretKeyFile",
@@ -240,17 +242,19 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     Instant end = wholeHour("endDate", o.getEndDate());
     DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
     String url = exportUrl(o);
+    UrlRules.checkEncrypted(
+        "amplitudeUrl", url, o.getAllowInsecureHttp(), "the Amplitude API and secret keys");
     AmplitudeIO.ReadExport export =
         AmplitudeIO.readExport()
             .withBaseUrl(url)
-            .withCredentials(apiKey, secretKey)
+            .withCredentials(apiKey.ref(), secretKey.ref())
             .withRange(start, end)
             .withMaxConcurrentDownloads(o.getMaxConcurrentDownloads())
             .withMaxLineBytes(o.getMaxLineBytes());
     return new Source(
         AmplitudePlan.export(url, start, end, settings),
         export,
-        DateArgs.compact(start) + "-" + DateArgs.compact(end) + "-" + shortHash(apiKey, 8));
+        DateArgs.compact(start) + "-" + DateArgs.compact(end) + "-" + shortHash(apiKey.value(), 8));
   }
 
   private static void rejectExportFlags(AmplitudeOptions o) {
@@ -328,8 +332,11 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     }
     if (o.getAmplitudeUrl() != null) {
       String url = o.getAmplitudeUrl().strip();
+      UrlRules.checkNoCredentials(
+          "amplitudeUrl", url, "--amplitudeApiKeyFile / --amplitudeSecretKeyFile");
       if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException("--amplitudeUrl must be an http(s) URL, but was " + url);
+        throw new IllegalArgumentException(
+            "--amplitudeUrl must be an http(s) URL, but was " + UrlCredentials.redact(url));
       }
       return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }

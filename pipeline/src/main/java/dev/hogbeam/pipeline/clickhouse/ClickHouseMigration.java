@@ -28,6 +28,7 @@ import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
+import dev.hogbeam.pipeline.options.UrlRules;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -57,6 +58,9 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 public final class ClickHouseMigration implements EventSource<KV<String, EventRow>> {
   static final String PLAN_FILE = "plan.json";
 
+  /** Longest --cursor accepted (a cursor is a timestamp, a uuid and a few sort-key values). */
+  static final int MAX_CURSOR_CHARS = 8192;
+
   private final ClickHouseEventsIO.Read read;
   private final ReadPlan plan;
   private final OrderBy orderBy;
@@ -85,19 +89,39 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
    */
   public static Migration<KV<String, EventRow>> create(
       ClickHouseOptions o, MigrationCommand.Environment env) {
-    Secrets secrets = Secrets.from(env.variables());
+    Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination destination = Destination.from(o, secrets);
-    String password =
-        secrets.resolve(
+    Secrets.Secret password =
+        secrets.secret(
             "clickhousePassword",
             o.getClickhousePassword(),
             "clickhousePasswordFile",
             o.getClickhousePasswordFile(),
             "CLICKHOUSE_PASSWORD");
 
+    UrlRules.checkNoCredentials(
+        "clickhouseUrl",
+        o.getClickhouseUrl(),
+        "--clickhouseUser and --clickhousePasswordFile (or CLICKHOUSE_PASSWORD)");
+    if (password != null) {
+      UrlRules.checkEncrypted(
+          "clickhouseUrl",
+          o.getClickhouseUrl(),
+          o.getAllowInsecureHttp(),
+          "the ClickHouse password");
+    }
+
     EventCursor ours = null;
     ReferenceCursor reference = null;
     if (o.getCursor() != null) {
+      if (o.getCursor().length() > MAX_CURSOR_CHARS) {
+        throw new IllegalArgumentException(
+            "--cursor is "
+                + o.getCursor().length()
+                + " characters long; a cursor printed by hogbeam or by PostHog's migrate.py has at"
+                + " most "
+                + MAX_CURSOR_CHARS);
+      }
       if (ResumeCursor.isOurs(o.getCursor())) {
         ours = ResumeCursor.parse(o.getCursor());
       } else {
@@ -139,7 +163,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         ClickHouseEventsIO.read()
             .withUrl(o.getClickhouseUrl())
             .withUser(o.getClickhouseUser())
-            .withPassword(password)
+            .withPassword(password == null ? null : password.ref())
             .withDatabase(o.getClickhouseDatabase())
             .withTeamId(o.getTeamId())
             .withRange(start, end)

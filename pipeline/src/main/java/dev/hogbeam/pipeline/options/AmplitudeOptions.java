@@ -27,7 +27,9 @@ public interface AmplitudeOptions extends MigrationOptions {
 
   void setAmplitudeApiKey(String value);
 
-  @Description("A file holding the Amplitude API key (surrounding whitespace is ignored).")
+  @Description(
+      "A file holding the Amplitude API key (surrounding whitespace is ignored), on any Beam file system (gs://...; on a cluster every worker reads it), or"
+          + " secretmanager:projects/P/secrets/S/versions/V.")
   String getAmplitudeApiKeyFile();
 
   void setAmplitudeApiKeyFile(String value);
@@ -40,7 +42,9 @@ public interface AmplitudeOptions extends MigrationOptions {
 
   void setAmplitudeSecretKey(String value);
 
-  @Description("A file holding the Amplitude secret key (surrounding whitespace is ignored).")
+  @Description(
+      "A file holding the Amplitude secret key (surrounding whitespace is ignored), on any Beam file system (gs://...; on a cluster every worker reads it), or"
+          + " secretmanager:projects/P/secrets/S/versions/V.")
   String getAmplitudeSecretKeyFile();
 
   void setAmplitudeSecretKeyFile(String value);

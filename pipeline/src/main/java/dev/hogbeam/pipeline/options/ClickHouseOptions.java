@@ -33,7 +33,9 @@ public interface ClickHouseOptions extends MigrationOptions {
 
   void setClickhousePassword(String value);
 
-  @Description("A file holding the ClickHouse password (surrounding whitespace is ignored).")
+  @Description(
+      "A file holding the ClickHouse password (surrounding whitespace is ignored), on any Beam file system (gs://...; on a cluster every worker reads it), or"
+          + " secretmanager:projects/P/secrets/S/versions/V.")
   String getClickhousePasswordFile();
 
   void setClickhousePasswordFile(String value);

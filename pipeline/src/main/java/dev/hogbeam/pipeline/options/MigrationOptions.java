@@ -32,7 +32,9 @@ public interface MigrationOptions extends PipelineOptions {
 
   void setPosthogApiKey(String value);
 
-  @Description("A file holding the PostHog project API key (surrounding whitespace is ignored).")
+  @Description(
+      "A file holding the PostHog project API key (surrounding whitespace is ignored), on any Beam file system (gs://...; on a cluster every worker reads it), or"
+          + " secretmanager:projects/P/secrets/S/versions/V.")
   String getPosthogApiKeyFile();
 
   void setPosthogApiKeyFile(String value);
@@ -144,6 +146,15 @@ public interface MigrationOptions extends PipelineOptions {
   int getProgressIntervalSeconds();
 
   void setProgressIntervalSeconds(int value);
+
+  @Description(
+      "Allow plain http:// to a host other than this machine for URLs that receive a secret"
+          + " (--posthogUrl gets the project key, --clickhouseUrl the password, --amplitudeUrl the"
+          + " Export API keys). Only for a network you trust: anyone on the path can read them.")
+  @Default.Boolean(false)
+  boolean getAllowInsecureHttp();
+
+  void setAllowInsecureHttp(boolean value);
 
   @Description(
       "Allow a range that ends less than 48 hours ago. PostHog asks that historical imports be at"

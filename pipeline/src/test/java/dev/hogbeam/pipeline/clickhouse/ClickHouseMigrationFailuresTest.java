@@ -173,6 +173,23 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
     assertUsage(run(array(without(args(db), "--posthogApiKey"))), "POSTHOG_API_KEY");
     assertUsage(run(array(args(db, "--cursor=not-a-cursor"))), "--cursor");
     assertUsage(run(array(args(db, "--batchSize=0"))), "--batchSize");
+    // URLs: no credentials inside, no secret in clear text to another machine.
+    assertUsage(
+        run(array(with(args(db), "--clickhouseUrl=" + ch.jdbcUrl() + "/?password=pw1"))),
+        "--clickhouseUrl has a 'password' query parameter");
+    Run userInfo = run(array(with(args(db), "--posthogUrl=https://me:phc_inurl@eu.posthog.com")));
+    assertUsage(userInfo, "--posthogUrl has a user or password before the host");
+    assertFalse(userInfo.err().contains("phc_inurl"), userInfo.err());
+    assertUsage(
+        run(array(with(args(db), "--posthogUrl=http://posthog.example.com"))),
+        "would send the PostHog project API key in clear text");
+    assertUsage(
+        run(
+            array(
+                with(
+                    args(db, "--clickhousePassword=pw2"),
+                    "--clickhouseUrl=jdbc:clickhouse://ch.example.com:8123"))),
+        "would send the ClickHouse password in clear text");
     assertEquals(0, server.requestCount());
   }
 
@@ -201,7 +218,7 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
   }
 
   private Destination destination(String... flags) {
-    List<String> a = new ArrayList<>(List.of("--posthogUrl=http://x", "--posthogApiKey=" + KEY));
+    List<String> a = new ArrayList<>(List.of("--posthogUrl=https://x", "--posthogApiKey=" + KEY));
     a.addAll(List.of(flags));
     return Destination.from(
         PipelineOptionsFactory.fromArgs(a.toArray(new String[0])).as(ClickHouseOptions.class),

@@ -1,0 +1,56 @@
+package dev.hogbeam.pipeline.options;
+
+import dev.hogbeam.secret.UrlCredentials;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The command line's rules for URL flags ({@link UrlCredentials}): no credentials inside, and no
+ * secret sent over plain {@code http://} to another machine unless {@code --allowInsecureHttp}.
+ * Messages name the flag and show the URL redacted.
+ */
+public final class UrlRules {
+  private UrlRules() {}
+
+  /**
+   * Refuses a URL with a user before the host or a password-, key- or token-like parameter.
+   *
+   * @param secretFlags where the credentials go instead, for the message
+   */
+  public static void checkNoCredentials(String flag, @Nullable String url, String secretFlags) {
+    if (url == null) {
+      return;
+    }
+    String problem = UrlCredentials.problem(url);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          "--"
+              + flag
+              + " "
+              + problem
+              + ": credentials never go in a URL (it is shown in logs and runner UIs); use "
+              + secretFlags
+              + " instead");
+    }
+  }
+
+  /**
+   * Refuses to send {@code what} over plain http to a host other than this machine, unless {@code
+   * --allowInsecureHttp}.
+   */
+  public static void checkEncrypted(
+      String flag, @Nullable String url, boolean allowInsecureHttp, String what) {
+    if (url == null || allowInsecureHttp || !UrlCredentials.cleartextToAnotherHost(url)) {
+      return;
+    }
+    throw new IllegalArgumentException(
+        "--"
+            + flag
+            + "="
+            + UrlCredentials.redact(url)
+            + " would send "
+            + what
+            + " in clear text to another machine; use https:// (or, for ClickHouse,"
+            + " ssl=true), or pass --allowInsecureHttp if the network between here and that host"
+            + " is trusted");
+  }
+}

@@ -1,0 +1,228 @@
+package dev.hogbeam.runners;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
+import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
+import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.options.AmplitudeOptions;
+import dev.hogbeam.pipeline.options.ClickHouseOptions;
+import dev.hogbeam.testing.LocalClickHouse;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pipeline of each migration, built as the command line builds it for each kind of runner, as
+ * Beam serializes it for a remote runner: no DoFn, transform, display data, pipeline proto or
+ * options form holds a secret. On the DirectRunner and an embedded Flink the secrets are given as
+ * flags (the riskiest form: the value is in the launcher's memory); on a Flink cluster as
+ * environment variables and files, and a value flag is refused.
+ */
+class SerializedPipelineSecretsTest {
+  static final String PASSWORD = "chpw-Zq81-pipeline-scan";
+  static final String POSTHOG_KEY = "phc_pipelineScanKey7731";
+  static final String AMPLITUDE_KEY = "ampkey-pipeline-scan-5521";
+  static final String AMPLITUDE_SECRET = "ampsecret-pipeline-scan-9043";
+  static final Clock NOW = Clock.fixed(Instant.parse("2026-11-21T00:00:00Z"), ZoneOffset.UTC);
+  static final String REMOTE_FLINK = "--flinkMaster=flink.example.internal:8081";
+
+  static LocalClickHouse ch;
+  static String db;
+
+  @TempDir Path tmp;
+
+  @BeforeAll
+  static void source() {
+    SecretScan.Source source = SecretScan.clickHouseWithPassword(PASSWORD, 50);
+    ch = source.ch();
+    db = source.db();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  private static SecretScan scan() {
+    return SecretScan.of(
+        List.of(PASSWORD, POSTHOG_KEY, AMPLITUDE_KEY, AMPLITUDE_SECRET),
+        AMPLITUDE_KEY + ":" + AMPLITUDE_SECRET);
+  }
+
+  private List<String> clickhouse(String... extra) {
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "--clickhouseUrl=" + ch.jdbcUrl(),
+                "--clickhouseUser=migrator",
+                "--clickhouseDatabase=" + db,
+                "--teamId=2",
+                "--startDate=2024-03-01",
+                "--endDate=2024-03-03",
+                "--posthogUrl=http://127.0.0.1:9/",
+                "--checkpointDir=" + tmp.resolve("ck-" + System.nanoTime())));
+    a.addAll(List.of(extra));
+    return a;
+  }
+
+  private List<String> amplitude(String... extra) {
+    List<String> a =
+        new ArrayList<>(
+            List.of(
+                "--amplitudeUrl=http://127.0.0.1:9",
+                "--startDate=2024-06-10",
+                "--endDate=2024-06-10T03:00",
+                "--posthogUrl=http://127.0.0.1:9/",
+                "--checkpointDir=" + tmp.resolve("ck-" + System.nanoTime())));
+    a.addAll(List.of(extra));
+    return a;
+  }
+
+  private static MigrationCommand.Environment env(Map<String, String> variables) {
+    PrintStream sink = new PrintStream(new ByteArrayOutputStream());
+    return new MigrationCommand.Environment(sink, sink, variables, NOW);
+  }
+
+  private static <O extends PipelineOptions> O options(Class<O> type, List<String> args) {
+    PipelineOptionsFactory.register(type);
+    return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).withValidation().as(type);
+  }
+
+  private static void assertCleanPipeline(PipelineOptions o, Migration<?> migration)
+      throws Exception {
+    Pipeline p = Pipeline.create(o);
+    migration.expand(p);
+    SecretScan scan = scan().pipeline(p).options(o);
+    scan.assertClean();
+    assertTrue(scan.places() > 50, "searched " + scan.places() + " places");
+  }
+
+  private void clickhouseOn(List<String> args, Map<String, String> variables) throws Exception {
+    ClickHouseOptions o = options(ClickHouseOptions.class, args);
+    assertCleanPipeline(o, ClickHouseMigration.create(o, env(variables)));
+  }
+
+  private void amplitudeOn(List<String> args, Map<String, String> variables) throws Exception {
+    AmplitudeOptions o = options(AmplitudeOptions.class, args);
+    assertCleanPipeline(o, AmplitudeMigration.create(o, env(variables)));
+  }
+
+  private Map<String, String> secretFiles() throws Exception {
+    Map<String, String> files = new HashMap<>();
+    files.put("password", Files.writeString(tmp.resolve("pw"), PASSWORD + "\n").toString());
+    files.put("posthog", Files.writeString(tmp.resolve("phc"), POSTHOG_KEY).toString());
+    return files;
+  }
+
+  @Test
+  void clickHouseOnTheDirectRunnerWithSecretsAsFlags() throws Exception {
+    clickhouseOn(
+        clickhouse(
+            "--runner=DirectRunner",
+            "--clickhousePassword=" + PASSWORD,
+            "--posthogApiKey=" + POSTHOG_KEY),
+        Map.of());
+  }
+
+  @Test
+  void clickHouseOnEmbeddedFlinkWithSecretsFromTheEnvironment() throws Exception {
+    clickhouseOn(
+        clickhouse("--runner=FlinkRunner", "--flinkMaster=[local]"),
+        Map.of("CLICKHOUSE_PASSWORD", PASSWORD, "POSTHOG_API_KEY", POSTHOG_KEY));
+  }
+
+  @Test
+  void clickHouseOnAFlinkClusterWithSecretsAsFilesAndEnvironmentVariables() throws Exception {
+    Map<String, String> files = secretFiles();
+    clickhouseOn(
+        clickhouse(
+            "--runner=FlinkRunner",
+            REMOTE_FLINK,
+            "--clickhousePasswordFile=" + files.get("password")),
+        Map.of("POSTHOG_API_KEY", POSTHOG_KEY));
+    clickhouseOn(
+        clickhouse(
+            "--runner=FlinkRunner", REMOTE_FLINK, "--posthogApiKeyFile=" + files.get("posthog")),
+        Map.of("CLICKHOUSE_PASSWORD", PASSWORD));
+  }
+
+  @Test
+  void amplitudeOnTheDirectRunnerAndEmbeddedFlinkWithKeysAsFlags() throws Exception {
+    for (String runner : List.of("--runner=DirectRunner", "--runner=FlinkRunner")) {
+      amplitudeOn(
+          amplitude(
+              runner,
+              "--amplitudeApiKey=" + AMPLITUDE_KEY,
+              "--amplitudeSecretKey=" + AMPLITUDE_SECRET,
+              "--posthogApiKey=" + POSTHOG_KEY),
+          Map.of());
+    }
+  }
+
+  @Test
+  void amplitudeOnAFlinkClusterWithKeysFromTheEnvironment() throws Exception {
+    amplitudeOn(
+        amplitude("--runner=FlinkRunner", REMOTE_FLINK),
+        Map.of(
+            "AMPLITUDE_API_KEY", AMPLITUDE_KEY,
+            "AMPLITUDE_SECRET_KEY", AMPLITUDE_SECRET,
+            "POSTHOG_API_KEY", POSTHOG_KEY));
+  }
+
+  @Test
+  void theScanFindsASecretWhereThereIsOne() {
+    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    p.apply(org.apache.beam.sdk.transforms.Create.of(POSTHOG_KEY))
+        .apply(
+            org.apache.beam.sdk.transforms.MapElements.into(
+                    org.apache.beam.sdk.values.TypeDescriptors.strings())
+                .via((String s) -> s + PASSWORD));
+    AssertionError e = assertThrows(AssertionError.class, () -> scan().pipeline(p).assertClean());
+    assertTrue(e.getMessage().contains("Create.Values") && e.getMessage().contains(POSTHOG_KEY));
+    assertTrue(e.getMessage().contains("the pipeline proto holds " + POSTHOG_KEY));
+  }
+
+  @Test
+  void aSecretGivenAsAValueIsRefusedForARemoteRunner() {
+    ClickHouseOptions o =
+        options(
+            ClickHouseOptions.class,
+            clickhouse(
+                "--runner=FlinkRunner",
+                REMOTE_FLINK,
+                "--clickhousePassword=" + PASSWORD,
+                "--posthogApiKey=" + POSTHOG_KEY));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> ClickHouseMigration.create(o, env(Map.of())));
+    assertEquals(
+        "--posthogApiKey cannot be used with FlinkRunner at"
+            + " --flinkMaster=flink.example.internal:8081: the value would travel inside the job."
+            + " Give --posthogApiKeyFile=<a file every worker can read, e.g. gs://...> (or"
+            + " secretmanager:projects/P/secrets/S/versions/V), or set POSTHOG_API_KEY in the"
+            + " environment of the launcher and of every worker",
+        e.getMessage());
+    scan().text("the message", e.getMessage()).assertClean();
+  }
+}
