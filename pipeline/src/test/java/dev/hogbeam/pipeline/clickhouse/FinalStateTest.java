@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class FinalStateTest extends ClickHouseHarness {
   static final Set<String> STAGE_EVENTS = Set.of("$merge_dangerously", "$set", "$groupidentify");
 
-  FinalState loadPersons(String db) {
+  static FinalState loadPersons(String db) {
     PostHogDataGenerator events = PostHogDataGenerator.createEvents(ch, db, Layout.GEN3);
     return PostHogPersonsGenerator.createTables(ch, db)
         .generate(new PostHogPersonsGenerator.Spec(2, 120, 5, 4, START, 3, 17), events);
