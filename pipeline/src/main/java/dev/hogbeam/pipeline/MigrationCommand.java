@@ -110,8 +110,45 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
   }
 
-  /** Runs {@code migration} (or the retry of its dead letters) while holding the lease. */
+  /**
+   * Runs {@code migration} (or the retry of its dead letters) while holding the lease, then its
+   * next stage if it has one and finished every group.
+   */
   private int runHoldingLease(O options, Migration<?> migration, Environment env) {
+    int code = runOne(options, migration, env);
+    Migration.NextStage next = migration.next();
+    if (next == null
+        || options.getRetryDeadLetters()
+        || (code != ExitCodes.OK && code != ExitCodes.DEAD_LETTERS)) {
+      return code;
+    }
+    long unfinished = migration.ledger().groups().values().stream().filter(s -> !s.done()).count();
+    if (unfinished > 0) {
+      return code;
+    }
+    Migration<?> stage;
+    try {
+      stage = next.open();
+    } catch (Exception e) {
+      env.err().println("hogbeam " + name + ": cannot plan the next stage: " + describe(e));
+      return ExitCodes.FAILED;
+    }
+    int stageCode = runOne(options, stage, env);
+    if (stageCode != ExitCodes.OK && stageCode != ExitCodes.DEAD_LETTERS) {
+      return stageCode;
+    }
+    try {
+      env.out().print(next.finished(stage));
+      migration.ledger().writeAccount();
+    } catch (Exception e) {
+      env.err().println("hogbeam " + name + ": the stage's account failed: " + describe(e));
+      return ExitCodes.FAILED;
+    }
+    return Math.max(code, stageCode);
+  }
+
+  /** Runs one migration (or the retry of its dead letters). */
+  private int runOne(O options, Migration<?> migration, Environment env) {
     PrintStream out = env.out();
     PrintStream err = env.err();
     DeadLetterRetry retry = null;

@@ -12,14 +12,14 @@ import java.util.UUID;
  * gives the same UUID, so a re-run re-sends the same uuid and PostHog de-duplicates it; nothing
  * here is random.
  */
-final class NameUuids {
+public final class NameUuids {
   /** hogbeam's own namespace for name-based (version 5) UUIDs. Never change it. */
   static final UUID NAMESPACE = UUID.fromString("6f0d6a52-3c1e-4b8e-9a57-5b1d2c0a9e41");
 
   private NameUuids() {}
 
   /** A version 5 (SHA-1, name-based) UUID of {@code name} in {@link #NAMESPACE}, lower case. */
-  static String v5(String name) {
+  public static String v5(String name) {
     byte[] hash = sha1(NAMESPACE, name);
     hash[6] = (byte) ((hash[6] & 0x0f) | 0x50);
     hash[8] = (byte) ((hash[8] & 0x3f) | 0x80);

@@ -198,7 +198,19 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       read = read.withPlan(plan);
       store.writeText(PLAN_FILE, plan.toJson());
     }
-    return Migration.of(new ClickHouseMigration(read, plan, o.getOrderBy()), setup, ours);
+    Migration<KV<String, EventRow>> migration =
+        Migration.of(new ClickHouseMigration(read, plan, o.getOrderBy()), setup, ours);
+    // The final person and group state, decided now (so that a bad --groupTypes stops the run
+    // before any event is sent) and sent once every event group was acknowledged.
+    FinalStateStage finalState;
+    try {
+      finalState =
+          FinalStateStage.decide(o, destination, read.connectionConfig(), plan, setup, env.out());
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(
+          "reading the person and group tables failed: " + e.getMessage(), e);
+    }
+    return finalState == null ? migration : migration.then(finalState);
   }
 
   /**

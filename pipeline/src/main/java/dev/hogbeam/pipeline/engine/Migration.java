@@ -30,11 +30,40 @@ public final class Migration<R> {
   private final EventSource<R> source;
   private final Setup setup;
   private final @Nullable EventCursor runCursor;
+  private final @Nullable NextStage next;
 
-  private Migration(EventSource<R> source, Setup setup, @Nullable EventCursor runCursor) {
+  private Migration(
+      EventSource<R> source,
+      Setup setup,
+      @Nullable EventCursor runCursor,
+      @Nullable NextStage next) {
     this.source = source;
     this.setup = setup;
     this.runCursor = runCursor;
+    this.next = next;
+  }
+
+  /**
+   * A second migration the command runs, under the same lease, once this one finished every group
+   * (e.g. the final person and group state after the events). It has its own checkpoints, in a
+   * sub-directory, so a killed stage resumes on its own.
+   */
+  public interface NextStage {
+    /** Plans the stage; called only after this migration finished every group. */
+    Migration<?> open() throws Exception;
+
+    /** Once the stage ran: records it in this migration's ledger; lines for the summary. */
+    String finished(Migration<?> stage) throws Exception;
+  }
+
+  /** This migration followed by {@code next}. */
+  public Migration<R> then(NextStage next) {
+    return new Migration<>(source, setup, runCursor, next);
+  }
+
+  /** The stage to run after this one, or null. */
+  public @Nullable NextStage next() {
+    return next;
   }
 
   /**
@@ -42,7 +71,7 @@ public final class Migration<R> {
    */
   public static <R> Migration<R> of(
       EventSource<R> source, Setup setup, @Nullable EventCursor runCursor) {
-    return new Migration<>(source, setup, runCursor);
+    return new Migration<>(source, setup, runCursor, null);
   }
 
   /**

@@ -116,4 +116,43 @@ public interface ClickHouseOptions extends MigrationOptions {
   int getClickhouseQueryTimeoutSeconds();
 
   void setClickhouseQueryTimeoutSeconds(int value);
+
+  @Description(
+      "Which persons get their final state (links of every distinct id, the final properties as"
+          + " one $set) after the events: seen = persons with a distinct id among the migrated"
+          + " range's events, all = every person of the team, none = no person.")
+  @Default.Enum("seen")
+  FinalStateScope getPersons();
+
+  void setPersons(FinalStateScope value);
+
+  @Description(
+      "Which groups get their final properties ($groupidentify) after the events: seen = groups"
+          + " an event of the migrated range belongs to, all = every group of the team, none = no"
+          + " group.")
+  @Default.Enum("seen")
+  FinalStateScope getGroups();
+
+  void setGroups(FinalStateScope value);
+
+  @Description(
+      "Group type names by index, e.g. 0:company,1:project (PostHog keeps them in Postgres, not"
+          + " ClickHouse). Without it they are inferred from the range's events ($groups against"
+          + " $group_0..4), and the run stops when that is ambiguous.")
+  String getGroupTypes();
+
+  void setGroupTypes(String value);
+
+  @Description(
+      "Persons per ClickHouse page of the final-state stage (each page is held in memory).")
+  @Default.Integer(5000)
+  int getPersonPageSize();
+
+  void setPersonPageSize(int value);
+
+  @Description("Shards (and send groups) of the final-state stage's persons, by hash of person id.")
+  @Default.Integer(8)
+  int getPersonShards();
+
+  void setPersonShards(int value);
 }
