@@ -185,6 +185,22 @@ public final class StateFiles {
     }
   }
 
+  /** The size of {@code path} in bytes, or -1 when it does not exist. */
+  public static long size(String path) {
+    try {
+      if (isLocal(path)) {
+        Path p = localPath(path);
+        return Files.exists(p) ? Files.size(p) : -1;
+      }
+      MatchResult m = FileSystems.match(path, EmptyMatchTreatment.ALLOW);
+      return m.status() == MatchResult.Status.OK && !m.metadata().isEmpty()
+          ? m.metadata().get(0).sizeBytes()
+          : -1;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot look up " + path + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Whether {@code path} exists. */
   public static boolean exists(String path) {
     if (isLocal(path)) {

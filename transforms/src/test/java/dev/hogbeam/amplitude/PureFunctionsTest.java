@@ -233,7 +233,11 @@ class PureFunctionsTest {
   @Test
   void credentialsNeverShowThemselves() {
     ExportCredentials c = new ExportCredentials("api-123", "secret-456");
-    assertEquals("ExportCredentials{redacted}", c.toString());
+    assertEquals(
+        "ExportCredentials{API key from a value held in the launching JVM, secret key from a value"
+            + " held in the launching JVM}",
+        c.toString());
+    assertFalse(c.toString().contains("api-123") || c.toString().contains("secret-456"));
     assertEquals(
         "Basic " + java.util.Base64.getEncoder().encodeToString("api-123:secret-456".getBytes()),
         c.authorizationHeader());

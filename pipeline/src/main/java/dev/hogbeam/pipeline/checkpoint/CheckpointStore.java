@@ -50,8 +50,30 @@ public final class CheckpointStore implements Serializable {
   }
 
   public @Nullable GroupCheckpoint readGroup(String group) {
-    String text = read(groupFile(group));
-    return text == null ? null : GroupCheckpoint.fromJson(text);
+    String file = groupFile(group);
+    String text = read(file);
+    return text == null ? null : groupOf(file, text, group);
+  }
+
+  /**
+   * The checkpoint in {@code text}, read as untrusted input: a file whose content is not a valid
+   * checkpoint of its own group is refused, naming the file.
+   */
+  private static GroupCheckpoint groupOf(String file, String text, @Nullable String group) {
+    GroupCheckpoint g;
+    try {
+      g = GroupCheckpoint.fromJson(text);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(file + ": " + e.getMessage(), e);
+    }
+    String name = file.substring(file.lastIndexOf('/') + 1);
+    if (!SAFE_KEY.matcher(g.group()).matches()
+        || !name.equals(g.group() + ".json")
+        || (group != null && !group.equals(g.group()))) {
+      throw new IllegalStateException(
+          file + ": holds the checkpoint of another group; the checkpoint directory was altered");
+    }
+    return g;
   }
 
   public void writeGroup(GroupCheckpoint state) {
@@ -64,7 +86,7 @@ public final class CheckpointStore implements Serializable {
     for (String file : list(path("groups/*.json"))) {
       String text = read(file);
       if (text != null) {
-        GroupCheckpoint g = GroupCheckpoint.fromJson(text);
+        GroupCheckpoint g = groupOf(file, text, null);
         out.put(g.group(), g);
       }
     }
@@ -98,7 +120,23 @@ public final class CheckpointStore implements Serializable {
     return path("groups/" + group + ".json");
   }
 
+  /**
+   * The most a state file of the checkpoint directory may hold: a checkpoint is a few hundred
+   * bytes, a plan a few MiB at most (its own limit is checked when it is read).
+   */
+  static final long MAX_FILE_BYTES = 64L * 1024 * 1024;
+
   private static @Nullable String read(String path) {
+    long size = StateFiles.size(path);
+    if (size > MAX_FILE_BYTES) {
+      throw new IllegalStateException(
+          path
+              + " is "
+              + size
+              + " bytes, more than a checkpoint file can hold ("
+              + MAX_FILE_BYTES
+              + "); the checkpoint directory was altered");
+    }
     return StateFiles.read(path, CheckpointStore::isJson);
   }
 

@@ -108,6 +108,16 @@ public record GroupCheckpoint(
     return n.toString();
   }
 
+  /** Runs a checkpoint keeps counters of (far more than any migration makes). */
+  static final int MAX_RUNS = 10_000;
+
+  /** The longest event name or distinct_id in a cursor (PostHog's own are far shorter). */
+  static final int MAX_CURSOR_TEXT = 8192;
+
+  /**
+   * Reads a checkpoint written by {@link #toJson()}, as untrusted input: types, uuids and lengths
+   * are checked; IllegalStateException says what is wrong.
+   */
   public static GroupCheckpoint fromJson(String json) {
     try {
       JsonNode n = JSON.readTree(json);
@@ -128,6 +138,12 @@ public record GroupCheckpoint(
                     .forEachRemaining(c -> counters.put(c.getKey(), c.getValue().asLong()));
                 runs.put(r.getKey(), counters);
               });
+      if (n.path("runs").size() > MAX_RUNS) {
+        throw new IllegalArgumentException("more than " + MAX_RUNS + " runs");
+      }
+      if (!n.path("group").isTextual() || !n.path("sent").canConvertToLong()) {
+        throw new IllegalArgumentException("group or sent is missing or of the wrong type");
+      }
       return new GroupCheckpoint(
           n.get("group").asText(),
           cursor(n.get("acknowledged")),
@@ -155,6 +171,14 @@ public record GroupCheckpoint(
   private static @Nullable EventCursor cursor(@Nullable JsonNode n) {
     if (n == null || n.isNull()) {
       return null;
+    }
+    if (!n.path("timestamp_us").canConvertToLong() || n.path("uuid").asText().length() > 36) {
+      throw new IllegalArgumentException("a cursor without a timestamp or with no uuid");
+    }
+    if (n.path("event").asText("").length() > MAX_CURSOR_TEXT
+        || n.path("distinct_id").asText("").length() > MAX_CURSOR_TEXT) {
+      throw new IllegalArgumentException(
+          "a cursor's event or distinct_id is longer than " + MAX_CURSOR_TEXT + " characters");
     }
     // Checkpoints written before event and distinct_id were part of the order have neither: such
     // a cursor stands for the last event of its (timestamp, uuid).

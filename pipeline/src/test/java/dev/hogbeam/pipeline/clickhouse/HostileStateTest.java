@@ -10,6 +10,7 @@ import dev.hogbeam.testing.PostHogDataGenerator.Layout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -113,5 +114,62 @@ class HostileStateTest extends ClickHouseHarness {
     List<String> out = new java.util.ArrayList<>(args);
     out.add(flag);
     return out;
+  }
+
+  /**
+   * A group checkpoint written by hand before a run, with no previous generation to fall back on.
+   */
+  private Run withGroupFile(String db, String group, byte[] content) throws Exception {
+    Path groups = tmp.resolve("checkpoints/groups");
+    Files.createDirectories(groups);
+    Files.write(groups.resolve(group + ".json"), content);
+    return again(db);
+  }
+
+  @Test
+  void malformedOversizedAndAlteredCheckpointsAreRefusedNamingTheFile() throws Exception {
+    String db = load(Layout.GEN3, 40);
+    server = FakeCaptureServer.start();
+
+    Run notJson =
+        withGroupFile(
+            db, "team2-2024-03-02", "{\"group\": \"team2-".getBytes(StandardCharsets.UTF_8));
+    assertEquals(ExitCodes.FAILED, notJson.exitCode(), notJson.out() + notJson.err());
+    assertTrue(
+        notJson.err().contains("groups/team2-2024-03-02.json is unreadable (not valid)"),
+        notJson.err());
+
+    byte[] huge = new byte[70 * 1024 * 1024];
+    Arrays.fill(huge, (byte) ' ');
+    Run oversized = withGroupFile(db, "team2-2024-03-02", huge);
+    assertEquals(ExitCodes.FAILED, oversized.exitCode(), oversized.err());
+    assertTrue(oversized.err().contains("more than a checkpoint file can hold"), oversized.err());
+
+    String megabyte = "x".repeat(1024 * 1024);
+    Run longCursor =
+        withGroupFile(
+            db,
+            "team2-2024-03-02",
+            ("{\"group\":\"team2-2024-03-02\",\"sent\":1,\"done\":false,\"acknowledged\":"
+                    + "{\"timestamp_us\":1,\"uuid\":\"0190a7b8-0000-7000-8000-000000000001\","
+                    + "\"event\":\""
+                    + megabyte
+                    + "\",\"distinct_id\":\"u\"}}")
+                .getBytes(StandardCharsets.UTF_8));
+    assertEquals(ExitCodes.FAILED, longCursor.exitCode(), longCursor.err());
+    assertTrue(longCursor.err().contains("longer than 8192 characters"), longCursor.err());
+    assertTrue(longCursor.err().length() < 4000, "the message does not repeat the value");
+
+    Files.delete(tmp.resolve("checkpoints/groups/team2-2024-03-02.json"));
+    Run otherGroup =
+        withGroupFile(
+            db,
+            "team2-2024-03-03",
+            "{\"group\":\"team2-2024-03-01\",\"sent\":0,\"done\":true}"
+                .getBytes(StandardCharsets.UTF_8));
+    assertEquals(ExitCodes.FAILED, otherGroup.exitCode(), otherGroup.err());
+    assertTrue(
+        otherGroup.err().contains("holds the checkpoint of another group"), otherGroup.err());
+    assertEquals(0, server.requestCount(), "nothing sent");
   }
 }

@@ -97,4 +97,24 @@ class RunSafetyTest extends ClickHouseHarness {
     // Each group's previous generation is its state before the last batch was acknowledged.
     assertTrue(resent <= 3 * 50, "at most the last batch per group is sent again: " + resent);
   }
+
+  @Test
+  void aCaptureServerThatRefusesEverythingStopsTheRunAfterABoundedNumberOfRequests()
+      throws Exception {
+    String db = load(Layout.GEN3, 400);
+    server = FakeCaptureServer.builder().eventRule(e -> "refused by a misconfigured proxy").start();
+
+    Run r = run(array(args(db, "--batchSize=500")));
+
+    assertEquals(ExitCodes.FAILED, r.exitCode(), r.out() + r.err());
+    assertTrue(r.err().contains("refused 25 events in a row"), r.err());
+    assertEquals(0, server.acceptedEventCount());
+    // Groups are sent in parallel: each bisects its first batch until the JVM's breaker trips.
+    int requests = server.requestCount();
+    System.out.println("all-400 capture: the run stopped after " + requests + " requests");
+    assertTrue(requests <= 3 * 55, "at most one batch's bisection per group: " + requests);
+    assertTrue(
+        deadLetters(tmp.resolve("checkpoints/dead-letters")).size() >= 25,
+        "the events refused alone are on record");
+  }
 }
