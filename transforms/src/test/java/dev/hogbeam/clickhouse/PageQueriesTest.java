@@ -33,7 +33,9 @@ class PageQueriesTest {
         1,
         rc,
         shards,
-        List.of());
+        List.of(),
+        CopyRule.LATEST_VERSION,
+        null);
   }
 
   static final Shard DAY =
