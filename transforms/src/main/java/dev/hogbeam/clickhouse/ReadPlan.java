@@ -55,43 +55,6 @@ public final class ReadPlan implements Serializable {
   private final CopyRule copyRule;
   private final @Nullable KeyColumn versionColumn;
 
-  /** A plan whose copies are merged by the reader keeping the last row of each run of copies. */
-  ReadPlan(
-      String database,
-      String queryTable,
-      String dataTable,
-      String sortingKey,
-      PagingMode pagingMode,
-      List<KeyColumn> keys,
-      @Nullable KeyColumn splitColumn,
-      List<String> optionalColumns,
-      String querySettings,
-      long teamId,
-      long startMicros,
-      long endMicros,
-      @Nullable ReferenceCursor referenceCursor,
-      List<Shard> shards,
-      List<String> warnings) {
-    this(
-        database,
-        queryTable,
-        dataTable,
-        sortingKey,
-        pagingMode,
-        keys,
-        splitColumn,
-        optionalColumns,
-        querySettings,
-        teamId,
-        startMicros,
-        endMicros,
-        referenceCursor,
-        shards,
-        warnings,
-        CopyRule.LATEST_VERSION,
-        null);
-  }
-
   ReadPlan(
       String database,
       String queryTable,

@@ -153,7 +153,11 @@ public final class SortKeys {
     return sb.toString();
   }
 
-  private static int matchingClose(String s, int open) {
+  /**
+   * The index of the parenthesis closing the one at {@code open} (parentheses inside quotes do not
+   * count), or -1.
+   */
+  static int matchingClose(String s, int open) {
     int depth = 0;
     char quote = 0;
     for (int i = open; i < s.length(); i++) {

@@ -44,25 +44,8 @@ public record TableEngine(
     if (!rest.startsWith("(")) {
       return List.of();
     }
-    int depth = 0;
-    char quote = 0;
-    for (int i = 0; i < rest.length(); i++) {
-      char c = rest.charAt(i);
-      if (quote != 0) {
-        if (c == '\\') {
-          i++;
-        } else if (c == quote) {
-          quote = 0;
-        }
-      } else if (c == '\'' || c == '"' || c == '`') {
-        quote = c;
-      } else if (c == '(') {
-        depth++;
-      } else if (c == ')' && --depth == 0) {
-        return SortKeys.split(rest.substring(1, i));
-      }
-    }
-    return List.of();
+    int close = SortKeys.matchingClose(rest, 0);
+    return close < 0 ? List.of() : SortKeys.split(rest.substring(1, close));
   }
 
   private static boolean isStringLiteral(String arg) {

@@ -33,7 +33,9 @@ class PageQueriesTest {
         Timestamps.toMicros(Instant.parse("2024-05-02T00:00:00Z")),
         rc,
         shards,
-        List.of());
+        List.of(),
+        CopyRule.LATEST_VERSION,
+        null);
   }
 
   static final Shard DAY =
@@ -65,7 +67,7 @@ class PageQueriesTest {
   static final String SELECT =
       "SELECT toString(uuid), event, distinct_id, toUnixTimestamp64Micro(timestamp), properties,"
           + " elements_chain, toString(person_id), hex(event), toString(cityHash64(distinct_id)),"
-          + " toString(cityHash64(uuid)) FROM `posthog`.`events`";
+          + " toString(cityHash64(uuid)), _part, _part_offset FROM `posthog`.`events`";
   static final String SHARD =
       " WHERE team_id = ? AND toDate(timestamp) = toDate(?) AND timestamp >= toDateTime64(?, 6, 'UTC')"
           + " AND timestamp < toDateTime64(?, 6, 'UTC')";
@@ -192,5 +194,40 @@ class PageQueriesTest {
     assertEquals(20, p.estimatedRows());
     assertEquals(PART, p.shard("team2-2024-05-01-p2of3"));
     assertThrows(IllegalArgumentException.class, () -> ReadPlan.fromJson("{}"));
+  }
+
+  @Test
+  void theCopyRuleDecidesWhatIsSelectedAndCounted() {
+    ReadPlan latest =
+        plan(null, List.of(DAY))
+            .withCopyRule(CopyRule.LATEST_VERSION, KeyColumn.of("_timestamp", "DateTime"));
+    assertTrue(
+        PageQueries.page(latest, DAY, null, 5)
+            .sql()
+            .contains(
+                " toString(cityHash64(uuid)),"
+                    + " toUnixTimestamp64Nano(toDateTime64(_timestamp, 9, 'UTC')), _part,"
+                    + " _part_offset FROM `posthog`.`events` WHERE"));
+    assertEquals(
+        "SELECT count() FROM `posthog`.`events` FINAL" + SHARD + " SETTINGS max_threads = 1",
+        PageQueries.shardCount(latest, DAY).sql());
+    ReadPlan fin = latest.withCopyRule(CopyRule.FINAL, null);
+    assertEquals(null, fin.versionColumn());
+    assertTrue(
+        PageQueries.page(fin, DAY, null, 5)
+            .sql()
+            .contains(" toString(cityHash64(uuid)) FROM `posthog`.`events` FINAL WHERE"));
+    ReadPlan all = latest.withCopyRule(CopyRule.KEEP_ALL, null);
+    assertEquals(
+        "SELECT count() FROM `posthog`.`events`" + SHARD + " SETTINGS max_threads = 1",
+        PageQueries.shardCount(all, DAY).sql());
+    // A plan saved without a version column counts the distinct paging keys.
+    assertEquals(
+        "SELECT count() FROM (SELECT 1 FROM `posthog`.`events`"
+            + SHARD
+            + " GROUP BY event, cityHash64(distinct_id), cityHash64(uuid)) SETTINGS max_threads = 1",
+        PageQueries.shardCount(plan(null, List.of(DAY)), DAY).sql());
+    assertEquals(latest, ReadPlan.fromJson(latest.toJson()));
+    assertEquals(fin, ReadPlan.fromJson(fin.toJson()));
   }
 }

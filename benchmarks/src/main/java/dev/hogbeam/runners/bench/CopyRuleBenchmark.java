@@ -3,6 +3,7 @@ package dev.hogbeam.runners.bench;
 import dev.hogbeam.clickhouse.ClickHouseConnectionConfig;
 import dev.hogbeam.clickhouse.ClickHouseEventsIO;
 import dev.hogbeam.clickhouse.CopyRule;
+import dev.hogbeam.clickhouse.PageQueries;
 import dev.hogbeam.clickhouse.ReadPlan;
 import dev.hogbeam.clickhouse.Shard;
 import dev.hogbeam.clickhouse.ShardReadStats;
@@ -25,7 +26,8 @@ import org.joda.time.Duration;
  * {@code FINAL} in every page query ({@link CopyRule#FINAL}: ClickHouse merges them). One generated
  * team-day (GEN3 layout, a fraction of unmerged copies in parts of their own, merges stopped so the
  * copies stay), read whole with {@link ShardReader} at the default page size; wall time,
- * ClickHouse's rows read, rows passed on. The modes alternate ({@code --repeats} rounds) so that a
+ * ClickHouse's rows read, rows passed on (each run includes the shard's reconciliation count, which
+ * is also timed on its own at the end). The modes alternate ({@code --repeats} rounds) so that a
  * busy machine hurts both alike. Arguments: {@code --rows=1000000}, {@code --copies=0.01}, {@code
  * --repeats=2}.
  */
@@ -132,6 +134,26 @@ public final class CopyRuleBenchmark {
     System.out.printf(
         "%nFINAL / reader, total wall time over %d round(s): %.2f%n",
         repeats, seconds[1] / seconds[0]);
+    // What the reconciliation count (part of every run above) costs on its own.
+    for (ReadPlan plan : List.of(reader, fin)) {
+      long start = System.nanoTime();
+      long counted = 0;
+      try (Connection c = config.open()) {
+        for (Shard s : plan.shards()) {
+          PageQueries.Query q = PageQueries.shardCount(plan, s);
+          try (PreparedStatement ps = c.prepareStatement(q.sql())) {
+            PageQueries.bind(ps, q.params());
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              counted += rs.getLong(1);
+            }
+          }
+        }
+      }
+      System.out.printf(
+          "reconciliation count under %s: %,d rows counted in %.1f s%n",
+          plan.copyRule(), counted, (System.nanoTime() - start) / 1e9);
+    }
     ch.dropDatabase(db);
   }
 }
