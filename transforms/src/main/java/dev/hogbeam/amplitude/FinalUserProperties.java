@@ -20,11 +20,11 @@ import org.apache.beam.sdk.values.PCollection;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Each Amplitude user's final state as one {@code $set}: the {@code user_properties} of the
- * user's latest event that has any, sent 1 µs after the user's latest event of the input, so it
- * arrives after (and, in PostHog's arrival-order {@code $set}, wins over) everything the events
- * set. Per user in parallel (a combine per user id, constant memory per user); the uuid is
- * name-based on the user and the properties, so a re-send is a duplicate PostHog drops.
+ * Each Amplitude user's final state as one {@code $set}: the {@code user_properties} of the user's
+ * latest event that has any, sent 1 µs after the user's latest event of the input, so it arrives
+ * after (and, in PostHog's arrival-order {@code $set}, wins over) everything the events set. Per
+ * user in parallel (a combine per user id, constant memory per user); the uuid is name-based on the
+ * user and the properties, so a re-send is a duplicate PostHog drops.
  */
 public final class FinalUserProperties
     extends PTransform<PCollection<AmplitudeLine>, PCollection<KV<String, CaptureEvent>>> {
@@ -57,10 +57,11 @@ public final class FinalUserProperties
   }
 
   /**
-   * (latest event time, (time of the latest properties, properties)); a line without properties
-   * has time -1 and no text.
+   * (latest event time, (time of the latest properties, properties)); a line without properties has
+   * time -1 and no text.
    */
-  private static final class ExtractFn extends DoFn<AmplitudeLine, KV<String, KV<Long, KV<Long, String>>>> {
+  private static final class ExtractFn
+      extends DoFn<AmplitudeLine, KV<String, KV<Long, KV<Long, String>>>> {
     @ProcessElement
     public void process(
         @Element AmplitudeLine line, OutputReceiver<KV<String, KV<Long, KV<Long, String>>>> out) {
@@ -84,9 +85,7 @@ public final class FinalUserProperties
       JsonNode props = n.get("user_properties");
       boolean has = props != null && props.isObject() && props.size() > 0;
       out.output(
-          KV.of(
-              user.asText(),
-              KV.of(time, has ? KV.of(time, props.toString()) : KV.of(-1L, ""))));
+          KV.of(user.asText(), KV.of(time, has ? KV.of(time, props.toString()) : KV.of(-1L, ""))));
     }
 
     private static @Nullable Long time(JsonNode n) {
@@ -109,7 +108,8 @@ public final class FinalUserProperties
       implements SerializableBiFunction<
           KV<Long, KV<Long, String>>, KV<Long, KV<Long, String>>, KV<Long, KV<Long, String>>> {
     @Override
-    public KV<Long, KV<Long, String>> apply(KV<Long, KV<Long, String>> a, KV<Long, KV<Long, String>> b) {
+    public KV<Long, KV<Long, String>> apply(
+        KV<Long, KV<Long, String>> a, KV<Long, KV<Long, String>> b) {
       KV<Long, String> pa = a.getValue();
       KV<Long, String> pb = b.getValue();
       int c = Long.compare(pa.getKey(), pb.getKey());

@@ -21,6 +21,7 @@ import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.engine.SourceRead;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
+import dev.hogbeam.pipeline.options.FinalStateScope;
 import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
@@ -173,19 +174,25 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
       settled = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
     }
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
-    return Migration.of(
-        new AmplitudeMigration(
-            o,
-            plan,
-            export,
-            downloadCache,
-            destination.sendsToPostHog(),
-            store.directory(),
-            aliasMode,
-            aliasStore,
-            settled),
-        setup,
-        null);
+    Migration<AmplitudeLine> migration =
+        Migration.of(
+            new AmplitudeMigration(
+                o,
+                plan,
+                export,
+                downloadCache,
+                destination.sendsToPostHog(),
+                store.directory(),
+                aliasMode,
+                aliasStore,
+                settled),
+            setup,
+            null);
+    if (o.getPersons() == FinalStateScope.none) {
+      return migration;
+    }
+    String pattern = plan.isFiles() ? plan.pattern() : downloadCache + "/*.zip";
+    return migration.then(new AmplitudeFinalState(o, destination, store.directory(), pattern));
   }
 
   /** The plan, the Export API read (null for files) and a short id for the checkpoint directory. */

@@ -118,15 +118,6 @@ public interface ClickHouseOptions extends MigrationOptions {
   void setClickhouseQueryTimeoutSeconds(int value);
 
   @Description(
-      "Which persons get their final state (links of every distinct id, the final properties as"
-          + " one $set) after the events: seen = persons with a distinct id among the migrated"
-          + " range's events, all = every person of the team, none = no person.")
-  @Default.Enum("seen")
-  FinalStateScope getPersons();
-
-  void setPersons(FinalStateScope value);
-
-  @Description(
       "Which groups get their final properties ($groupidentify) after the events: seen = groups"
           + " an event of the migrated range belongs to, all = every group of the team, none = no"
           + " group.")

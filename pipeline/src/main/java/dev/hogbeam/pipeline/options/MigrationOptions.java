@@ -108,6 +108,17 @@ public interface MigrationOptions extends PipelineOptions {
   void setDeadLetterDir(String value);
 
   @Description(
+      "Which persons get their final state after the events. ClickHouse: the links of every"
+          + " distinct id and the final properties as one $set; seen = persons with a distinct id"
+          + " among the migrated range's events, all = every person of the team. Amplitude: each"
+          + " user's last user_properties of the input as one $set (seen and all alike). none ="
+          + " no such event.")
+  @Default.Enum("seen")
+  FinalStateScope getPersons();
+
+  void setPersons(FinalStateScope value);
+
+  @Description(
       "One run at a time per --checkpointDir: a run holds lease.json there and renews it every"
           + " quarter of this time; a lease not renewed for this long belongs to a dead run and is"
           + " taken over (the lease of a process of this host that no longer exists, at once).")
