@@ -37,8 +37,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  *
  * <p>Alias events are not compared: which pairs a run aliases depends on the alias store at the
  * time it ran (pairs sent by another migration are not sent again), so the alias event's name is
- * left out on both sides ({@link #notCompared()}). The mapping's dead letters are on the
- * migration's dead-letter record, not counted per cell.
+ * left out on both sides ({@link #notCompared()}); so is {@code $set}, the final-state stage's
+ * event. The mapping's dead letters are on the migration's dead-letter record, not counted per
+ * cell.
  *
  * <p>The uuids of every cell are written once to {@code <dir>/verify/amplitude/}, one {@code
  * day\tevent\tuuid} line each; {@link #uuidsAfter} reads them back and keeps only the cell asked
@@ -68,7 +69,9 @@ final class AmplitudeVerifySource implements VerifySource {
       Path workDir)
       throws IOException {
     this.describe = "Amplitude export files " + pattern + ", read again and mapped";
-    this.notCompared = aliasMode == AliasMode.NONE ? Set.of() : Set.of(aliasMode.eventName());
+    // The final-state stage's $set events are not in the input either.
+    this.notCompared =
+        aliasMode == AliasMode.NONE ? Set.of("$set") : Set.of(aliasMode.eventName(), "$set");
     Path out = workDir.resolve("verify/amplitude");
     if (Files.isDirectory(out)) {
       try (var old = Files.list(out)) {

@@ -346,7 +346,7 @@ class AmplitudeResumeAfterKillTest {
                 "-cp",
                 System.getProperty("java.class.path"),
                 AmplitudeMigration.class.getName()));
-    command.addAll(args);
+    command.addAll(AmplitudeTestData.withoutFinalState(args));
     ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))

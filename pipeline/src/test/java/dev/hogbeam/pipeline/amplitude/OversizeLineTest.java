@@ -71,6 +71,7 @@ class OversizeLineTest {
       command.addAll(
           List.of(
               "--runner=DirectRunner",
+              "--persons=none",
               "--inputFiles=" + file,
               "--posthogUrl=" + capture.url(),
               "--posthogApiKey=phc_oversize_line_test",

@@ -73,8 +73,9 @@ class HostileStateTest extends ClickHouseHarness {
 
     Files.writeString(plan, "{\"database\": 12", StandardCharsets.UTF_8);
     Run notJson = again(db);
-    assertEquals(ExitCodes.USAGE, notJson.exitCode(), notJson.err());
-    assertTrue(notJson.err().contains("the read plan is not JSON"), notJson.err());
+    // Read like every state file: not JSON, and no earlier generation to fall back on.
+    assertEquals(ExitCodes.FAILED, notJson.exitCode(), notJson.err());
+    assertTrue(notJson.err().contains("plan.json is unreadable (not valid)"), notJson.err());
 
     Files.writeString(
         plan, json.replaceFirst("\"teamId\" : 2", "\"teamId\" : \"2\""), StandardCharsets.UTF_8);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -102,19 +103,33 @@ class RunSafetyTest extends ClickHouseHarness {
   void aCaptureServerThatRefusesEverythingStopsTheRunAfterABoundedNumberOfRequests()
       throws Exception {
     String db = load(Layout.GEN3, 400);
-    server = FakeCaptureServer.builder().eventRule(e -> "refused by a misconfigured proxy").start();
+    Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
+    AtomicBoolean refusing = new AtomicBoolean(true);
+    server =
+        FakeCaptureServer.builder()
+            .eventRule(e -> refusing.get() ? "refused by a misconfigured proxy" : null)
+            .start();
 
-    Run r = run(array(args(db, "--batchSize=500")));
+    Run r = run(array(args(db)));
 
     assertEquals(ExitCodes.FAILED, r.exitCode(), r.out() + r.err());
     assertTrue(r.err().contains("refused 25 events in a row"), r.err());
     assertEquals(0, server.acceptedEventCount());
-    // Groups are sent in parallel: each bisects its first batch until the JVM's breaker trips.
+    // Groups are sent in parallel: each bisects its first batch until the JVM's breaker trips; a
+    // batch of 50 refused whole takes 99 requests to bisect down to single events.
     int requests = server.requestCount();
     System.out.println("all-400 capture: the run stopped after " + requests + " requests");
-    assertTrue(requests <= 3 * 55, "at most one batch's bisection per group: " + requests);
-    assertTrue(
-        deadLetters(tmp.resolve("checkpoints/dead-letters")).size() >= 25,
-        "the events refused alone are on record");
+    assertTrue(requests <= 3 * 99, "at most one batch's bisection per group: " + requests);
+    int onRecord = deadLetters(tmp.resolve("checkpoints/dead-letters")).size();
+    assertTrue(onRecord >= 1 && onRecord <= 25, "refused alone, on record: " + onRecord);
+
+    // Nothing is lost: the proxy fixed, the same command delivers the rest, and the retry the
+    // events on record.
+    refusing.set(false);
+    Run again = run(array(args(db)));
+    assertEquals(ExitCodes.DEAD_LETTERS, again.exitCode(), again.out() + again.err());
+    Run retry = run(array(args(db, "--retryDeadLetters")));
+    assertEquals(ExitCodes.OK, retry.exitCode(), retry.out() + retry.err());
+    assertEquals(expected.keySet(), new java.util.TreeSet<>(server.uuids()));
   }
 }

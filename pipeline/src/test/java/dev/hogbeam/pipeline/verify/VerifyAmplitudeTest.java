@@ -47,6 +47,7 @@ class VerifyAmplitudeTest extends VerifyHarness {
         (args, env) -> AmplitudeMigration.command().run(args, env),
         List.of(
             "--runner=DirectRunner",
+            "--persons=none",
             "--inputFiles=" + exports + "/*.zip",
             "--posthogUrl=" + posthog.url(),
             "--posthogApiKey=" + KEY,
