@@ -25,6 +25,8 @@ class BundledJarIT {
                     + "  clickhouse  Migrate a self-hosted PostHog's ClickHouse events into PostHog\n"
                     + "  amplitude   Migrate Amplitude export files, or Amplitude's Export API, into"
                     + " PostHog\n"
+                    + "  verify      Compare a finished migration with PostHog per day and event;"
+                    + " --repair re-sends what is missing\n"
                     + "  demo        Migrate sample PostHog data from a local ClickHouse engine to a"
                     + " local capture endpoint\n"
                     + "  selftest    Run a small GroupByKey pipeline on the chosen runner and check"
@@ -39,7 +41,7 @@ class BundledJarIT {
     assertEquals("", result.stdout());
     assertEquals(
         "hogbeam: unknown subcommand 'clickhuose'; the subcommands are: clickhouse, amplitude,"
-            + " demo, selftest (see --help)\n",
+            + " verify, demo, selftest (see --help)\n",
         result.stderr());
   }
 

@@ -89,7 +89,7 @@ class AmplitudeFinalStateTest {
   void eachUsersLastPropertiesArriveAsOneSetAfterEveryEvent() throws Exception {
     Map<String, String> last = write();
     try (FakeCaptureServer capture = FakeCaptureServer.start()) {
-      CommandRun r = migrate(capture);
+      CommandRun r = migrate(capture, "--persons=seen");
       assertEquals(ExitCodes.OK, r.exitCode(), r.describe());
       List<ReceivedEvent> received = capture.events();
       int firstSet = -1;
