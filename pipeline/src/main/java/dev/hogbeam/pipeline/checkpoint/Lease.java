@@ -50,6 +50,7 @@ public final class Lease implements AutoCloseable {
   private final ObjectNode owner;
   private final ScheduledExecutorService heartbeat;
   private volatile @Nullable String lost;
+  private volatile boolean closing;
 
   private Lease(String path, String runId, Duration timeout, Clock clock, ObjectNode owner) {
     this.path = path;
@@ -168,9 +169,15 @@ public final class Lease implements AutoCloseable {
   }
 
   private void beat() {
+    if (closing) {
+      return;
+    }
     try {
       String text = StateFiles.read(path);
       JsonNode held = text == null ? null : parse(text);
+      if (closing) {
+        return; // the run is releasing the lease itself
+      }
       if (held == null || !runId.equals(held.path("owner").path("run").asText())) {
         lost =
             held == null
@@ -194,6 +201,7 @@ public final class Lease implements AutoCloseable {
   /** Stops the heartbeat and deletes the lease if this run still holds it. */
   @Override
   public void close() {
+    closing = true;
     heartbeat.shutdownNow();
     String text = StateFiles.read(path);
     if (text != null && runId.equals(parse(text).path("owner").path("run").asText())) {
