@@ -121,7 +121,9 @@ class RunSafetyTest extends ClickHouseHarness {
     System.out.println("all-400 capture: the run stopped after " + requests + " requests");
     assertTrue(requests <= 3 * 99, "at most one batch's bisection per group: " + requests);
     int onRecord = deadLetters(tmp.resolve("checkpoints/dead-letters")).size();
-    assertTrue(onRecord >= 1 && onRecord <= 25, "refused alone, on record: " + onRecord);
+    // The 25th refusal in a row stops the JVM's senders; the other two groups may each have had
+    // one more single-event request in flight, refused too and recorded.
+    assertTrue(onRecord >= 1 && onRecord <= 25 + 2, "refused alone, on record: " + onRecord);
 
     // Nothing is lost: the proxy fixed, the same command delivers the rest, and the retry the
     // events on record.
