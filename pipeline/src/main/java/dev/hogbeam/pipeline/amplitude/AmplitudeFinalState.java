@@ -1,6 +1,5 @@
 package dev.hogbeam.pipeline.amplitude;
 
-import dev.hogbeam.amplitude.AmplitudeIO;
 import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.FinalUserProperties;
 import dev.hogbeam.event.DeadLetterCoder;
@@ -81,33 +80,12 @@ final class AmplitudeFinalState implements Migration.NextStage {
 
     @Override
     public PTransform<PBegin, SourceRead<AmplitudeLine>> read(SourceContext context) {
-      return new Read(pattern, maxLineBytes);
+      return new ReadAgain(pattern, maxLineBytes);
     }
 
     @Override
     public PTransform<PCollection<AmplitudeLine>, SourceEvents> map(SourceContext context) {
       return new Sets(context);
-    }
-  }
-
-  private static final class Read extends PTransform<PBegin, SourceRead<AmplitudeLine>> {
-    private final String pattern;
-    private final long maxLineBytes;
-
-    Read(String pattern, long maxLineBytes) {
-      this.pattern = pattern;
-      this.maxLineBytes = maxLineBytes;
-    }
-
-    @Override
-    public SourceRead<AmplitudeLine> expand(PBegin input) {
-      AmplitudeIO.ReadResult lines =
-          input.apply(
-              "Read again", AmplitudeIO.readFiles().from(pattern).withMaxLineBytes(maxLineBytes));
-      // The event migration recorded what could not be read.
-      return SourceRead.of(
-          lines.getLines(),
-          input.apply("No read dead letters", Create.empty(DeadLetterCoder.of())));
     }
   }
 

@@ -1,10 +1,10 @@
 package dev.hogbeam.pipeline.verify;
 
 import dev.hogbeam.amplitude.AliasMode;
-import dev.hogbeam.amplitude.AmplitudeIO;
 import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.ConvertAmplitudeEvents;
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.pipeline.amplitude.ReadAgain;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.SourceContext;
 import dev.hogbeam.pipeline.engine.SourceEvents;
@@ -53,33 +53,12 @@ final class AmplitudeRepair implements EventSource<AmplitudeLine> {
 
   @Override
   public PTransform<PBegin, SourceRead<AmplitudeLine>> read(SourceContext context) {
-    return new Read(pattern, maxLineBytes);
+    return new ReadAgain(pattern, maxLineBytes);
   }
 
   @Override
   public PTransform<PCollection<AmplitudeLine>, SourceEvents> map(SourceContext context) {
     return new KeepMissing(conversion.withOrderingKey(context.orderingKey()), missing);
-  }
-
-  private static final class Read extends PTransform<PBegin, SourceRead<AmplitudeLine>> {
-    private final String pattern;
-    private final long maxLineBytes;
-
-    Read(String pattern, long maxLineBytes) {
-      this.pattern = pattern;
-      this.maxLineBytes = maxLineBytes;
-    }
-
-    @Override
-    public SourceRead<AmplitudeLine> expand(PBegin input) {
-      AmplitudeIO.ReadResult lines =
-          input.apply(
-              "Read again", AmplitudeIO.readFiles().from(pattern).withMaxLineBytes(maxLineBytes));
-      // The migration's read dead letters are on its record already.
-      return SourceRead.of(
-          lines.getLines(),
-          input.apply("No read dead letters", Create.empty(lines.getDeadLetters().getCoder())));
-    }
   }
 
   private static final class KeepMissing
