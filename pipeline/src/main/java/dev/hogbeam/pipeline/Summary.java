@@ -32,14 +32,19 @@ final class Summary {
             "  read:      %,d rows from %d shard(s)",
             rows,
             report.section(SHARDS).size()));
-    long sourceRows = shards.getOrDefault("sourceRowsScanned", 0L);
-    if (sourceRows > 0 && rows > 0) {
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "; the source scanned %,d rows (%.2f per row returned)",
-              sourceRows,
-              (double) sourceRows / rows));
+    Long sourceRows = shards.get("sourceRowsScanned");
+    if (sourceRows != null && rows > 0) {
+      if (sourceRows < 0) {
+        // Streamed reads: ClickHouse's summary is sent before the query ends (see the README).
+        sb.append("; rows the source scanned: not known");
+      } else {
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "; the source scanned %,d rows (%.2f per row returned)",
+                sourceRows,
+                (double) sourceRows / rows));
+      }
     }
     sb.append('\n');
     sb.append(

@@ -9,6 +9,8 @@ import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -23,6 +25,15 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * The settings go with every request, so they override the user's profile (as any query setting
  * does); a user whose profile forbids changing settings ({@code readonly = 1}) cannot run the
  * migration.
+ *
+ * <p>Results are streamed ({@code wait_end_of_query=0}, ClickHouse's own default over HTTP, sent
+ * explicitly because the local engine's front end otherwise runs a query to completion first): the
+ * first rows arrive while ClickHouse still reads. The {@code X-ClickHouse-Summary} header then goes
+ * out with the first block, so its rows-read figure is partial, and the reader reports rows read as
+ * unknown ({@link #exactSummaries()}). A URL that asks for {@code wait_end_of_query=1} (e.g. {@code
+ * ?clickhouse_setting_wait_end_of_query=1}) gets exact figures instead: every query runs to
+ * completion before its first byte is sent, which is slower and holds the whole result on the
+ * server.
  */
 public final class ClickHouseConnectionConfig implements Serializable {
   private static final long serialVersionUID = 2L;
@@ -42,6 +53,10 @@ public final class ClickHouseConnectionConfig implements Serializable {
           "result_overflow_mode", "throw",
           "read_overflow_mode", "throw",
           "timeout_overflow_mode", "throw");
+
+  /** {@code wait_end_of_query} (or {@code http_wait_end_of_query}) in a URL, and its value. */
+  private static final Pattern WAIT_END_OF_QUERY =
+      Pattern.compile("[?&](?:" + SERVER_SETTING + ")?(?:http_)?wait_end_of_query=([^&]*)");
 
   private final String jdbcUrl;
   private final String user;
@@ -123,6 +138,21 @@ public final class ClickHouseConnectionConfig implements Serializable {
     return user;
   }
 
+  /**
+   * True when every query runs to completion before ClickHouse sends its first byte (the URL asks
+   * for {@code wait_end_of_query=1}), so that the {@code X-ClickHouse-Summary} of a query holds its
+   * final rows and bytes read. False by default: results are streamed and the summary, sent with
+   * the first block, is partial.
+   */
+  public boolean exactSummaries() {
+    Matcher m = WAIT_END_OF_QUERY.matcher(jdbcUrl);
+    boolean exact = false;
+    while (m.find()) {
+      exact = m.group(1).equals("1") || m.group(1).equalsIgnoreCase("true");
+    }
+    return exact;
+  }
+
   /** The URL with anything secret masked, for logs and display data. */
   public String redactedUrl() {
     return ClickHouseUrls.redact(jdbcUrl);
@@ -138,6 +168,9 @@ public final class ClickHouseConnectionConfig implements Serializable {
     props.setProperty("socket_timeout", Long.toString(socketTimeoutSeconds * 1000L));
     for (Map.Entry<String, String> s : COMPLETE_RESULTS.entrySet()) {
       props.setProperty(SERVER_SETTING + s.getKey(), s.getValue());
+    }
+    if (!WAIT_END_OF_QUERY.matcher(jdbcUrl).find()) {
+      props.setProperty(SERVER_SETTING + "wait_end_of_query", "0"); // stream (see the class doc)
     }
     if (queryTimeoutSeconds > 0) {
       props.setProperty(

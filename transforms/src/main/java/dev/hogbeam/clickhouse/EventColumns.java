@@ -16,23 +16,33 @@ public final class EventColumns {
   public static final List<String> REQUIRED =
       List.of("uuid", "event", "properties", "timestamp", "team_id", "distinct_id");
 
-  /** Selected when present: the autocapture chain, then person and group data (kept, not sent). */
-  public static final List<String> OPTIONAL;
+  /**
+   * Selected when present, because a stage uses them: the autocapture chain (sent as {@code
+   * $elements_chain}).
+   */
+  public static final List<String> OPTIONAL = List.of("elements_chain");
+
+  /**
+   * Columns of PostHog's table the reader never selects, because no stage uses them: the mapping
+   * sends none of them, and the final-state stage reads persons and groups from their own tables.
+   * On real data {@code person_properties} alone is often kilobytes per row. The reader can still
+   * read them into an {@link EventRow} when a plan lists them (a plan saved by an older version).
+   */
+  public static final List<String> NOT_READ;
 
   static {
-    List<String> optional = new ArrayList<>();
-    optional.add("elements_chain");
-    optional.add("person_id");
-    optional.add("person_properties");
-    optional.add("person_created_at");
+    List<String> notRead = new ArrayList<>();
+    notRead.add("person_id");
+    notRead.add("person_properties");
+    notRead.add("person_created_at");
     for (int i = 0; i < EventRow.GROUPS; i++) {
-      optional.add("group" + i + "_properties");
+      notRead.add("group" + i + "_properties");
     }
     for (int i = 0; i < EventRow.GROUPS; i++) {
-      optional.add("group" + i + "_created_at");
+      notRead.add("group" + i + "_created_at");
     }
-    optional.add("person_mode");
-    OPTIONAL = List.copyOf(optional);
+    notRead.add("person_mode");
+    NOT_READ = List.copyOf(notRead);
   }
 
   /** Required columns missing from {@code present}, in the order of {@link #REQUIRED}. */

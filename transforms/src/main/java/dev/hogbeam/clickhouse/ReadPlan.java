@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -205,6 +206,38 @@ public final class ReadPlan implements Serializable {
         rule == CopyRule.LATEST_VERSION ? version : null);
   }
 
+  /**
+   * This plan selecting {@code columns} (of {@link EventColumns#OPTIONAL} and {@link
+   * EventColumns#NOT_READ}) besides the required ones, e.g. to measure what reading the person and
+   * group columns costs. The table must have them.
+   */
+  public ReadPlan withOptionalColumns(List<String> columns) {
+    for (String c : columns) {
+      checkArgument(
+          EventColumns.OPTIONAL.contains(c) || EventColumns.NOT_READ.contains(c),
+          "not an optional column of PostHog's events table: %s",
+          c);
+    }
+    return new ReadPlan(
+        database,
+        queryTable,
+        dataTable,
+        sortingKey,
+        pagingMode,
+        keys,
+        splitColumn,
+        columns,
+        querySettings,
+        teamId,
+        startMicros,
+        endMicros,
+        referenceCursor,
+        shards,
+        warnings,
+        copyRule,
+        versionColumn);
+  }
+
   /** Sum of the shards' estimated rows. */
   public long estimatedRows() {
     long sum = 0;
@@ -296,10 +329,14 @@ public final class ReadPlan implements Serializable {
       differ(
           differences, "split column", splitColumn.toString(), String.valueOf(layout.splitColumn));
     }
+    // Only the columns read now: a plan saved when person and group columns were read too is fine.
     differ(
         differences,
         "optional columns",
-        optionalColumns.toString(),
+        optionalColumns.stream()
+            .filter(EventColumns.OPTIONAL::contains)
+            .collect(Collectors.toList())
+            .toString(),
         layout.optionalColumns.toString());
     differ(
         differences, "query settings", "'" + querySettings + "'", "'" + layout.querySettings + "'");

@@ -21,9 +21,10 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  * all queries, repeats after transient failures, and wall time. {@code readRows / rowsReturned} is
  * the read amplification.
  *
- * <p>{@code readRows} and {@code readBytes} are -1 when the driver did not expose the summary. A
- * real server sends the summary with the response headers, so for a streamed page it counts what
- * was read when the first block went out; the local engine reports whole queries.
+ * <p>{@code readRows} and {@code readBytes} are exact or -1 (unknown), never partial: they are -1
+ * when results were streamed (the default: the server sends the summary with the first block, when
+ * it has read only part of what the query will read, see {@link
+ * ClickHouseConnectionConfig#exactSummaries()}) or the driver did not expose the summary.
  */
 @DefaultCoder(ShardReadStats.Coder.class)
 public final class ShardReadStats implements Serializable {
@@ -106,12 +107,12 @@ public final class ShardReadStats implements Serializable {
     return expectedRows;
   }
 
-  /** Rows ClickHouse read for this shard, or -1 if unknown. */
+  /** Rows ClickHouse read for this shard (exact), or -1 if unknown. */
   public long readRows() {
     return readRows;
   }
 
-  /** Bytes ClickHouse read for this shard, or -1 if unknown. */
+  /** Bytes ClickHouse read for this shard (exact), or -1 if unknown. */
   public long readBytes() {
     return readBytes;
   }
@@ -141,7 +142,7 @@ public final class ShardReadStats implements Serializable {
   /**
    * The counters the ledger and the account record for a shard: {@code rowsRead} (rows passed on),
    * {@code expectedRows} (what ClickHouse counted at the start, -1 before), {@code copiesMerged},
-   * {@code sourceRowsScanned}, {@code sourceBytesScanned} (-1 when the server gave no figure),
+   * {@code sourceRowsScanned}, {@code sourceBytesScanned} (exact, or -1 when not known exactly),
    * {@code pages}, {@code queries}, {@code retries}, {@code readMillis}.
    */
   public Map<String, Long> counters() {

@@ -55,6 +55,14 @@ import org.slf4j.LoggerFactory;
  * {@code maxRetries} times, then fails the shard with a message naming it. It never finishes a
  * shard short. The count and the rows read are in the shard's {@link ShardReadStats}.
  *
+ * <h3>Rows read by ClickHouse</h3>
+ *
+ * Exact or unknown, never partial: summed from each query's {@code X-ClickHouse-Summary} only when
+ * the connection waits for the end of each query ({@link
+ * ClickHouseConnectionConfig#exactSummaries()}); by default results are streamed, the summary is
+ * sent with the first block, and the shard's rows and bytes read are -1 (unknown). Exact figures of
+ * a streamed read are in ClickHouse's {@code system.query_log}, by query id.
+ *
  * <h3>Retries</h3>
  *
  * A transient failure (connection, timeout, overload) repeats the query from the last emitted
@@ -108,6 +116,7 @@ public final class ShardReader implements AutoCloseable {
   private final FluentBackoff backoff;
   private final QueryListener listener;
   private final boolean mergeCopies;
+  private final boolean exactSummaries;
   private final int versionIndex;
   private final int partIndex;
   private @Nullable Connection conn;
@@ -141,6 +150,7 @@ public final class ShardReader implements AutoCloseable {
     this.pageSize = pageSize;
     this.listener = listener;
     this.mergeCopies = plan.copyRule() == CopyRule.LATEST_VERSION;
+    this.exactSummaries = connection.exactSummaries();
     this.versionIndex = 6 + plan.optionalColumns().size() + plan.keys().size();
     this.partIndex = versionIndex + (plan.versionColumn() == null ? 0 : 1);
     this.backoff =
@@ -343,15 +353,18 @@ public final class ShardReader implements AutoCloseable {
       QUERIES.inc();
       Running r = new Running(q);
       try {
-        long[] summary = QuerySummaries.readRowsAndBytes(r.rs);
-        if (summary[0] >= 0) {
-          readRows = (readRows < 0 ? 0 : readRows) + summary[0];
-          readBytes = (readBytes < 0 ? 0 : readBytes) + summary[1];
-          CLICKHOUSE_READ_ROWS.inc(summary[0]);
-          CLICKHOUSE_READ_BYTES.inc(summary[1]);
-        } else if (queries == 1) {
+        // A streamed query's summary went out with its first block: partial, so not counted. Once
+        // one query's figure is unknown, the shard's is (never a partial sum).
+        long[] summary =
+            exactSummaries ? QuerySummaries.readRowsAndBytes(r.rs) : new long[] {-1, -1};
+        if (summary[0] < 0) {
           readRows = -1;
           readBytes = -1;
+        } else if (readRows >= 0) {
+          readRows += summary[0];
+          readBytes += summary[1];
+          CLICKHOUSE_READ_ROWS.inc(summary[0]);
+          CLICKHOUSE_READ_BYTES.inc(summary[1]);
         }
       } catch (RuntimeException | Error e) {
         r.close(); // never keep a statement and its concurrency slot past a failure

@@ -1,8 +1,10 @@
 package dev.hogbeam.pipeline.clickhouse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.pipeline.ExitCodes;
@@ -17,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -67,6 +70,49 @@ class ClickHouseMigrationTest extends ClickHouseHarness {
             .contains(
                 "cursor:    hb:2024-03-03T23:59:59.999999Z/ffffffff-ffff-ffff-ffff-ffffffffffff"),
         r.out());
+  }
+
+  @Test
+  void rowsTheSourceScannedAreExactOrNotKnownNeverPartial() throws Exception {
+    String db = load(Layout.GEN3, 300);
+    server = FakeCaptureServer.start();
+    long stored =
+        rows(db, "team_id = 2 AND timestamp >= '2024-03-01' AND timestamp < '2024-03-04'");
+
+    // Streamed (the default): ClickHouse sends its summary with the first block, before the query
+    // has read everything, so the account says the figure is not known.
+    Run streamed = run(array(args(db)));
+    assertEquals(ExitCodes.OK, streamed.exitCode(), streamed.out() + streamed.err());
+    String json = Files.readString(tmp.resolve("checkpoints/report.json"));
+    JsonNode shards = JSON.readTree(json).path(RunReport.SHARDS);
+    assertTrue(shards.path("total").path("sourceRowsScanned").isNull(), json);
+    assertTrue(shards.path("total").path("sourceBytesScanned").isNull(), json);
+    shards
+        .path("entries")
+        .forEach(e -> assertTrue(e.path("sourceRowsScanned").isNull(), e.toString()));
+    assertTrue(streamed.out().contains("rows the source scanned: not known"), streamed.out());
+    assertFalse(streamed.out().contains("the source scanned "), streamed.out());
+
+    // Every query run to completion first (the URL asks for it): exact, every row at least once.
+    List<String> exact = new ArrayList<>();
+    for (String a : args(db)) {
+      if (a.startsWith("--clickhouseUrl=")) {
+        a += (a.contains("?") ? "&" : "?") + "clickhouse_setting_wait_end_of_query=1";
+      } else if (a.startsWith("--checkpointDir=")) {
+        a = "--checkpointDir=" + tmp.resolve("exact");
+      }
+      exact.add(a);
+    }
+    server.reset();
+    Run complete = run(array(exact));
+    assertEquals(ExitCodes.OK, complete.exitCode(), complete.out() + complete.err());
+    RunReport report = report(tmp.resolve("exact"));
+    long scanned = report.total(RunReport.SHARDS, "sourceRowsScanned");
+    assertTrue(scanned >= stored, scanned + " rows scanned for " + stored + " stored");
+    assertTrue(report.total(RunReport.SHARDS, "sourceBytesScanned") > 0);
+    assertTrue(
+        complete.out().contains(String.format(Locale.ROOT, "the source scanned %,d rows", scanned)),
+        complete.out());
   }
 
   @Test
