@@ -134,6 +134,21 @@ final class GeneratorSql {
     v.put("PROP", Integer.toString(spec.propertyBytes()));
     v.put("LOREM_REPEAT", Integer.toString(spec.propertyBytes() / LOREM.length() + 2));
     v.put("LOREM", quote(LOREM));
+    // The person's padding: hex of hashes of the person (not compressible to nothing, the same on
+    // each of the person's events), enough to reach personPropertyBytes.
+    v.put(
+        "PERSON_PAD",
+        spec.personPropertyBytes() == 0
+            ? "''"
+            : "concat(',\"about\":\"', arrayStringConcat(arrayMap(pad_i -> hex(cityHash64(${S}, team_id, p,"
+                + " pad_i)), range("
+                + (spec.personPropertyBytes() / 16 + 1)
+                + "))), '\"')");
+    v.put(
+        "ANONYMOUS_PERSON",
+        spec.personPropertyBytes() == 0
+            ? "'{}'"
+            : "concat('{\"anonymous\":true', ${PERSON_PAD}, '}')");
     v.put("DUP", duplicates ? "1" : "0");
     v.put(
         "WHERE",
@@ -280,7 +295,7 @@ final class GeneratorSql {
           Map.entry(
               "person_properties",
               "if(unbackfilled, '', if(identified, concat('{\"email\":\"', user_id, '@example.com\",\"name\":\"',"
-                  + " person_name, '\",\"plan\":\"', plan, '\"}'), '{}'))"),
+                  + " person_name, '\",\"plan\":\"', plan, '\"', ${PERSON_PAD}, '}'), ${ANONYMOUS_PERSON}))"),
           Map.entry(
               "group0_properties",
               "if(group_filled, concat('{\"name\":\"', company_name, '\",\"employees\":', toString(employees), '}'), '')"),
@@ -308,8 +323,8 @@ final class GeneratorSql {
 
   private static String substitute(String template, Map<String, String> values) {
     String sql = template;
-    // Two passes: column expressions refer to ${S}, ${CHAINS} etc. too.
-    for (int pass = 0; pass < 2; pass++) {
+    // Several passes: column expressions refer to ${S}, ${CHAINS} etc. too, some through others.
+    for (int pass = 0; pass < 4; pass++) {
       for (Map.Entry<String, String> e : values.entrySet()) {
         sql = sql.replace("${" + e.getKey() + "}", e.getValue());
       }

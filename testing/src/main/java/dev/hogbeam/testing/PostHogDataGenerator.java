@@ -254,6 +254,7 @@ public final class PostHogDataGenerator {
     private final int eventsPerDistinctId;
     private final double sharedTimestampFraction;
     private final double unbackfilledFraction;
+    private final int personPropertyBytes;
 
     private Spec(Builder b) {
       this.teamIds = b.teamIds.clone();
@@ -266,6 +267,7 @@ public final class PostHogDataGenerator {
       this.eventsPerDistinctId = b.eventsPerDistinctId;
       this.sharedTimestampFraction = b.sharedTimestampFraction;
       this.unbackfilledFraction = b.unbackfilledFraction;
+      this.personPropertyBytes = b.personPropertyBytes;
     }
 
     public List<Long> teamIds() {
@@ -308,6 +310,10 @@ public final class PostHogDataGenerator {
       return unbackfilledFraction;
     }
 
+    public int personPropertyBytes() {
+      return personPropertyBytes;
+    }
+
     /** Distinct events (unique uuids) the spec generates: teams x days x eventsPerTeamDay. */
     public long totalEvents() {
       return teamIds.length * (long) days * eventsPerTeamDay;
@@ -333,6 +339,7 @@ public final class PostHogDataGenerator {
       private int eventsPerDistinctId = 20;
       private double sharedTimestampFraction = 0.05;
       private double unbackfilledFraction;
+      private int personPropertyBytes;
 
       private Builder() {}
 
@@ -434,6 +441,20 @@ public final class PostHogDataGenerator {
               "unbackfilledFraction must be within 0..1, but was " + fraction);
         }
         this.unbackfilledFraction = fraction;
+        return this;
+      }
+
+      /**
+       * Minimum size in bytes of each backfilled row's {@code person_properties} (the person's own
+       * padding property, the same on every event of the person, fills it up); 0 (the default) for
+       * the small objects of identified persons and {@code {}} of anonymous ones. PostHog's person
+       * properties are often kilobytes.
+       */
+      public Builder personPropertyBytes(int bytes) {
+        if (bytes < 0) {
+          throw new IllegalArgumentException("personPropertyBytes must be >= 0, but was " + bytes);
+        }
+        this.personPropertyBytes = bytes;
         return this;
       }
 

@@ -276,6 +276,36 @@ class PostHogDataGeneratorTest {
   }
 
   @Test
+  void personPropertiesCanBeKilobytesTheSameOnEveryEventOfAPerson() throws Exception {
+    PostHogDataGenerator events =
+        PostHogDataGenerator.createTable(clickHouse, database, "big_persons", Layout.GEN3);
+    events.generate(smallSpec().duplicateFraction(0).personPropertyBytes(2048).build());
+    String t = events.qualifiedTable();
+    assertEquals("0", scalar("SELECT countIf(length(person_properties) < 2048) FROM " + t));
+    assertEquals(
+        "0",
+        scalar(
+            "SELECT count() FROM (SELECT person_id FROM "
+                + t
+                + " GROUP BY person_id HAVING uniqExact(person_properties) > 1)"));
+    JsonNode identified =
+        JSON.readTree(
+            scalar(
+                "SELECT person_properties FROM "
+                    + t
+                    + " WHERE person_properties LIKE '{\"email\"%' LIMIT 1"));
+    assertTrue(identified.path("email").asText().endsWith("@example.com"), identified.toString());
+    assertTrue(identified.path("about").asText().length() >= 2000, identified.toString());
+    JsonNode anonymous =
+        JSON.readTree(
+            scalar(
+                "SELECT person_properties FROM "
+                    + t
+                    + " WHERE person_properties LIKE '{\"anonymous\"%' LIMIT 1"));
+    assertTrue(anonymous.path("anonymous").asBoolean(), anonymous.toString());
+  }
+
+  @Test
   void handMadeRowsAreInsertedExactlyAsGivenIncludingBadOnes() throws Exception {
     PostHogDataGenerator events =
         PostHogDataGenerator.createShardedEvents(clickHouse, database, Layout.GEN3);

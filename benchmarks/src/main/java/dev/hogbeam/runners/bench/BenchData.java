@@ -31,14 +31,16 @@ record BenchData(
   static final LocalDate FIRST_DAY = LocalDate.of(2024, 3, 1);
 
   /** What the rows look like; part of the database name, so another shape never reuses a table. */
-  record Shape(int days, int propertyBytes, double duplicateFraction, long seed) {
+  record Shape(
+      int days, int propertyBytes, int personPropertyBytes, double duplicateFraction, long seed) {
     String suffix(long events) {
       return String.format(
           Locale.ROOT,
-          "n%d_d%d_p%d_dup%d_s%d",
+          "n%d_d%d_p%d%s_dup%d_s%d",
           events,
           days,
           propertyBytes,
+          personPropertyBytes == 0 ? "" : "_pp" + personPropertyBytes,
           Math.round(duplicateFraction * 10_000),
           seed);
     }
@@ -109,6 +111,7 @@ record BenchData(
                     .days(shape.days())
                     .eventsPerTeamDay(events / shape.days())
                     .propertyBytes(shape.propertyBytes())
+                    .personPropertyBytes(shape.personPropertyBytes())
                     .duplicateFraction(shape.duplicateFraction())
                     .seed(shape.seed())
                     .build());

@@ -3,6 +3,7 @@ package dev.hogbeam.runners.bench;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.management.OperatingSystemMXBean;
+import dev.hogbeam.clickhouse.ClickHouseEventsIO;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.LocalClickHouse;
@@ -45,6 +46,8 @@ public final class MigrationBenchmark {
     String heap = "1g";
     int days = 5;
     int propertyBytes = 700;
+    int personPropertyBytes = 0;
+    boolean compareColumns = false;
     double duplicateFraction = 0.01;
     long seed = 42;
     Path dataDir = Path.of("runners/target/bench");
@@ -72,6 +75,10 @@ public final class MigrationBenchmark {
           s.days = Integer.parseInt(v);
         } else if (a.startsWith("--propertyBytes=")) {
           s.propertyBytes = Integer.parseInt(v);
+        } else if (a.startsWith("--personPropertyBytes=")) {
+          s.personPropertyBytes = Integer.parseInt(v);
+        } else if (a.equals("--compareColumns")) {
+          s.compareColumns = true;
         } else if (a.startsWith("--dataDir=")) {
           s.dataDir = Path.of(v);
         } else if (a.startsWith("--jar=")) {
@@ -98,6 +105,19 @@ public final class MigrationBenchmark {
         }
       }
       return s;
+    }
+
+    /**
+     * The page size the pipeline runs with: {@code --fetchLimit} if passed on, else its default.
+     */
+    int fetchLimit() {
+      int limit = ClickHouseEventsIO.DEFAULT_FETCH_SIZE;
+      for (String a : pass) {
+        if (a.startsWith("--fetchLimit=")) {
+          limit = Integer.parseInt(a.substring("--fetchLimit=".length()));
+        }
+      }
+      return limit;
     }
   }
 
@@ -146,15 +166,30 @@ public final class MigrationBenchmark {
       Optional<StageProfile> profile,
       double clickHouseCpu,
       double captureCpu,
-      Floor.Result floor) {
+      Floor.Result floor,
+      ExactRead.Result exact) {
 
     double eventsPerSecond() {
       return events / process.wallSeconds();
     }
 
+    /**
+     * ClickHouse rows read per row returned: from the report when the run knew it exactly (a run
+     * with wait_end_of_query=1), else from the exact pass of this size (the same reader, queries
+     * and page size); NaN when neither.
+     */
     double rowsReadPerRow() {
-      return (double) report.total("shards", "sourceRowsScanned")
-          / report.total("shards", "rowsRead");
+      long scanned = report.total("shards", "sourceRowsScanned");
+      if (scanned >= 0) {
+        return (double) scanned / report.total("shards", "rowsRead");
+      }
+      return exact == null ? Double.NaN : exact.rowsReadPerRow();
+    }
+
+    String rowsReadSource() {
+      return report.total("shards", "sourceRowsScanned") >= 0
+          ? "the run's report"
+          : exact == null ? "not known" : "the exact pass";
     }
   }
 
@@ -170,12 +205,14 @@ public final class MigrationBenchmark {
     System.out.printf(
         Locale.ROOT,
         "hogbeam migration benchmark, %s: %d cores, pipeline heap -Xmx%s, %d days, properties >= %d"
-            + " bytes, %.0f%% unmerged copies; sizes %s; runners %s; hogbeam flags %s%n",
+            + " bytes, person properties >= %d bytes, %.0f%% unmerged copies; sizes %s; runners %s;"
+            + " hogbeam flags %s%n",
         LocalDate.now(),
         Runtime.getRuntime().availableProcessors(),
         s.heap,
         s.days,
         s.propertyBytes,
+        s.personPropertyBytes,
         s.duplicateFraction * 100,
         s.sizes,
         s.runners,
@@ -189,7 +226,10 @@ public final class MigrationBenchmark {
       for (long n : s.sizes) {
         BenchData data =
             BenchData.ensure(
-                ch, n, new BenchData.Shape(s.days, s.propertyBytes, s.duplicateFraction, s.seed));
+                ch,
+                n,
+                new BenchData.Shape(
+                    s.days, s.propertyBytes, s.personPropertyBytes, s.duplicateFraction, s.seed));
         System.out.printf(
             Locale.ROOT,
             "%n== %,d events (%,d rows with the copies) in %s.events, team %d, [%s, %s); generated in %.1f s%n",
@@ -216,9 +256,19 @@ public final class MigrationBenchmark {
               floor.seconds(),
               floor.untimedSeconds());
         }
+        ExactRead.Result exact = exactPass(ch, data, s, false);
+        if (s.compareColumns) {
+          ExactRead.Result wide = exactPass(ch, data, s, true);
+          System.out.printf(
+              Locale.ROOT,
+              "reading the person and group columns too: %.2fx the bytes ClickHouse reads, %.2fx the"
+                  + " reader's streamed read time%n",
+              (double) wide.readBytes() / exact.readBytes(),
+              wide.streamedSeconds() / exact.streamedSeconds());
+        }
         for (String runner : s.runners) {
           try {
-            Run r = runOnce(s, ch, capture, frontEnd, data, runner, floor, runs);
+            Run r = runOnce(s, ch, capture, frontEnd, data, runner, floor, exact, runs);
             results.add(r);
             print(r);
           } catch (IllegalStateException e) {
@@ -235,6 +285,28 @@ public final class MigrationBenchmark {
     }
   }
 
+  /** The exact pass of {@link ExactRead}, printed. */
+  private static ExactRead.Result exactPass(
+      LocalClickHouse ch, BenchData data, Settings s, boolean personColumns) throws Exception {
+    ExactRead.Result e =
+        ExactRead.measure(
+            ch, ExactRead.plan(ch, data, s.fetchLimit(), personColumns), s.fetchLimit());
+    System.out.printf(
+        Locale.ROOT,
+        "exact pass%s: the reader streamed %,d rows in %.2f s (%,.0f rows/s, %d queries, pages of"
+            + " %,d); ClickHouse read %,d rows (%.3f per row returned) and %,d MB%n",
+        personColumns ? " with the person and group columns" : "",
+        e.rowsReturned(),
+        e.streamedSeconds(),
+        e.rowsReturned() / e.streamedSeconds(),
+        e.queries(),
+        s.fetchLimit(),
+        e.readRows(),
+        e.rowsReadPerRow(),
+        e.readBytes() >> 20);
+    return e;
+  }
+
   private static Run runOnce(
       Settings s,
       LocalClickHouse ch,
@@ -243,6 +315,7 @@ public final class MigrationBenchmark {
       BenchData data,
       String runner,
       Floor.Result floor,
+      ExactRead.Result exact,
       Path runs)
       throws Exception {
     Path dir =
@@ -378,7 +451,8 @@ public final class MigrationBenchmark {
         profile,
         clickHouseCpu,
         captureCpu,
-        floor);
+        floor,
+        exact);
   }
 
   private static void print(Run r) {
@@ -404,10 +478,14 @@ public final class MigrationBenchmark {
     sb.append(
         String.format(
             Locale.ROOT,
-            "%n  ClickHouse rows read per row returned %.3f (%,d / %,d, %d queries);"
-                + " reader busy %.1f s summed over shards%n",
+            "%n  ClickHouse rows read per row returned %.3f (from %s; the report says %s), %,d rows"
+                + " passed on, %d queries; reader busy %.1f s summed over shards%n",
             r.rowsReadPerRow(),
-            r.report().total("shards", "sourceRowsScanned"),
+            r.rowsReadSource(),
+            r.report().total("shards", "sourceRowsScanned") < 0
+                ? "not known"
+                : String.format(
+                    Locale.ROOT, "%,d", r.report().total("shards", "sourceRowsScanned")),
             r.report().total("shards", "rowsRead"),
             r.report().total("shards", "queries"),
             r.report().total("shards", "readMillis") / 1000.0));
