@@ -132,8 +132,8 @@ public final class MigrationBenchmark {
 
   /**
    * The parts of a runner spec after the runner: {@code +flag=value} (a hogbeam flag), {@code
-   * +jar:PATH} (another bundled jar) or, last, {@code +jvm:FLAG} (a flag of the pipeline JVM), by
-   * kind.
+   * +jar:PATH} (another bundled jar), {@code +url:NAME=VALUE} (a parameter added to the ClickHouse
+   * URL) or, last, {@code +jvm:FLAG} (a flag of the pipeline JVM), by kind.
    */
   static List<String> specParts(String spec, String kind) {
     List<String> out = new ArrayList<>();
@@ -145,7 +145,7 @@ public final class MigrationBenchmark {
     }
     for (int i = 1; i < parts.length; i++) {
       String p = parts[i];
-      if (p.startsWith("jvm:") || p.startsWith("jar:")) {
+      if (p.startsWith("jvm:") || p.startsWith("jar:") || p.startsWith("url:")) {
         if (p.startsWith(kind + ":")) {
           out.add(p.substring(4));
         }
@@ -349,7 +349,11 @@ public final class MigrationBenchmark {
     List<String> jar = specParts(runner, "jar");
     cmd.add((jar.isEmpty() ? s.jar : Path.of(jar.get(0))).toAbsolutePath().toString());
     cmd.add("clickhouse");
-    cmd.add("--clickhouseUrl=" + ch.jdbcUrl());
+    String url = ch.jdbcUrl();
+    for (String param : specParts(runner, "url")) {
+      url += (url.contains("?") ? "&" : "?") + param;
+    }
+    cmd.add("--clickhouseUrl=" + url);
     cmd.add("--clickhouseUser=" + ch.user());
     cmd.add("--clickhouseDatabase=" + data.database());
     cmd.add("--teamId=" + data.teamId());

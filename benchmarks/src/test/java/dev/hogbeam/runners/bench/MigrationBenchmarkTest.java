@@ -142,6 +142,12 @@ class MigrationBenchmarkTest {
     assertEquals(List.of("-XX:+UseParallelGC"), MigrationBenchmark.specParts(spec, "jvm"));
     assertEquals("cluster:127.0.0.1:8081", MigrationBenchmark.baseRunner("cluster:127.0.0.1:8081"));
     assertEquals(List.of(), MigrationBenchmark.specParts("direct", "flag"));
+    String old = "flink+jar:/tmp/main.jar+url:clickhouse_setting_wait_end_of_query=0";
+    assertEquals(List.of("/tmp/main.jar"), MigrationBenchmark.specParts(old, "jar"));
+    assertEquals(
+        List.of("clickhouse_setting_wait_end_of_query=0"),
+        MigrationBenchmark.specParts(old, "url"));
+    assertEquals(List.of(), MigrationBenchmark.specParts(old, "flag"));
     MigrationBenchmark.Settings s =
         MigrationBenchmark.Settings.parse(
             new String[] {
