@@ -139,6 +139,20 @@ public final class ClickHouseConnectionConfig implements Serializable {
   }
 
   /**
+   * This connection with every query run to completion before its first byte is sent ({@code
+   * wait_end_of_query=1}), so that ClickHouse's summaries are exact: for measurements (slower, and
+   * the server holds each whole result).
+   */
+  public ClickHouseConnectionConfig withExactSummaries() {
+    return new ClickHouseConnectionConfig(
+        jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + SERVER_SETTING + "wait_end_of_query=1",
+        user,
+        password,
+        socketTimeoutSeconds,
+        queryTimeoutSeconds);
+  }
+
+  /**
    * True when every query runs to completion before ClickHouse sends its first byte (the URL asks
    * for {@code wait_end_of_query=1}), so that the {@code X-ClickHouse-Summary} of a query holds its
    * final rows and bytes read. False by default: results are streamed and the summary, sent with

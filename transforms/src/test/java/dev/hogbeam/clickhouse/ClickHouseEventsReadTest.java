@@ -305,12 +305,8 @@ class ClickHouseEventsReadTest {
     // The same shard read as before (person and group columns selected), with exact summaries.
     List<String> wide = new ArrayList<>(EventColumns.OPTIONAL);
     wide.addAll(EventColumns.NOT_READ);
-    String exactUrl =
-        ch.jdbcUrl()
-            + (ch.jdbcUrl().contains("?") ? "&" : "?")
-            + "clickhouse_setting_wait_end_of_query=1";
     ClickHouseConnectionConfig exact =
-        ClickHouseConnectionConfig.of(exactUrl, ch.user(), ch.password());
+        ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password()).withExactSummaries();
     assertTrue(exact.exactSummaries());
     List<EventRow> narrowRows = new ArrayList<>();
     List<EventRow> wideRows = new ArrayList<>();

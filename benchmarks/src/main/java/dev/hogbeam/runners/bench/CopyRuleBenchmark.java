@@ -67,8 +67,9 @@ public final class CopyRuleBenchmark {
                 .seed(1)
                 .build());
     ch.execute("SYSTEM STOP MERGES " + db + ".events");
+    // Exact summaries (each query run to completion first): the rows-read column needs them.
     ClickHouseConnectionConfig config =
-        ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password());
+        ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password()).withExactSummaries();
     try (Connection c = config.open();
         PreparedStatement ps =
             c.prepareStatement("SELECT count(DISTINCT _part), count() FROM " + db + ".events");

@@ -18,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import org.joda.time.Duration;
 
@@ -102,14 +101,7 @@ final class ExactRead {
     double seconds = (System.nanoTime() - t0) / 1e9;
     long readRows = 0;
     long readBytes = 0;
-    Properties props = new Properties();
-    props.setProperty("user", ch.user());
-    props.setProperty("password", ch.password());
-    String exactUrl =
-        ch.jdbcUrl()
-            + (ch.jdbcUrl().contains("?") ? "&" : "?")
-            + "clickhouse_setting_wait_end_of_query=1";
-    try (Connection c = new com.clickhouse.jdbc.Driver().connect(exactUrl, props)) {
+    try (Connection c = streamed.withExactSummaries().open()) {
       for (PageQueries.Query q : queries) {
         try (PreparedStatement ps =
             c.prepareStatement("SELECT count(), sum(cityHash64(*)) FROM (" + q.sql() + ")")) {

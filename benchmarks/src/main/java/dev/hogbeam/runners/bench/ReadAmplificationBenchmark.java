@@ -101,8 +101,9 @@ public final class ReadAmplificationBenchmark {
       }
     }
     LocalClickHouse ch = LocalClickHouse.shared();
+    // Exact summaries (each query run to completion first): the figures measured here.
     ClickHouseConnectionConfig config =
-        ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password());
+        ClickHouseConnectionConfig.of(ch.jdbcUrl(), ch.user(), ch.password()).withExactSummaries();
     List<Line> lines = new ArrayList<>();
     for (long rows : rowCounts) {
       String db = ch.createDatabase("bench_amplification");
