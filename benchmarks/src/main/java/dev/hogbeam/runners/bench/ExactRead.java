@@ -33,16 +33,25 @@ import org.joda.time.Duration;
  * holds the final rows and bytes read (the way {@code ReadAmplificationTest} measures).
  */
 final class ExactRead {
-  /** The read's figures: rows the reader passed on, ClickHouse's rows and bytes read, time. */
+  /**
+   * The read's figures: rows the reader passed on, ClickHouse's rows and bytes read (all queries;
+   * of them, the shards' counts before their first page), queries, the streamed read's time.
+   */
   record Result(
       List<String> columns,
       long rowsReturned,
       long readRows,
       long readBytes,
+      long countReadRows,
       long queries,
       double streamedSeconds) {
     double rowsReadPerRow() {
       return (double) readRows / rowsReturned;
+    }
+
+    /** Rows read per row returned by the queries that return rows: the pages (and tie groups). */
+    double pageRowsReadPerRow() {
+      return (double) (readRows - countReadRows) / rowsReturned;
     }
   }
 
@@ -101,6 +110,7 @@ final class ExactRead {
     double seconds = (System.nanoTime() - t0) / 1e9;
     long readRows = 0;
     long readBytes = 0;
+    long countReadRows = 0;
     try (Connection c = streamed.withExactSummaries().open()) {
       for (PageQueries.Query q : queries) {
         try (PreparedStatement ps =
@@ -112,6 +122,9 @@ final class ExactRead {
               throw new IllegalStateException("no exact summary for " + q.sql());
             }
             readRows += summary[0];
+            if (q.sql().startsWith("SELECT count() FROM")) {
+              countReadRows += summary[0];
+            }
             readBytes += summary[1];
             rs.next();
           }
@@ -119,6 +132,12 @@ final class ExactRead {
       }
     }
     return new Result(
-        plan.optionalColumns(), rows[0], readRows, readBytes, queries.size(), seconds);
+        plan.optionalColumns(),
+        rows[0],
+        readRows,
+        readBytes,
+        countReadRows,
+        queries.size(),
+        seconds);
   }
 }
