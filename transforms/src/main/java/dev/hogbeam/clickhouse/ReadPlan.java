@@ -186,24 +186,7 @@ public final class ReadPlan implements Serializable {
    * {@link CopyRule#LATEST_VERSION}.
    */
   public ReadPlan withCopyRule(CopyRule rule, @Nullable KeyColumn version) {
-    return new ReadPlan(
-        database,
-        queryTable,
-        dataTable,
-        sortingKey,
-        pagingMode,
-        keys,
-        splitColumn,
-        optionalColumns,
-        querySettings,
-        teamId,
-        startMicros,
-        endMicros,
-        referenceCursor,
-        shards,
-        warnings,
-        rule,
-        rule == CopyRule.LATEST_VERSION ? version : null);
+    return with(optionalColumns, rule, rule == CopyRule.LATEST_VERSION ? version : null);
   }
 
   /**
@@ -218,6 +201,10 @@ public final class ReadPlan implements Serializable {
           "not an optional column of PostHog's events table: %s",
           c);
     }
+    return with(columns, copyRule, versionColumn);
+  }
+
+  private ReadPlan with(List<String> columns, CopyRule rule, @Nullable KeyColumn version) {
     return new ReadPlan(
         database,
         queryTable,
@@ -234,8 +221,8 @@ public final class ReadPlan implements Serializable {
         referenceCursor,
         shards,
         warnings,
-        copyRule,
-        versionColumn);
+        rule,
+        version);
   }
 
   /** Sum of the shards' estimated rows. */
