@@ -63,7 +63,11 @@ final class FinalStateQueries implements Serializable {
         params);
   }
 
-  /** One page of live persons of a shard: id, latest properties, latest version. */
+  /**
+   * One page of persons of a shard: id, latest properties, latest version, whether that version is
+   * deleted. The caller drops deleted persons: a {@code HAVING} would make ClickHouse read the rest
+   * of the table for every page instead of stopping at the {@code LIMIT}.
+   */
   Query personPage(int shard, int shards, @Nullable String afterId, int limit) {
     List<Object> params = new ArrayList<>();
     params.add(teamId);
@@ -71,23 +75,25 @@ final class FinalStateQueries implements Serializable {
     params.add((long) shard);
     StringBuilder sql =
         new StringBuilder(
-            "SELECT toString(id), argMax(properties, version), max(version) FROM "
+            "SELECT toString(id), argMax(properties, version), max(version),"
+                + " argMax(is_deleted, version) FROM "
                 + table("person")
                 + " WHERE team_id = ? AND cityHash64(id) % ? = ?");
     if (afterId != null) {
       sql.append(" AND id > toUUID(?)");
       params.add(afterId);
     }
-    sql.append(" GROUP BY id HAVING argMax(is_deleted, version) = 0 ORDER BY id LIMIT ?");
+    sql.append(" GROUP BY id ORDER BY id LIMIT ?");
     params.add((long) limit);
     sql.append(" SETTINGS optimize_aggregation_in_order = 1");
     return new Query(sql.toString(), params);
   }
 
   /**
-   * One page of live distinct ids of a hash shard of them, in the table's own order ({@code
-   * distinct_id}, so ClickHouse aggregates in order and reads each row once): distinct id, the
-   * person its latest version points to.
+   * One page of the distinct ids of a hash shard of them, in the table's own order ({@code
+   * distinct_id}, so ClickHouse aggregates in order and stops at the {@code LIMIT}): distinct id,
+   * the person its latest version points to, whether that version is deleted (the caller drops
+   * those; see {@link #personPage}).
    */
   Query distinctIdPage(int shard, int shards, @Nullable String afterDistinctId, int limit) {
     List<Object> params = new ArrayList<>();
@@ -96,15 +102,15 @@ final class FinalStateQueries implements Serializable {
     params.add((long) shard);
     StringBuilder sql =
         new StringBuilder(
-            "SELECT distinct_id, toString(argMax(person_id, version)) FROM "
+            "SELECT distinct_id, toString(argMax(person_id, version)), argMax(is_deleted, version)"
+                + " FROM "
                 + table("person_distinct_id2")
                 + " WHERE team_id = ? AND cityHash64(distinct_id) % ? = ?");
     if (afterDistinctId != null) {
       sql.append(" AND distinct_id > ?");
       params.add(afterDistinctId);
     }
-    sql.append(" GROUP BY distinct_id HAVING argMax(is_deleted, version) = 0")
-        .append(" ORDER BY distinct_id LIMIT ?");
+    sql.append(" GROUP BY distinct_id ORDER BY distinct_id LIMIT ?");
     params.add((long) limit);
     sql.append(" SETTINGS optimize_aggregation_in_order = 1");
     return new Query(sql.toString(), params);

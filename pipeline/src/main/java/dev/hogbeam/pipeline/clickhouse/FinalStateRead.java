@@ -238,11 +238,18 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
               settings
                   .queries()
                   .personPage(shardIndex, settings.shards(), after, settings.pageSize()),
-              rs -> page.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}));
+              rs ->
+                  page.add(
+                      new String[] {
+                        rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)
+                      }));
           if (page.isEmpty()) {
             break;
           }
           for (String[] p : page) {
+            if (!"0".equals(p[3])) {
+              continue; // deleted: counted by the stage's driver (personsDeleted)
+            }
             ObjectNode r = JSON.createObjectNode();
             r.put("shard", shard);
             r.put("version", p[2]);
@@ -281,7 +288,9 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
                   .distinctIdPage(shard, settings.shards(), after, settings.pageSize()),
               rs -> {
                 String id = rs.getString(1);
-                out.output(KV.of(id, rs.getString(2)));
+                if ("0".equals(rs.getString(3))) {
+                  out.output(KV.of(id, rs.getString(2)));
+                }
                 rows[0]++;
                 last.clear();
                 last.add(id);
