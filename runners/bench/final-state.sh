@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The final-state stage (persons and their distinct ids) at scale in a fixed heap, see docs/benchmarks.md.
 # args: [--persons=2000000] [--distinctIds=3000000] [--heap=512m] [--runner=flink|direct]
-#       [--dataDir=runners/target/bench-final-state] [hogbeam clickhouse flags]
+#       [--dataDir=runners/target/bench-final-state] [--jar=another bundled jar] [hogbeam clickhouse flags]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -q ${HOGBEAM_MVN_ARGS:-} -pl runners,benchmarks -am -DskipTests package dependency:build-classpath \

@@ -30,7 +30,8 @@ import java.util.regex.Pattern;
  * account: every person's {@code $set} and every extra id's link sent.
  *
  * <p>Args: {@code --persons=2000000 --distinctIds=3000000 --heap=512m
- * --dataDir=runners/target/bench-final-state [--runner=flink|direct] [hogbeam clickhouse flags]}.
+ * --dataDir=runners/target/bench-final-state [--runner=flink|direct] [--jar=another bundled jar,
+ * e.g. an older build] [hogbeam clickhouse flags]}.
  */
 public final class FinalStateBenchmark {
   private static final long TEAM = 2;
@@ -46,7 +47,7 @@ public final class FinalStateBenchmark {
     String heap = "512m";
     String runner = "flink";
     Path dataDir = Path.of("runners/target/bench-final-state");
-    Path jar = Path.of("runners/target/hogbeam.jar");
+    List<Path> jars = new ArrayList<>();
     List<String> pass = new ArrayList<>();
     for (String a : args) {
       String v = a.substring(a.indexOf('=') + 1);
@@ -58,6 +59,8 @@ public final class FinalStateBenchmark {
         heap = v;
       } else if (a.startsWith("--runner=")) {
         runner = v;
+      } else if (a.startsWith("--jar=")) {
+        jars.add(Path.of(v));
       } else if (a.startsWith("--dataDir=")) {
         dataDir = Path.of(v);
       } else {
@@ -68,95 +71,126 @@ public final class FinalStateBenchmark {
       throw new IllegalArgumentException(
           "--distinctIds must be between --persons and twice --persons");
     }
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("no bundled jar at " + jar + " (mvn -q -DskipTests package)");
+    if (jars.isEmpty()) {
+      jars.add(Path.of("runners/target/hogbeam.jar"));
+    }
+    for (Path jar : jars) {
+      if (!Files.isRegularFile(jar)) {
+        throw new IllegalStateException(
+            "no bundled jar at " + jar + " (mvn -q -DskipTests package)");
+      }
     }
     try (LocalClickHouse ch =
             LocalClickHouse.builder().dataDirectory(dataDir.resolve("clickhouse")).startLocal();
         FakeCaptureServer capture = FakeCaptureServer.builder().countingOnly(true).start()) {
       String db = String.format(Locale.ROOT, "hogbeam_bench_persons_%d_%d", persons, ids);
       ensure(ch, db, persons, ids);
-      Path dir =
-          Files.createDirectories(
-              dataDir.resolve(
-                  "runs/" + runner + "-" + LocalDate.now() + "-" + System.currentTimeMillis()));
-      List<String> cmd = new ArrayList<>();
-      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      cmd.add("-Xmx" + heap);
-      cmd.add("-Xlog:gc:file=" + dir.resolve("gc.log"));
-      cmd.add("-XX:+HeapDumpOnOutOfMemoryError");
-      cmd.add("-XX:HeapDumpPath=" + dir.toAbsolutePath());
-      cmd.add("-jar");
-      cmd.add(jar.toAbsolutePath().toString());
-      cmd.add("clickhouse");
-      cmd.add("--clickhouseUrl=" + ch.jdbcUrl());
-      cmd.add("--clickhouseUser=" + ch.user());
-      cmd.add("--clickhouseDatabase=" + db);
-      cmd.add("--teamId=" + TEAM);
-      cmd.add("--startDate=" + FIRST_DAY);
-      cmd.add("--endDate=" + FIRST_DAY.plusDays(3));
-      cmd.add("--posthogUrl=" + capture.url());
-      cmd.add(
-          "--posthogApiKeyFile="
-              + Files.writeString(dir.resolve("posthog.key"), "phc_bench", UTF_8).toAbsolutePath());
-      cmd.add("--checkpointDir=" + dir.resolve("checkpoints").toAbsolutePath());
-      cmd.add("--runner=" + (runner.equals("direct") ? "DirectRunner" : "FlinkRunner"));
-      cmd.add("--persons=all");
-      cmd.add("--groups=none");
-      cmd.addAll(pass);
-      Files.writeString(dir.resolve("command.txt"), String.join(" ", cmd) + "\n", UTF_8);
-      ChildProcess.Result p =
-          ChildProcess.run(
-              cmd,
-              Map.of(),
-              dir.resolve("output.txt"),
-              line -> line.contains("final state of team"),
-              line -> line.startsWith("final state:"));
-      GcLog gc = GcLog.read(dir.resolve("gc.log"));
-      String output = Files.readString(p.log(), UTF_8);
-      Matcher m = SUMMARY.matcher(output);
-      long links = ids - persons;
-      long expected = persons + links;
-      System.out.printf(
-          Locale.ROOT,
-          "final state, %,d persons / %,d distinct ids, %s, -Xmx%s: exit %d, %.1f s wall;"
-              + " heap peak %d MiB, most kept after a GC %d MiB (%d GCs); peak RSS %d MiB;"
-              + " CPU %.1f s; capture endpoint accepted %,d events (expected at least %,d)%n",
-          persons,
-          ids,
-          runner,
-          heap,
-          p.exitCode(),
-          p.wallSeconds(),
-          gc.peakUsedBytes() >> 20,
-          gc.maxAfterGcBytes() >> 20,
-          gc.collections(),
-          p.peakRssBytes() >> 20,
-          p.cpuSeconds(),
-          capture.acceptedEventCount(),
-          expected);
-      if (p.exitCode() != 0 || !m.find()) {
-        throw new IllegalStateException("the run failed or printed no final-state line: " + dir);
+      long frontEnd = MigrationBenchmark.frontEndPid();
+      for (Path jar : jars) {
+        capture.reset();
+        run(ch, capture, frontEnd, db, jar, runner, heap, dataDir, persons, ids, pass);
       }
-      long sentPersons = Long.parseLong(m.group(1).replace(",", ""));
-      long sentLinks = Long.parseLong(m.group(2).replace(",", ""));
-      if (sentPersons != persons || sentLinks != links) {
-        throw new IllegalStateException(
-            String.format(
-                Locale.ROOT,
-                "the stage sent %d persons and %d links; expected %d and %d (see %s)",
-                sentPersons,
-                sentLinks,
-                persons,
-                links,
-                dir));
-      }
-      System.out.printf(
-          Locale.ROOT,
-          "%s; the stage itself (plan line to summary line): %.1f s%n",
-          m.group(),
-          p.markToEndSeconds());
     }
+  }
+
+  private static void run(
+      LocalClickHouse ch,
+      FakeCaptureServer capture,
+      long frontEnd,
+      String db,
+      Path jar,
+      String runner,
+      String heap,
+      Path dataDir,
+      long persons,
+      long ids,
+      List<String> pass)
+      throws Exception {
+    Path dir =
+        Files.createDirectories(
+            dataDir.resolve(
+                "runs/" + runner + "-" + LocalDate.now() + "-" + System.currentTimeMillis()));
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx" + heap);
+    cmd.add("-Xlog:gc:file=" + dir.resolve("gc.log"));
+    cmd.add("-XX:+HeapDumpOnOutOfMemoryError");
+    cmd.add("-XX:HeapDumpPath=" + dir.toAbsolutePath());
+    cmd.add("-jar");
+    cmd.add(jar.toAbsolutePath().toString());
+    cmd.add("clickhouse");
+    cmd.add("--clickhouseUrl=" + ch.jdbcUrl());
+    cmd.add("--clickhouseUser=" + ch.user());
+    cmd.add("--clickhouseDatabase=" + db);
+    cmd.add("--teamId=" + TEAM);
+    cmd.add("--startDate=" + FIRST_DAY);
+    cmd.add("--endDate=" + FIRST_DAY.plusDays(3));
+    cmd.add("--posthogUrl=" + capture.url());
+    cmd.add(
+        "--posthogApiKeyFile="
+            + Files.writeString(dir.resolve("posthog.key"), "phc_bench", UTF_8).toAbsolutePath());
+    cmd.add("--checkpointDir=" + dir.resolve("checkpoints").toAbsolutePath());
+    cmd.add("--runner=" + (runner.equals("direct") ? "DirectRunner" : "FlinkRunner"));
+    cmd.add("--persons=all");
+    cmd.add("--groups=none");
+    cmd.addAll(pass);
+    Files.writeString(dir.resolve("command.txt"), String.join(" ", cmd) + "\n", UTF_8);
+    double clickHouse0 = ChildProcess.cpuSeconds(frontEnd);
+    ChildProcess.Result p =
+        ChildProcess.run(
+            cmd,
+            Map.of(),
+            dir.resolve("output.txt"),
+            line -> line.contains("final state of team"),
+            line -> line.startsWith("final state:"));
+    double clickHouseCpu = ChildProcess.cpuSeconds(frontEnd) - clickHouse0;
+    GcLog gc = GcLog.read(dir.resolve("gc.log"));
+    String output = Files.readString(p.log(), UTF_8);
+    Matcher m = SUMMARY.matcher(output);
+    long links = ids - persons;
+    long expected = persons + links;
+    System.out.printf(
+        Locale.ROOT,
+        "%s: final state, %,d persons / %,d distinct ids, %s, -Xmx%s: exit %d, %.1f s wall;"
+            + " heap peak %d MiB, most kept after a GC %d MiB (%d GCs); peak RSS %d MiB;"
+            + " CPU %.1f s, ClickHouse CPU %.1f s; capture endpoint accepted %,d events"
+            + " (expected at least %,d)%n",
+        jar,
+        persons,
+        ids,
+        runner,
+        heap,
+        p.exitCode(),
+        p.wallSeconds(),
+        gc.peakUsedBytes() >> 20,
+        gc.maxAfterGcBytes() >> 20,
+        gc.collections(),
+        p.peakRssBytes() >> 20,
+        p.cpuSeconds(),
+        clickHouseCpu,
+        capture.acceptedEventCount(),
+        expected);
+    if (p.exitCode() != 0 || !m.find()) {
+      throw new IllegalStateException("the run failed or printed no final-state line: " + dir);
+    }
+    long sentPersons = Long.parseLong(m.group(1).replace(",", ""));
+    long sentLinks = Long.parseLong(m.group(2).replace(",", ""));
+    if (sentPersons != persons || sentLinks != links) {
+      throw new IllegalStateException(
+          String.format(
+              Locale.ROOT,
+              "the stage sent %d persons and %d links; expected %d and %d (see %s)",
+              sentPersons,
+              sentLinks,
+              persons,
+              links,
+              dir));
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "%s; the stage itself (plan line to summary line): %.1f s%n",
+        m.group(),
+        p.markToEndSeconds());
   }
 
   /**
