@@ -44,9 +44,14 @@ final class FinalStateQueries implements Serializable {
 
   /** The range's events of the team (a sub-query's FROM and WHERE). */
   private String rangeEvents(List<Object> params) {
+    return events(params, startMicros, endMicros);
+  }
+
+  /** The team's events in {@code [fromMicros, toMicros)} within the range. */
+  private String events(List<Object> params, long fromMicros, long toMicros) {
     params.add(teamId);
-    params.add(PageQueries.clickHouseTime(startMicros));
-    params.add(PageQueries.clickHouseTime(endMicros));
+    params.add(PageQueries.clickHouseTime(Math.max(fromMicros, startMicros)));
+    params.add(PageQueries.clickHouseTime(Math.min(toMicros, endMicros)));
     return " FROM "
         + eventsTable
         + " WHERE team_id = ? AND timestamp >= toDateTime64(?, 6, 'UTC')"
@@ -119,15 +124,7 @@ final class FinalStateQueries implements Serializable {
   /** The distinct ids of the team's events in {@code [fromMicros, toMicros)}, each once. */
   Query seenDistinctIds(long fromMicros, long toMicros) {
     List<Object> params = new ArrayList<>();
-    params.add(teamId);
-    params.add(PageQueries.clickHouseTime(Math.max(fromMicros, startMicros)));
-    params.add(PageQueries.clickHouseTime(Math.min(toMicros, endMicros)));
-    return new Query(
-        "SELECT DISTINCT distinct_id FROM "
-            + eventsTable
-            + " WHERE team_id = ? AND timestamp >= toDateTime64(?, 6, 'UTC')"
-            + " AND timestamp < toDateTime64(?, 6, 'UTC')",
-        params);
+    return new Query("SELECT DISTINCT distinct_id" + events(params, fromMicros, toMicros), params);
   }
 
   long startMicros() {
@@ -138,8 +135,11 @@ final class FinalStateQueries implements Serializable {
     return endMicros;
   }
 
-  /** One page of groups (latest properties by {@code _timestamp}) after {@code (index, key)}. */
-  Query groupPage(int afterIndex, @Nullable String afterKey, boolean seenOnly, int limit) {
+  /**
+   * One page of groups (latest properties by {@code _timestamp}) after {@code (index, key)}, in the
+   * table's own order (aggregated in order, so ClickHouse stops at the {@code LIMIT}).
+   */
+  Query groupPage(int afterIndex, @Nullable String afterKey, int limit) {
     List<Object> params = new ArrayList<>();
     params.add(teamId);
     StringBuilder sql =
@@ -152,17 +152,26 @@ final class FinalStateQueries implements Serializable {
       params.add((long) afterIndex);
       params.add(afterKey);
     }
-    if (seenOnly) {
-      sql.append(" AND (group_type_index, group_key) IN (SELECT g.1, g.2 FROM (SELECT arrayJoin(")
-          .append(groupColumns())
-          .append(") AS g")
-          .append(rangeEvents(params))
-          .append(") WHERE g.2 != '')");
-    }
     sql.append(
-        " GROUP BY group_type_index, group_key ORDER BY group_type_index, group_key LIMIT ?");
+        " GROUP BY group_type_index, group_key ORDER BY group_type_index, group_key LIMIT ?"
+            + " SETTINGS optimize_aggregation_in_order = 1");
     params.add((long) limit);
     return new Query(sql.toString(), params);
+  }
+
+  /**
+   * The groups the team's events in {@code [fromMicros, toMicros)} belong to, each once: group type
+   * index, group key.
+   */
+  Query seenGroups(long fromMicros, long toMicros) {
+    List<Object> params = new ArrayList<>();
+    return new Query(
+        "SELECT DISTINCT g.1, g.2 FROM (SELECT arrayJoin("
+            + groupColumns()
+            + ") AS g"
+            + events(params, fromMicros, toMicros)
+            + ") WHERE g.2 != ''",
+        params);
   }
 
   /** {@code [(0, $group_0), ..., (4, $group_4)]} of an event, from its properties. */

@@ -56,7 +56,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  * The first join marks each distinct id seen or not and keys it by its person; the second gathers a
  * person's ids. A person without a live distinct id, or (with {@code seen}) none in the range, is
  * counted and not sent. Each send group's counts go to the ledger once its persons are joined.
- * Groups ({@code groups}) are read page by page by one worker.
+ * Groups ({@code groups}) are read page by page by one worker and, with {@code --groups=seen},
+ * joined with the groups of the range's events (one {@code DISTINCT} query per UTC day).
  */
 final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, String>>> {
   private static final long serialVersionUID = 1L;
@@ -110,13 +111,8 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
               .setCoder(strings);
       PCollection<KV<String, String>> idsByPerson;
       if (settings.persons() == FinalStateScope.seen) {
-        List<Integer> days = new ArrayList<>();
-        long start = settings.queries().startMicros();
-        for (long t = start; t < settings.queries().endMicros(); t += DAY_MICROS) {
-          days.add((int) ((t - start) / DAY_MICROS));
-        }
         PCollection<KV<String, String>> seen =
-            shards(input, "Range days", days)
+            shards(input, "Range days", days())
                 .apply("Read distinct ids of the range", ParDo.of(new ReadSeenIds(settings)))
                 .setCoder(strings);
         TupleTag<String> personOf = new TupleTag<>() {};
@@ -164,6 +160,7 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
       counts.add(joined.get(joinedTag).setCoder(countsCoder));
     }
     if (todo.contains(FinalState.GROUPS)) {
+      boolean seenOnly = settings.groups() == FinalStateScope.seen;
       TupleTag<KV<String, String>> groupsTag = new TupleTag<>() {};
       TupleTag<KV<String, Map<String, Long>>> readTag = new TupleTag<>() {};
       PCollectionTuple groups =
@@ -171,10 +168,32 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
               .apply("Groups shard", Create.of(0).withCoder(VarIntCoder.of()))
               .apply(
                   "Read groups",
-                  ParDo.of(new ReadGroups(settings, progress, groupsTag, readTag))
+                  ParDo.of(new ReadGroups(settings, seenOnly, progress, groupsTag, readTag))
                       .withOutputTags(groupsTag, TupleTagList.of(readTag)));
-      records.add(groups.get(groupsTag).setCoder(strings));
+      groups.get(groupsTag).setCoder(strings);
       counts.add(groups.get(readTag).setCoder(countsCoder));
+      if (seenOnly) {
+        PCollection<KV<String, String>> seen =
+            shards(input, "Range days of groups", days())
+                .apply("Read groups of the range", ParDo.of(new ReadSeenGroups(settings)))
+                .setCoder(strings);
+        TupleTag<String> groupTag = new TupleTag<>() {};
+        TupleTag<String> seenTag = new TupleTag<>() {};
+        TupleTag<KV<String, String>> recordTag = new TupleTag<>() {};
+        TupleTag<KV<String, Map<String, Long>>> joinedTag = new TupleTag<>() {};
+        PCollectionTuple joined =
+            KeyedPCollectionTuple.of(groupTag, groups.get(groupsTag))
+                .and(seenTag, seen)
+                .apply("Join groups with the range", CoGroupByKey.create())
+                .apply(
+                    "Group records",
+                    ParDo.of(new SeenGroupRecords(groupTag, seenTag, recordTag, joinedTag))
+                        .withOutputTags(recordTag, TupleTagList.of(joinedTag)));
+        records.add(joined.get(recordTag).setCoder(strings));
+        counts.add(joined.get(joinedTag).setCoder(countsCoder));
+      } else {
+        records.add(groups.get(groupsTag));
+      }
     }
     if (records.isEmpty()) {
       records.add(input.apply("No final state", Create.empty(strings)));
@@ -194,6 +213,16 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
     return input
         .apply(name, Create.of(shards).withCoder(VarIntCoder.of()))
         .apply("Spread " + name.toLowerCase(java.util.Locale.ROOT), Reshuffle.viaRandomKey());
+  }
+
+  /** The range's UTC days, as offsets from its start. */
+  private List<Integer> days() {
+    List<Integer> days = new ArrayList<>();
+    long start = settings.queries().startMicros();
+    for (long t = start; t < settings.queries().endMicros(); t += DAY_MICROS) {
+      days.add((int) ((t - start) / DAY_MICROS));
+    }
+    return days;
   }
 
   /** A distinct id's mark in the joins: seen in the range or not. */
@@ -407,19 +436,25 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
     }
   }
 
-  /** Reads the groups page by page (one worker: groups are few). */
+  /**
+   * Reads the groups page by page (one worker: groups are few): records for the send group, or with
+   * {@code seen} keyed by {@code index<TAB>key} for the join with the range's groups.
+   */
   static final class ReadGroups extends DoFn<Integer, KV<String, String>> {
     private final Settings settings;
+    private final boolean seenOnly;
     private final ReadProgress progress;
     private final TupleTag<KV<String, String>> groupsTag;
     private final TupleTag<KV<String, Map<String, Long>>> readTag;
 
     ReadGroups(
         Settings settings,
+        boolean seenOnly,
         ReadProgress progress,
         TupleTag<KV<String, String>> groupsTag,
         TupleTag<KV<String, Map<String, Long>>> readTag) {
       this.settings = settings;
+      this.seenOnly = seenOnly;
       this.progress = progress;
       this.groupsTag = groupsTag;
       this.readTag = readTag;
@@ -427,7 +462,6 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
 
     @ProcessElement
     public void process(MultiOutputReceiver out) throws Exception {
-      boolean seenOnly = settings.groups() == FinalStateScope.seen;
       Map<String, Long> counts = count("groups", 0L);
       counts.put(FinalState.ROWS_READ, 0L);
       int afterIndex = 0;
@@ -437,7 +471,7 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
           List<String[]> page = new ArrayList<>();
           FinalState.query(
               c,
-              settings.queries().groupPage(afterIndex, afterKey, seenOnly, settings.pageSize()),
+              settings.queries().groupPage(afterIndex, afterKey, settings.pageSize()),
               rs -> page.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}));
           if (page.isEmpty()) {
             break;
@@ -448,9 +482,12 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
             r.put("index", Integer.parseInt(g[0]));
             r.put("key", g[1]);
             r.put("properties", g[2]);
-            out.get(groupsTag).output(KV.of(FinalState.GROUPS, r.toString()));
+            String key = seenOnly ? g[0] + "\t" + g[1] : FinalState.GROUPS;
+            out.get(groupsTag).output(KV.of(key, r.toString()));
           }
-          counts.merge("groups", (long) page.size(), Long::sum);
+          if (!seenOnly) {
+            counts.merge("groups", (long) page.size(), Long::sum);
+          }
           counts.merge(FinalState.ROWS_READ, (long) page.size(), Long::sum);
           progress.shardRead(FinalState.GROUPS, counts, false);
           String[] last = page.get(page.size() - 1);
@@ -459,6 +496,55 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
         }
       }
       out.get(readTag).output(KV.of(FinalState.GROUPS, counts));
+    }
+  }
+
+  /** The groups of one UTC day of the range: KV({@code index<TAB>key}, ""). */
+  static final class ReadSeenGroups extends DoFn<Integer, KV<String, String>> {
+    private final Settings settings;
+
+    ReadSeenGroups(Settings settings) {
+      this.settings = settings;
+    }
+
+    @ProcessElement
+    public void process(@Element Integer day, OutputReceiver<KV<String, String>> out)
+        throws Exception {
+      long from = settings.queries().startMicros() + day * DAY_MICROS;
+      try (Connection c = settings.connection().open()) {
+        FinalState.query(
+            c,
+            settings.queries().seenGroups(from, from + DAY_MICROS),
+            rs -> out.output(KV.of(rs.getString(1) + "\t" + rs.getString(2), "")));
+      }
+    }
+  }
+
+  /** A group some event of the range belongs to, as a record for the send group. */
+  static final class SeenGroupRecords extends DoFn<KV<String, CoGbkResult>, KV<String, String>> {
+    private final TupleTag<String> groupTag;
+    private final TupleTag<String> seenTag;
+    private final TupleTag<KV<String, String>> recordTag;
+    private final TupleTag<KV<String, Map<String, Long>>> countsTag;
+
+    SeenGroupRecords(
+        TupleTag<String> groupTag,
+        TupleTag<String> seenTag,
+        TupleTag<KV<String, String>> recordTag,
+        TupleTag<KV<String, Map<String, Long>>> countsTag) {
+      this.groupTag = groupTag;
+      this.seenTag = seenTag;
+      this.recordTag = recordTag;
+      this.countsTag = countsTag;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<String, CoGbkResult> joined, MultiOutputReceiver out) {
+      String group = joined.getValue().getOnly(groupTag, null);
+      if (group != null && joined.getValue().getAll(seenTag).iterator().hasNext()) {
+        out.get(recordTag).output(KV.of(FinalState.GROUPS, group));
+        out.get(countsTag).output(KV.of(FinalState.GROUPS, count("groups", 1L)));
+      }
     }
   }
 
