@@ -1,6 +1,7 @@
 package dev.hogbeam.jdbc;
 
 import dev.hogbeam.event.Timestamps;
+import java.io.Serializable;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -11,7 +12,7 @@ import java.util.List;
  * One shard of a JDBC read: a UTC day, or the part of it inside the migrated range. Travels through
  * the pipeline as text ({@code 2024-06-18/startMicros/endMicros}).
  */
-public record DayRange(String day, long startMicros, long endMicros) {
+public record DayRange(String day, long startMicros, long endMicros) implements Serializable {
 
   /** The UTC days of {@code [start, end)}, each cut to the range. */
   public static List<DayRange> of(Instant start, Instant end) {
