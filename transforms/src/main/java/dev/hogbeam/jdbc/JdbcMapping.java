@@ -259,9 +259,12 @@ public final class JdbcMapping implements Serializable {
             .map(c -> JdbcTable.quote(c.name(), quote))
             .collect(Collectors.joining(", "));
     String ts = JdbcTable.quote(timestamp.name(), quote);
+    // The line break and comment before FROM keep Beam 2.70's JdbcIO from printing "null" for
+    // every day: its lineage code (JdbcUtil.extractTableFromReadQuery) prints the schema name of
+    // a query matching SELECT ... FROM on one line to stdout.
     return "SELECT "
         + cols
-        + " FROM "
+        + "\n/* hogbeam: one UTC day */ FROM "
         + source.fromItem(quote)
         + " WHERE "
         + ts
