@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -168,12 +167,7 @@ public final class LocalMariaDb implements AutoCloseable {
 
   /** Runs each statement. */
   public void execute(String... sql) throws SQLException {
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      for (String q : sql) {
-        s.execute(q);
-      }
-    }
+    LocalProcesses.execute(this::connect, sql);
   }
 
   private void stopQuietly() {
@@ -188,7 +182,7 @@ public final class LocalMariaDb implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    LocalProcesses.deleteTree(dir);
+    LocalClickHouse.deleteRecursively(dir);
   }
 
   @Override

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -84,13 +83,8 @@ public final class LocalPostgres implements AutoCloseable {
               "UTF8",
               "--no-locale",
               "--no-sync"));
-      LocalProcesses.run(
-          runAs,
-          TIMEOUT,
+      pg.pgCtl(
           List.of(
-              bin.resolve("pg_ctl").toString(),
-              "-D",
-              dir.resolve("data").toString(),
               "-l",
               dir.resolve("server.log").toString(),
               "-w",
@@ -137,33 +131,27 @@ public final class LocalPostgres implements AutoCloseable {
 
   /** Runs each statement. */
   public void execute(String... sql) throws SQLException {
-    try (Connection c = connect();
-        Statement s = c.createStatement()) {
-      for (String q : sql) {
-        s.execute(q);
-      }
-    }
+    LocalProcesses.execute(this::connect, sql);
+  }
+
+  /** {@code pg_ctl -D <data> args...}, as the server's user. */
+  private void pgCtl(List<String> args) throws IOException, InterruptedException {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString()));
+    command.addAll(args);
+    LocalProcesses.run(runAs, TIMEOUT, command);
   }
 
   private void stopQuietly() {
     try {
       if (Files.exists(dir.resolve("data/postmaster.pid"))) {
-        LocalProcesses.run(
-            runAs,
-            TIMEOUT,
-            List.of(
-                bin.resolve("pg_ctl").toString(),
-                "-D",
-                dir.resolve("data").toString(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop"));
+        pgCtl(List.of("-m", "immediate", "-w", "stop"));
       }
     } catch (IOException | InterruptedException e) {
       // the directory goes anyway
     }
-    LocalProcesses.deleteTree(dir);
+    LocalClickHouse.deleteRecursively(dir);
   }
 
   @Override

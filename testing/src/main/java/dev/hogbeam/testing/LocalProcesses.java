@@ -120,22 +120,18 @@ final class LocalProcesses {
     }
   }
 
-  static void deleteTree(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
+  /** Runs each statement on a new connection from {@code connect}. */
+  static void execute(ConnectionSource connect, String... sql) throws java.sql.SQLException {
+    try (java.sql.Connection c = connect.get();
+        java.sql.Statement s = c.createStatement()) {
+      for (String q : sql) {
+        s.execute(q);
+      }
     }
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.deleteIfExists(p);
-                } catch (IOException e) {
-                  // best effort
-                }
-              });
-    } catch (IOException e) {
-      // best effort
-    }
+  }
+
+  /** Opens a connection. */
+  interface ConnectionSource {
+    java.sql.Connection get() throws java.sql.SQLException;
   }
 }

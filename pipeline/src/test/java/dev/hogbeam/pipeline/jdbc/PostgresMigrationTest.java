@@ -2,6 +2,7 @@ package dev.hogbeam.pipeline.jdbc;
 
 import static dev.hogbeam.pipeline.jdbc.JdbcTestData.args;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -183,6 +184,16 @@ class PostgresMigrationTest {
       CommandRun table =
           run(capture, "ck-bad3", args(List.of("--table=events; DROP TABLE events")));
       assertEquals(ExitCodes.USAGE, table.exitCode(), table.describe());
+      CommandRun inUrl =
+          JdbcTestData.runCommand(
+              env(),
+              args(
+                  List.of("--jdbcUrl=" + pg.jdbcUrl() + "?password=" + pg.password()),
+                  JdbcTestData.mapping("ts", "timestamp"),
+                  List.of("--posthogUrl=" + capture.url())));
+      assertEquals(ExitCodes.USAGE, inUrl.exitCode(), inUrl.describe());
+      assertTrue(inUrl.err().contains("--jdbcUrl "), inUrl.describe());
+      assertFalse(inUrl.err().contains(pg.password()), inUrl.describe());
       assertEquals(0, capture.acceptedEventCount());
     }
   }
