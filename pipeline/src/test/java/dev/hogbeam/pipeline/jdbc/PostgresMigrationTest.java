@@ -142,6 +142,40 @@ class PostgresMigrationTest {
   }
 
   @Test
+  void personOrderSendsEachPersonsEventsInTimeOrder() throws Exception {
+    try (FakeCaptureServer capture = FakeCaptureServer.start()) {
+      List<String> mapping =
+          args(
+              JdbcTestData.mapping("ts", "timestamp"),
+              List.of(
+                  "--uuidColumn=event_uuid",
+                  "--uuidFrom=id",
+                  "--orderBy=person",
+                  "--personBuckets=3"));
+      CommandRun run = run(capture, "ck-person", mapping);
+      assertEquals(ExitCodes.DEAD_LETTERS, run.exitCode(), run.describe());
+      Map<String, List<FakeCaptureServer.ReceivedEvent>> byPerson = new java.util.TreeMap<>();
+      Map<String, Map<String, Object>> got = new java.util.TreeMap<>();
+      for (FakeCaptureServer.ReceivedEvent e : capture.events()) {
+        byPerson.computeIfAbsent(e.distinctId(), d -> new ArrayList<>()).add(e);
+        assertEquals(null, got.put(e.uuid(), JdbcTestData.received(e)), "once: " + e.uuid());
+      }
+      assertEquals(JdbcTestData.expectedByUuid(rows, false, false), got);
+      byPerson.forEach(
+          (person, events) -> {
+            List<FakeCaptureServer.ReceivedEvent> sorted = new ArrayList<>(events);
+            sorted.sort(
+                java.util.Comparator.comparing(
+                        (FakeCaptureServer.ReceivedEvent e) ->
+                            java.time.Instant.parse(e.timestamp()))
+                    .thenComparing(FakeCaptureServer.ReceivedEvent::uuid));
+            assertEquals(sorted, events, person + "'s events in time order");
+          });
+      assertTrue(byPerson.size() > 3, "several persons per bucket: " + byPerson.keySet());
+    }
+  }
+
+  @Test
   void aQueryAndTheDefaultNameBasedUuid() throws Exception {
     try (FakeCaptureServer capture = FakeCaptureServer.start()) {
       List<String> mapping =
