@@ -113,7 +113,7 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
       if (settings.persons() == FinalStateScope.seen) {
         PCollection<KV<String, String>> seen =
             shards(input, "Range days", days())
-                .apply("Read distinct ids of the range", ParDo.of(new ReadSeenIds(settings)))
+                .apply("Read distinct ids of the range", ParDo.of(new ReadSeen(settings, false)))
                 .setCoder(strings);
         TupleTag<String> personOf = new TupleTag<>() {};
         TupleTag<String> seenTag = new TupleTag<>() {};
@@ -175,7 +175,7 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
       if (seenOnly) {
         PCollection<KV<String, String>> seen =
             shards(input, "Range days of groups", days())
-                .apply("Read groups of the range", ParDo.of(new ReadSeenGroups(settings)))
+                .apply("Read groups of the range", ParDo.of(new ReadSeen(settings, true)))
                 .setCoder(strings);
         TupleTag<String> groupTag = new TupleTag<>() {};
         TupleTag<String> seenTag = new TupleTag<>() {};
@@ -333,23 +333,36 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
     }
   }
 
-  /** The distinct ids of one UTC day of the range: KV(distinct id, ""). */
-  static final class ReadSeenIds extends DoFn<Integer, KV<String, String>> {
+  /**
+   * What one UTC day of the range's events name, each once: their distinct ids (KV(distinct id,
+   * "")) or, for {@code groups}, their groups (KV({@code index<TAB>key}, "")).
+   */
+  static final class ReadSeen extends DoFn<Integer, KV<String, String>> {
     private final Settings settings;
+    private final boolean groups;
 
-    ReadSeenIds(Settings settings) {
+    ReadSeen(Settings settings, boolean groups) {
       this.settings = settings;
+      this.groups = groups;
     }
 
     @ProcessElement
     public void process(@Element Integer day, OutputReceiver<KV<String, String>> out)
         throws Exception {
       long from = settings.queries().startMicros() + day * DAY_MICROS;
+      long to = from + DAY_MICROS;
       try (Connection c = settings.connection().open()) {
-        FinalState.query(
-            c,
-            settings.queries().seenDistinctIds(from, from + DAY_MICROS),
-            rs -> out.output(KV.of(rs.getString(1), "")));
+        if (groups) {
+          FinalState.query(
+              c,
+              settings.queries().seenGroups(from, to),
+              rs -> out.output(KV.of(rs.getString(1) + "\t" + rs.getString(2), "")));
+        } else {
+          FinalState.query(
+              c,
+              settings.queries().seenDistinctIds(from, to),
+              rs -> out.output(KV.of(rs.getString(1), "")));
+        }
       }
     }
   }
@@ -496,27 +509,6 @@ final class FinalStateRead extends PTransform<PBegin, SourceRead<KV<String, Stri
         }
       }
       out.get(readTag).output(KV.of(FinalState.GROUPS, counts));
-    }
-  }
-
-  /** The groups of one UTC day of the range: KV({@code index<TAB>key}, ""). */
-  static final class ReadSeenGroups extends DoFn<Integer, KV<String, String>> {
-    private final Settings settings;
-
-    ReadSeenGroups(Settings settings) {
-      this.settings = settings;
-    }
-
-    @ProcessElement
-    public void process(@Element Integer day, OutputReceiver<KV<String, String>> out)
-        throws Exception {
-      long from = settings.queries().startMicros() + day * DAY_MICROS;
-      try (Connection c = settings.connection().open()) {
-        FinalState.query(
-            c,
-            settings.queries().seenGroups(from, from + DAY_MICROS),
-            rs -> out.output(KV.of(rs.getString(1) + "\t" + rs.getString(2), "")));
-      }
     }
   }
 
