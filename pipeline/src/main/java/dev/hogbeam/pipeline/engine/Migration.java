@@ -104,6 +104,12 @@ public final class Migration<R> {
         throw new IllegalArgumentException(
             "--personBuckets must be > 0, but was " + options.getPersonBuckets());
       }
+      if (options.getOrderBy() == OrderBy.person && options.getShuffle() == Shuffle.fused) {
+        throw new IllegalArgumentException(
+            "--shuffle=fused needs --orderBy=day: with --orderBy=person a person's events come"
+                + " from every shard and must cross the runner's shuffle. Leave out --shuffle (or"
+                + " give --shuffle=groupByKey) with --orderBy=person");
+      }
       CheckpointStore store = CheckpointStore.at(checkpointDir);
       checkSameRun(store, identity(options, destination));
       String deadLetterDir =
@@ -112,12 +118,6 @@ public final class Migration<R> {
               : store.path("dead-letters");
       Ledger ledger = Ledger.of(store, newRunId(), deadLetterDir);
       OrderBy orderBy = options.getOrderBy();
-      if (orderBy == OrderBy.person && options.getShuffle() == Shuffle.fused) {
-        throw new IllegalArgumentException(
-            "--shuffle=fused needs --orderBy=day: with --orderBy=person a person's events come"
-                + " from every shard and must cross the runner's shuffle. Leave out --shuffle (or"
-                + " give --shuffle=groupByKey) with --orderBy=person");
-      }
       OrderingKey key =
           orderBy == OrderBy.person
               ? OrderingKey.person(options.getPersonBuckets())
