@@ -25,6 +25,8 @@ class BundledJarIT {
                     + "  clickhouse  Migrate a self-hosted PostHog's ClickHouse events into PostHog\n"
                     + "  amplitude   Migrate Amplitude export files, or Amplitude's Export API, into"
                     + " PostHog\n"
+                    + "  jdbc        Migrate events from any SQL table or query (PostgreSQL,"
+                    + " MariaDB/MySQL, other JDBC drivers) into PostHog\n"
                     + "  verify      Compare a finished migration with PostHog per day and event;"
                     + " --repair re-sends what is missing\n"
                     + "  demo        Migrate sample PostHog data from a local ClickHouse engine to a"
@@ -41,7 +43,7 @@ class BundledJarIT {
     assertEquals("", result.stdout());
     assertEquals(
         "hogbeam: unknown subcommand 'clickhuose'; the subcommands are: clickhouse, amplitude,"
-            + " verify, demo, selftest (see --help)\n",
+            + " jdbc, verify, demo, selftest (see --help)\n",
         result.stderr());
   }
 

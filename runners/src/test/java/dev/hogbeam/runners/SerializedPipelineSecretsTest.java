@@ -8,9 +8,12 @@ import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.jdbc.JdbcMigration;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
+import dev.hogbeam.pipeline.options.JdbcOptions;
 import dev.hogbeam.testing.LocalClickHouse;
+import dev.hogbeam.testing.LocalPostgres;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -188,6 +191,61 @@ class SerializedPipelineSecretsTest {
             "AMPLITUDE_API_KEY", AMPLITUDE_KEY,
             "AMPLITUDE_SECRET_KEY", AMPLITUDE_SECRET,
             "POSTHOG_API_KEY", POSTHOG_KEY));
+  }
+
+  @Test
+  void jdbcOnTheDirectRunnerWithTheSecretsAsFlagsAndOnAFlinkClusterFromFiles() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        LocalPostgres.available(),
+        "PostgreSQL is not installed (apt-get install -y postgresql; .ci/run installs it)");
+    try (LocalPostgres pg = LocalPostgres.start()) {
+      pg.execute("CREATE TABLE events (name text, who text, at timestamptz, props jsonb)");
+      List<String> base =
+          List.of(
+              "--jdbcUrl=" + pg.jdbcUrl(),
+              "--jdbcUser=" + LocalPostgres.USER,
+              "--table=events",
+              "--eventColumn=name",
+              "--distinctIdColumn=who",
+              "--timestampColumn=at",
+              "--propertiesColumn=props",
+              "--startDate=2024-03-01",
+              "--endDate=2024-03-03",
+              "--posthogUrl=http://127.0.0.1:9/");
+      SecretScan scan =
+          SecretScan.of(
+              List.of(pg.password(), POSTHOG_KEY), AMPLITUDE_KEY + ":" + AMPLITUDE_SECRET);
+
+      List<String> direct = new ArrayList<>(base);
+      direct.addAll(
+          List.of(
+              "--runner=DirectRunner",
+              "--jdbcPassword=" + pg.password(),
+              "--posthogApiKey=" + POSTHOG_KEY,
+              "--checkpointDir=" + tmp.resolve("ck-jdbc-direct")));
+      JdbcOptions o = options(JdbcOptions.class, direct);
+      Pipeline p = Pipeline.create(o);
+      JdbcMigration.create(o, env(Map.of())).expand(p);
+      scan.pipeline(p).options(o).assertClean();
+
+      Path pw = Files.writeString(tmp.resolve("jdbc-pw"), pg.password() + "\n");
+      List<String> cluster = new ArrayList<>(base);
+      cluster.addAll(
+          List.of(
+              "--runner=FlinkRunner",
+              REMOTE_FLINK,
+              "--jdbcPasswordFile=" + pw,
+              "--checkpointDir=" + tmp.resolve("ck-jdbc-cluster")));
+      JdbcOptions c = options(JdbcOptions.class, cluster);
+      Pipeline q = Pipeline.create(c);
+      JdbcMigration.create(c, env(Map.of("POSTHOG_API_KEY", POSTHOG_KEY))).expand(q);
+      SecretScan again =
+          SecretScan.of(List.of(pg.password(), POSTHOG_KEY), AMPLITUDE_KEY + ":" + AMPLITUDE_SECRET)
+              .pipeline(q)
+              .options(c);
+      again.assertClean();
+      assertTrue(again.places() > 20, "searched " + again.places() + " places");
+    }
   }
 
   @Test

@@ -280,8 +280,11 @@ public final class CaptureIO {
       return with(s -> s.progress(progress));
     }
 
-    @Override
-    public WriteResult expand(PCollection<KV<String, Iterable<CaptureEvent>>> input) {
+    /**
+     * The writer's work on one group, for a DoFn that makes its groups itself (e.g. reads, sorts
+     * and sends a shard in one step): the settings are checked as {@link #expand} checks them.
+     */
+    public GroupWriter groupWriter() {
       checkArgument(
           !(settings.dryRun() && settings.outputDirectory() != null),
           "CaptureIO.write(): choose a dry run (--dryRun) or an output directory (--outputDir),"
@@ -303,14 +306,19 @@ public final class CaptureIO {
           settings.maxBatchBytes(),
           settings.maxEventBytes(),
           WriteSettings.ENVELOPE_RESERVE_BYTES);
-      WriteSettings frozen = settings.toBuilder().writerId(UUID.randomUUID().toString()).build();
+      return new GroupWriter(settings.toBuilder().writerId(UUID.randomUUID().toString()).build());
+    }
+
+    @Override
+    public WriteResult expand(PCollection<KV<String, Iterable<CaptureEvent>>> input) {
+      GroupWriter writer = groupWriter();
 
       TupleTag<KV<String, GroupSendStats>> statsTag = new TupleTag<>("stats") {};
       TupleTag<DeadLetter> deadLetterTag = new TupleTag<>("deadLetters") {};
       PCollectionTuple out =
           input.apply(
               "Send groups",
-              ParDo.of(new SendGroupsFn(frozen, statsTag, deadLetterTag))
+              ParDo.of(new SendGroupsFn(writer, statsTag, deadLetterTag))
                   .withOutputTags(statsTag, TupleTagList.of(deadLetterTag)));
       out.get(statsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), GroupSendStats.Coder.of()));
       out.get(deadLetterTag).setCoder(DeadLetterCoder.of());

@@ -8,7 +8,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * Where the writer's batches go: PostHog over HTTP, JSON-lines files, or nowhere (dry run). The
  * batching, validation, retries, dead letters and progress calls are the same for all three; only
- * this seam differs. One instance per writer DoFn instance, used by one thread at a time.
+ * this seam differs. One instance per writer DoFn instance; a group's thread may encode the next
+ * batch while another thread sends the previous one, so implementations hold no per-call state.
  */
 interface CaptureTransport extends AutoCloseable {
 

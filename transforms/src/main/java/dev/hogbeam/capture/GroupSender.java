@@ -9,6 +9,7 @@ import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DuplicateCount;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
+import java.io.Closeable;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,12 +17,19 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.metrics.MetricsContainer;
+import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +42,19 @@ import org.slf4j.LoggerFactory;
  * dropped before it ({@link DuplicateCount}). Plain Java: the DoFn gives it a transport, the JVM's
  * shared state, a clock and a sleeper, so it is tested without a pipeline and without waiting.
  *
- * <p>One instance per group, used by one thread.
+ * <p><b>Pipelined.</b> While a batch is on the wire (sent, retried, bisected by a thread of a
+ * shared pool), the group's thread iterates, serializes and encodes (gzips) the next one, then
+ * waits for the batch in flight to be settled before it sends it. So at most one batch is built
+ * ahead (two batches in memory), and everything the caller sees happens on the group's thread, in
+ * the order of a sequential send: the progress calls, the dead letters (those refused without a
+ * request included, in their place), the counts.
+ *
+ * <p>One instance per group, driven by one thread.
  */
 final class GroupSender {
   private static final Logger LOG = LoggerFactory.getLogger(GroupSender.class);
+
+  private static final AtomicInteger SEND_THREADS = new AtomicInteger();
 
   static final Counter EVENTS_SENT = Metrics.counter(GroupSender.class, "eventsSent");
   static final Counter BATCHES = Metrics.counter(GroupSender.class, "batches");
@@ -95,6 +112,21 @@ final class GroupSender {
   private long duplicatesDropped;
   private long rateLimitWaitNanos;
 
+  /** The batch on the wire, if any. */
+  private @Nullable Delivery inFlight;
+
+  /**
+   * Threads that carry batches to the transport while their groups' threads build the next batch:
+   * at most one per group being sent, idle ones end after a minute.
+   */
+  private static final ExecutorService SENDS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "hogbeam-send-" + SEND_THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+
   GroupSender(
       WriteSettings settings,
       CaptureTransport transport,
@@ -130,37 +162,48 @@ final class GroupSender {
     progress = settings.progress().open(groupKey);
     EventCursor resumeAfter = progress.resumeAfter();
     List<PreparedEvent> batch = new ArrayList<>();
+    List<Refusal> refusedBefore = new ArrayList<>();
     long bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
-    // Skipped events are iterated too, so the iterator's duplicate count covers the whole group.
-    Iterator<CaptureEvent> it = events.iterator();
-    while (it.hasNext()) {
-      CaptureEvent e = it.next();
-      if (resumeAfter != null && !EventOrder.isAfter(e, resumeAfter)) {
-        skipped++;
-        SKIPPED.inc();
-        continue;
+    try {
+      // Skipped events are iterated too, so the iterator's duplicate count covers the whole group.
+      Iterator<CaptureEvent> it = events.iterator();
+      while (it.hasNext()) {
+        CaptureEvent e = it.next();
+        if (resumeAfter != null && !EventOrder.isAfter(e, resumeAfter)) {
+          skipped++;
+          SKIPPED.inc();
+          continue;
+        }
+        PreparedEvent prepared = new PreparedEvent(e, e.toJsonUtf8());
+        int bytes = prepared.jsonBytes();
+        String problem = EventChecks.problem(e, bytes, settings.maxEventBytes());
+        if (problem != null) {
+          // Dead-lettered in order: once the batch in flight, which comes before it, settled.
+          refusedBefore.add(new Refusal(prepared, 0, problem, 0));
+          continue;
+        }
+        if (startsNewBatch(
+            batch.size(), bodyBytes, bytes, settings.batchSize(), settings.maxBatchBytes())) {
+          launch(batch, refusedBefore);
+          batch = new ArrayList<>();
+          refusedBefore = new ArrayList<>();
+          bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
+        }
+        bodyBytes += (batch.isEmpty() ? 0 : 1) + bytes;
+        batch.add(prepared);
       }
-      PreparedEvent prepared = new PreparedEvent(e, e.toJsonUtf8());
-      int bytes = prepared.jsonBytes();
-      String problem = EventChecks.problem(e, bytes, settings.maxEventBytes());
-      if (problem != null) {
-        deadLetter(prepared, 0, problem, 0);
-        continue;
+      if (!batch.isEmpty() || !refusedBefore.isEmpty()) {
+        launch(batch, refusedBefore);
       }
-      if (startsNewBatch(
-          batch.size(), bodyBytes, bytes, settings.batchSize(), settings.maxBatchBytes())) {
-        settle(batch);
-        batch = new ArrayList<>();
-        bodyBytes = WriteSettings.ENVELOPE_RESERVE_BYTES;
+      settleInFlight();
+      if (it instanceof DuplicateCount) {
+        duplicatesDropped = ((DuplicateCount) it).duplicatesDropped();
       }
-      bodyBytes += (batch.isEmpty() ? 0 : 1) + bytes;
-      batch.add(prepared);
-    }
-    if (!batch.isEmpty()) {
-      settle(batch);
-    }
-    if (it instanceof DuplicateCount) {
-      duplicatesDropped = ((DuplicateCount) it).duplicatesDropped();
+    } finally {
+      if (inFlight != null) {
+        inFlight.future.cancel(true); // only when the group failed
+        inFlight = null;
+      }
     }
     transport.finishGroup(groupKey);
     GroupSendStats stats = stats();
@@ -184,17 +227,79 @@ final class GroupSender {
         rateLimitWaitNanos / 1_000_000L);
   }
 
-  /** Delivers (or dead-letters) every event of {@code batch}, then reports it. */
-  private void settle(List<PreparedEvent> batch) throws Exception {
-    long requestsBefore = requests;
-    long retriesBefore = retryCount;
-    long wireBefore = wireBytes;
-    long deadBefore = deadLettered;
+  /**
+   * Sends {@code batch} (empty: none) once the batch in flight is settled, after dead-lettering
+   * {@code refusedBefore}, the events refused without a request that came before it. The batch is
+   * encoded (gzipped) first, while the previous one may still be in flight: so at most one batch is
+   * built ahead of the one on the wire, and a batch is sent only after the previous one was settled
+   * and reported.
+   */
+  private void launch(List<PreparedEvent> batch, List<Refusal> refusedBefore) throws Exception {
+    CaptureTransport.Encoded body = batch.isEmpty() ? null : transport.encode(batch);
+    settleInFlight();
+    for (Refusal r : refusedBefore) {
+      deadLetter(r);
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
     progress.sending(
         EventCursor.at(batch.get(0).event),
         EventCursor.at(batch.get(batch.size() - 1).event),
         batch.size());
-    deliver(batch, 0);
+    Delivery delivery = new Delivery(batch);
+    MetricsContainer metrics = MetricsEnvironment.getCurrentContainer();
+    delivery.future =
+        SENDS.submit(
+            () -> {
+              try (Closeable scope = scoped(metrics)) {
+                deliver(delivery, batch, body, 0);
+              }
+              return null;
+            });
+    inFlight = delivery;
+  }
+
+  private static Closeable scoped(@Nullable MetricsContainer metrics) {
+    return metrics == null ? () -> {} : MetricsEnvironment.scopedMetricsContainer(metrics);
+  }
+
+  /** Waits for the batch in flight, takes its counts and dead letters, then reports it. */
+  private void settleInFlight() throws Exception {
+    Delivery d = inFlight;
+    if (d == null) {
+      return;
+    }
+    Throwable failure = null;
+    try {
+      d.future.get();
+    } catch (ExecutionException e) {
+      failure = e.getCause();
+    } catch (InterruptedException e) {
+      d.future.cancel(true);
+      inFlight = null;
+      throw e;
+    }
+    inFlight = null;
+    long deadBefore = deadLettered;
+    requests += d.requests;
+    wireBytes += d.wireBytes;
+    jsonBytes += d.jsonBytes;
+    retryCount += d.retries;
+    d.retriesByStatus.forEach((status, n) -> retriesByStatus.merge(status, n, Long::sum));
+    eventsSent += d.eventsSent;
+    rateLimitWaitNanos += d.rateLimitWaitNanos;
+    for (Refusal r : d.refused) {
+      deadLetter(r);
+    }
+    if (failure != null) {
+      recordDeadLetters(); // what PostHog refused stays on record, whatever stopped the group
+      if (failure instanceof Exception) {
+        throw (Exception) failure;
+      }
+      throw (Error) failure;
+    }
+    List<PreparedEvent> batch = d.batch;
     batches++;
     BATCHES.inc();
     BATCH_EVENTS.update(batch.size());
@@ -202,28 +307,58 @@ final class GroupSender {
         new BatchStats(
             batch.size(),
             (int) (deadLettered - deadBefore),
-            (int) (requests - requestsBefore),
-            retryCount - retriesBefore,
-            wireBytes - wireBefore);
+            (int) d.requests,
+            d.retries,
+            d.wireBytes);
     recordDeadLetters();
     progress.acknowledged(EventCursor.at(batch.get(batch.size() - 1).event), batchStats, stats());
+  }
+
+  /** An event refused: by PostHog ({@code status} 400 or 413) or before any request (0). */
+  private record Refusal(PreparedEvent event, int status, String reason, int attempts) {}
+
+  /**
+   * One batch on the wire: sent by a thread of {@link #SENDS} while the group's thread builds the
+   * next one, counted here and taken into the group's counts once it is settled.
+   */
+  private static final class Delivery {
+    final List<PreparedEvent> batch;
+    Future<?> future;
+    long requests;
+    long wireBytes;
+    long jsonBytes;
+    long retries;
+    final Map<Integer, Long> retriesByStatus = new TreeMap<>();
+    long eventsSent;
+    long rateLimitWaitNanos;
+    final List<Refusal> refused = new ArrayList<>();
+
+    Delivery(List<PreparedEvent> batch) {
+      this.batch = batch;
+    }
   }
 
   /**
    * Sends {@code slice} until it is acknowledged, retrying what may succeed later; on 400 or 413
    * sends its halves in order, down to single events, which are dead-lettered.
    *
+   * <p>Runs on a thread of {@link #SENDS}: it counts into {@code d} only, and calls neither the
+   * progress hook nor the dead-letter consumer (the group's thread does, once it is settled).
+   *
+   * @param encoded the slice's body, if it was encoded already
    * @param priorAttempts requests that already carried these events (for the dead letters)
    */
-  private void deliver(List<PreparedEvent> slice, int priorAttempts) throws Exception {
-    Encoded body = transport.encode(slice);
+  private void deliver(
+      Delivery d, List<PreparedEvent> slice, @Nullable Encoded encoded, int priorAttempts)
+      throws Exception {
+    Encoded body = encoded != null ? encoded : transport.encode(slice);
     long firstFailureAt = 0;
     for (int attempt = 1; ; attempt++) {
       shared.checkNotStopped();
-      awaitBudget(slice.size());
-      requests++;
-      wireBytes += body.wireBytes();
-      jsonBytes += body.jsonBytes();
+      awaitBudget(d, slice.size());
+      d.requests++;
+      d.wireBytes += body.wireBytes();
+      d.jsonBytes += body.jsonBytes();
       REQUESTS.inc();
       WIRE_BYTES.inc(body.wireBytes());
       REQUEST_WIRE_BYTES.update(body.wireBytes());
@@ -236,7 +371,7 @@ final class GroupSender {
       int status = response.status;
       if (status >= 200 && status < 300) {
         shared.accepted();
-        eventsSent += slice.size();
+        d.eventsSent += slice.size();
         EVENTS_SENT.inc(slice.size());
         return;
       }
@@ -248,20 +383,20 @@ final class GroupSender {
       }
       if (status == 400 || status == 413) {
         if (slice.size() == 1) {
-          deadLetter(
-              slice.get(0),
-              status,
-              refusalReason(status, response.message),
-              priorAttempts + attempt);
+          d.refused.add(
+              new Refusal(
+                  slice.get(0),
+                  status,
+                  refusalReason(status, response.message),
+                  priorAttempts + attempt));
           if (shared.refusedAlone(status, response.message)) {
-            recordDeadLetters();
-            shared.checkNotStopped();
+            shared.checkNotStopped(); // the group's thread records the refusals, then fails
           }
           return;
         }
         int mid = slice.size() / 2;
-        deliver(slice.subList(0, mid), priorAttempts + attempt);
-        deliver(slice.subList(mid, slice.size()), priorAttempts + attempt);
+        deliver(d, slice.subList(0, mid), null, priorAttempts + attempt);
+        deliver(d, slice.subList(mid, slice.size()), null, priorAttempts + attempt);
         return;
       }
       if (!isRetryable(status)) {
@@ -280,8 +415,8 @@ final class GroupSender {
       if (attempt == 1) {
         firstFailureAt = now;
       }
-      retryCount++;
-      retriesByStatus.merge(status, 1L, Long::sum);
+      d.retries++;
+      d.retriesByStatus.merge(status, 1L, Long::sum);
       RETRIES.inc();
       Metrics.counter(GroupSender.class, "retries_" + status).inc();
       @Nullable Duration retryAfter = response.retryAfter;
@@ -320,18 +455,21 @@ final class GroupSender {
   }
 
   /** Waits until the JVM's budget lets {@code events} go, and for any Retry-After pause. */
-  private void awaitBudget(int events) throws InterruptedException {
+  private void awaitBudget(Delivery d, int events) throws InterruptedException {
     long wait = shared.limiter.reserve(events);
     while (wait > 0) {
       sleeper.sleepNanos(wait);
-      rateLimitWaitNanos += wait;
+      d.rateLimitWaitNanos += wait;
       RATE_LIMIT_WAIT_MS.inc(wait / 1_000_000L);
       wait = shared.limiter.pauseRemaining();
     }
   }
 
-  private void deadLetter(PreparedEvent e, int status, String reason, int attempts)
-      throws Exception {
+  private void deadLetter(Refusal r) throws Exception {
+    PreparedEvent e = r.event();
+    int status = r.status();
+    String reason = r.reason();
+    int attempts = r.attempts();
     deadLettered++;
     DEAD_LETTERED.inc();
     DeadLetter letter =

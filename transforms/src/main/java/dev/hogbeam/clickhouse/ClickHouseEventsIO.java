@@ -387,12 +387,12 @@ public final class ClickHouseEventsIO {
       }
     }
 
-    @Override
-    public ReadResult expand(PBegin input) {
-      ReadPlan plan = plan();
-      if (givenPlan() == null) {
-        LOG.info("{}", plan.describe()); // a plan given with withPlan was logged by whoever made it
-      }
+    /**
+     * The plan's shards this read reads (those of {@link #withSkipShards} left out), each with its
+     * reader key: shards of one key are read one after another, and there are at most {@link
+     * #withMaxConcurrentQueries} keys, so at most that many queries run at once job-wide.
+     */
+    public List<KV<Integer, Shard>> shardsByReader(ReadPlan plan) {
       Set<String> unknown = new TreeSet<>(skipShards());
       plan.shards().forEach(s -> unknown.remove(s.id()));
       checkArgument(
@@ -412,6 +412,26 @@ public final class ClickHouseEventsIO {
       for (Shard s : toRead) {
         keyed.add(KV.of(lane.get(s.id()), s));
       }
+      return keyed;
+    }
+
+    /**
+     * Reads single shards of {@code plan} as this read does (same reader, copy rule, complete-read
+     * checks, retries and {@link #withReadProgress} records), for a DoFn that reads shard by shard
+     * itself.
+     */
+    public ShardRows shardRows(ReadPlan plan) {
+      return new ShardRows(
+          connectionConfig(), plan, fetchSize(), maxRetries(), initialBackoff(), readProgress());
+    }
+
+    @Override
+    public ReadResult expand(PBegin input) {
+      ReadPlan plan = plan();
+      if (givenPlan() == null) {
+        LOG.info("{}", plan.describe()); // a plan given with withPlan was logged by whoever made it
+      }
+      List<KV<Integer, Shard>> keyed = shardsByReader(plan);
 
       TupleTag<KV<String, EventRow>> rowsTag = new TupleTag<KV<String, EventRow>>() {};
       TupleTag<ShardReadStats> statsTag = new TupleTag<ShardReadStats>() {};
@@ -424,16 +444,7 @@ public final class ClickHouseEventsIO {
               .apply("Group shards by reader", GroupByKey.create())
               .apply(
                   "Read shards",
-                  ParDo.of(
-                          new ReadShardsFn(
-                              connectionConfig(),
-                              plan,
-                              fetchSize(),
-                              maxRetries(),
-                              initialBackoff(),
-                              readProgress(),
-                              rowsTag,
-                              statsTag))
+                  ParDo.of(new ReadShardsFn(shardRows(plan), rowsTag, statsTag))
                       .withOutputTags(rowsTag, TupleTagList.of(statsTag)));
       out.get(rowsTag).setCoder(KvCoder.of(StringUtf8Coder.of(), EventRowCoder.of()));
       out.get(statsTag).setCoder(ShardReadStats.Coder.of());
@@ -525,9 +536,13 @@ public final class ClickHouseEventsIO {
     }
   }
 
-  /** Reads the shards of one reader key, one after another, over one connection. */
-  static final class ReadShardsFn extends DoFn<KV<Integer, Iterable<Shard>>, KV<String, EventRow>> {
-    private static final Logger LOG = LoggerFactory.getLogger(ReadShardsFn.class);
+  /**
+   * Reads single shards, each recorded in a {@link ReadProgress} after every page and at its end.
+   * Serializable; each thread {@link #open opens} its own {@link Reader} (one connection).
+   */
+  public static final class ShardRows implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ShardRows.class);
 
     private final ClickHouseConnectionConfig connection;
     private final ReadPlan plan;
@@ -535,32 +550,72 @@ public final class ClickHouseEventsIO {
     private final int maxRetries;
     private final Duration initialBackoff;
     private final ReadProgress progress;
-    private final TupleTag<KV<String, EventRow>> rowsTag;
-    private final TupleTag<ShardReadStats> statsTag;
-    private transient @Nullable ShardReader reader;
 
-    ReadShardsFn(
+    ShardRows(
         ClickHouseConnectionConfig connection,
         ReadPlan plan,
         int fetchSize,
         int maxRetries,
         Duration initialBackoff,
-        ReadProgress progress,
-        TupleTag<KV<String, EventRow>> rowsTag,
-        TupleTag<ShardReadStats> statsTag) {
+        ReadProgress progress) {
       this.connection = connection;
       this.plan = plan;
       this.fetchSize = fetchSize;
       this.maxRetries = maxRetries;
       this.initialBackoff = initialBackoff;
       this.progress = progress;
+    }
+
+    /** A reader for one thread; close it when done. */
+    public Reader open() {
+      return new Reader(new ShardReader(connection, plan, fetchSize, maxRetries, initialBackoff));
+    }
+
+    /** Reads shards one after another over one connection. */
+    public final class Reader implements AutoCloseable {
+      private final ShardReader reader;
+
+      private Reader(ShardReader reader) {
+        this.reader = reader;
+      }
+
+      /** Reads every row of {@code shard} once into {@code rows}, recording the shard's read. */
+      public ShardReadStats read(Shard shard, ShardReader.RowSink rows) throws Exception {
+        LOG.info("Reading shard {} (about {} rows)", shard.id(), shard.estimatedRows());
+        ShardReadStats stats =
+            reader.read(
+                shard, rows, soFar -> progress.shardRead(shard.id(), soFar.counters(), false));
+        progress.shardRead(shard.id(), stats.counters(), true);
+        LOG.info("Read {}", stats);
+        return stats;
+      }
+
+      @Override
+      public void close() {
+        reader.close();
+      }
+    }
+  }
+
+  /** Reads the shards of one reader key, one after another, over one connection. */
+  static final class ReadShardsFn extends DoFn<KV<Integer, Iterable<Shard>>, KV<String, EventRow>> {
+    private final ShardRows shardRows;
+    private final TupleTag<KV<String, EventRow>> rowsTag;
+    private final TupleTag<ShardReadStats> statsTag;
+    private transient ShardRows.@Nullable Reader reader;
+
+    ReadShardsFn(
+        ShardRows shardRows,
+        TupleTag<KV<String, EventRow>> rowsTag,
+        TupleTag<ShardReadStats> statsTag) {
+      this.shardRows = shardRows;
       this.rowsTag = rowsTag;
       this.statsTag = statsTag;
     }
 
     @Setup
     public void setup() {
-      reader = new ShardReader(connection, plan, fetchSize, maxRetries, initialBackoff);
+      reader = shardRows.open();
     }
 
     @ProcessElement
@@ -570,16 +625,8 @@ public final class ClickHouseEventsIO {
       lane.getValue().forEach(shards::add);
       shards.sort(Comparator.comparing(Shard::id));
       for (Shard shard : shards) {
-        LOG.info("Reading shard {} (about {} rows)", shard.id(), shard.estimatedRows());
         OutputReceiver<KV<String, EventRow>> rows = out.get(rowsTag);
-        ShardReadStats stats =
-            reader.read(
-                shard,
-                row -> rows.output(KV.of(shard.id(), row)),
-                soFar -> progress.shardRead(shard.id(), soFar.counters(), false));
-        progress.shardRead(shard.id(), stats.counters(), true);
-        LOG.info("Read {}", stats);
-        out.get(statsTag).output(stats);
+        out.get(statsTag).output(reader.read(shard, row -> rows.output(KV.of(shard.id(), row))));
       }
     }
 

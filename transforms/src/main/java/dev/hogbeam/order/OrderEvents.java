@@ -174,6 +174,29 @@ public final class OrderEvents
         .add(DisplayData.item("compressedSpill", settings.compressSpill()));
   }
 
+  /**
+   * Finishes the sort of group {@code key}, with this transform's counters and log line: for a step
+   * that feeds an {@link ExternalSorter} itself (the fused read-sort-send path) and must count as
+   * this transform does. The result owns the spill files; {@code sorter} is done.
+   */
+  public static SortedEvents finishGroup(String key, ExternalSorter sorter) throws IOException {
+    SortedEvents sorted = sorter.finish();
+    long events = sorter.eventsAdded();
+    DUPLICATES.inc(sorter.duplicatesDropped());
+    if (sorted.isOnDisk()) {
+      GROUPS_SPILLED.inc();
+      BYTES_SPILLED.inc(sorter.bytesSpilled());
+      LOG.info(
+          "Sorted shard {} on disk: {} events, {} runs written, {} bytes",
+          key,
+          events,
+          sorter.runsWritten(),
+          sorter.bytesSpilled());
+    }
+    EVENTS_IN.inc(events);
+    return sorted;
+  }
+
   /** Sorts one group; the result owns its spill files. Its only output is the sorted group. */
   static final class SortShardFn
       extends DoFn<KV<String, Iterable<CaptureEvent>>, KV<String, Iterable<CaptureEvent>>> {
@@ -189,26 +212,12 @@ public final class OrderEvents
         OutputReceiver<KV<String, Iterable<CaptureEvent>>> out)
         throws IOException {
       SortedEvents sorted;
-      long events;
       try (ExternalSorter sorter = ExternalSorter.create(settings)) {
         for (CaptureEvent e : group.getValue()) {
           sorter.add(e);
         }
-        sorted = sorter.finish();
-        events = sorter.eventsAdded();
-        DUPLICATES.inc(sorter.duplicatesDropped());
-        if (sorted.isOnDisk()) {
-          GROUPS_SPILLED.inc();
-          BYTES_SPILLED.inc(sorter.bytesSpilled());
-          LOG.info(
-              "Sorted shard {} on disk: {} events, {} runs written, {} bytes",
-              group.getKey(),
-              events,
-              sorter.runsWritten(),
-              sorter.bytesSpilled());
-        }
+        sorted = finishGroup(group.getKey(), sorter);
       }
-      EVENTS_IN.inc(events);
       out.output(KV.of(group.getKey(), sorted));
     }
   }

@@ -15,10 +15,18 @@ import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** The per-group algorithm with a scripted transport and a fake clock: nothing waits for real. */
@@ -313,6 +321,123 @@ class GroupSenderTest {
     GroupSendStats stats = sender(settings(), unlimited()).send("g", events(400));
     assertEquals(40, stats.deadLettered());
     assertEquals(360, stats.eventsSent());
+  }
+
+  @Test
+  void theNextBatchIsBuiltAheadWhileOneIsInFlightAndSentOnlyAfterItWasAcknowledged()
+      throws Exception {
+    CountDownLatch firstOnTheWire = new CountDownLatch(1);
+    CountDownLatch answerFirst = new CountDownLatch(1);
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    CaptureTransport slowFirstAnswer =
+        new CaptureTransport() {
+          @Override
+          public Encoded encode(List<PreparedEvent> batch) {
+            log.add("encode " + batchNumber(batch));
+            return new DiscardTransport(0).encode(batch);
+          }
+
+          @Override
+          public Response send(String groupKey, Encoded request) throws InterruptedException {
+            log.add("send " + batchNumber(request.events()));
+            if (firstOnTheWire.getCount() > 0) {
+              firstOnTheWire.countDown();
+              answerFirst.await();
+            }
+            return Response.ok();
+          }
+        };
+    SendProgress logged =
+        key ->
+            new SendProgress.Group() {
+              @Override
+              public dev.hogbeam.event.EventCursor resumeAfter() {
+                return null;
+              }
+
+              @Override
+              public void acknowledged(
+                  dev.hogbeam.event.EventCursor last, BatchStats batch, GroupSendStats soFar) {
+                log.add("ack " + (Integer.parseInt(last.uuid().substring(24)) / 10 + 1));
+              }
+
+              @Override
+              public void finished(GroupSendStats stats) {
+                log.add("finished");
+              }
+            };
+    AtomicInteger pulled = new AtomicInteger();
+    List<CaptureEvent> events = events(35);
+    Iterable<CaptureEvent> counted =
+        () ->
+            new Iterator<>() {
+              private final Iterator<CaptureEvent> it = events.iterator();
+
+              @Override
+              public boolean hasNext() {
+                return it.hasNext();
+              }
+
+              @Override
+              public CaptureEvent next() {
+                pulled.incrementAndGet();
+                return it.next();
+              }
+            };
+    GroupSender sender =
+        new GroupSender(
+            settings().progress(logged).build(),
+            slowFirstAnswer,
+            unlimited(),
+            System::nanoTime,
+            GroupSender.Sleeper.REAL,
+            () -> 0.5,
+            deadLetters::add);
+    ExecutorService group = Executors.newSingleThreadExecutor();
+    try {
+      Future<GroupSendStats> sent = group.submit(() -> sender.send("g", counted));
+      assertTrue(firstOnTheWire.await(10, TimeUnit.SECONDS));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!log.contains("encode 2") && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      Thread.sleep(200); // time enough to build more, were it allowed to
+      List<String> soFar = new ArrayList<>(log);
+      soFar.sort(null);
+      assertEquals(
+          List.of("encode 1", "encode 2", "send 1"),
+          soFar,
+          "batch 2 is encoded while batch 1 is in flight, and not sent");
+      assertEquals(21, pulled.get(), "batch 1, batch 2 and the event that closed it: no more");
+
+      answerFirst.countDown();
+      GroupSendStats stats = sent.get(10, TimeUnit.SECONDS);
+
+      assertEquals(35, stats.eventsSent());
+      assertEquals(4, stats.batches());
+      List<String> sendsAndAcks =
+          log.stream().filter(l -> !l.startsWith("encode")).collect(Collectors.toList());
+      assertEquals(
+          List.of(
+              "send 1",
+              "ack 1",
+              "send 2",
+              "ack 2",
+              "send 3",
+              "ack 3",
+              "send 4",
+              "ack 4",
+              "finished"),
+          sendsAndAcks,
+          "each batch is sent after the previous one was acknowledged");
+    } finally {
+      group.shutdownNow();
+    }
+  }
+
+  /** Batch n (from 1) of ten events holds events 10(n-1) to 10n-1. */
+  private static int batchNumber(List<PreparedEvent> batch) {
+    return Integer.parseInt(batch.get(0).event.uuid().substring(24)) / 10 + 1;
   }
 
   private static Iterable<CaptureEvent> withDuplicates(List<CaptureEvent> events, long duplicates) {

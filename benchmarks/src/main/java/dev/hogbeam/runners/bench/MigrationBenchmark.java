@@ -582,7 +582,7 @@ public final class MigrationBenchmark {
   }
 
   /** The local engine's front end: this JVM's child process running ChdbServer. */
-  private static long frontEndPid() {
+  static long frontEndPid() {
     return ProcessHandle.current()
         .descendants()
         .filter(h -> h.info().commandLine().map(c -> c.contains("ChdbServer")).orElse(false))

@@ -19,6 +19,7 @@ import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.SendInOrder;
+import dev.hogbeam.pipeline.engine.ShardFeed;
 import dev.hogbeam.pipeline.engine.SourceContext;
 import dev.hogbeam.pipeline.engine.SourceEvents;
 import dev.hogbeam.pipeline.engine.SourcePlan;
@@ -32,9 +33,12 @@ import dev.hogbeam.pipeline.options.UrlRules;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -248,9 +252,8 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         .build();
   }
 
-  @Override
-  public PTransform<PBegin, SourceRead<KV<String, EventRow>>> read(SourceContext context) {
-    // With day order a group is a shard: shards an earlier run finished are not read again.
+  /** With day order a group is a shard: shards an earlier run finished are not read again. */
+  private ClickHouseEventsIO.Read shardsToRead(SourceContext context) {
     Set<String> skip = new TreeSet<>();
     if (context.orderBy() == OrderBy.day) {
       for (Shard s : plan.shards()) {
@@ -259,7 +262,12 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         }
       }
     }
-    ClickHouseEventsIO.Read shards = read.withSkipShards(skip).withReadProgress(context.ledger());
+    return read.withSkipShards(skip).withReadProgress(context.ledger());
+  }
+
+  @Override
+  public PTransform<PBegin, SourceRead<KV<String, EventRow>>> read(SourceContext context) {
+    ClickHouseEventsIO.Read shards = shardsToRead(context);
     return new PTransform<>() {
       @Override
       public SourceRead<KV<String, EventRow>> expand(PBegin input) {
@@ -295,6 +303,71 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         return SourceEvents.of(events, mapped.getDeadLetters());
       }
     };
+  }
+
+  /**
+   * Day order's shards for the fused path: the same reader (copy rule, complete-read checks,
+   * retries, shard records in the ledger) and the same mapping as {@link #read} and {@link #map},
+   * with the same reader keys ({@code --maxConcurrentQueries}).
+   */
+  @Override
+  public ShardFeed<Shard> shardFeed(SourceContext context) {
+    ClickHouseEventsIO.Read shards = shardsToRead(context);
+    return new Shards(shards.shardsByReader(plan), shards.shardRows(plan));
+  }
+
+  /** The plan's shards, each read and mapped by {@link ClickHouseEventsIO.ShardRows}. */
+  private static final class Shards implements ShardFeed<Shard> {
+    private static final long serialVersionUID = 1L;
+    private final transient List<KV<Integer, Shard>> byReader;
+    private final ClickHouseEventsIO.ShardRows rows;
+
+    Shards(List<KV<Integer, Shard>> byReader, ClickHouseEventsIO.ShardRows rows) {
+      this.byReader = byReader;
+      this.rows = rows;
+    }
+
+    @Override
+    public List<KV<Integer, Shard>> shards() {
+      return byReader;
+    }
+
+    @Override
+    public Coder<Shard> shardCoder() {
+      return Shard.Coder.of();
+    }
+
+    @Override
+    public String group(Shard shard) {
+      return shard.id();
+    }
+
+    @Override
+    public Reader<Shard> open() {
+      ClickHouseEventsIO.ShardRows.Reader reader = rows.open();
+      return new Reader<>() {
+        @Override
+        public void read(
+            Shard shard, Consumer<CaptureEvent> events, Consumer<DeadLetter> deadLetters)
+            throws Exception {
+          reader.read(
+              shard,
+              row -> {
+                MapPostHogEvents.Outcome o = MapPostHogEvents.mapCounted(shard.id(), row);
+                if (o.event() != null) {
+                  events.accept(o.event());
+                } else {
+                  deadLetters.accept(o.deadLetter());
+                }
+              });
+        }
+
+        @Override
+        public void close() {
+          reader.close();
+        }
+      };
+    }
   }
 
   /** Rows dead-lettered at the map stage are mapped again from their payload (the row as JSON). */

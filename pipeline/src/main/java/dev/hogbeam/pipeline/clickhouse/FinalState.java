@@ -2,7 +2,6 @@ package dev.hogbeam.pipeline.clickhouse;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.amplitude.NameUuids;
 import dev.hogbeam.clickhouse.ClickHouseConnectionConfig;
@@ -18,14 +17,11 @@ import dev.hogbeam.pipeline.engine.SourceEvents;
 import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.engine.SourceRead;
 import dev.hogbeam.pipeline.options.FinalStateScope;
-import dev.hogbeam.progress.ReadProgress;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -34,11 +30,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -65,8 +59,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  * $set}s, then groups. Uuids are name-based on team, person id and version (groups: type, key and
  * properties), so a re-send is a duplicate PostHog drops.
  *
- * <p>Send groups: {@code persons-NN} (a hash shard of person ids, read page by page) and {@code
- * groups}. Each shard records its counts in the ledger when read.
+ * <p>Send groups: {@code persons-NN} (a hash shard of person ids; {@link FinalStateRead}) and
+ * {@code groups}. Each shard records its counts in the ledger when read.
  */
 final class FinalState implements EventSource<KV<String, String>>, java.io.Serializable {
   private static final long serialVersionUID = 1L;
@@ -136,20 +130,7 @@ final class FinalState implements EventSource<KV<String, String>>, java.io.Seria
         todo.add(id);
       }
     }
-    ReadShard fn = new ReadShard(settings, context.ledger());
-    return new PTransform<>() {
-      @Override
-      public SourceRead<KV<String, String>> expand(PBegin input) {
-        PCollection<KV<String, String>> records =
-            input
-                .apply("Final-state shards", Create.of(todo).withCoder(StringUtf8Coder.of()))
-                .apply("Spread shards", Reshuffle.viaRandomKey())
-                .apply("Read final state", ParDo.of(fn))
-                .setCoder(KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of()));
-        return SourceRead.of(
-            records, input.apply("No read dead letters", Create.empty(DeadLetterCoder.of())));
-      }
-    };
+    return new FinalStateRead(settings, todo, context.ledger());
   }
 
   @Override
@@ -184,129 +165,8 @@ final class FinalState implements EventSource<KV<String, String>>, java.io.Seria
   // -----------------------------------------------------------------------------------------------
   // Read
 
-  /** Reads one shard page by page; outputs one JSON record per person or group. */
-  static final class ReadShard extends DoFn<String, KV<String, String>> {
-    private final Settings settings;
-    private final ReadProgress progress;
-
-    ReadShard(Settings settings, ReadProgress progress) {
-      this.settings = settings;
-      this.progress = progress;
-    }
-
-    @ProcessElement
-    public void process(@Element String shard, OutputReceiver<KV<String, String>> out)
-        throws Exception {
-      Map<String, Long> counts = new TreeMap<>();
-      try (Connection c = settings.connection().open()) {
-        if (shard.equals(GROUPS)) {
-          readGroups(c, shard, out, counts);
-        } else {
-          readPersons(c, shard, Integer.parseInt(shard.substring(8)), out, counts);
-        }
-      }
-      progress.shardRead(shard, counts, true);
-    }
-
-    private void readPersons(
-        Connection c,
-        String shard,
-        int shardIndex,
-        OutputReceiver<KV<String, String>> out,
-        Map<String, Long> counts)
-        throws SQLException {
-      boolean seenOnly = settings.persons() == FinalStateScope.seen;
-      String after = null;
-      counts.put("persons", 0L);
-      counts.put("links", 0L);
-      counts.put("personsNotSeen", 0L);
-      counts.put("personsWithoutDistinctIds", 0L);
-      while (true) {
-        List<String[]> page = new ArrayList<>();
-        query(
-            c,
-            settings
-                .queries()
-                .personPage(shardIndex, settings.shards(), after, settings.pageSize()),
-            rs -> page.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}));
-        if (page.isEmpty()) {
-          return;
-        }
-        Map<String, String[]> ids = new HashMap<>();
-        query(
-            c,
-            settings.queries().distinctIds(page.get(0)[0], page.get(page.size() - 1)[0], seenOnly),
-            rs -> {
-              Object[] array = (Object[]) rs.getArray(2).getArray();
-              String[] list = new String[array.length];
-              for (int i = 0; i < array.length; i++) {
-                list[i] = String.valueOf(array[i]);
-              }
-              Arrays.sort(list);
-              ids.put(rs.getString(1), new String[] {String.join("\n", list), rs.getString(3)});
-            });
-        for (String[] person : page) {
-          String[] found = ids.get(person[0]);
-          if (found == null) {
-            counts.merge("personsWithoutDistinctIds", 1L, Long::sum);
-            continue;
-          }
-          if (seenOnly && !"1".equals(found[1])) {
-            counts.merge("personsNotSeen", 1L, Long::sum);
-            continue;
-          }
-          ObjectNode r = JSON.createObjectNode();
-          r.put("kind", "person");
-          r.put("id", person[0]);
-          r.put("version", person[2]);
-          r.put("properties", person[1]);
-          ArrayNode list = r.putArray("distinctIds");
-          String[] each = found[0].split("\n", -1);
-          for (String d : each) {
-            list.add(d);
-          }
-          counts.merge("persons", 1L, Long::sum);
-          counts.merge("links", (long) each.length - 1, Long::sum);
-          out.output(KV.of(shard, r.toString()));
-        }
-        after = page.get(page.size() - 1)[0];
-      }
-    }
-
-    private void readGroups(
-        Connection c,
-        String shard,
-        OutputReceiver<KV<String, String>> out,
-        Map<String, Long> counts)
-        throws SQLException {
-      boolean seenOnly = settings.groups() == FinalStateScope.seen;
-      counts.put("groups", 0L);
-      int afterIndex = 0;
-      String afterKey = null;
-      while (true) {
-        List<String[]> page = new ArrayList<>();
-        query(
-            c,
-            settings.queries().groupPage(afterIndex, afterKey, seenOnly, settings.pageSize()),
-            rs -> page.add(new String[] {rs.getString(1), rs.getString(2), rs.getString(3)}));
-        if (page.isEmpty()) {
-          return;
-        }
-        for (String[] g : page) {
-          ObjectNode r = JSON.createObjectNode();
-          r.put("kind", "group");
-          r.put("index", Integer.parseInt(g[0]));
-          r.put("key", g[1]);
-          r.put("properties", g[2]);
-          counts.merge("groups", 1L, Long::sum);
-          out.output(KV.of(shard, r.toString()));
-        }
-        String[] last = page.get(page.size() - 1);
-        afterIndex = Integer.parseInt(last[0]);
-        afterKey = last[1];
-      }
-    }
-  }
+  /** The persons and groups read so far, for the progress line ("read N rows"). */
+  static final String ROWS_READ = "rowsRead";
 
   /** Handles one result row. */
   interface RowHandler {

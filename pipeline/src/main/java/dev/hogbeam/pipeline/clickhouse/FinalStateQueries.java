@@ -12,9 +12,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * groups}, paged by keyset along each table's own sort key, so that neither ClickHouse nor hogbeam
  * holds more than a page.
  *
- * <p>Persons: one page of a shard ({@code cityHash64(id) % shards}) in ClickHouse's own order of
- * {@code id}; then the distinct ids whose latest row points into the page's id range (a
- * page-bounded lookup, no whole-table join).
+ * <p>Persons ({@code cityHash64(id) % shards}) and distinct ids ({@code cityHash64(distinct_id) %
+ * shards}) are each read in pages along their own table's order, every row once; the distinct ids
+ * seen in the range come from one {@code DISTINCT} query per UTC day. The pipeline joins the three
+ * ({@link FinalStateRead}), so no query depends on the size of another table.
  */
 final class FinalStateQueries implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -43,9 +44,14 @@ final class FinalStateQueries implements Serializable {
 
   /** The range's events of the team (a sub-query's FROM and WHERE). */
   private String rangeEvents(List<Object> params) {
+    return events(params, startMicros, endMicros);
+  }
+
+  /** The team's events in {@code [fromMicros, toMicros)} within the range. */
+  private String events(List<Object> params, long fromMicros, long toMicros) {
     params.add(teamId);
-    params.add(PageQueries.clickHouseTime(startMicros));
-    params.add(PageQueries.clickHouseTime(endMicros));
+    params.add(PageQueries.clickHouseTime(Math.max(fromMicros, startMicros)));
+    params.add(PageQueries.clickHouseTime(Math.min(toMicros, endMicros)));
     return " FROM "
         + eventsTable
         + " WHERE team_id = ? AND timestamp >= toDateTime64(?, 6, 'UTC')"
@@ -62,7 +68,11 @@ final class FinalStateQueries implements Serializable {
         params);
   }
 
-  /** One page of live persons of a shard: id, latest properties, latest version. */
+  /**
+   * One page of persons of a shard: id, latest properties, latest version, whether that version is
+   * deleted. The caller drops deleted persons: a {@code HAVING} would make ClickHouse read the rest
+   * of the table for every page instead of stopping at the {@code LIMIT}.
+   */
   Query personPage(int shard, int shards, @Nullable String afterId, int limit) {
     List<Object> params = new ArrayList<>();
     params.add(teamId);
@@ -70,50 +80,66 @@ final class FinalStateQueries implements Serializable {
     params.add((long) shard);
     StringBuilder sql =
         new StringBuilder(
-            "SELECT toString(id), argMax(properties, version), max(version) FROM "
+            "SELECT toString(id), argMax(properties, version), max(version),"
+                + " argMax(is_deleted, version) FROM "
                 + table("person")
                 + " WHERE team_id = ? AND cityHash64(id) % ? = ?");
     if (afterId != null) {
       sql.append(" AND id > toUUID(?)");
       params.add(afterId);
     }
-    sql.append(" GROUP BY id HAVING argMax(is_deleted, version) = 0 ORDER BY id LIMIT ?");
+    sql.append(" GROUP BY id ORDER BY id LIMIT ?");
     params.add((long) limit);
     sql.append(" SETTINGS optimize_aggregation_in_order = 1");
     return new Query(sql.toString(), params);
   }
 
   /**
-   * The live distinct ids of persons {@code firstId..lastId} (ClickHouse order): person id, its
-   * distinct ids, and whether one of them occurs in the range's events (1) or not (0); {@code seen}
-   * false skips that look-up (always 1).
+   * One page of the distinct ids of a hash shard of them, in the table's own order ({@code
+   * distinct_id}, so ClickHouse aggregates in order and stops at the {@code LIMIT}): distinct id,
+   * the person its latest version points to, whether that version is deleted (the caller drops
+   * those; see {@link #personPage}).
    */
-  Query distinctIds(String firstId, String lastId, boolean seen) {
+  Query distinctIdPage(int shard, int shards, @Nullable String afterDistinctId, int limit) {
     List<Object> params = new ArrayList<>();
-    StringBuilder sql = new StringBuilder("SELECT toString(pid), groupArray(distinct_id), ");
-    if (seen) {
-      sql.append("max(distinct_id IN (SELECT distinct_id").append(rangeEvents(params)).append("))");
-    } else {
-      sql.append("1");
+    params.add(teamId);
+    params.add((long) shards);
+    params.add((long) shard);
+    StringBuilder sql =
+        new StringBuilder(
+            "SELECT distinct_id, toString(argMax(person_id, version)), argMax(is_deleted, version)"
+                + " FROM "
+                + table("person_distinct_id2")
+                + " WHERE team_id = ? AND cityHash64(distinct_id) % ? = ?");
+    if (afterDistinctId != null) {
+      sql.append(" AND distinct_id > ?");
+      params.add(afterDistinctId);
     }
-    sql.append(" FROM (SELECT distinct_id, argMax(person_id, version) AS pid FROM ")
-        .append(table("person_distinct_id2"))
-        .append(" WHERE team_id = ? AND distinct_id IN (SELECT distinct_id FROM ")
-        .append(table("person_distinct_id2"))
-        .append(" WHERE team_id = ? AND person_id >= toUUID(?) AND person_id <= toUUID(?))")
-        .append(" GROUP BY distinct_id HAVING argMax(is_deleted, version) = 0")
-        .append(" AND pid >= toUUID(?) AND pid <= toUUID(?)) GROUP BY pid");
-    params.add(teamId);
-    params.add(teamId);
-    params.add(firstId);
-    params.add(lastId);
-    params.add(firstId);
-    params.add(lastId);
+    sql.append(" GROUP BY distinct_id ORDER BY distinct_id LIMIT ?");
+    params.add((long) limit);
+    sql.append(" SETTINGS optimize_aggregation_in_order = 1");
     return new Query(sql.toString(), params);
   }
 
-  /** One page of groups (latest properties by {@code _timestamp}) after {@code (index, key)}. */
-  Query groupPage(int afterIndex, @Nullable String afterKey, boolean seenOnly, int limit) {
+  /** The distinct ids of the team's events in {@code [fromMicros, toMicros)}, each once. */
+  Query seenDistinctIds(long fromMicros, long toMicros) {
+    List<Object> params = new ArrayList<>();
+    return new Query("SELECT DISTINCT distinct_id" + events(params, fromMicros, toMicros), params);
+  }
+
+  long startMicros() {
+    return startMicros;
+  }
+
+  long endMicros() {
+    return endMicros;
+  }
+
+  /**
+   * One page of groups (latest properties by {@code _timestamp}) after {@code (index, key)}, in the
+   * table's own order (aggregated in order, so ClickHouse stops at the {@code LIMIT}).
+   */
+  Query groupPage(int afterIndex, @Nullable String afterKey, int limit) {
     List<Object> params = new ArrayList<>();
     params.add(teamId);
     StringBuilder sql =
@@ -126,17 +152,26 @@ final class FinalStateQueries implements Serializable {
       params.add((long) afterIndex);
       params.add(afterKey);
     }
-    if (seenOnly) {
-      sql.append(" AND (group_type_index, group_key) IN (SELECT g.1, g.2 FROM (SELECT arrayJoin(")
-          .append(groupColumns())
-          .append(") AS g")
-          .append(rangeEvents(params))
-          .append(") WHERE g.2 != '')");
-    }
     sql.append(
-        " GROUP BY group_type_index, group_key ORDER BY group_type_index, group_key LIMIT ?");
+        " GROUP BY group_type_index, group_key ORDER BY group_type_index, group_key LIMIT ?"
+            + " SETTINGS optimize_aggregation_in_order = 1");
     params.add((long) limit);
     return new Query(sql.toString(), params);
+  }
+
+  /**
+   * The groups the team's events in {@code [fromMicros, toMicros)} belong to, each once: group type
+   * index, group key.
+   */
+  Query seenGroups(long fromMicros, long toMicros) {
+    List<Object> params = new ArrayList<>();
+    return new Query(
+        "SELECT DISTINCT g.1, g.2 FROM (SELECT arrayJoin("
+            + groupColumns()
+            + ") AS g"
+            + events(params, fromMicros, toMicros)
+            + ") WHERE g.2 != ''",
+        params);
   }
 
   /** {@code [(0, $group_0), ..., (4, $group_4)]} of an event, from its properties. */

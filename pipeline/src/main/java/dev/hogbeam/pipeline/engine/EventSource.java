@@ -38,6 +38,16 @@ public interface EventSource<R> {
   PTransform<PCollection<R>, SourceEvents> map(SourceContext context);
 
   /**
+   * The source's shards as send groups of day order that one worker reads, maps, sorts and sends on
+   * its own (the fused path, {@code --shuffle=fused}), or null when the source has no such shards
+   * (its day order then goes through the runner's shuffle). Asked only with {@code --orderBy=day}.
+   * Its reads and maps must be the ones {@link #read} and {@link #map} add.
+   */
+  default @Nullable ShardFeed<?> shardFeed(SourceContext context) {
+    return null;
+  }
+
+  /**
    * Work once the pipeline has finished successfully, before the account is read (e.g. recording
    * what the run delivered outside the checkpoints). An exception fails the run.
    */

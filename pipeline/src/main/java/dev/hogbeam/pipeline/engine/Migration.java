@@ -3,6 +3,7 @@ package dev.hogbeam.pipeline.engine;
 import com.google.common.collect.ImmutableSortedSet;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.order.OrderingKey;
+import dev.hogbeam.order.SortSettings;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
@@ -10,6 +11,7 @@ import dev.hogbeam.pipeline.checkpoint.ResumeState;
 import dev.hogbeam.pipeline.checkpoint.RunIdentity;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.options.OrderBy;
+import dev.hogbeam.pipeline.options.Shuffle;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -102,6 +104,12 @@ public final class Migration<R> {
         throw new IllegalArgumentException(
             "--personBuckets must be > 0, but was " + options.getPersonBuckets());
       }
+      if (options.getOrderBy() == OrderBy.person && options.getShuffle() == Shuffle.fused) {
+        throw new IllegalArgumentException(
+            "--shuffle=fused needs --orderBy=day: with --orderBy=person a person's events come"
+                + " from every shard and must cross the runner's shuffle. Leave out --shuffle (or"
+                + " give --shuffle=groupByKey) with --orderBy=person");
+      }
       CheckpointStore store = CheckpointStore.at(checkpointDir);
       checkSameRun(store, identity(options, destination));
       String deadLetterDir =
@@ -116,6 +124,15 @@ public final class Migration<R> {
               : OrderingKey.day();
       return new Setup(
           options, destination, store, ledger, orderBy, key, ResumeState.of(store.readAllGroups()));
+    }
+
+    /**
+     * Whether day order reads, sorts and sends each shard in one step ({@code --shuffle=fused}, the
+     * default with {@code --orderBy=day}); the source must also offer it ({@link
+     * EventSource#shardFeed}).
+     */
+    public boolean fused() {
+      return orderBy == OrderBy.day && options.getShuffle() != Shuffle.groupByKey;
     }
 
     /** What must not change between runs sharing checkpoints (the plan covers the source). */
@@ -183,6 +200,12 @@ public final class Migration<R> {
             setup.orderBy() == OrderBy.day
                 ? "each " + plan.dayGroup() + " in time order"
                 : "each person in time order, " + setup.options().getPersonBuckets() + " buckets");
+    if (setup.orderBy() == OrderBy.day) {
+      sb.append(
+          setup.fused() && source.shardFeed(context()) != null
+              ? "; each read, sorted and sent in one step (--shuffle=fused)"
+              : "; through the runner's shuffle (--shuffle=groupByKey)");
+    }
     sb.append("\n  checkpoints: ").append(setup.store().directory());
     sb.append(setup.resume().describe());
     if (runCursor != null) {
@@ -191,15 +214,32 @@ public final class Migration<R> {
     return sb.toString();
   }
 
+  private SourceContext context() {
+    return SourceContext.of(
+        setup.orderBy(),
+        setup.orderingKey(),
+        ImmutableSortedSet.copyOf(setup.resume().finishedGroups()),
+        setup.ledger());
+  }
+
   /** Adds every stage (read, map, skip, order, write, checkpoint, dead letters, account). */
   public void expand(Pipeline p) {
-    SourceContext context =
-        SourceContext.of(
-            setup.orderBy(),
-            setup.orderingKey(),
-            ImmutableSortedSet.copyOf(setup.resume().finishedGroups()),
-            setup.ledger());
+    SourceContext context = context();
     // 1. Plan: made with the source, before the pipeline.
+    ShardFeed<?> feed = setup.fused() ? source.shardFeed(context) : null;
+    if (feed != null) {
+      // 2-4. Read, map, skip, sort and send each shard in one step; dead letters, account.
+      p.apply(
+          "Read, sort and send",
+          new FusedSend<>(
+              feed,
+              setup.destination().writer(),
+              setup.ledger(),
+              context.finishedGroups(),
+              runCursor,
+              SortSettings.defaults()));
+      return;
+    }
     // 2. Read.
     SourceRead<R> read = p.apply("Read", source.read(context));
     // 3. Map.

@@ -147,14 +147,21 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
                     ParDo.of(
                         new RecordCountsFn(ledger(), input.countsSection(), input.countsEntry())));
     PCollection<String> account =
-        input
-            .getPipeline()
-            .apply("Account", Create.of(Ledger.REPORT))
-            .apply(
-                "After everything",
-                Wait.on(written.getStats(), sourceDeadLetterFiles, countsRecorded))
-            .apply("Write the account", ParDo.of(new WriteAccountFn(ledger())));
+        writeAccount(
+            input.getPipeline(),
+            ledger(),
+            written.getStats(),
+            sourceDeadLetterFiles,
+            countsRecorded);
     return new Result(written.getStats(), deadLetters, account);
+  }
+
+  /** Writes the account ({@code report.json}) once every one of {@code after} is done. */
+  static PCollection<String> writeAccount(
+      org.apache.beam.sdk.Pipeline p, Ledger ledger, PCollection<?>... after) {
+    return p.apply("Account", Create.of(Ledger.REPORT))
+        .apply("After everything", Wait.on(after))
+        .apply("Write the account", ParDo.of(new WriteAccountFn(ledger)));
   }
 
   /** What the tail produced: per-group send stats, every dead letter, the account's path. */

@@ -146,6 +146,17 @@ public interface MigrationOptions extends PipelineOptions {
 
   void setOrderBy(OrderBy value);
 
+  @Description(
+      "How --orderBy=day moves events from the read to the writer. fused (the default with"
+          + " --orderBy=day): each shard is read, sorted and sent by one task, without a runner"
+          + " shuffle, so reading one shard overlaps sending another; at most"
+          + " --maxConcurrentQueries shards at once. groupByKey: every event goes through the"
+          + " runner's shuffle, grouped by shard, and nothing is sent before every shard was"
+          + " read. --orderBy=person always uses the shuffle.")
+  Shuffle getShuffle();
+
+  void setShuffle(Shuffle value);
+
   @Description("Number of person buckets with --orderBy=person (the parallelism of sending).")
   @Default.Integer(64)
   int getPersonBuckets();

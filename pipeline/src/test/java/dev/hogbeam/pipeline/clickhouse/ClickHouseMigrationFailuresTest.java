@@ -173,6 +173,9 @@ class ClickHouseMigrationFailuresTest extends ClickHouseHarness {
     assertUsage(run(array(without(args(db), "--posthogApiKey"))), "POSTHOG_API_KEY");
     assertUsage(run(array(args(db, "--cursor=not-a-cursor"))), "--cursor");
     assertUsage(run(array(args(db, "--batchSize=0"))), "--batchSize");
+    assertUsage(
+        run(array(args(db, "--orderBy=person", "--shuffle=fused"))),
+        "--shuffle=fused needs --orderBy=day");
     // URLs: no credentials inside, no secret in clear text to another machine.
     assertUsage(
         run(array(with(args(db), "--clickhouseUrl=" + ch.jdbcUrl() + "/?password=pw1"))),

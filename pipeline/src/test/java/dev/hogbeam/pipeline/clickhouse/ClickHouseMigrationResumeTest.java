@@ -26,12 +26,16 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Resuming: after a killed process, from hogbeam's cursor, and from PostHog's script's cursor. */
 class ClickHouseMigrationResumeTest extends ClickHouseHarness {
 
-  @Test
-  void aKilledRunResumesAndDeliversEverythingWithAtMostTheInFlightBatchesTwice() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"fused", "groupByKey"})
+  void aKilledRunResumesAndDeliversEverythingWithAtMostTheInFlightBatchesTwice(String shuffle)
+      throws Exception {
     String db = load(Layout.GEN3, 400);
     Map<String, Expected> expected = SourceEvents.expected(ch, db, "events", 2, START, END);
     // PostHog keeps each batch but answers late: a kill now leaves batches delivered but not
@@ -40,7 +44,7 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
         FakeCaptureServer.builder()
             .faultPlan(FaultPlan.always(Fault.acceptThenDelay(Duration.ofMillis(250))))
             .start();
-    List<String> args = args(db);
+    List<String> args = args(db, "--shuffle=" + shuffle);
     Path log = tmp.resolve("killed-run.log");
 
     List<String> command = new ArrayList<>();

@@ -1,0 +1,144 @@
+package dev.hogbeam.pipeline.jdbc;
+
+import static dev.hogbeam.pipeline.jdbc.JdbcTestData.args;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.hogbeam.pipeline.ExitCodes;
+import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
+import dev.hogbeam.pipeline.jdbc.JdbcTestData.CommandRun;
+import dev.hogbeam.pipeline.jdbc.JdbcTestData.Row;
+import dev.hogbeam.testing.FakeCaptureServer;
+import dev.hogbeam.testing.FakeCaptureServer.Fault;
+import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
+import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
+import dev.hogbeam.testing.LocalPostgres;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A {@code hogbeam jdbc} run from PostgreSQL killed mid-send in a child JVM ({@code
+ * destroyForcibly}, as {@code kill -9}), then the same command again: every row delivered exactly
+ * once, except at most one batch per group (a UTC day) received twice.
+ */
+class JdbcResumeAfterKillTest {
+  private static final int BATCH = 4;
+  private static final Duration DEADLINE = Duration.ofMinutes(3);
+
+  @TempDir Path tmp;
+
+  @Test
+  void aKilledRunResumesReSendingAtMostOneBatchPerGroup() throws Exception {
+    assumeTrue(
+        LocalPostgres.available(),
+        "PostgreSQL is not installed (apt-get install -y postgresql; .ci/run installs it)");
+    List<Row> rows = JdbcTestData.rows(150).stream().filter(r -> !JdbcTestData.refused(r)).toList();
+    try (LocalPostgres pg = LocalPostgres.start();
+        FakeCaptureServer capture =
+            FakeCaptureServer.builder()
+                .faultPlan(FaultPlan.always(Fault.delay(Duration.ofMillis(150))).batchOnly())
+                .start()) {
+      try (Connection c = pg.connect()) {
+        JdbcTestData.loadPostgres(c, rows);
+      }
+      Path checkpoints = tmp.resolve("ck");
+      List<String> args =
+          args(
+              List.of("--jdbcUrl=" + pg.jdbcUrl(), "--jdbcUser=" + LocalPostgres.USER),
+              JdbcTestData.mapping("ts", "timestamp"),
+              List.of(
+                  "--uuidColumn=event_uuid",
+                  "--uuidFrom=id",
+                  "--posthogUrl=" + capture.url(),
+                  "--batchSize=" + BATCH,
+                  "--checkpointDir=" + checkpoints,
+                  "--progressIntervalSeconds=1"));
+      Map<String, String> env =
+          Map.of("POSTHOG_API_KEY", JdbcTestData.KEY, "JDBC_PASSWORD", pg.password());
+
+      Process child = startChild(args, env);
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      while (capture.requests().stream().filter(r -> r.status() == 200).count() < 6) {
+        if (child.waitFor(10, TimeUnit.MILLISECONDS)) {
+          fail("the first run ended (exit " + child.exitValue() + ") first:\n" + childOutput());
+        }
+        if (System.nanoTime() > deadline) {
+          child.destroyForcibly().waitFor();
+          fail("no batch arrived within " + DEADLINE + ":\n" + childOutput());
+        }
+      }
+      child.destroyForcibly().waitFor();
+      Map<String, GroupCheckpoint> atKill =
+          CheckpointStore.at(checkpoints.toString()).readAllGroups();
+      assertTrue(atKill.values().stream().anyMatch(g -> !g.done()), "killed mid-send: " + atKill);
+      long sentBeforeKill = atKill.values().stream().mapToLong(GroupCheckpoint::sent).sum();
+
+      capture.setFaultPlan(FaultPlan.none());
+      CommandRun second = JdbcTestData.runCommand(env, args);
+      assertEquals(ExitCodes.OK, second.exitCode(), second.describe());
+
+      // Every row delivered with its fields; copies only of at most one batch per day.
+      List<ReceivedEvent> received = capture.events();
+      Map<String, ReceivedEvent> firsts = new TreeMap<>();
+      Map<String, Integer> copiesPerDay = new TreeMap<>();
+      List<ReceivedEvent> firstReceipts = new ArrayList<>();
+      for (ReceivedEvent e : received) {
+        if (firsts.putIfAbsent(e.uuid(), e) != null) {
+          copiesPerDay.merge(e.timestamp().substring(0, 10), 1, Integer::sum);
+        } else {
+          firstReceipts.add(e);
+        }
+      }
+      assertEquals(
+          JdbcTestData.expectedByUuid(rows, false, false),
+          JdbcTestData.receivedByUuid(firstReceipts));
+      copiesPerDay.forEach(
+          (day, copies) ->
+              assertTrue(copies <= BATCH, day + ": " + copies + " events received twice"));
+      System.out.printf(
+          "killed after %d events acknowledged; %d received twice %s%n",
+          sentBeforeKill, received.size() - rows.size(), copiesPerDay);
+      assertTrue(sentBeforeKill > 0 && sentBeforeKill < rows.size(), "killed mid-run");
+    }
+  }
+
+  private Process startChild(List<String> args, Map<String, String> env) throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                JdbcMigration.class.getName()));
+    command.addAll(args);
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+            .redirectOutput(tmp.resolve("child.out").toFile())
+            .redirectError(tmp.resolve("child.err").toFile());
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  private String childOutput() throws IOException {
+    return "--- stdout\n"
+        + Files.readString(tmp.resolve("child.out"), StandardCharsets.UTF_8)
+        + "\n--- stderr\n"
+        + Files.readString(tmp.resolve("child.err"), StandardCharsets.UTF_8);
+  }
+}
