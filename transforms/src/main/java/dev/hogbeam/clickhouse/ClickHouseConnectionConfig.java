@@ -2,13 +2,14 @@ package dev.hogbeam.clickhouse;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import dev.hogbeam.jdbc.JdbcDataSource;
 import dev.hogbeam.secret.SecretRef;
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -172,29 +173,37 @@ public final class ClickHouseConnectionConfig implements Serializable {
     return ClickHouseUrls.redact(jdbcUrl);
   }
 
-  /** Opens a connection with the official driver (not through DriverManager's class loader). */
-  public Connection open() throws SQLException {
-    Properties props = new Properties();
-    props.setProperty("user", user);
-    if (password != null) {
-      props.setProperty("password", password.resolve());
-    }
-    props.setProperty("socket_timeout", Long.toString(socketTimeoutSeconds * 1000L));
+  /**
+   * The connection settings as the JDBC sources carry them: the official driver, the URL, the user,
+   * the password's reference, and as driver properties the socket timeout and the server settings
+   * of every query ({@link #COMPLETE_RESULTS}, {@code max_execution_time}, streaming unless the URL
+   * sets {@code wait_end_of_query}). ClickHouse has no transactions, so the pool is {@link
+   * JdbcDataSource#withoutTransactions()}'s.
+   */
+  public JdbcDataSource dataSource() {
+    Map<String, String> props = new TreeMap<>();
+    props.put("socket_timeout", Long.toString(socketTimeoutSeconds * 1000L));
     for (Map.Entry<String, String> s : COMPLETE_RESULTS.entrySet()) {
-      props.setProperty(SERVER_SETTING + s.getKey(), s.getValue());
+      props.put(SERVER_SETTING + s.getKey(), s.getValue());
     }
     if (!WAIT_END_OF_QUERY.matcher(jdbcUrl).find()) {
-      props.setProperty(SERVER_SETTING + "wait_end_of_query", "0"); // stream (see the class doc)
+      props.put(SERVER_SETTING + "wait_end_of_query", "0"); // stream (see the class doc)
     }
     if (queryTimeoutSeconds > 0) {
-      props.setProperty(
-          SERVER_SETTING + "max_execution_time", Integer.toString(queryTimeoutSeconds));
+      props.put(SERVER_SETTING + "max_execution_time", Integer.toString(queryTimeoutSeconds));
     }
-    Connection c = new com.clickhouse.jdbc.Driver().connect(jdbcUrl, props);
-    if (c == null) {
-      throw new SQLException("the ClickHouse driver does not accept " + redactedUrl());
-    }
-    return c;
+    return JdbcDataSource.of(com.clickhouse.jdbc.Driver.class.getName(), jdbcUrl, user, password)
+        .withConnectionProperties(props)
+        .withoutTransactions();
+  }
+
+  /**
+   * A connection from this JVM's pool of these settings ({@link #dataSource()}, JdbcIO's {@code
+   * DataSourceConfiguration}). Closing it returns it to the pool and closes its statements and
+   * result sets.
+   */
+  public Connection open() throws SQLException {
+    return dataSource().apply(null).getConnection();
   }
 
   @Override

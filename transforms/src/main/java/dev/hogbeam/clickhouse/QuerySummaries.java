@@ -3,13 +3,15 @@ package dev.hogbeam.clickhouse;
 import com.clickhouse.client.api.query.QueryResponse;
 import java.lang.reflect.Field;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * ClickHouse's own account of a query (rows and bytes it read, from the {@code
- * X-ClickHouse-Summary} response header), taken from a result set of the official driver.
+ * X-ClickHouse-Summary} response header), taken from a result set of the official driver (or a
+ * pool's wrapper of one).
  *
  * <p>clickhouse-jdbc 0.11 parses that header into the {@link QueryResponse} behind each result set
  * ({@code getReadRows()}, {@code getReadBytes()}) but does not expose it through JDBC, so this
@@ -31,15 +33,21 @@ public final class QuerySummaries {
       return new long[] {-1, -1};
     }
     try {
-      if (!RESPONSE.getDeclaringClass().isInstance(rs)) {
-        return new long[] {-1, -1};
+      Class<?> driverResultSet = RESPONSE.getDeclaringClass();
+      Object own = rs;
+      if (!driverResultSet.isInstance(rs)) {
+        // A pooled connection's result set (DBCP) wraps the driver's.
+        if (!rs.isWrapperFor(driverResultSet)) {
+          return new long[] {-1, -1};
+        }
+        own = rs.unwrap(driverResultSet);
       }
-      Object response = RESPONSE.get(rs);
+      Object response = RESPONSE.get(own);
       if (response instanceof QueryResponse) {
         QueryResponse r = (QueryResponse) response;
         return new long[] {r.getReadRows(), r.getReadBytes()};
       }
-    } catch (IllegalAccessException | RuntimeException e) {
+    } catch (IllegalAccessException | SQLException | RuntimeException e) {
       LOG.debug("query summary not available", e);
     }
     return new long[] {-1, -1};

@@ -46,6 +46,17 @@ class ShardReaderRetryTest {
             .withRange(Instant.parse("2024-05-02T00:00:00Z"), Instant.parse("2024-05-03T00:00:00Z"))
             .plan();
     day = plan.shards().get(0);
+    // Each JVM's pool of a connection's settings checks its first connection once when it starts
+    // (DBCP: one SELECT 1); start the pools of the URLs used here before requests are counted.
+    for (String url :
+        List.of(
+            proxy.jdbcUrl(),
+            proxy.jdbcUrl() + "?compress=0",
+            proxy.jdbcUrl() + "?clickhouse_setting_max_result_rows=10")) {
+      try (Connection c = ClickHouseConnectionConfig.of(url, ch.user(), ch.password()).open()) {
+        assertTrue(c.isValid(10));
+      }
+    }
   }
 
   @AfterAll
