@@ -54,6 +54,7 @@ class ClickHouseConnectionPoolTest {
             "clickhouse_setting_read_overflow_mode", "throw",
             "clickhouse_setting_result_overflow_mode", "throw",
             "clickhouse_setting_timeout_overflow_mode", "throw",
+            "clickhouse_setting_wait_end_of_query", "0",
             "socket_timeout", "77000"),
         config.dataSource().connectionProperties());
   }
