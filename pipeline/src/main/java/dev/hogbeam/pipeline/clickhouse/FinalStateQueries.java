@@ -70,52 +70,64 @@ final class FinalStateQueries implements Serializable {
 
   /**
    * One page of persons of a shard: id, latest properties, latest version, whether that version is
-   * deleted. The caller drops deleted persons: a {@code HAVING} would make ClickHouse read the rest
-   * of the table for every page instead of stopping at the {@code LIMIT}.
+   * deleted (the caller drops deleted persons; see {@link #latestPage}).
    */
   Query personPage(int shard, int shards, @Nullable String afterId, int limit) {
-    List<Object> params = new ArrayList<>();
-    params.add(teamId);
-    params.add((long) shards);
-    params.add((long) shard);
-    StringBuilder sql =
-        new StringBuilder(
-            "SELECT toString(id), argMax(properties, version), max(version),"
-                + " argMax(is_deleted, version) FROM "
-                + table("person")
-                + " WHERE team_id = ? AND cityHash64(id) % ? = ?");
-    if (afterId != null) {
-      sql.append(" AND id > toUUID(?)");
-      params.add(afterId);
-    }
-    sql.append(" GROUP BY id ORDER BY id LIMIT ?");
-    params.add((long) limit);
-    sql.append(" SETTINGS optimize_aggregation_in_order = 1");
-    return new Query(sql.toString(), params);
+    return latestPage(
+        "toString(id), argMax(properties, version), max(version), argMax(is_deleted, version)",
+        "person",
+        "id",
+        "toUUID(?)",
+        shard,
+        shards,
+        afterId,
+        limit);
   }
 
   /**
-   * One page of the distinct ids of a hash shard of them, in the table's own order ({@code
-   * distinct_id}, so ClickHouse aggregates in order and stops at the {@code LIMIT}): distinct id,
-   * the person its latest version points to, whether that version is deleted (the caller drops
-   * those; see {@link #personPage}).
+   * One page of the distinct ids of a hash shard of them: distinct id, the person its latest
+   * version points to, whether that version is deleted (the caller drops those).
    */
   Query distinctIdPage(int shard, int shards, @Nullable String afterDistinctId, int limit) {
+    return latestPage(
+        "distinct_id, toString(argMax(person_id, version)), argMax(is_deleted, version)",
+        "person_distinct_id2",
+        "distinct_id",
+        "?",
+        shard,
+        shards,
+        afterDistinctId,
+        limit);
+  }
+
+  /**
+   * One page of {@code table}'s rows grouped by {@code key} (the table's sort key after {@code
+   * team_id}), of the hash shard {@code cityHash64(key) % shards = shard}, after {@code after} in
+   * the table's own order. ClickHouse aggregates in order and stops at the {@code LIMIT}; there is
+   * no {@code HAVING} (e.g. on {@code is_deleted}), which would make it read the rest of the table
+   * for every page, so deleted rows come back as a column for the caller to drop.
+   */
+  private Query latestPage(
+      String select,
+      String table,
+      String key,
+      String afterValue,
+      int shard,
+      int shards,
+      @Nullable String after,
+      int limit) {
     List<Object> params = new ArrayList<>();
     params.add(teamId);
     params.add((long) shards);
     params.add((long) shard);
     StringBuilder sql =
-        new StringBuilder(
-            "SELECT distinct_id, toString(argMax(person_id, version)), argMax(is_deleted, version)"
-                + " FROM "
-                + table("person_distinct_id2")
-                + " WHERE team_id = ? AND cityHash64(distinct_id) % ? = ?");
-    if (afterDistinctId != null) {
-      sql.append(" AND distinct_id > ?");
-      params.add(afterDistinctId);
+        new StringBuilder("SELECT " + select + " FROM " + table(table))
+            .append(" WHERE team_id = ? AND cityHash64(" + key + ") % ? = ?");
+    if (after != null) {
+      sql.append(" AND ").append(key).append(" > ").append(afterValue);
+      params.add(after);
     }
-    sql.append(" GROUP BY distinct_id ORDER BY distinct_id LIMIT ?");
+    sql.append(" GROUP BY ").append(key).append(" ORDER BY ").append(key).append(" LIMIT ?");
     params.add((long) limit);
     sql.append(" SETTINGS optimize_aggregation_in_order = 1");
     return new Query(sql.toString(), params);
