@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# A local Apache Flink standalone cluster (one JobManager, one TaskManager) for hogbeam.jar.
+# A local Apache Flink standalone cluster (one JobManager, one or more TaskManagers) for hogbeam.jar.
 #
-#   runners/flink-cluster.sh start [--slots N] [--port 8081] [--rpc-port P]
+#   runners/flink-cluster.sh start [--taskmanagers N] [--slots N] [--port 8081] [--rpc-port P]
 #   runners/flink-cluster.sh stop
 #   runners/flink-cluster.sh status
 #
 # Flink's binary distribution is not in Maven Central, so the script resolves Flink's jars with
 # Maven (flink-runtime, -clients, -streaming-java, -java, -runtime-web and log4j) into
-# $FLINK_HOME/lib, writes $FLINK_HOME/conf, and starts the two processes the way Flink's own
+# $FLINK_HOME/lib, writes $FLINK_HOME/conf, and starts the processes the way Flink's own
 # scripts do (Java 17 module flags, TaskManager memory sizes derived by Flink's BashJavaUtils).
 # Submit with: java -jar runners/target/hogbeam.jar <subcommand> --runner=FlinkRunner --flinkMaster=127.0.0.1:8081
 #
 # Environment:
 #   HOGBEAM_FLINK_HOME            where lib/, conf/, log/ and the pid files live
 #                                 (default: runners/target/flink-<version>)
-#   HOGBEAM_FLINK_TM_MEMORY       TaskManager process size (default 4096m)
+#   HOGBEAM_FLINK_TM_MEMORY       size of each TaskManager process (default 4096m)
 #   HOGBEAM_FLINK_JM_MEMORY       JobManager process size (default 1024m)
-#   HOGBEAM_FLINK_START_TIMEOUT   seconds to wait for the TaskManager to register (default 120)
+#   HOGBEAM_FLINK_START_TIMEOUT   seconds to wait for the TaskManagers to register (default 120)
 #   HOGBEAM_MVN_ARGS              extra Maven arguments for resolving Flink, e.g. -o
 set -euo pipefail
 
@@ -137,8 +137,24 @@ EOF
   touch "$LIB/.resolved-$FLINK_VERSION"
 }
 
+# The pid-file names of the TaskManagers: taskmanager, taskmanager-2, taskmanager-3, ...
+taskmanager_names() {
+  local n=$1 i
+  echo taskmanager
+  for ((i = 2; i <= n; i++)); do echo "taskmanager-$i"; done
+}
+
+# The names of the TaskManagers that have a pid file (running or not).
+known_taskmanagers() {
+  local f
+  for f in "$RUN"/taskmanager.pid "$RUN"/taskmanager-*.pid; do
+    [[ -f $f ]] && basename "$f" .pid
+  done
+  return 0
+}
+
 write_conf() {
-  local slots=$1 port=$2 rpc_port=$3
+  local slots=$1 port=$2 rpc_port=$3 taskmanagers=$4
   mkdir -p "$CONF" "$LOGS" "$RUN" "$FLINK_HOME/tmp"
   cat >"$CONF/config.yaml" <<EOF
 # Written by runners/flink-cluster.sh; rewritten on every start.
@@ -150,7 +166,7 @@ taskmanager.host: 127.0.0.1
 taskmanager.bind-host: 127.0.0.1
 taskmanager.numberOfTaskSlots: $slots
 taskmanager.memory.process.size: $TM_MEMORY
-parallelism.default: $slots
+parallelism.default: $((slots * taskmanagers))
 rest.address: 127.0.0.1
 rest.bind-address: 127.0.0.1
 rest.port: $port
@@ -215,7 +231,7 @@ start_process() {
 }
 
 print_logs() {
-  for f in "$LOGS"/jobmanager.out "$LOGS"/jobmanager.log "$LOGS"/taskmanager.out "$LOGS"/taskmanager.log; do
+  for f in "$LOGS"/jobmanager.out "$LOGS"/jobmanager.log "$LOGS"/taskmanager*.out "$LOGS"/taskmanager*.log; do
     [[ -f $f ]] || continue
     echo "---- tail of $f" >&2
     tail -n 40 "$f" >&2
@@ -223,9 +239,11 @@ print_logs() {
 }
 
 start() {
-  local slots=2 port=8081 rpc_port=""
+  local slots=2 port=8081 rpc_port="" taskmanagers=1
   while [[ $# -gt 0 ]]; do
     case $1 in
+      --taskmanagers) taskmanagers=${2:?--taskmanagers needs a number}; shift 2 ;;
+      --taskmanagers=*) taskmanagers=${1#*=}; shift ;;
       --slots) slots=${2:?--slots needs a number}; shift 2 ;;
       --slots=*) slots=${1#*=}; shift ;;
       --port) port=${2:?--port needs a number}; shift 2 ;;
@@ -237,8 +255,11 @@ start() {
   done
   [[ $slots =~ ^[1-9][0-9]*$ ]] || { echo "flink-cluster: --slots must be a positive integer, but was '$slots'" >&2; exit 2; }
   [[ $port =~ ^[1-9][0-9]*$ ]] || { echo "flink-cluster: --port must be a port number, but was '$port'" >&2; exit 2; }
+  [[ $taskmanagers =~ ^[1-9][0-9]*$ ]] || { echo "flink-cluster: --taskmanagers must be a positive integer, but was '$taskmanagers'" >&2; exit 2; }
 
-  if alive "$RUN/jobmanager.pid" || alive "$RUN/taskmanager.pid"; then
+  local tm_running=false name
+  for name in $(known_taskmanagers); do alive "$RUN/$name.pid" && tm_running=true; done
+  if alive "$RUN/jobmanager.pid" || $tm_running; then
     echo "flink-cluster: already running at http://127.0.0.1:$(cat "$RUN/rest.port" 2>/dev/null || echo '?') ($FLINK_HOME)"
     return 0
   fi
@@ -251,21 +272,24 @@ start() {
 
   local started=$SECONDS
   resolve_flink
-  write_conf "$slots" "$port" "$rpc_port"
-  rm -f "$LOGS"/*.log "$LOGS"/*.out
+  write_conf "$slots" "$port" "$rpc_port" "$taskmanagers"
+  rm -f "$LOGS"/*.log "$LOGS"/*.out "$RUN"/taskmanager*.pid
 
   derive_memory jm
   start_process jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
     --configDir "$CONF" --executionMode cluster
   derive_memory tm
-  # DYNAMIC_PARAMS is "-D key=value -D key=value ...": word splitting is intended.
-  # shellcheck disable=SC2086
-  start_process taskmanager org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
-    --configDir "$CONF" $DYNAMIC_PARAMS
+  # Each TaskManager is its own JVM, with its own ports (Flink picks free ones) and log files.
+  for name in $(taskmanager_names "$taskmanagers"); do
+    # DYNAMIC_PARAMS is "-D key=value -D key=value ...": word splitting is intended.
+    # shellcheck disable=SC2086
+    start_process "$name" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
+      --configDir "$CONF" $DYNAMIC_PARAMS
+  done
 
   local deadline=$((SECONDS + START_TIMEOUT))
-  until [[ $(registered_taskmanagers "$port") -ge 1 ]]; do
-    for name in jobmanager taskmanager; do
+  until [[ $(registered_taskmanagers "$port") -ge $taskmanagers ]]; do
+    for name in jobmanager $(taskmanager_names "$taskmanagers"); do
       if ! alive "$RUN/$name.pid"; then
         print_logs
         stop >/dev/null
@@ -275,24 +299,27 @@ start() {
     if ((SECONDS >= deadline)); then
       print_logs
       stop >/dev/null
-      die "no TaskManager registered within ${START_TIMEOUT}s (logs above, in $LOGS)"
+      die "not every TaskManager ($taskmanagers) registered within ${START_TIMEOUT}s (logs above, in $LOGS)"
     fi
     sleep 0.5
   done
-  echo "flink-cluster: Flink $FLINK_VERSION ready at http://127.0.0.1:$port ($slots slots, $((SECONDS - started)) s; logs in $LOGS)"
+  local tms=""
+  ((taskmanagers > 1)) && tms="$taskmanagers TaskManagers, "
+  echo "flink-cluster: Flink $FLINK_VERSION ready at http://127.0.0.1:$port (${tms}$((slots * taskmanagers)) slots, $((SECONDS - started)) s; logs in $LOGS)"
   echo "flink-cluster: submit with --runner=FlinkRunner --flinkMaster=127.0.0.1:$port"
 }
 
 stop() {
-  local any=false
-  for name in taskmanager jobmanager; do
+  local any=false names
+  names="$(known_taskmanagers) jobmanager"
+  for name in $names; do
     if alive "$RUN/$name.pid"; then
       kill "$(cat "$RUN/$name.pid")" 2>/dev/null || true
       any=true
     fi
   done
   local deadline=$((SECONDS + 30))
-  for name in taskmanager jobmanager; do
+  for name in $names; do
     while alive "$RUN/$name.pid"; do
       if ((SECONDS >= deadline)); then
         kill -9 "$(cat "$RUN/$name.pid")" 2>/dev/null || true
@@ -305,12 +332,16 @@ stop() {
 }
 
 status() {
-  local jm=stopped tm=stopped port
+  local jm=stopped tm=stopped port name
   port=$(cat "$RUN/rest.port" 2>/dev/null || echo "")
   alive "$RUN/jobmanager.pid" && jm="running (pid $(cat "$RUN/jobmanager.pid"))"
-  alive "$RUN/taskmanager.pid" && tm="running (pid $(cat "$RUN/taskmanager.pid"))"
   echo "jobmanager:  $jm"
+  alive "$RUN/taskmanager.pid" && tm="running (pid $(cat "$RUN/taskmanager.pid"))"
   echo "taskmanager: $tm"
+  for name in $(known_taskmanagers); do
+    [[ $name == taskmanager ]] && continue
+    if alive "$RUN/$name.pid"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
+  done
   if [[ $jm == running* && -n $port ]]; then
     echo "rest:        http://127.0.0.1:$port ($(registered_taskmanagers "$port") TaskManagers registered)"
     return 0

@@ -51,6 +51,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 class FlinkClusterIT {
 
   private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(6);
+
+  /** Two TaskManagers (each its own JVM) of one slot each: work crosses processes. */
+  private static final int TASK_MANAGERS = 2;
+
   private static final int SLOTS = 2;
   private static final String KEY = "phc_runners_it_project_key";
 
@@ -76,15 +80,26 @@ class FlinkClusterIT {
     Result result =
         script(
             "start",
+            "--taskmanagers",
+            String.valueOf(TASK_MANAGERS),
             "--slots",
-            String.valueOf(SLOTS),
+            String.valueOf(SLOTS / TASK_MANAGERS),
             "--port",
             String.valueOf(restPort),
             "--rpc-port",
             String.valueOf(rpcPort));
     assertEquals(0, result.exitCode(), () -> result.describe() + logs());
     assertTrue(
-        result.stdout().contains("ready at http://127.0.0.1:" + restPort + " (" + SLOTS + " slots"),
+        result
+            .stdout()
+            .contains(
+                "ready at http://127.0.0.1:"
+                    + restPort
+                    + " ("
+                    + TASK_MANAGERS
+                    + " TaskManagers, "
+                    + SLOTS
+                    + " slots"),
         () -> result.describe() + logs());
     System.out.printf(
         "flink-cluster.sh start took %d ms%n", (System.nanoTime() - started) / 1_000_000);
@@ -105,7 +120,12 @@ class FlinkClusterIT {
     assertTrue(
         status
             .stdout()
-            .contains("rest:        http://127.0.0.1:" + restPort + " (1 TaskManagers registered)"),
+            .contains(
+                "rest:        http://127.0.0.1:"
+                    + restPort
+                    + " ("
+                    + TASK_MANAGERS
+                    + " TaskManagers registered)"),
         status::describe);
   }
 
@@ -131,7 +151,9 @@ class FlinkClusterIT {
             "--elements=200000");
     assertEquals(0, result.exitCode(), () -> result.describe() + logs());
     assertEquals(
-        "selftest OK: 200000 elements in 10 groups on FlinkRunner, rateLimitShares=1\n",
+        "selftest OK: 200000 elements in 10 groups on FlinkRunner, rateLimitShares="
+            + TASK_MANAGERS
+            + "\n",
         result.stdout(),
         () -> result.describe() + logs());
     // The launcher sized the job from the cluster and staged the bundled jar itself.
@@ -141,8 +163,10 @@ class FlinkClusterIT {
             .contains(
                 "Flink cluster at 127.0.0.1:"
                     + restPort
-                    + ": 1 TaskManagers, 2 task slots; running with --parallelism=2"
-                    + " --rateLimitShares=1, staging "
+                    + ": 2 TaskManagers, 2 task slots; running with --parallelism=2"
+                    + " --rateLimitShares="
+                    + TASK_MANAGERS
+                    + ", staging "
                     + JarProcess.jar()),
         result::describe);
 
@@ -192,6 +216,7 @@ class FlinkClusterIT {
     runners.put(
         "Flink cluster", List.of("--runner=FlinkRunner", "--flinkMaster=127.0.0.1:" + restPort));
     Map<String, Map<String, List<String>>> sequences = new LinkedHashMap<>();
+    Map<String, Map<String, Map<String, Map<String, Long>>>> accounts = new LinkedHashMap<>();
     for (Map.Entry<String, List<String>> runner : runners.entrySet()) {
       try (FakeCaptureServer capture = FakeCaptureServer.start()) {
         Path checkpoints = Files.createTempDirectory("hogbeam-it-checkpoints");
@@ -242,6 +267,7 @@ class FlinkClusterIT {
               .add(e.jsonText());
         }
         sequences.put(runner.getKey(), perDay);
+        accounts.put(runner.getKey(), account(report));
       }
     }
     assertEquals(
@@ -252,6 +278,34 @@ class FlinkClusterIT {
         sequences.get("DirectRunner"),
         sequences.get("Flink cluster"),
         "the cluster sends what the DirectRunner sends, in the same order per day");
+    assertEquals(
+        accounts.get("embedded Flink"),
+        accounts.get("Flink cluster"),
+        "the cluster's account (report.json: every shard, group and total) is embedded Flink's");
+    assertEquals(accounts.get("DirectRunner"), accounts.get("embedded Flink"));
+  }
+
+  /**
+   * The account of a run: report.json's shards, send groups, migration totals and dead letters,
+   * without what depends on timing (milliseconds, retries).
+   */
+  private static Map<String, Map<String, Map<String, Long>>> account(RunReport report) {
+    Map<String, Map<String, Map<String, Long>>> out = new TreeMap<>();
+    for (String section :
+        List.of(RunReport.SHARDS, RunReport.GROUPS, RunReport.MIGRATION, RunReport.DEAD_LETTERS)) {
+      Map<String, Map<String, Long>> entries = new TreeMap<>();
+      report
+          .section(section)
+          .forEach(
+              (key, counters) -> {
+                Map<String, Long> kept = new TreeMap<>(counters);
+                kept.keySet().removeIf(c -> c.contains("Millis") || c.startsWith("retries"));
+                entries.put(key, kept);
+              });
+      out.put(section, entries);
+    }
+    assertTrue(out.get(RunReport.SHARDS).size() >= 2, () -> "shards in the account: " + out);
+    return out;
   }
 
   @Test
@@ -313,7 +367,14 @@ class FlinkClusterIT {
   private static String logs() {
     StringBuilder text = new StringBuilder();
     for (String name :
-        new String[] {"jobmanager.out", "jobmanager.log", "taskmanager.out", "taskmanager.log"}) {
+        new String[] {
+          "jobmanager.out",
+          "jobmanager.log",
+          "taskmanager.out",
+          "taskmanager.log",
+          "taskmanager-2.out",
+          "taskmanager-2.log"
+        }) {
       Path file = flinkHome.resolve("log").resolve(name);
       try {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
