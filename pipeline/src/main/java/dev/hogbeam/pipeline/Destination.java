@@ -17,18 +17,19 @@ public final class Destination {
   private final MigrationOptions options;
   private final @Nullable String apiKey;
   private final Secrets.@Nullable Secret apiKeySecret;
+  private final @Nullable String budget;
 
-  private Destination(MigrationOptions options, Secrets.@Nullable Secret apiKeySecret) {
+  private Destination(
+      MigrationOptions options, Secrets.@Nullable Secret apiKeySecret, @Nullable String budget) {
     this.options = options;
     this.apiKeySecret = apiKeySecret;
     this.apiKey = apiKeySecret == null ? null : apiKeySecret.value();
+    this.budget = budget;
   }
 
   /** Checks the destination flags; throws IllegalArgumentException naming the flag. */
   public static Destination from(MigrationOptions options, Secrets secrets) {
-    if (options.getDryRun() && options.getOutputDir() != null) {
-      throw new IllegalArgumentException("--dryRun and --outputDir exclude each other; give one");
-    }
+    checkNotBoth(options);
     Secrets.Secret apiKey =
         secrets.secret(
             "posthogApiKey",
@@ -36,6 +37,24 @@ public final class Destination {
             "posthogApiKeyFile",
             options.getPosthogApiKeyFile(),
             "POSTHOG_API_KEY");
+    Destination checked = withoutKey(options);
+    if (!checked.sendsToPostHog()) {
+      return new Destination(options, apiKey, null);
+    }
+    if (apiKey == null) {
+      throw new IllegalArgumentException(
+          "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
+              + " the POSTHOG_API_KEY environment variable");
+    }
+    return checked.toProject(apiKey, "the PostHog API key (from " + apiKey.ref() + ")");
+  }
+
+  /**
+   * The destination flags checked as {@link #from} checks them, without a project key: for a run
+   * that sends to several projects, each then given with {@link #toProject}.
+   */
+  public static Destination withoutKey(MigrationOptions options) {
+    checkNotBoth(options);
     if (!options.getDryRun() && options.getOutputDir() == null) {
       if (options.getPosthogUrl() == null) {
         throw new IllegalArgumentException(
@@ -48,21 +67,6 @@ public final class Destination {
           options.getPosthogUrl(),
           options.getAllowInsecureHttp(),
           "the PostHog project API key");
-      if (apiKey == null) {
-        throw new IllegalArgumentException(
-            "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
-                + " the POSTHOG_API_KEY environment variable");
-      }
-      String problem = ApiKeys.problem(apiKey.value());
-      if (problem != null) {
-        throw new IllegalArgumentException(
-            "the PostHog API key (from "
-                + apiKey.ref()
-                + "): "
-                + problem
-                + ". "
-                + ApiKeys.WHAT_IS_EXPECTED);
-      }
     }
     if (options.getBatchSize() <= 0) {
       throw new IllegalArgumentException(
@@ -76,7 +80,37 @@ public final class Destination {
     if (shares != null && shares <= 0) {
       throw new IllegalArgumentException("--rateLimitShares must be > 0, but was " + shares);
     }
-    return new Destination(options, apiKey);
+    return new Destination(options, null, null);
+  }
+
+  private static void checkNotBoth(MigrationOptions options) {
+    if (options.getDryRun() && options.getOutputDir() != null) {
+      throw new IllegalArgumentException("--dryRun and --outputDir exclude each other; give one");
+    }
+  }
+
+  /**
+   * This destination, sending to the project of {@code key} (checked when events go to PostHog).
+   *
+   * @param what names the key in messages ({@code the key of team 5 in the file keys.json})
+   */
+  public Destination toProject(Secrets.Secret key, String what) {
+    if (sendsToPostHog()) {
+      String problem = ApiKeys.problem(key.value());
+      if (problem != null) {
+        throw new IllegalArgumentException(what + ": " + problem + ". " + ApiKeys.WHAT_IS_EXPECTED);
+      }
+    }
+    return new Destination(options, key, budget);
+  }
+
+  /**
+   * This destination, its writer sharing one rate budget (and stop signal) per JVM with every other
+   * writer given the same {@code name} ({@link CaptureIO.Write#withSharedBudget}): several projects
+   * of one run keep to one {@code --maxEventsPerSecond}.
+   */
+  public Destination sharingBudget(String name) {
+    return new Destination(options, apiKeySecret, name);
   }
 
   /** Whether events go to PostHog (not a dry run, not files). */
@@ -165,6 +199,9 @@ public final class Destination {
             .withMaxEventsPerSecond(options.getMaxEventsPerSecond())
             .withRateLimitShares(shares())
             .withMaxAttempts(options.getMaxAttempts());
+    if (budget != null) {
+      w = w.withSharedBudget(budget);
+    }
     if (options.getDryRun()) {
       return w.withDryRun(true);
     }
