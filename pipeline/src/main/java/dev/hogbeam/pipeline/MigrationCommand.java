@@ -280,7 +280,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
       deadLettered += account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
     }
     if (run.several()) {
-      out.print(Summary.total(name, run.parts().keySet(), accounts, run.store()));
+      out.print(Summary.total(name, run.partsName(), accounts, run.store()));
     }
     long unfinished =
         retry != null ? Migrations.of(retry.original()).unfinishedGroups() : run.unfinishedGroups();

@@ -110,7 +110,7 @@ final class Summary {
   /** The last lines of a run of several migrations: the totals over its parts. */
   static String total(
       String name,
-      java.util.Collection<String> parts,
+      String partsName,
       Map<String, RunReport> accounts,
       dev.hogbeam.pipeline.checkpoint.CheckpointStore store) {
     long sent = 0;
@@ -123,11 +123,12 @@ final class Summary {
     }
     return String.format(
             Locale.ROOT,
-            "hogbeam %s: %d parts (%s): %,d events sent to %d group(s), %,d dead letter(s) on"
+            "hogbeam %s: %d %s (%s): %,d events sent to %d group(s), %,d dead letter(s) on"
                 + " record%n",
             name,
-            parts.size(),
-            String.join(", ", parts),
+            accounts.size(),
+            partsName,
+            String.join(", ", accounts.keySet()),
             sent,
             groups,
             dead)

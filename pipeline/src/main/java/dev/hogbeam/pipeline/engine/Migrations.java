@@ -95,6 +95,11 @@ public final class Migrations {
     return parts;
   }
 
+  /** What the parts are ({@code teams}), for messages. */
+  public String partsName() {
+    return partsName;
+  }
+
   /** Where the lease and the account are. */
   public CheckpointStore store() {
     return store;
