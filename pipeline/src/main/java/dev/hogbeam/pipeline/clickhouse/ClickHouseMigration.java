@@ -106,14 +106,14 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       throw new IllegalArgumentException(
           "--teamIds runs several projects through the command line (ClickHouseMigration.command())");
     }
-    Secrets secrets = Secrets.forRunner(env.variables(), o);
-    Destination destination = Destination.from(o, secrets);
-    Source source = Source.check(o, env, secrets);
     if (o.getTeamId() == null) {
       throw new IllegalArgumentException(
           "--teamId is required (or --teamIds=2,5,9 with --projectKeysFile to migrate several"
               + " projects in one run)");
     }
+    Secrets secrets = Secrets.forRunner(env.variables(), o);
+    Destination destination = Destination.from(o, secrets);
+    Source source = Source.check(o, env, secrets);
     String dir =
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
