@@ -128,7 +128,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
    * one account. The teams share {@code --maxConcurrentQueries} (each reads with its share, at
    * least one) and {@code --maxEventsPerSecond} (one rate budget per JVM for all their writers).
    */
-  static Migrations createTeams(ClickHouseOptions o, MigrationCommand.Environment env) {
+  public static Migrations createTeams(ClickHouseOptions o, MigrationCommand.Environment env) {
     if (o.getTeamId() != null) {
       throw new IllegalArgumentException(
           "--teamId and --teamIds are both set; give --teamId for one project, --teamIds for"
