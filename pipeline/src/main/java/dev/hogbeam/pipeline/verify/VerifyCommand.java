@@ -83,6 +83,21 @@ public final class VerifyCommand {
       store = CheckpointStore.at(o.getCheckpointDir());
       record = MigrationRecord.read(store);
       if (record == null) {
+        record = MigrationRecord.ofTeamDirectory(store);
+      }
+      if (record != null && record.flag(MigrationRecord.TEAM_IDS) != null) {
+        throw new IllegalArgumentException(
+            "--checkpointDir="
+                + o.getCheckpointDir()
+                + " holds a run over several teams (--teamIds="
+                + record.flag(MigrationRecord.TEAM_IDS)
+                + "), each sent to its own project: verify one team at a time,"
+                + " --checkpointDir="
+                + store.path("team-<id>")
+                + " --posthogProjectId=<that team's destination project> (and, with --repair, that"
+                + " team's key: --posthogApiKeyFile or POSTHOG_API_KEY)");
+      }
+      if (record == null) {
         throw new IllegalArgumentException(
             "--checkpointDir="
                 + o.getCheckpointDir()

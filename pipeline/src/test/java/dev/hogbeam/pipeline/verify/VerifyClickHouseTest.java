@@ -20,6 +20,56 @@ import org.junit.jupiter.api.Test;
  */
 class VerifyClickHouseTest extends VerifyHarness {
 
+  /**
+   * A run over several teams is verified one team at a time, in the team's directory, against that
+   * team's project; its own directory is refused with the way to do it.
+   */
+  @Test
+  void aRunOverSeveralTeamsIsVerifiedTeamByTeam() throws Exception {
+    load(100);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    java.nio.file.Path keys =
+        java.nio.file.Files.writeString(tmp.resolve("keys.json"), "{\"2\": \"" + KEY + "\"}");
+    List<String> args = new java.util.ArrayList<>();
+    for (String a : migrationArgs()) {
+      if (!a.startsWith("--teamId=") && !a.startsWith("--posthogApiKey=")) {
+        args.add(a);
+      }
+    }
+    args.add("--teamIds=2");
+    args.add("--projectKeysFile=" + keys);
+    Run m =
+        run(
+            (a, env) -> dev.hogbeam.pipeline.clickhouse.ClickHouseMigration.command().run(a, env),
+            args,
+            java.util.Map.of(),
+            MIGRATION_CLOCK);
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+
+    Run whole = verify("--ingestionLagSeconds=0");
+    assertEquals(ExitCodes.USAGE, whole.exitCode(), whole.out() + whole.err());
+    assertTrue(
+        whole.err().contains("holds a run over several teams (--teamIds=2)")
+            && whole.err().contains("--checkpointDir=" + checkpoints().resolve("team-<id>")),
+        whole.err());
+
+    Run team =
+        run(
+            VerifyCommand::run,
+            List.of(
+                "--checkpointDir=" + checkpoints().resolve("team-2"),
+                "--posthogProjectId=" + PROJECT,
+                "--runner=DirectRunner",
+                "--ingestionLagSeconds=0"),
+            verifyEnvironment(),
+            java.time.Clock.systemUTC());
+    assertEquals(ExitCodes.OK, team.exitCode(), team.out() + team.err());
+    JsonNode json =
+        JSON.readTree(java.nio.file.Files.readString(checkpoints().resolve("team-2/verify.json")));
+    assertEquals("complete", json.get("verdict").asText());
+    assertEquals(sourceEvents(), json.at("/totals/destination").asLong());
+  }
+
   @Test
   void cleanMigrationVerifiesEveryDayAndEventEqual() throws Exception {
     load(300);
