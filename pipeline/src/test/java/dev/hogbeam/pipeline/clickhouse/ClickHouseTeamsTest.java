@@ -115,9 +115,9 @@ class ClickHouseTeamsTest extends ClickHouseHarness {
     PostHogPersonsGenerator persons = PostHogPersonsGenerator.createTables(ch, db);
     Map<Long, FinalState> states = new TreeMap<>();
     states.put(
-        2L, persons.generate(new PostHogPersonsGenerator.Spec(2, 30, 3, 2, START, 3, 17), events));
+        2L, persons.generate(new PostHogPersonsGenerator.Spec(2, 16, 2, 2, START, 3, 17), events));
     states.put(
-        5L, persons.generate(new PostHogPersonsGenerator.Spec(5, 20, 2, 2, START, 3, 29), events));
+        5L, persons.generate(new PostHogPersonsGenerator.Spec(5, 10, 2, 1, START, 3, 29), events));
     server = FakeCaptureServer.start();
 
     Run r =
