@@ -175,6 +175,9 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
             : defaultTeamsCheckpointDir(teams, source.start(), source.end(), destinations);
+    Map<String, String> identity =
+        Map.of("teams", teams.stream().map(String::valueOf).collect(Collectors.joining(",")));
+    Migrations.checkRun(dir, identity);
     CheckpointStore top = CheckpointStore.at(dir);
     Map<String, Migration<?>> parts = new LinkedHashMap<>();
     int queries = o.getMaxConcurrentQueries();
@@ -186,11 +189,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       int share = Math.max(1, queries / teams.size() + (i < queries % teams.size() ? 1 : 0));
       parts.put(teamDirectory(team), forTeam(o, env, source, team, setup, share));
     }
-    return Migrations.together(
-        dir,
-        Map.of("teams", teams.stream().map(String::valueOf).collect(Collectors.joining(","))),
-        "teams",
-        parts);
+    return Migrations.together(dir, identity, "teams", parts);
   }
 
   /** A team's sub-directory of a run over several teams, and its label in the account. */

@@ -77,6 +77,14 @@ public final class Migrations {
         store, Migration.Setup.newRunId(), partsName, new LinkedHashMap<>(parts), true);
   }
 
+  /**
+   * Refuses {@code directory} when it holds the checkpoints of a run of another identity (a
+   * one-team migration, other teams); call it before the parts are opened in its sub-directories.
+   */
+  public static void checkRun(String directory, Map<String, String> identity) {
+    Migration.Setup.checkSameRun(CheckpointStore.at(directory), identity);
+  }
+
   /** Made of parts ({@link #together}), not one migration alone. */
   public boolean several() {
     return several;
