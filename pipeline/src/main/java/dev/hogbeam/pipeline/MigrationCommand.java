@@ -162,9 +162,9 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return code;
     }
     Migrations stageRun =
-        stages.size() == 1
-            ? Migrations.of(stages.values().iterator().next())
-            : Migrations.together(run.store().path(STAGES), Map.of(), "stages", stages);
+        run.several()
+            ? Migrations.together(run.store().path(STAGES), Map.of(), run.partsName(), stages)
+            : Migrations.of(stages.values().iterator().next());
     int stageCode = runOne(options, stageRun, env);
     if (stageCode != ExitCodes.OK && stageCode != ExitCodes.DEAD_LETTERS) {
       return stageCode;

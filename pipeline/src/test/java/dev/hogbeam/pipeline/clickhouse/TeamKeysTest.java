@@ -58,7 +58,7 @@ class TeamKeysTest {
     for (String key : List.of(KEY2, KEY5, "phx_personal7", "sk_notakey")) {
       assertFalse(text.contains(key) || out.toString(StandardCharsets.UTF_8).contains(key), text);
     }
-    assertFalse(Files.exists(tmp.resolve("ck")), "nothing written before the keys are checked");
+    assertFalse(Files.exists(tmp.resolve("ck/team-2")), "no team opened before the checks");
     return new Refusal(code, text);
   }
 
@@ -142,5 +142,18 @@ class TeamKeysTest {
     assertRefused(
         run(Map.of(), "--teamIds=2,x", "--projectKeysFile=" + f), "\"x\" is not a team id");
     assertRefused(run(Map.of()), "--teamId is required (or --teamIds=2,5,9");
+  }
+
+  @Test
+  void theDirectoryOfAOneTeamMigrationIsRefused() throws Exception {
+    Files.createDirectories(tmp.resolve("ck"));
+    Files.writeString(
+        tmp.resolve("ck/run.json"),
+        dev.hogbeam.pipeline.checkpoint.RunIdentity.toJson(
+            Map.of("destination", "dry run", "orderBy", "day")));
+    String f = file("keys.json", "{\"2\": \"" + KEY2 + "\", \"5\": \"" + KEY5 + "\"}");
+    assertRefused(
+        run(Map.of(), "--teamIds=2,5", "--projectKeysFile=" + f),
+        "--checkpointDir=" + tmp.resolve("ck") + " holds the checkpoints of a run with");
   }
 }
