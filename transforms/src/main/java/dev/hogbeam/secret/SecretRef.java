@@ -157,7 +157,12 @@ public final class SecretRef implements Serializable {
     if (value == null) {
       value = check(read());
       if (entry != null) {
-        String one = SecretMap.parse(value, toString()).get(entry);
+        String one;
+        try {
+          one = SecretMap.parse(value, source()).get(entry);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalStateException(e.getMessage() + hintText(), null);
+        }
         if (one == null) {
           throw new IllegalStateException(this + " has no entry" + hintText());
         }
