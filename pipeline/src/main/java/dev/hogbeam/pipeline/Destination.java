@@ -19,12 +19,24 @@ public final class Destination {
   private final Secrets.@Nullable Secret apiKeySecret;
   private final @Nullable String budget;
 
+  /** {@code --outputDir}, or the sub-directory of it this destination writes to. */
+  private final @Nullable String outputDir;
+
   private Destination(
       MigrationOptions options, Secrets.@Nullable Secret apiKeySecret, @Nullable String budget) {
+    this(options, apiKeySecret, budget, options.getOutputDir());
+  }
+
+  private Destination(
+      MigrationOptions options,
+      Secrets.@Nullable Secret apiKeySecret,
+      @Nullable String budget,
+      @Nullable String outputDir) {
     this.options = options;
     this.apiKeySecret = apiKeySecret;
     this.apiKey = apiKeySecret == null ? null : apiKeySecret.value();
     this.budget = budget;
+    this.outputDir = outputDir;
   }
 
   /** Checks the destination flags; throws IllegalArgumentException naming the flag. */
@@ -101,7 +113,7 @@ public final class Destination {
         throw new IllegalArgumentException(what + ": " + problem + ". " + ApiKeys.WHAT_IS_EXPECTED);
       }
     }
-    return new Destination(options, key, budget);
+    return new Destination(options, key, budget, outputDir);
   }
 
   /**
@@ -110,12 +122,29 @@ public final class Destination {
    * of one run keep to one {@code --maxEventsPerSecond}.
    */
   public Destination sharingBudget(String name) {
-    return new Destination(options, apiKeySecret, name);
+    return new Destination(options, apiKeySecret, name, outputDir);
+  }
+
+  /**
+   * With {@code --outputDir}: this destination writing into its sub-directory {@code name} (one per
+   * project of a run over several, so that no two projects' files mix); else this destination.
+   */
+  public Destination inSubdirectory(String name) {
+    if (outputDir == null) {
+      return this;
+    }
+    String dir =
+        org.apache.beam.sdk.io.FileSystems.matchNewResource(outputDir, true)
+            .resolve(
+                name,
+                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_DIRECTORY)
+            .toString();
+    return new Destination(options, apiKeySecret, budget, dir);
   }
 
   /** Whether events go to PostHog (not a dry run, not files). */
   public boolean sendsToPostHog() {
-    return !options.getDryRun() && options.getOutputDir() == null;
+    return !options.getDryRun() && outputDir == null;
   }
 
   /**
@@ -137,8 +166,8 @@ public final class Destination {
     if (options.getDryRun()) {
       return "dry run";
     }
-    if (options.getOutputDir() != null) {
-      return "files in " + options.getOutputDir();
+    if (outputDir != null) {
+      return "files in " + outputDir;
     }
     return "PostHog project " + projectId();
   }
@@ -151,10 +180,10 @@ public final class Destination {
     if (options.getDryRun()) {
       return "dry-run";
     }
-    if (options.getOutputDir() != null) {
+    if (outputDir != null) {
       return "output-"
           + com.google.common.hash.Hashing.sha256()
-              .hashString(options.getOutputDir(), java.nio.charset.StandardCharsets.UTF_8)
+              .hashString(outputDir, java.nio.charset.StandardCharsets.UTF_8)
               .toString()
               .substring(0, 8);
     }
@@ -166,8 +195,8 @@ public final class Destination {
     if (options.getDryRun()) {
       return "dry run: events are counted, nothing is sent";
     }
-    if (options.getOutputDir() != null) {
-      return "writing what would be sent to " + options.getOutputDir();
+    if (outputDir != null) {
+      return "writing what would be sent to " + outputDir;
     }
     String rate =
         options.getMaxEventsPerSecond() > 0
@@ -205,8 +234,8 @@ public final class Destination {
     if (options.getDryRun()) {
       return w.withDryRun(true);
     }
-    if (options.getOutputDir() != null) {
-      return w.withOutputDirectory(options.getOutputDir());
+    if (outputDir != null) {
+      return w.withOutputDirectory(outputDir);
     }
     return w.withHost(options.getPosthogUrl()).withApiKey(apiKeySecret.ref());
   }

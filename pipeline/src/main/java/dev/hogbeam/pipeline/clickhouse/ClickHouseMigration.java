@@ -169,7 +169,10 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
     Map<Long, Destination> destinations = new LinkedHashMap<>();
     for (long team : teams) {
       Secrets.Secret key = keys.get(team);
-      destinations.put(team, key == null ? all : all.toProject(key, "the key of team " + team));
+      destinations.put(
+          team,
+          (key == null ? all : all.toProject(key, "the key of team " + team))
+              .inSubdirectory(teamDirectory(team)));
     }
     String dir =
         o.getCheckpointDir() != null

@@ -107,6 +107,41 @@ class ClickHouseTeamsTest extends ClickHouseHarness {
     assertEquals(received, server.acceptedEventCount());
   }
 
+  @org.junit.jupiter.api.Test
+  void filesOfEachTeamGoToItsOwnDirectoryAndNeedNoKeys() throws Exception {
+    String db = load(Layout.GEN3, 30, 2, 5);
+    server = FakeCaptureServer.start();
+    Path out = tmp.resolve("out");
+    List<String> a = new ArrayList<>();
+    for (String arg : teamArgs(db, "--teamIds=2,5", "--outputDir=" + out)) {
+      if (!arg.startsWith("--projectKeysFile=") && !arg.startsWith("--posthogUrl=")) {
+        a.add(arg);
+      }
+    }
+
+    Run r = run(array(a));
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    for (long team : List.of(2L, 5L)) {
+      Set<String> groups = new TreeSet<>();
+      long lines = 0;
+      try (var files = Files.walk(out.resolve("team-" + team))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          groups.add(f.getParent().getFileName().toString());
+          lines += Files.readAllLines(f).stream().filter(l -> !l.isBlank()).count();
+        }
+      }
+      assertEquals(
+          Set.of(
+              "team" + team + "-2024-03-01",
+              "team" + team + "-2024-03-02",
+              "team" + team + "-2024-03-03"),
+          groups);
+      assertEquals(SourceEvents.expected(ch, db, "events", team, START, END).size(), lines);
+    }
+    assertEquals(0, server.acceptedEventCount());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"seen"})
   void theFinalStateStageRunsForEachTeamWithItsKey(String scope) throws Exception {
@@ -157,6 +192,21 @@ class ClickHouseTeamsTest extends ClickHouseHarness {
     assertEquals(Set.of(KEYS.get(2L), KEYS.get(5L)), stageByKey.keySet());
     assertTrue(
         Files.exists(tmp.resolve("checkpoints/team-5/final-state/report.json")), "per-team stage");
+    JsonNode stages =
+        JSON.readTree(Files.readString(tmp.resolve("checkpoints/next-stages/report.json")));
+    for (Map.Entry<Long, Map<String, Integer>> t :
+        Map.of(2L, stageByKey.get(KEYS.get(2L)), 5L, stageByKey.get(KEYS.get(5L))).entrySet()) {
+      assertEquals(
+          t.getValue().size(),
+          stages
+              .path("teams")
+              .path("team-" + t.getKey())
+              .path("groups")
+              .path("total")
+              .path("sent")
+              .asLong(),
+          "team " + t.getKey() + "'s stage in the stages' account");
+    }
   }
 
   @ParameterizedTest
