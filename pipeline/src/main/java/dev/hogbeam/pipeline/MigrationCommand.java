@@ -195,13 +195,28 @@ public final class MigrationCommand<O extends MigrationOptions> {
   private int runOne(O options, Migrations run, Environment env) {
     PrintStream out = env.out();
     PrintStream err = env.err();
-    DeadLetterRetry retry = null;
+    Migrations original = run;
+    Map<String, DeadLetterRetry> retries = new LinkedHashMap<>();
     if (options.getRetryDeadLetters()) {
-      Migration<?> migration = run.only();
-      retry = DeadLetterRetry.of(migration);
-      if (retry.isEmpty()) {
-        RunReport account = migration.ledger().writeAccount();
-        long kept = account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+      Map<String, Migration<?>> retrying = new LinkedHashMap<>();
+      long kept = 0;
+      for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
+        DeadLetterRetry retry = DeadLetterRetry.of(part.getValue());
+        if (retry.isEmpty()) {
+          kept +=
+              part.getValue()
+                  .ledger()
+                  .writeAccount()
+                  .get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+        } else {
+          retries.put(part.getKey(), retry);
+          retrying.put(part.getKey(), retry.migration());
+        }
+      }
+      if (retries.isEmpty()) {
+        if (run.several()) {
+          run.writeAccount();
+        }
         out.println(
             "hogbeam "
                 + name
@@ -209,7 +224,12 @@ public final class MigrationCommand<O extends MigrationOptions> {
                 + (kept == 0 ? "" : " (" + kept + " kept: this source cannot map them again)"));
         return kept > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
       }
-      run = Migrations.of(retry.migration());
+      // Each part's retry keeps its checkpoints with the part; several are run as one.
+      run =
+          run.several()
+              ? Migrations.together(
+                  run.store().path("retries/" + run.runId()), Map.of(), run.partsName(), retrying)
+              : Migrations.of(retrying.values().iterator().next());
     }
     out.println(run.describe());
     Pipeline pipeline = Pipeline.create(options);
@@ -266,24 +286,28 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
 
     Map<String, RunReport> accounts = run.writeAccount();
-    long deadLettered = 0;
     for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
-      RunReport account = accounts.get(part.getKey());
-      Ledger ledger = part.getValue().ledger();
       String title = part.getKey().isEmpty() ? name : name + " " + part.getKey();
-      out.print(Summary.format(title, elapsed, account, ledger, cursor));
+      RunReport account = accounts.get(part.getKey());
+      out.print(Summary.format(title, elapsed, account, part.getValue().ledger(), cursor));
       out.print(part.getValue().source().summary(account));
+      DeadLetterRetry retry = retries.get(part.getKey());
       if (retry != null) {
         out.print(retry.settle().describe());
-        account = retry.original().ledger().writeAccount();
       }
+    }
+    if (!retries.isEmpty()) {
+      // The record the retries settled is the original migrations'.
+      accounts = original.writeAccount();
+    }
+    long deadLettered = 0;
+    for (RunReport account : accounts.values()) {
       deadLettered += account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
     }
-    if (run.several()) {
-      out.print(Summary.total(name, run.partsName(), accounts, run.store()));
+    if (original.several()) {
+      out.print(Summary.total(name, original.partsName(), accounts, original.store()));
     }
-    long unfinished =
-        retry != null ? Migrations.of(retry.original()).unfinishedGroups() : run.unfinishedGroups();
+    long unfinished = original.unfinishedGroups();
     if (unfinished > 0) {
       err.println("hogbeam " + name + ": " + unfinished + " group(s) did not finish");
       return ExitCodes.DEAD_LETTERS;

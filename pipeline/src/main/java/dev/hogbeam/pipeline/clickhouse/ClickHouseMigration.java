@@ -134,30 +134,17 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
           "--teamId and --teamIds are both set; give --teamId for one project, --teamIds for"
               + " several");
     }
-    for (String[] refused :
-        new String[][] {
-          {"posthogApiKey", o.getPosthogApiKey()},
-          {"posthogApiKeyFile", o.getPosthogApiKeyFile()},
-          {"cursor", o.getCursor()},
-          {"deadLetterDir", o.getDeadLetterDir()},
-        }) {
-      if (refused[1] != null) {
-        throw new IllegalArgumentException(
-            "--"
-                + refused[0]
-                + " cannot be used with --teamIds: "
-                + ("cursor".equals(refused[0])
-                    ? "a cursor belongs to one team; each team resumes from its own checkpoints"
-                    : "deadLetterDir".equals(refused[0])
-                        ? "each team keeps its dead letters in <checkpointDir>/team-<id>"
-                        : "give each team's key in --projectKeysFile (or POSTHOG_PROJECT_KEYS)"));
-      }
-    }
-    if (o.getRetryDeadLetters()) {
-      throw new IllegalArgumentException(
-          "--retryDeadLetters is not supported with --teamIds yet: re-send one team's dead letters"
-              + " with --teamId=<id> --checkpointDir=<checkpointDir>/team-<id> and that team's key");
-    }
+    String perTeam = "give each team's key in --projectKeysFile (or POSTHOG_PROJECT_KEYS)";
+    refuseWithTeams("posthogApiKey", o.getPosthogApiKey(), perTeam);
+    refuseWithTeams("posthogApiKeyFile", o.getPosthogApiKeyFile(), perTeam);
+    refuseWithTeams(
+        "cursor",
+        o.getCursor(),
+        "a cursor belongs to one team; each team resumes from its own checkpoints");
+    refuseWithTeams(
+        "deadLetterDir",
+        o.getDeadLetterDir(),
+        "each team keeps its dead letters in <checkpointDir>/team-<id>");
     List<Long> teams = ProjectKeys.teamIds(o.getTeamIds());
     Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination all =
@@ -193,6 +180,12 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       parts.put(teamDirectory(team), forTeam(o, env, source, team, setup, share));
     }
     return Migrations.together(dir, identity, "teams", parts);
+  }
+
+  private static void refuseWithTeams(String flag, @Nullable String value, String why) {
+    if (value != null) {
+      throw new IllegalArgumentException("--" + flag + " cannot be used with --teamIds: " + why);
+    }
   }
 
   /** A team's sub-directory of a run over several teams, and its label in the account. */

@@ -142,6 +142,40 @@ class ClickHouseTeamsTest extends ClickHouseHarness {
     assertEquals(0, server.acceptedEventCount());
   }
 
+  @org.junit.jupiter.api.Test
+  void eachTeamsDeadLettersAreReSentWithItsKey() throws Exception {
+    String db = load(Layout.GEN3, 40, 2, 5);
+    Map<Long, Map<String, Expected>> expected = expected(db, Set.of(2L, 5L));
+    Set<String> refuse = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    new TreeSet<>(expected.get(5L).keySet()).stream().limit(3).forEach(refuse::add);
+    int refusedOfTeam5 = refuse.size();
+    refuse.add(new TreeSet<>(expected.get(2L).keySet()).first());
+    assertTrue(refusedOfTeam5 > 0);
+    server =
+        FakeCaptureServer.builder()
+            .eventRule(e -> refuse.contains(e.path("uuid").asText()) ? "refused by test" : null)
+            .start();
+
+    Run first = run(array(teamArgs(db, "--teamIds=2,5")));
+
+    assertEquals(ExitCodes.DEAD_LETTERS, first.exitCode(), first.out() + first.err());
+    JsonNode report = JSON.readTree(Files.readString(tmp.resolve("checkpoints/report.json")));
+    assertEquals(
+        refusedOfTeam5, report.at("/teams/team-5/migration/entries/deadLetters/records").asLong());
+    assertEquals(1, report.at("/teams/team-2/migration/entries/deadLetters/records").asLong());
+    assertEquals(
+        refusedOfTeam5 + 1, report.at("/total/migration/entries/deadLetters/records").asLong());
+
+    refuse.clear();
+    Run retry = run(array(teamArgs(db, "--teamIds=2,5", "--retryDeadLetters")));
+
+    assertEquals(ExitCodes.OK, retry.exitCode(), retry.out() + retry.err());
+    assertEachTeamOnceWithItsKey(expected, server.events());
+    report = JSON.readTree(Files.readString(tmp.resolve("checkpoints/report.json")));
+    assertEquals(0, report.at("/total/migration/entries/deadLetters/records").asLong());
+    assertTrue(retry.out().contains("hogbeam clickhouse team-5: finished in"), retry.out());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"seen"})
   void theFinalStateStageRunsForEachTeamWithItsKey(String scope) throws Exception {
@@ -291,8 +325,12 @@ class ClickHouseTeamsTest extends ClickHouseHarness {
   }
 
   private Map<Long, Map<String, Expected>> expected(String db) throws Exception {
+    return expected(db, KEYS.keySet());
+  }
+
+  private Map<Long, Map<String, Expected>> expected(String db, Set<Long> teams) throws Exception {
     Map<Long, Map<String, Expected>> expected = new TreeMap<>();
-    for (long team : KEYS.keySet()) {
+    for (long team : teams) {
       expected.put(team, SourceEvents.expected(ch, db, "events", team, START, END));
       assertTrue(expected.get(team).size() > 50, "team " + team + " has events");
     }
@@ -306,7 +344,9 @@ class ClickHouseTeamsTest extends ClickHouseHarness {
     for (ReceivedEvent e : received) {
       byToken.computeIfAbsent(e.token(), k -> new ArrayList<>()).add(e);
     }
-    assertEquals(Set.copyOf(KEYS.values()), byToken.keySet(), "the keys used");
+    Set<String> keys = new TreeSet<>();
+    expected.keySet().forEach(t -> keys.add(KEYS.get(t)));
+    assertEquals(keys, byToken.keySet(), "the keys used");
     int total = 0;
     for (Map.Entry<Long, Map<String, Expected>> team : expected.entrySet()) {
       List<ReceivedEvent> withKey = byToken.get(KEYS.get(team.getKey()));
