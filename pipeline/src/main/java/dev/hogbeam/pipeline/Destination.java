@@ -17,18 +17,31 @@ public final class Destination {
   private final MigrationOptions options;
   private final @Nullable String apiKey;
   private final Secrets.@Nullable Secret apiKeySecret;
+  private final @Nullable String budget;
 
-  private Destination(MigrationOptions options, Secrets.@Nullable Secret apiKeySecret) {
+  /** {@code --outputDir}, or the sub-directory of it this destination writes to. */
+  private final @Nullable String outputDir;
+
+  private Destination(
+      MigrationOptions options, Secrets.@Nullable Secret apiKeySecret, @Nullable String budget) {
+    this(options, apiKeySecret, budget, options.getOutputDir());
+  }
+
+  private Destination(
+      MigrationOptions options,
+      Secrets.@Nullable Secret apiKeySecret,
+      @Nullable String budget,
+      @Nullable String outputDir) {
     this.options = options;
     this.apiKeySecret = apiKeySecret;
     this.apiKey = apiKeySecret == null ? null : apiKeySecret.value();
+    this.budget = budget;
+    this.outputDir = outputDir;
   }
 
   /** Checks the destination flags; throws IllegalArgumentException naming the flag. */
   public static Destination from(MigrationOptions options, Secrets secrets) {
-    if (options.getDryRun() && options.getOutputDir() != null) {
-      throw new IllegalArgumentException("--dryRun and --outputDir exclude each other; give one");
-    }
+    checkNotBoth(options);
     Secrets.Secret apiKey =
         secrets.secret(
             "posthogApiKey",
@@ -36,6 +49,24 @@ public final class Destination {
             "posthogApiKeyFile",
             options.getPosthogApiKeyFile(),
             "POSTHOG_API_KEY");
+    Destination checked = withoutKey(options);
+    if (!checked.sendsToPostHog()) {
+      return new Destination(options, apiKey, null);
+    }
+    if (apiKey == null) {
+      throw new IllegalArgumentException(
+          "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
+              + " the POSTHOG_API_KEY environment variable");
+    }
+    return checked.toProject(apiKey, "the PostHog API key (from " + apiKey.ref() + ")");
+  }
+
+  /**
+   * The destination flags checked as {@link #from} checks them, without a project key: for a run
+   * that sends to several projects, each then given with {@link #toProject}.
+   */
+  public static Destination withoutKey(MigrationOptions options) {
+    checkNotBoth(options);
     if (!options.getDryRun() && options.getOutputDir() == null) {
       if (options.getPosthogUrl() == null) {
         throw new IllegalArgumentException(
@@ -48,21 +79,6 @@ public final class Destination {
           options.getPosthogUrl(),
           options.getAllowInsecureHttp(),
           "the PostHog project API key");
-      if (apiKey == null) {
-        throw new IllegalArgumentException(
-            "the PostHog project API key is required: --posthogApiKey, --posthogApiKeyFile or"
-                + " the POSTHOG_API_KEY environment variable");
-      }
-      String problem = ApiKeys.problem(apiKey.value());
-      if (problem != null) {
-        throw new IllegalArgumentException(
-            "the PostHog API key (from "
-                + apiKey.ref()
-                + "): "
-                + problem
-                + ". "
-                + ApiKeys.WHAT_IS_EXPECTED);
-      }
     }
     if (options.getBatchSize() <= 0) {
       throw new IllegalArgumentException(
@@ -76,12 +92,59 @@ public final class Destination {
     if (shares != null && shares <= 0) {
       throw new IllegalArgumentException("--rateLimitShares must be > 0, but was " + shares);
     }
-    return new Destination(options, apiKey);
+    return new Destination(options, null, null);
+  }
+
+  private static void checkNotBoth(MigrationOptions options) {
+    if (options.getDryRun() && options.getOutputDir() != null) {
+      throw new IllegalArgumentException("--dryRun and --outputDir exclude each other; give one");
+    }
+  }
+
+  /**
+   * This destination, sending to the project of {@code key} (checked when events go to PostHog).
+   *
+   * @param what names the key in messages ({@code the key of team 5 in the file keys.json})
+   */
+  public Destination toProject(Secrets.Secret key, String what) {
+    if (sendsToPostHog()) {
+      String problem = ApiKeys.problem(key.value());
+      if (problem != null) {
+        throw new IllegalArgumentException(what + ": " + problem + ". " + ApiKeys.WHAT_IS_EXPECTED);
+      }
+    }
+    return new Destination(options, key, budget, outputDir);
+  }
+
+  /**
+   * This destination, its writer sharing one rate budget (and stop signal) per JVM with every other
+   * writer given the same {@code name} ({@link CaptureIO.Write#withSharedBudget}): several projects
+   * of one run keep to one {@code --maxEventsPerSecond}.
+   */
+  public Destination sharingBudget(String name) {
+    return new Destination(options, apiKeySecret, name, outputDir);
+  }
+
+  /**
+   * With {@code --outputDir}: this destination writing into its sub-directory {@code name} (one per
+   * project of a run over several, so that no two projects' files mix); else this destination.
+   */
+  public Destination inSubdirectory(String name) {
+    if (outputDir == null) {
+      return this;
+    }
+    String dir =
+        org.apache.beam.sdk.io.FileSystems.matchNewResource(outputDir, true)
+            .resolve(
+                name,
+                org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_DIRECTORY)
+            .toString();
+    return new Destination(options, apiKeySecret, budget, dir);
   }
 
   /** Whether events go to PostHog (not a dry run, not files). */
   public boolean sendsToPostHog() {
-    return !options.getDryRun() && options.getOutputDir() == null;
+    return !options.getDryRun() && outputDir == null;
   }
 
   /**
@@ -103,8 +166,8 @@ public final class Destination {
     if (options.getDryRun()) {
       return "dry run";
     }
-    if (options.getOutputDir() != null) {
-      return "files in " + options.getOutputDir();
+    if (outputDir != null) {
+      return "files in " + outputDir;
     }
     return "PostHog project " + projectId();
   }
@@ -117,10 +180,10 @@ public final class Destination {
     if (options.getDryRun()) {
       return "dry-run";
     }
-    if (options.getOutputDir() != null) {
+    if (outputDir != null) {
       return "output-"
           + com.google.common.hash.Hashing.sha256()
-              .hashString(options.getOutputDir(), java.nio.charset.StandardCharsets.UTF_8)
+              .hashString(outputDir, java.nio.charset.StandardCharsets.UTF_8)
               .toString()
               .substring(0, 8);
     }
@@ -132,8 +195,8 @@ public final class Destination {
     if (options.getDryRun()) {
       return "dry run: events are counted, nothing is sent";
     }
-    if (options.getOutputDir() != null) {
-      return "writing what would be sent to " + options.getOutputDir();
+    if (outputDir != null) {
+      return "writing what would be sent to " + outputDir;
     }
     String rate =
         options.getMaxEventsPerSecond() > 0
@@ -165,11 +228,14 @@ public final class Destination {
             .withMaxEventsPerSecond(options.getMaxEventsPerSecond())
             .withRateLimitShares(shares())
             .withMaxAttempts(options.getMaxAttempts());
+    if (budget != null) {
+      w = w.withSharedBudget(budget);
+    }
     if (options.getDryRun()) {
       return w.withDryRun(true);
     }
-    if (options.getOutputDir() != null) {
-      return w.withOutputDirectory(options.getOutputDir());
+    if (outputDir != null) {
+      return w.withOutputDirectory(outputDir);
     }
     return w.withHost(options.getPosthogUrl()).withApiKey(apiKeySecret.ref());
   }

@@ -6,7 +6,7 @@ import dev.hogbeam.pipeline.checkpoint.Lease;
 import dev.hogbeam.pipeline.engine.DeadLetterRetry;
 import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.engine.Migration;
-import dev.hogbeam.pipeline.engine.SourcePlan;
+import dev.hogbeam.pipeline.engine.Migrations;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.progress.ProgressPrinter;
 import dev.hogbeam.pipeline.report.RunReport;
@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
@@ -45,14 +46,29 @@ public final class MigrationCommand<O extends MigrationOptions> {
     Migration<?> create(O options, Environment env) throws Exception;
   }
 
+  /** Builds what a command runs: one migration, or several run as one ({@link Migrations}). */
+  public interface RunFactory<O> {
+    Migrations create(O options, Environment env) throws Exception;
+  }
+
   private final String name;
   private final Class<O> optionsClass;
-  private final Factory<O> factory;
+  private final RunFactory<O> factory;
 
   public MigrationCommand(String name, Class<O> optionsClass, Factory<O> factory) {
+    this(optionsClass, name, (o, env) -> Migrations.of(factory.create(o, env)));
+  }
+
+  private MigrationCommand(Class<O> optionsClass, String name, RunFactory<O> factory) {
     this.name = name;
     this.optionsClass = optionsClass;
     this.factory = factory;
+  }
+
+  /** A command whose factory may plan several migrations run as one. */
+  public static <O extends MigrationOptions> MigrationCommand<O> ofRuns(
+      String name, Class<O> optionsClass, RunFactory<O> factory) {
+    return new MigrationCommand<>(optionsClass, name, factory);
   }
 
   public int run(String[] args, Environment env) {
@@ -66,7 +82,7 @@ public final class MigrationCommand<O extends MigrationOptions> {
     }
 
     O options;
-    Migration<?> migration;
+    Migrations migration;
     try {
       checkNoRepeatedFlags(args);
       PipelineOptionsFactory.register(optionsClass);
@@ -85,12 +101,12 @@ public final class MigrationCommand<O extends MigrationOptions> {
 
     if (!options.getRetryDeadLetters()) {
       // What verify needs to find the source and destination again; no secret.
-      MigrationRecord.write(migration.setup().store(), name, args, optionsClass);
+      MigrationRecord.write(migration.store(), name, args, optionsClass);
     }
     try (Lease lease =
         Lease.acquire(
-            migration.setup().store(),
-            migration.ledger().runId(),
+            migration.store(),
+            migration.runId(),
             Duration.ofSeconds(options.getLeaseTimeoutSeconds()),
             Clock.systemUTC())) {
       int code = runHoldingLease(options, migration, env);
@@ -111,35 +127,53 @@ public final class MigrationCommand<O extends MigrationOptions> {
   }
 
   /**
-   * Runs {@code migration} (or the retry of its dead letters) while holding the lease, then its
-   * next stage if it has one and finished every group.
+   * Runs {@code run} (or the retry of its dead letters) while holding the lease, then the next
+   * stage of each of its migrations that has one and finished every group.
    */
-  private int runHoldingLease(O options, Migration<?> migration, Environment env) {
-    int code = runOne(options, migration, env);
-    Migration.NextStage next = migration.next();
-    if (next == null
-        || options.getRetryDeadLetters()
-        || (code != ExitCodes.OK && code != ExitCodes.DEAD_LETTERS)) {
+  private int runHoldingLease(O options, Migrations run, Environment env) {
+    int code = runOne(options, run, env);
+    if (options.getRetryDeadLetters() || (code != ExitCodes.OK && code != ExitCodes.DEAD_LETTERS)) {
       return code;
     }
-    long unfinished = migration.ledger().groups().values().stream().filter(s -> !s.done()).count();
-    if (unfinished > 0) {
+    Map<String, Migration<?>> stages = new LinkedHashMap<>();
+    Map<String, Migration.NextStage> nexts = new LinkedHashMap<>();
+    for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
+      Migration.NextStage next = part.getValue().next();
+      if (next == null
+          || part.getValue().ledger().groups().values().stream().anyMatch(s -> !s.done())) {
+        continue;
+      }
+      try {
+        stages.put(part.getKey(), next.open());
+        nexts.put(part.getKey(), next);
+      } catch (Exception e) {
+        env.err()
+            .println(
+                "hogbeam "
+                    + name
+                    + ": cannot plan the next stage"
+                    + label(part.getKey())
+                    + ": "
+                    + describe(e));
+        return ExitCodes.FAILED;
+      }
+    }
+    if (stages.isEmpty()) {
       return code;
     }
-    Migration<?> stage;
-    try {
-      stage = next.open();
-    } catch (Exception e) {
-      env.err().println("hogbeam " + name + ": cannot plan the next stage: " + describe(e));
-      return ExitCodes.FAILED;
-    }
-    int stageCode = runOne(options, stage, env);
+    Migrations stageRun =
+        run.several()
+            ? Migrations.together(run.store().path(STAGES), Map.of(), run.partsName(), stages)
+            : Migrations.of(stages.values().iterator().next());
+    int stageCode = runOne(options, stageRun, env);
     if (stageCode != ExitCodes.OK && stageCode != ExitCodes.DEAD_LETTERS) {
       return stageCode;
     }
     try {
-      env.out().print(next.finished(stage));
-      migration.ledger().writeAccount();
+      for (Map.Entry<String, Migration.NextStage> next : nexts.entrySet()) {
+        env.out().print(next.getValue().finished(stages.get(next.getKey())));
+      }
+      run.writeAccount();
     } catch (Exception e) {
       env.err().println("hogbeam " + name + ": the stage's account failed: " + describe(e));
       return ExitCodes.FAILED;
@@ -147,16 +181,42 @@ public final class MigrationCommand<O extends MigrationOptions> {
     return Math.max(code, stageCode);
   }
 
-  /** Runs one migration (or the retry of its dead letters). */
-  private int runOne(O options, Migration<?> migration, Environment env) {
+  /**
+   * Where the combined account of several parts' next stages is kept (each stage keeps its own
+   * checkpoints with its part).
+   */
+  static final String STAGES = "next-stages";
+
+  private static String label(String part) {
+    return part.isEmpty() ? "" : " (" + part + ")";
+  }
+
+  /** Runs one migration, several as one, or the retry of one's dead letters. */
+  private int runOne(O options, Migrations run, Environment env) {
     PrintStream out = env.out();
     PrintStream err = env.err();
-    DeadLetterRetry retry = null;
+    Migrations original = run;
+    Map<String, DeadLetterRetry> retries = new LinkedHashMap<>();
     if (options.getRetryDeadLetters()) {
-      retry = DeadLetterRetry.of(migration);
-      if (retry.isEmpty()) {
-        RunReport account = migration.ledger().writeAccount();
-        long kept = account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+      Map<String, Migration<?>> retrying = new LinkedHashMap<>();
+      long kept = 0;
+      for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
+        DeadLetterRetry retry = DeadLetterRetry.of(part.getValue());
+        if (retry.isEmpty()) {
+          kept +=
+              part.getValue()
+                  .ledger()
+                  .writeAccount()
+                  .get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+        } else {
+          retries.put(part.getKey(), retry);
+          retrying.put(part.getKey(), retry.migration());
+        }
+      }
+      if (retries.isEmpty()) {
+        if (run.several()) {
+          run.writeAccount();
+        }
         out.println(
             "hogbeam "
                 + name
@@ -164,34 +224,37 @@ public final class MigrationCommand<O extends MigrationOptions> {
                 + (kept == 0 ? "" : " (" + kept + " kept: this source cannot map them again)"));
         return kept > 0 ? ExitCodes.DEAD_LETTERS : ExitCodes.OK;
       }
-      migration = retry.migration();
+      // Each part's retry keeps its checkpoints with the part; several are run as one.
+      run =
+          run.several()
+              ? Migrations.together(
+                  run.store().path("retries/" + run.runId()), Map.of(), run.partsName(), retrying)
+              : Migrations.of(retrying.values().iterator().next());
     }
-    out.println(migration.describe());
+    out.println(run.describe());
     Pipeline pipeline = Pipeline.create(options);
-    migration.expand(pipeline);
-    Ledger ledger = migration.ledger();
-    SourcePlan plan = migration.plan();
+    run.expand(pipeline);
 
     long started = System.nanoTime();
     Throwable failure = null;
     try (AutoCloseable progress =
         ProgressPrinter.start(
             Duration.ofSeconds(options.getProgressIntervalSeconds()),
-            ledger::progress,
+            run::progress,
             out,
-            plan.expectedEvents(),
-            plan.shards(),
-            plan.groupStarts().size())) {
+            run.expectedEvents(),
+            run.shards(),
+            run.groupsKnown())) {
       PipelineResult result = pipeline.run();
       result.waitUntilFinish();
     } catch (Exception e) {
       failure = e;
     }
     Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-    String cursor = migration.cursor();
+    String cursor = run.several() ? null : run.only().cursor();
 
     if (failure != null) {
-      writeAccountQuietly(ledger, err);
+      writeAccountQuietly(run, err);
       Throwable unauthorized = findUnauthorized(failure);
       if (unauthorized != null) {
         err.println("hogbeam " + name + ": stopped: " + unauthorized.getMessage());
@@ -201,29 +264,50 @@ public final class MigrationCommand<O extends MigrationOptions> {
       }
       err.println(
           "To resume, run the same command again (checkpoints: "
-              + ledger.store().directory()
+              + run.store().directory()
               + ")"
               + (cursor == null ? "" : ", or pass --cursor=" + cursor));
       return unauthorized != null ? ExitCodes.UNAUTHORIZED : ExitCodes.FAILED;
     }
 
-    try {
-      migration.source().afterRun();
-    } catch (Exception e) {
-      err.println("hogbeam " + name + ": the run finished, but then failed: " + describe(e));
-      return ExitCodes.FAILED;
+    for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
+      try {
+        part.getValue().source().afterRun();
+      } catch (Exception e) {
+        err.println(
+            "hogbeam "
+                + name
+                + ": the run finished, but then failed"
+                + label(part.getKey())
+                + ": "
+                + describe(e));
+        return ExitCodes.FAILED;
+      }
     }
 
-    RunReport account = ledger.writeAccount();
-    out.print(Summary.format(name, elapsed, account, ledger, cursor));
-    out.print(migration.source().summary(account));
-    if (retry != null) {
-      out.print(retry.settle().describe());
-      ledger = retry.original().ledger();
-      account = ledger.writeAccount();
+    Map<String, RunReport> accounts = run.writeAccount();
+    for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
+      String title = part.getKey().isEmpty() ? name : name + " " + part.getKey();
+      RunReport account = accounts.get(part.getKey());
+      out.print(Summary.format(title, elapsed, account, part.getValue().ledger(), cursor));
+      out.print(part.getValue().source().summary(account));
+      DeadLetterRetry retry = retries.get(part.getKey());
+      if (retry != null) {
+        out.print(retry.settle().describe());
+      }
     }
-    long deadLettered = account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
-    long unfinished = ledger.groups().values().stream().filter(s -> !s.done()).count();
+    if (!retries.isEmpty()) {
+      // The record the retries settled is the original migrations'.
+      accounts = original.writeAccount();
+    }
+    long deadLettered = 0;
+    for (RunReport account : accounts.values()) {
+      deadLettered += account.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+    }
+    if (original.several()) {
+      out.print(Summary.total(name, original.partsName(), accounts, original.store()));
+    }
+    long unfinished = original.unfinishedGroups();
     if (unfinished > 0) {
       err.println("hogbeam " + name + ": " + unfinished + " group(s) did not finish");
       return ExitCodes.DEAD_LETTERS;
@@ -232,9 +316,9 @@ public final class MigrationCommand<O extends MigrationOptions> {
   }
 
   /** After a failure the account is still written, as far as the ledger goes. */
-  private static void writeAccountQuietly(Ledger ledger, PrintStream err) {
+  private static void writeAccountQuietly(Migrations run, PrintStream err) {
     try {
-      ledger.writeAccount();
+      run.writeAccount();
     } catch (RuntimeException e) {
       err.println("(the account could not be written: " + describe(e) + ")");
     }

@@ -106,4 +106,34 @@ final class Summary {
     }
     return sb.toString();
   }
+
+  /** The last lines of a run of several migrations: the totals over its parts. */
+  static String total(
+      String name,
+      String partsName,
+      Map<String, RunReport> accounts,
+      dev.hogbeam.pipeline.checkpoint.CheckpointStore store) {
+    long sent = 0;
+    long groups = 0;
+    long dead = 0;
+    for (RunReport r : accounts.values()) {
+      sent += r.total(GROUPS, "sent");
+      groups += r.section(GROUPS).size();
+      dead += r.get(RunReport.MIGRATION, "deadLetters", Ledger.RECORDS);
+    }
+    return String.format(
+            Locale.ROOT,
+            "hogbeam %s: %d %s (%s): %,d events sent to %d group(s), %,d dead letter(s) on"
+                + " record%n",
+            name,
+            accounts.size(),
+            partsName,
+            String.join(", ", accounts.keySet()),
+            sent,
+            groups,
+            dead)
+        + "  report:    "
+        + store.path(Ledger.REPORT)
+        + '\n';
+  }
 }

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
@@ -46,6 +47,9 @@ class SerializedPipelineSecretsTest {
   static final String AMPLITUDE_KEY = "ampkey-pipeline-scan-5521";
   static final String AMPLITUDE_SECRET = "ampsecret-pipeline-scan-9043";
   static final Clock NOW = Clock.fixed(Instant.parse("2026-11-21T00:00:00Z"), ZoneOffset.UTC);
+  static final String TEAM2_KEY = "phc_teamTwoScanKey4410";
+  static final String TEAM5_KEY = "phc_teamFiveScanKey8802";
+  static final String TEAM_KEYS = "{\"2\": \"" + TEAM2_KEY + "\", \"5\": \"" + TEAM5_KEY + "\"}";
   static final String REMOTE_FLINK = "--flinkMaster=flink.example.internal:8081";
 
   static LocalClickHouse ch;
@@ -69,7 +73,7 @@ class SerializedPipelineSecretsTest {
 
   private static SecretScan scan() {
     return SecretScan.of(
-        List.of(PASSWORD, POSTHOG_KEY, AMPLITUDE_KEY, AMPLITUDE_SECRET),
+        List.of(PASSWORD, POSTHOG_KEY, AMPLITUDE_KEY, AMPLITUDE_SECRET, TEAM2_KEY, TEAM5_KEY),
         AMPLITUDE_KEY + ":" + AMPLITUDE_SECRET);
   }
 
@@ -168,6 +172,53 @@ class SerializedPipelineSecretsTest {
         clickhouse(
             "--runner=FlinkRunner", REMOTE_FLINK, "--posthogApiKeyFile=" + files.get("posthog")),
         Map.of("CLICKHOUSE_PASSWORD", PASSWORD));
+  }
+
+  /** {@code --teamIds}: the keys of every team, as a flag, a file and an environment variable. */
+  @Test
+  void severalTeamsWithTheirKeysAsAFlagAFileOrTheEnvironment() throws Exception {
+    Path keys = Files.writeString(tmp.resolve("keys.json"), TEAM_KEYS);
+    Map<List<String>, Map<String, String>> runs = new LinkedHashMap<>();
+    runs.put(
+        teams(
+            "--runner=DirectRunner",
+            "--clickhousePassword=" + PASSWORD,
+            "--projectKeys=" + TEAM_KEYS),
+        Map.of());
+    runs.put(
+        teams("--runner=FlinkRunner", REMOTE_FLINK, "--projectKeysFile=" + keys),
+        Map.of("CLICKHOUSE_PASSWORD", PASSWORD));
+    runs.put(
+        teams("--runner=FlinkRunner", REMOTE_FLINK),
+        Map.of("CLICKHOUSE_PASSWORD", PASSWORD, "POSTHOG_PROJECT_KEYS", TEAM_KEYS));
+    for (Map.Entry<List<String>, Map<String, String>> run : runs.entrySet()) {
+      ClickHouseOptions o = options(ClickHouseOptions.class, run.getKey());
+      Pipeline p = Pipeline.create(o);
+      ClickHouseMigration.createTeams(o, env(run.getValue())).expand(p);
+      SecretScan scan = scan().pipeline(p).options(o);
+      scan.assertClean();
+      assertTrue(scan.places() > 100, "searched " + scan.places() + " places");
+    }
+    ClickHouseOptions remote =
+        options(
+            ClickHouseOptions.class,
+            teams("--runner=FlinkRunner", REMOTE_FLINK, "--projectKeys=" + TEAM_KEYS));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                ClickHouseMigration.createTeams(
+                    remote, env(Map.of("CLICKHOUSE_PASSWORD", PASSWORD))));
+    assertTrue(e.getMessage().startsWith("--projectKeys cannot be used with FlinkRunner"));
+    scan().text("the message", e.getMessage()).assertClean();
+  }
+
+  /** {@link #clickhouse} for teams 2 and 5. */
+  private List<String> teams(String... extra) {
+    List<String> a = new ArrayList<>(clickhouse(extra));
+    a.remove("--teamId=2");
+    a.add("--teamIds=2,5");
+    return a;
   }
 
   @Test

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -87,6 +88,7 @@ public final class FakePostHog implements AutoCloseable {
   private final FakeCaptureServer capture;
   private final ScheduledExecutorService delayed;
 
+  private final Map<String, Long> projectsByToken = new ConcurrentHashMap<>();
   private final Set<String> lose = ConcurrentHashMap.newKeySet();
   private final Set<String> lost = ConcurrentHashMap.newKeySet();
   private volatile Duration ingestionDelay = Duration.ZERO;
@@ -125,6 +127,16 @@ public final class FakePostHog implements AutoCloseable {
    */
   public static FakePostHog start(LocalClickHouse clickHouse, long projectId, String personalKey) {
     return new FakePostHog(clickHouse, projectId, personalKey, FakeCaptureServer.builder());
+  }
+
+  /**
+   * Events sent with project key {@code token} are stored in project {@code project} (the others in
+   * the project given to {@link #start}), and the query API answers that project too: one fake for
+   * a migration to several projects.
+   */
+  public FakePostHog project(String token, long project) {
+    projectsByToken.put(token, project);
+    return this;
   }
 
   /** As {@link #start}, with capture configured by {@code capture} (faults, caps). */
@@ -228,7 +240,7 @@ public final class FakePostHog implements AutoCloseable {
               .event(e.event())
               .distinctId(e.distinctId())
               .timestamp(ts)
-              .teamId(projectId)
+              .teamId(projectsByToken.getOrDefault(String.valueOf(e.token()), projectId))
               .properties(e.properties().toString())
               .build());
     }
@@ -283,7 +295,13 @@ public final class FakePostHog implements AutoCloseable {
                 null);
         return;
       }
-      if (!path.group(1).equals(Long.toString(projectId))) {
+      long project;
+      try {
+        project = Long.parseLong(path.group(1));
+      } catch (NumberFormatException e) {
+        project = -1;
+      }
+      if (project != projectId && !projectsByToken.containsValue(project)) {
         status =
             reply(
                 exchange,
@@ -315,7 +333,7 @@ public final class FakePostHog implements AutoCloseable {
       hogql = query.path("query").asText();
       ObjectNode result;
       try {
-        result = run(hogql, query.path("values"));
+        result = run(hogql, query.path("values"), project);
       } catch (IllegalArgumentException | SQLException e) {
         status = reply(exchange, 400, error("invalid_input", e.getMessage()), null);
         return;
@@ -330,6 +348,11 @@ public final class FakePostHog implements AutoCloseable {
 
   /** Runs one HogQL query the way PostHog answers it. */
   ObjectNode run(String hogql, JsonNode values) throws SQLException {
+    return run(hogql, values, projectId);
+  }
+
+  /** Runs one HogQL query on project {@code project}'s events. */
+  ObjectNode run(String hogql, JsonNode values, long project) throws SQLException {
     if (OFFSET.matcher(hogql).find()) {
       throw new IllegalArgumentException(
           "OFFSET is not allowed for queries made with a personal API key; use keyset pagination");
@@ -343,7 +366,7 @@ public final class FakePostHog implements AutoCloseable {
                     "FROM (SELECT * FROM "
                         + database
                         + ".events WHERE team_id = "
-                        + projectId
+                        + project
                         + ") AS events"));
     Matcher limit = LIMIT.matcher(sql);
     int returned;

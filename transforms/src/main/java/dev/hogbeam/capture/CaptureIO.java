@@ -151,6 +151,17 @@ public final class CaptureIO {
       return with(s -> s.outputDirectory(directory));
     }
 
+    /**
+     * Writers given the same {@code budget} name share, in each JVM, one rate limiter (the JVM's
+     * share of {@link #withMaxEventsPerSecond}) and one stop signal (a 401, the circuit breaker):
+     * several writers of one job (one per destination project, say) then keep one budget between
+     * them. Without it each application of the writer has its own.
+     */
+    public Write withSharedBudget(String budget) {
+      checkArgument(budget != null && !budget.isBlank(), "the budget's name must not be empty");
+      return with(s -> s.writerId(budget));
+    }
+
     /** Sends nothing; counts what would be sent. No host or key needed. */
     public Write withDryRun(boolean dryRun) {
       return with(s -> s.dryRun(dryRun));
@@ -306,7 +317,9 @@ public final class CaptureIO {
           settings.maxBatchBytes(),
           settings.maxEventBytes(),
           WriteSettings.ENVELOPE_RESERVE_BYTES);
-      return new GroupWriter(settings.toBuilder().writerId(UUID.randomUUID().toString()).build());
+      String id =
+          settings.writerId().isEmpty() ? UUID.randomUUID().toString() : settings.writerId();
+      return new GroupWriter(settings.toBuilder().writerId(id).build());
     }
 
     @Override

@@ -50,6 +50,11 @@ public final class GroupWriter implements Serializable {
     return sender.send(groupKey, events);
   }
 
+  /** The JVM's send state this writer joined at {@link #setup()} (for tests of the sharing). */
+  JvmSendState sharedState() {
+    return shared;
+  }
+
   /** Closes the transport. */
   public void teardown() throws Exception {
     if (transport != null) {

@@ -46,6 +46,37 @@ public abstract class OrderingKey implements Serializable {
    */
   public abstract String keyFor(String personId, long timestampMicros);
 
+  /**
+   * This key with {@code prefix} before every group name ({@code team5-person-0003}): for a run
+   * that sends several sources' events (several projects, say), so that groups carry what they
+   * belong to.
+   */
+  public OrderingKey prefixed(String prefix) {
+    checkArgument(prefix != null && !prefix.isEmpty(), "the prefix must not be empty");
+    return new Prefixed(prefix, this);
+  }
+
+  private static final class Prefixed extends OrderingKey {
+    private static final long serialVersionUID = 1L;
+    private final String prefix;
+    private final OrderingKey key;
+
+    Prefixed(String prefix, OrderingKey key) {
+      this.prefix = prefix;
+      this.key = key;
+    }
+
+    @Override
+    public String keyFor(String personId, long timestampMicros) {
+      return prefix + key.keyFor(personId, timestampMicros);
+    }
+
+    @Override
+    public String toString() {
+      return prefix + key;
+    }
+  }
+
   private static final class Day extends OrderingKey {
     private static final long serialVersionUID = 1L;
 

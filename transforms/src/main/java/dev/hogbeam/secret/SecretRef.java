@@ -54,12 +54,21 @@ public final class SecretRef implements Serializable {
   private final Kind kind;
   private final String name;
   private final String hint;
+
+  /** With a {@link SecretMap} secret: the entry this reference stands for, else null. */
+  private final @Nullable String entry;
+
   private transient volatile @Nullable String resolved;
 
   private SecretRef(Kind kind, String name, String hint) {
+    this(kind, name, hint, null);
+  }
+
+  private SecretRef(Kind kind, String name, String hint, @Nullable String entry) {
     this.kind = kind;
     this.name = name;
     this.hint = hint;
+    this.entry = entry;
   }
 
   /**
@@ -109,8 +118,23 @@ public final class SecretRef implements Serializable {
    */
   public SecretRef knownHere(String value) {
     checkArgument(value != null && !value.isBlank(), "the secret is empty");
-    SecretRef ref = new SecretRef(kind, name, hint);
+    SecretRef ref = new SecretRef(kind, name, hint, entry);
     ref.resolved = value.strip();
+    return ref;
+  }
+
+  /**
+   * Entry {@code entryName} of the {@link SecretMap} this reference holds (one project's key of a
+   * file of keys, say): it travels as this reference plus the entry's name, and resolves to that
+   * entry's value. {@code value}, when not null, is that value as this JVM already read it.
+   */
+  public SecretRef entry(String entryName, @Nullable String value) {
+    checkArgument(entry == null, "%s is already one entry of a secret", this);
+    checkArgument(entryName != null && !entryName.isEmpty(), "the entry's name is empty");
+    SecretRef ref = new SecretRef(kind, name, hint, entryName);
+    if (value != null) {
+      ref.resolved = check(value);
+    }
     return ref;
   }
 
@@ -132,6 +156,18 @@ public final class SecretRef implements Serializable {
     String value = resolved;
     if (value == null) {
       value = check(read());
+      if (entry != null) {
+        String one;
+        try {
+          one = SecretMap.parse(value, source()).get(entry);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalStateException(e.getMessage() + hintText(), null);
+        }
+        if (one == null) {
+          throw new IllegalStateException(this + " has no entry" + hintText());
+        }
+        value = check(one);
+      }
       resolved = value;
     }
     return value;
@@ -205,6 +241,10 @@ public final class SecretRef implements Serializable {
   /** What the reference names, for messages and display data; never the value. */
   @Override
   public String toString() {
+    return entry == null ? source() : "entry \"" + entry + "\" of " + source();
+  }
+
+  private String source() {
     switch (kind) {
       case ENV:
         return "environment variable " + name;
@@ -221,11 +261,12 @@ public final class SecretRef implements Serializable {
   public boolean equals(Object o) {
     return o instanceof SecretRef
         && ((SecretRef) o).kind == kind
-        && ((SecretRef) o).name.equals(name);
+        && ((SecretRef) o).name.equals(name)
+        && Objects.equals(((SecretRef) o).entry, entry);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(kind, name);
+    return Objects.hash(kind, name, entry);
   }
 }

@@ -75,4 +75,36 @@ class SecretRefTest {
         IllegalArgumentException.class, () -> SecretRef.secretManager("projects/p/secrets/s", ""));
     assertThrows(IllegalArgumentException.class, () -> SecretRef.env("NOT-A-NAME", ""));
   }
+
+  @Test
+  void anEntryOfAMapOfSecretsTravelsAsTheReferenceAndItsName(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("keys.json");
+    Files.writeString(file, "{\"2\": \"phc_two222\", \"5\": \" phc_five55 \"}");
+    SecretRef five = SecretRef.file(file.toString(), "").entry("5", null);
+    SecretRef copy = SerializableUtils.clone(five);
+    assertEquals("phc_five55", copy.resolve());
+    assertEquals("entry \"5\" of file " + file, copy.toString());
+    assertFalse(SerializableUtils.serializeToByteArray(five).length == 0);
+    assertFalse(
+        new String(SerializableUtils.serializeToByteArray(five), StandardCharsets.ISO_8859_1)
+            .contains("phc_"));
+
+    IllegalStateException missing =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                SerializableUtils.clone(SecretRef.file(file.toString(), "").entry("9", null))
+                    .resolve());
+    assertEquals("entry \"9\" of file " + file + " has no entry", missing.getMessage());
+
+    Files.writeString(file, "{\"2\": phc_two222}");
+    IllegalStateException broken =
+        assertThrows(IllegalStateException.class, () -> SerializableUtils.clone(five).resolve());
+    assertFalse(broken.getMessage().contains("phc_two222"), broken.getMessage());
+    assertTrue(
+        broken.getMessage().contains("is not valid JSON (line 1, column"), broken.getMessage());
+
+    SecretRef inMemory = SecretRef.inMemory("{\"2\": \"phc_two222\"}", "").entry("2", null);
+    assertEquals("phc_two222", SerializableUtils.clone(inMemory).resolve());
+  }
 }

@@ -18,6 +18,7 @@ import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.ResumeCursor;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.engine.Migrations;
 import dev.hogbeam.pipeline.engine.SendInOrder;
 import dev.hogbeam.pipeline.engine.ShardFeed;
 import dev.hogbeam.pipeline.engine.SourceContext;
@@ -28,6 +29,7 @@ import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.Flags;
 import dev.hogbeam.pipeline.options.OrderBy;
+import dev.hogbeam.pipeline.options.ProjectKeys;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
 import java.time.Instant;
@@ -37,7 +39,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -46,6 +50,7 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * {@code hogbeam clickhouse}: a self-hosted PostHog's ClickHouse events, one team and range, into
@@ -82,10 +87,14 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
     System.exit(command().run(args, MigrationCommand.Environment.system()));
   }
 
-  /** The {@code clickhouse} subcommand. */
+  /**
+   * The {@code clickhouse} subcommand: one team ({@code --teamId}) or several ({@code --teamIds}).
+   */
   public static MigrationCommand<ClickHouseOptions> command() {
-    return new MigrationCommand<>(
-        "clickhouse", ClickHouseOptions.class, ClickHouseMigration::create);
+    return MigrationCommand.ofRuns(
+        "clickhouse",
+        ClickHouseOptions.class,
+        (o, env) -> o.getTeamIds() == null ? Migrations.of(create(o, env)) : createTeams(o, env));
   }
 
   /**
@@ -93,89 +102,195 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
    */
   public static Migration<KV<String, EventRow>> create(
       ClickHouseOptions o, MigrationCommand.Environment env) {
+    if (o.getTeamIds() != null) {
+      throw new IllegalArgumentException(
+          "--teamIds runs several projects through the command line (ClickHouseMigration.command())");
+    }
+    if (o.getTeamId() == null) {
+      throw new IllegalArgumentException(
+          "--teamId is required (or --teamIds=2,5,9 with --projectKeysFile to migrate several"
+              + " projects in one run)");
+    }
     Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination destination = Destination.from(o, secrets);
-    Secrets.Secret password =
-        secrets.secret(
-            "clickhousePassword",
-            o.getClickhousePassword(),
-            "clickhousePasswordFile",
-            o.getClickhousePasswordFile(),
-            "CLICKHOUSE_PASSWORD");
-
-    UrlRules.checkNoCredentials(
-        "clickhouseUrl",
-        o.getClickhouseUrl(),
-        "--clickhouseUser and --clickhousePasswordFile (or CLICKHOUSE_PASSWORD)");
-    if (password != null) {
-      UrlRules.checkEncrypted(
-          "clickhouseUrl",
-          o.getClickhouseUrl(),
-          o.getAllowInsecureHttp(),
-          "the ClickHouse password");
-    }
-
-    EventCursor ours = null;
-    ReferenceCursor reference = null;
-    if (o.getCursor() != null) {
-      if (o.getCursor().length() > MAX_CURSOR_CHARS) {
-        throw new IllegalArgumentException(
-            "--cursor is "
-                + o.getCursor().length()
-                + " characters long; a cursor printed by hogbeam or by PostHog's migrate.py has at"
-                + " most "
-                + MAX_CURSOR_CHARS);
-      }
-      if (ResumeCursor.isOurs(o.getCursor())) {
-        ours = ResumeCursor.parse(o.getCursor());
-      } else {
-        try {
-          reference = ReferenceCursor.decode(o.getCursor());
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(
-              "--cursor is neither a hogbeam cursor (hb:...) nor one printed by PostHog's"
-                  + " migrate.py: "
-                  + e.getMessage(),
-              e);
-        }
-      }
-    }
-    Instant end = DateArgs.parse("endDate", o.getEndDate());
-    Instant start;
-    if (o.getStartDate() != null) {
-      start = DateArgs.parse("startDate", o.getStartDate());
-    } else if (ours != null) {
-      start = Timestamps.toInstant(ours.timestampMicros()).truncatedTo(ChronoUnit.DAYS);
-    } else if (reference != null) {
-      start = Instant.ofEpochSecond(reference.epochSeconds()).truncatedTo(ChronoUnit.DAYS);
-    } else {
-      throw new IllegalArgumentException("--startDate is required (or --cursor to resume from)");
-    }
-    DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
-    Flags.checkPositive("fetchLimit", o.getFetchLimit());
-    Flags.checkPositive("maxConcurrentQueries", o.getMaxConcurrentQueries());
-    Flags.checkPositive("splitThreshold", o.getSplitThreshold());
-
+    Source source = Source.check(o, env, secrets);
     String dir =
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
-            : defaultCheckpointDir(o.getTeamId(), start, end, destination);
+            : defaultCheckpointDir(o.getTeamId(), source.start(), source.end(), destination);
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
-    CheckpointStore store = setup.store();
+    return forTeam(o, env, source, o.getTeamId(), setup, o.getMaxConcurrentQueries());
+  }
 
+  /**
+   * {@code --teamIds}: one migration per team, each to its own project and with its checkpoints in
+   * {@code <checkpointDir>/team-<id>}, run as one ({@link Migrations}): one pipeline, one lease,
+   * one account. The teams share {@code --maxConcurrentQueries} (each reads with its share, at
+   * least one) and {@code --maxEventsPerSecond} (one rate budget per JVM for all their writers).
+   */
+  public static Migrations createTeams(ClickHouseOptions o, MigrationCommand.Environment env) {
+    if (o.getTeamId() != null) {
+      throw new IllegalArgumentException(
+          "--teamId and --teamIds are both set; give --teamId for one project, --teamIds for"
+              + " several");
+    }
+    String perTeam = "give each team's key in --projectKeysFile (or POSTHOG_PROJECT_KEYS)";
+    refuseWithTeams("posthogApiKey", o.getPosthogApiKey(), perTeam);
+    refuseWithTeams("posthogApiKeyFile", o.getPosthogApiKeyFile(), perTeam);
+    refuseWithTeams(
+        "cursor",
+        o.getCursor(),
+        "a cursor belongs to one team; each team resumes from its own checkpoints");
+    refuseWithTeams(
+        "deadLetterDir",
+        o.getDeadLetterDir(),
+        "each team keeps its dead letters in <checkpointDir>/team-<id>");
+    List<Long> teams = ProjectKeys.teamIds(o.getTeamIds());
+    Secrets secrets = Secrets.forRunner(env.variables(), o);
+    Destination all =
+        Destination.withoutKey(o).sharingBudget("clickhouse-teams-" + UUID.randomUUID());
+    Map<Long, Secrets.Secret> keys =
+        ProjectKeys.resolve(
+            secrets, o.getProjectKeys(), o.getProjectKeysFile(), teams, all.sendsToPostHog());
+    Source source = Source.check(o, env, secrets);
+    Map<Long, Destination> destinations = new LinkedHashMap<>();
+    for (long team : teams) {
+      Secrets.Secret key = keys.get(team);
+      destinations.put(
+          team,
+          (key == null ? all : all.toProject(key, "the key of team " + team))
+              .inSubdirectory(teamDirectory(team)));
+    }
+    String dir =
+        o.getCheckpointDir() != null
+            ? o.getCheckpointDir()
+            : defaultTeamsCheckpointDir(teams, source.start(), source.end(), destinations);
+    Map<String, String> identity =
+        Map.of("teams", teams.stream().map(String::valueOf).collect(Collectors.joining(",")));
+    Migrations.checkRun(dir, identity);
+    CheckpointStore top = CheckpointStore.at(dir);
+    Map<String, Migration<?>> parts = new LinkedHashMap<>();
+    int queries = o.getMaxConcurrentQueries();
+    for (int i = 0; i < teams.size(); i++) {
+      long team = teams.get(i);
+      Migration.Setup setup =
+          Migration.Setup.open(o, destinations.get(team), top.path(teamDirectory(team)))
+              .withGroupPrefix("team" + team + "-");
+      int share = Math.max(1, queries / teams.size() + (i < queries % teams.size() ? 1 : 0));
+      parts.put(teamDirectory(team), forTeam(o, env, source, team, setup, share));
+    }
+    return Migrations.together(dir, identity, "teams", parts);
+  }
+
+  private static void refuseWithTeams(String flag, @Nullable String value, String why) {
+    if (value != null) {
+      throw new IllegalArgumentException("--" + flag + " cannot be used with --teamIds: " + why);
+    }
+  }
+
+  /** A team's sub-directory of a run over several teams, and its label in the account. */
+  static String teamDirectory(long team) {
+    return "team-" + team;
+  }
+
+  /** What every team of a run shares: the ClickHouse password, the range, the run's cursor. */
+  private record Source(
+      Secrets.@Nullable Secret password,
+      @Nullable EventCursor ours,
+      @Nullable ReferenceCursor reference,
+      Instant start,
+      Instant end) {
+
+    static Source check(ClickHouseOptions o, MigrationCommand.Environment env, Secrets secrets) {
+      Secrets.Secret password =
+          secrets.secret(
+              "clickhousePassword",
+              o.getClickhousePassword(),
+              "clickhousePasswordFile",
+              o.getClickhousePasswordFile(),
+              "CLICKHOUSE_PASSWORD");
+
+      UrlRules.checkNoCredentials(
+          "clickhouseUrl",
+          o.getClickhouseUrl(),
+          "--clickhouseUser and --clickhousePasswordFile (or CLICKHOUSE_PASSWORD)");
+      if (password != null) {
+        UrlRules.checkEncrypted(
+            "clickhouseUrl",
+            o.getClickhouseUrl(),
+            o.getAllowInsecureHttp(),
+            "the ClickHouse password");
+      }
+
+      EventCursor ours = null;
+      ReferenceCursor reference = null;
+      if (o.getCursor() != null) {
+        if (o.getCursor().length() > MAX_CURSOR_CHARS) {
+          throw new IllegalArgumentException(
+              "--cursor is "
+                  + o.getCursor().length()
+                  + " characters long; a cursor printed by hogbeam or by PostHog's migrate.py has"
+                  + " at most "
+                  + MAX_CURSOR_CHARS);
+        }
+        if (ResumeCursor.isOurs(o.getCursor())) {
+          ours = ResumeCursor.parse(o.getCursor());
+        } else {
+          try {
+            reference = ReferenceCursor.decode(o.getCursor());
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                "--cursor is neither a hogbeam cursor (hb:...) nor one printed by PostHog's"
+                    + " migrate.py: "
+                    + e.getMessage(),
+                e);
+          }
+        }
+      }
+      Instant end = DateArgs.parse("endDate", o.getEndDate());
+      Instant start;
+      if (o.getStartDate() != null) {
+        start = DateArgs.parse("startDate", o.getStartDate());
+      } else if (ours != null) {
+        start = Timestamps.toInstant(ours.timestampMicros()).truncatedTo(ChronoUnit.DAYS);
+      } else if (reference != null) {
+        start = Instant.ofEpochSecond(reference.epochSeconds()).truncatedTo(ChronoUnit.DAYS);
+      } else {
+        throw new IllegalArgumentException("--startDate is required (or --cursor to resume from)");
+      }
+      DateArgs.checkRange(start, end, env.clock().instant(), o.getAllowRecentEvents());
+      Flags.checkPositive("fetchLimit", o.getFetchLimit());
+      Flags.checkPositive("maxConcurrentQueries", o.getMaxConcurrentQueries());
+      Flags.checkPositive("splitThreshold", o.getSplitThreshold());
+      return new Source(password, ours, reference, start, end);
+    }
+  }
+
+  /** One team's migration in {@code setup}: its plan (saved or new) and its final-state stage. */
+  private static Migration<KV<String, EventRow>> forTeam(
+      ClickHouseOptions o,
+      MigrationCommand.Environment env,
+      Source source,
+      long teamId,
+      Migration.Setup setup,
+      int maxConcurrentQueries) {
+    Destination destination = setup.destination();
+    CheckpointStore store = setup.store();
+    Secrets.Secret password = source.password();
     ClickHouseEventsIO.Read read =
         ClickHouseEventsIO.read()
             .withUrl(o.getClickhouseUrl())
             .withUser(o.getClickhouseUser())
             .withPassword(password == null ? null : password.ref())
             .withDatabase(o.getClickhouseDatabase())
-            .withTeamId(o.getTeamId())
-            .withRange(start, end)
+            .withTeamId(teamId)
+            .withRange(source.start(), source.end())
             .withFetchSize(o.getFetchLimit())
-            .withMaxConcurrentQueries(o.getMaxConcurrentQueries())
+            .withMaxConcurrentQueries(maxConcurrentQueries)
             .withSplitThreshold(o.getSplitThreshold())
             .withTimeouts(
                 o.getClickhouseSocketTimeoutSeconds(), o.getClickhouseQueryTimeoutSeconds());
+    ReferenceCursor reference = source.reference();
     if (reference != null) {
       read =
           read.withResumeAfterReferenceCursor(
@@ -191,7 +306,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
             "--checkpointDir="
-                + dir
+                + store.directory()
                 + " holds the checkpoints of a different migration ("
                 + e.getMessage()
                 + "); give another --checkpointDir, or delete that one to start over",
@@ -203,7 +318,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       store.writeText(PLAN_FILE, plan.toJson());
     }
     Migration<KV<String, EventRow>> migration =
-        Migration.of(new ClickHouseMigration(read, plan, o.getOrderBy()), setup, ours);
+        Migration.of(new ClickHouseMigration(read, plan, o.getOrderBy()), setup, source.ours());
     // The final person and group state, decided now (so that a bad --groupTypes stops the run
     // before any event is sent) and sent once every event group was acknowledged.
     FinalStateStage finalState;
@@ -215,6 +330,35 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
           "reading the person and group tables failed: " + e.getMessage(), e);
     }
     return finalState == null ? migration : migration.then(finalState);
+  }
+
+  /**
+   * {@code hogbeam-checkpoints/clickhouse-teams-2-5-9-20240101-20240201-to-1a2b3c4d}: one directory
+   * per set of teams, range and destination projects.
+   */
+  static String defaultTeamsCheckpointDir(
+      List<Long> teams, Instant start, Instant end, Map<Long, Destination> destinations) {
+    Destination first = destinations.values().iterator().next();
+    String suffix =
+        first.sendsToPostHog()
+            ? "to-"
+                + com.google.common.hash.Hashing.sha256()
+                    .hashString(
+                        destinations.values().stream()
+                            .map(Destination::projectId)
+                            .collect(Collectors.joining(",")),
+                        java.nio.charset.StandardCharsets.UTF_8)
+                    .toString()
+                    .substring(0, 8)
+            : first.dirSuffix();
+    return "hogbeam-checkpoints/clickhouse-teams-"
+        + teams.stream().map(String::valueOf).collect(Collectors.joining("-"))
+        + "-"
+        + DateArgs.compact(start)
+        + "-"
+        + DateArgs.compact(end)
+        + "-"
+        + suffix;
   }
 
   /**

@@ -127,6 +127,16 @@ public final class Migration<R> {
     }
 
     /**
+     * This setup with {@code prefix} before the name of every ordering group the engine makes
+     * ({@code team5-person-0003}): for the parts of a run over several projects ({@link
+     * Migrations}), whose groups then carry their part.
+     */
+    public Setup withGroupPrefix(String prefix) {
+      return new Setup(
+          options, destination, store, ledger, orderBy, orderingKey.prefixed(prefix), resume);
+    }
+
+    /**
      * Whether day order reads, sorts and sends each shard in one step ({@code --shuffle=fused}, the
      * default with {@code --orderBy=day}); the source must also offer it ({@link
      * EventSource#shardFeed}).

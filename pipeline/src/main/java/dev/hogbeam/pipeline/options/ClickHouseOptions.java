@@ -46,11 +46,35 @@ public interface ClickHouseOptions extends MigrationOptions {
 
   void setClickhouseDatabase(String value);
 
-  @Description("The PostHog project (team) id whose events are migrated.")
-  @Validation.Required
+  @Description("The PostHog project (team) id whose events are migrated. Give this or --teamIds.")
   Long getTeamId();
 
   void setTeamId(Long value);
+
+  @Description(
+      "Several projects (teams) in one run, comma-separated (2,5,9), each sent to its own"
+          + " project with its own key (--projectKeysFile). Give this or --teamId.")
+  String getTeamIds();
+
+  void setTeamIds(String value);
+
+  @Description(
+      "With --teamIds: the destination project API key of each team, as a JSON object"
+          + " {\"2\": \"phc_...\", \"5\": \"phc_...\"}. Local runs only; prefer"
+          + " --projectKeysFile or the POSTHOG_PROJECT_KEYS environment variable.")
+  @JsonIgnore
+  String getProjectKeys();
+
+  void setProjectKeys(String value);
+
+  @Description(
+      "With --teamIds: a file holding the destination project API key of each team, a JSON"
+          + " object {\"2\": \"phc_...\", \"5\": \"phc_...\"}, on any Beam file system (gs://...;"
+          + " on a cluster every worker reads it), or"
+          + " secretmanager:projects/P/secrets/S/versions/V.")
+  String getProjectKeysFile();
+
+  void setProjectKeysFile(String value);
 
   @Description(
       "First instant to migrate (inclusive): an ISO-8601 date (2024-01-31) or date-time"

@@ -83,6 +83,11 @@ public final class RunReport {
     }
   }
 
+  /** The names of the sections present. */
+  public Set<String> sections() {
+    return sections.keySet();
+  }
+
   /** Entries of a section, by key; empty when the section has none. */
   public Map<String, Map<String, Long>> section(String name) {
     return sections.getOrDefault(name, Map.of());

@@ -44,6 +44,52 @@ public record MigrationRecord(String source, List<String> args) {
     return text == null ? null : fromJson(text);
   }
 
+  /** The flag of a run over several teams, and the directory each team's checkpoints are in. */
+  static final String TEAM_IDS = "teamIds";
+
+  private static final java.util.regex.Pattern TEAM_DIRECTORY =
+      java.util.regex.Pattern.compile("team-([0-9]+)");
+
+  /**
+   * The record of one team of a run over several teams ({@code --teamIds}), whose directory {@code
+   * team-<id>} is in the run's directory (which holds the run's record): the run's flags for that
+   * team alone ({@code --teamId=<id>}, its own checkpoint directory, no other team, no keys file).
+   * Null when {@code store} is not such a directory.
+   */
+  public static @Nullable MigrationRecord ofTeamDirectory(CheckpointStore store) {
+    String dir = store.directory().replaceAll("/+$", "");
+    int slash = dir.lastIndexOf('/');
+    java.util.regex.Matcher team = TEAM_DIRECTORY.matcher(dir.substring(slash + 1));
+    if (slash <= 0 || !team.matches()) {
+      return null;
+    }
+    MigrationRecord run = read(CheckpointStore.at(dir.substring(0, slash)));
+    if (run == null || run.flag(TEAM_IDS) == null) {
+      return null;
+    }
+    List<String> args = new ArrayList<>();
+    for (String a : run.args()) {
+      String name = flagName(a);
+      if (!Set.of(TEAM_IDS, "projectKeysFile", "checkpointDir").contains(name)) {
+        args.add(a);
+      }
+    }
+    args.add("--teamId=" + team.group(1));
+    args.add("--checkpointDir=" + store.directory());
+    return new MigrationRecord(run.source(), args);
+  }
+
+  /** The value of {@code --name=value} among the args, or null. */
+  public @Nullable String flag(String name) {
+    for (String a : args) {
+      if (name.equals(flagName(a))) {
+        int eq = a.indexOf('=');
+        return eq < 0 ? "" : a.substring(eq + 1);
+      }
+    }
+    return null;
+  }
+
   /** {@code args} without runner flags and without secrets. */
   static List<String> keptArgs(String[] args, Class<?> optionsClass) {
     Set<String> kept = new TreeSet<>();

@@ -83,6 +83,34 @@ public final class VerifyCommand {
       store = CheckpointStore.at(o.getCheckpointDir());
       record = MigrationRecord.read(store);
       if (record == null) {
+        record = MigrationRecord.ofTeamDirectory(store);
+      }
+      if (record != null && record.flag(MigrationRecord.TEAM_IDS) != null) {
+        if (o.getPosthogProjectIds() == null || o.getRepair()) {
+          throw new IllegalArgumentException(
+              "--checkpointDir="
+                  + o.getCheckpointDir()
+                  + " holds a run over several teams (--teamIds="
+                  + record.flag(MigrationRecord.TEAM_IDS)
+                  + "), each sent to its own project: "
+                  + (o.getRepair()
+                      ? "--repair works one team at a time,"
+                      : "give --posthogProjectIds=<team>:<project>,... to verify every team, or"
+                          + " verify one team,")
+                  + " --checkpointDir="
+                  + store.path("team-<id>")
+                  + " --posthogProjectId=<that team's destination project> (and, with --repair,"
+                  + " that team's key: --posthogApiKeyFile or POSTHOG_API_KEY)");
+        }
+        return TeamsVerify.run(
+            args, record.flag(MigrationRecord.TEAM_IDS), o.getPosthogProjectIds(), store, env);
+      }
+      if (o.getPosthogProjectIds() != null) {
+        throw new IllegalArgumentException(
+            "--posthogProjectIds is for a migration of several teams (--teamIds); give"
+                + " --posthogProjectId");
+      }
+      if (record == null) {
         throw new IllegalArgumentException(
             "--checkpointDir="
                 + o.getCheckpointDir()

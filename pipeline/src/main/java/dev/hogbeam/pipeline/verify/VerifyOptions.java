@@ -71,6 +71,14 @@ public interface VerifyOptions extends PipelineOptions {
   void setPosthogProjectId(String value);
 
   @Description(
+      "For a migration of several teams (--teamIds): each team's destination project id, as"
+          + " team:project pairs (2:123,5:456). Each team is verified against its project, one"
+          + " section per team in verify.json.")
+  String getPosthogProjectIds();
+
+  void setPosthogProjectIds(String value);
+
+  @Description(
       "PostHog's app host for the query API. Default: from the migration's --posthogUrl"
           + " (us.i.posthog.com to https://us.posthog.com, eu.i.posthog.com to"
           + " https://eu.posthog.com, a self-hosted URL as it is).")

@@ -62,11 +62,16 @@ abstract class ClickHouseHarness {
 
   /** A database with teams 1 and 2 over four days (one outside the range) in {@code layout}. */
   static String load(Layout layout, long eventsPerTeamDay) {
+    return load(layout, eventsPerTeamDay, 1, 2);
+  }
+
+  /** As {@link #load(Layout, long)}, with events of {@code teams}. */
+  static String load(Layout layout, long eventsPerTeamDay, long... teams) {
     String db = ch.createDatabase("migration_" + layout.name().toLowerCase());
     PostHogDataGenerator.createEvents(ch, db, layout)
         .generate(
             PostHogDataGenerator.spec()
-                .teams(1, 2)
+                .teams(teams)
                 .startDay(DAY0.minusDays(1))
                 .days(5)
                 .eventsPerTeamDay(eventsPerTeamDay)
@@ -80,6 +85,11 @@ abstract class ClickHouseHarness {
   record Run(int exitCode, String out, String err) {}
 
   Run run(String... args) {
+    return runWith(Map.of(), args);
+  }
+
+  /** The command with {@code variables} as its environment. */
+  Run runWith(Map<String, String> variables, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
@@ -89,7 +99,7 @@ abstract class ClickHouseHarness {
                 new MigrationCommand.Environment(
                     new PrintStream(out, true, StandardCharsets.UTF_8),
                     new PrintStream(err, true, StandardCharsets.UTF_8),
-                    Map.of(),
+                    variables,
                     NOW));
     return new Run(
         code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hogbeam.pipeline.ChildJvm;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.clickhouse.SourceEvents.Expected;
 import dev.hogbeam.pipeline.report.RunReport;
@@ -13,7 +14,6 @@ import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.PostHogDataGenerator.Layout;
 import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,23 +47,16 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     List<String> args = args(db, "--shuffle=" + shuffle);
     Path log = tmp.resolve("killed-run.log");
 
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-cp");
-    command.add(
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
-    command.add(ClickHouseMigration.class.getName());
-    command.addAll(args);
-    Process killed =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ChildJvm killed = ChildJvm.start(ClickHouseMigration.class, args, Map.of(), log);
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
     while (server.acceptedEventCount() < expected.size() / 3 && System.nanoTime() < deadline) {
-      assertTrue(killed.isAlive(), () -> "the run ended before it was killed:\n" + read(log));
+      assertTrue(killed.isAlive(), () -> "the run ended before it was killed:\n" + killed.output());
       Thread.sleep(20);
     }
     assertTrue(
-        server.acceptedEventCount() >= expected.size() / 3, () -> "no progress:\n" + read(log));
-    killed.destroyForcibly().waitFor();
+        server.acceptedEventCount() >= expected.size() / 3,
+        () -> "no progress:\n" + killed.output());
+    killed.kill();
     long deliveredBeforeKill = server.acceptedEventCount();
     assertTrue(deliveredBeforeKill < expected.size(), "killed in the middle");
 
@@ -195,13 +188,5 @@ class ClickHouseMigrationResumeTest extends ClickHouseHarness {
     return c != 0
         ? c
         : Long.compareUnsigned(x.getMostSignificantBits(), y.getMostSignificantBits());
-  }
-
-  private static String read(Path log) {
-    try {
-      return Files.readString(log, UTF_8);
-    } catch (Exception e) {
-      return "(no log: " + e + ")";
-    }
   }
 }

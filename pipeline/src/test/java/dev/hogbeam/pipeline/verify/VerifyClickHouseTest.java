@@ -20,6 +20,76 @@ import org.junit.jupiter.api.Test;
  */
 class VerifyClickHouseTest extends VerifyHarness {
 
+  /**
+   * A run over several teams is verified against each team's project with {@code
+   * --posthogProjectIds} (one section per team, each team's own verify in its directory); the run's
+   * directory without project ids is refused with the way to do it.
+   */
+  @Test
+  void aRunOverSeveralTeamsIsVerifiedTeamByTeam() throws Exception {
+    load(100);
+    String teamOneKey = "phc_verifyteamonekey";
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY).project(teamOneKey, 11);
+    List<String> lost = new java.util.ArrayList<>();
+    try (var c = ch.connect(db);
+        var st = c.createStatement();
+        var rs =
+            st.executeQuery(
+                "SELECT DISTINCT toString(uuid) AS u FROM "
+                    + db
+                    + ".events WHERE team_id = 1 AND timestamp >= '2024-03-01' AND timestamp <"
+                    + " '2024-03-04' AND event != '' AND distinct_id != '' ORDER BY"
+                    + " cityHash64(u) LIMIT 7")) {
+      while (rs.next()) {
+        lost.add(rs.getString(1));
+      }
+    }
+    posthog.loseEvents(lost);
+    java.nio.file.Path keys =
+        java.nio.file.Files.writeString(
+            tmp.resolve("keys.json"), "{\"1\": \"" + teamOneKey + "\", \"2\": \"" + KEY + "\"}");
+    List<String> args = new java.util.ArrayList<>();
+    for (String a : migrationArgs()) {
+      if (!a.startsWith("--teamId=") && !a.startsWith("--posthogApiKey=")) {
+        args.add(a);
+      }
+    }
+    args.add("--teamIds=1,2");
+    args.add("--projectKeysFile=" + keys);
+    Run m =
+        run(
+            (a, env) -> dev.hogbeam.pipeline.clickhouse.ClickHouseMigration.command().run(a, env),
+            args,
+            java.util.Map.of(),
+            MIGRATION_CLOCK);
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+
+    Run refused = verify("--ingestionLagSeconds=0");
+    assertEquals(ExitCodes.USAGE, refused.exitCode(), refused.out() + refused.err());
+    assertTrue(
+        refused.err().contains("holds a run over several teams (--teamIds=1,2)")
+            && refused.err().contains("--posthogProjectIds=<team>:<project>")
+            && refused.err().contains("--checkpointDir=" + checkpoints().resolve("team-<id>")),
+        refused.err());
+
+    Run all = verify("--ingestionLagSeconds=0", "--posthogProjectIds=1:11,2:" + PROJECT);
+    assertEquals(ExitCodes.MISSING, all.exitCode(), all.out() + all.err());
+    JsonNode json = verifyJson();
+    assertEquals("missing", json.get("verdict").asText());
+    assertEquals("missing", json.at("/teams/team-1/verdict").asText());
+    assertEquals(lost.size(), json.at("/teams/team-1/totals/missing").asLong());
+    assertEquals("complete", json.at("/teams/team-2/verdict").asText());
+    assertEquals(sourceEvents(), json.at("/teams/team-2/totals/destination").asLong());
+    assertEquals(ExitCodes.OK, json.at("/exitCodes/team-2").asInt());
+
+    // Each team's own verify.json, written by the same one-team verify a user can run there.
+    assertEquals(
+        "complete",
+        JSON.readTree(java.nio.file.Files.readString(checkpoints().resolve("team-2/verify.json")))
+            .get("verdict")
+            .asText());
+  }
+
   @Test
   void cleanMigrationVerifiesEveryDayAndEventEqual() throws Exception {
     load(300);

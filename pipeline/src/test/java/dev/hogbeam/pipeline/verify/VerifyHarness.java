@@ -84,6 +84,14 @@ abstract class VerifyHarness {
   }
 
   Run migrate(String... extra) {
+    List<String> a = migrationArgs();
+    a.addAll(Arrays.asList(extra));
+    return run(
+        (args, env) -> ClickHouseMigration.command().run(args, env), a, Map.of(), MIGRATION_CLOCK);
+  }
+
+  /** The migration's flags: team 2 of the source into the fake PostHog. */
+  List<String> migrationArgs() {
     List<String> a =
         new ArrayList<>(
             List.of(
@@ -102,9 +110,7 @@ abstract class VerifyHarness {
     if (!ch.password().isEmpty()) {
       a.add("--clickhousePassword=" + ch.password());
     }
-    a.addAll(Arrays.asList(extra));
-    return run(
-        (args, env) -> ClickHouseMigration.command().run(args, env), a, Map.of(), MIGRATION_CLOCK);
+    return a;
   }
 
   /** {@code verify} with the secrets in the environment, as a user would give them. */
@@ -114,13 +120,18 @@ abstract class VerifyHarness {
     a.add("--posthogProjectId=" + PROJECT);
     a.add("--runner=DirectRunner");
     a.addAll(Arrays.asList(extra));
+    return run(VerifyCommand::run, a, verifyEnvironment(), Clock.systemUTC());
+  }
+
+  /** The secrets verify reads from the environment. */
+  Map<String, String> verifyEnvironment() {
     Map<String, String> env = new HashMap<>();
     env.put("POSTHOG_PERSONAL_API_KEY", PERSONAL_KEY);
     env.put("POSTHOG_API_KEY", KEY);
     if (!ch.password().isEmpty()) {
       env.put("CLICKHOUSE_PASSWORD", ch.password());
     }
-    return run(VerifyCommand::run, a, env, Clock.systemUTC());
+    return env;
   }
 
   interface Command {
