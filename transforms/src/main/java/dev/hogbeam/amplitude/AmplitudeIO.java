@@ -8,6 +8,7 @@ import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.progress.ReadProgress;
 import dev.hogbeam.secret.SecretRef;
 import dev.hogbeam.values.TupleOutput;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
@@ -330,6 +331,44 @@ public final class AmplitudeIO {
       return toBuilder().maxLineBytes(bytes).build();
     }
 
+    /**
+     * A trial run's read: the lines of each hour in order, through the same file reader as {@link
+     * #expand}, until {@code visit} has enough. An hour in the download cache is read from there;
+     * any other is downloaded to a temporary file, deleted afterwards: the cache is not written.
+     */
+    public void sample(LineVisitor visit) throws Exception {
+      checkArgument(credentials() != null && start() != null && end() != null, "not planned");
+      ExportClient client = new ExportClient(baseUrl(), credentials(), policy(), Thread::sleep);
+      DownloadCache cache = DownloadCache.of(downloadCache());
+      for (String hour : ExportHours.plan(start(), end())) {
+        String source = ExportHours.source(hour);
+        DownloadCache.State state = cache == null ? null : cache.lookup(hour);
+        if (state == DownloadCache.State.EMPTY) {
+          continue;
+        }
+        if (state == DownloadCache.State.ZIP) {
+          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
+            if (!sampleLines(source, in, maxLineBytes(), visit)) {
+              return;
+            }
+          }
+          continue;
+        }
+        Path tmp = Files.createTempFile("hogbeam-amplitude-sample-" + hour + "-", ".zip");
+        try {
+          if (client.download(hour, tmp)) {
+            try (InputStream in = Files.newInputStream(tmp)) {
+              if (!sampleLines(source, in, maxLineBytes(), visit)) {
+                return;
+              }
+            }
+          }
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+    }
+
     @Override
     public ReadResult expand(PBegin input) {
       checkArgument(
@@ -407,6 +446,55 @@ public final class AmplitudeIO {
       Metrics.counter(AmplitudeIO.class, "hoursDownloaded");
   private static final Counter HOURS_EMPTY = Metrics.counter(AmplitudeIO.class, "hoursEmpty");
   private static final Counter HOURS_CACHED = Metrics.counter(AmplitudeIO.class, "hoursFromCache");
+
+  /** Takes the lines of a trial run ({@link #sampleFiles}, {@link ReadExport#sample}). */
+  public interface LineVisitor {
+    /** Takes one line read; false when no more are wanted. */
+    boolean line(AmplitudeLine line);
+  }
+
+  /**
+   * A trial run's read of export files: the lines of each of {@code files} in the given order,
+   * through the same file reader (zip, gzip or plain JSON lines; lines over {@code maxLineBytes}
+   * skipped) as {@link ReadFiles}, until {@code visit} has enough. Records nothing.
+   */
+  public static void sampleFiles(List<String> files, long maxLineBytes, LineVisitor visit)
+      throws IOException {
+    for (String file : files) {
+      try (InputStream in =
+          Channels.newInputStream(
+              FileSystems.open(FileSystems.matchSingleFileSpec(file).resourceId()))) {
+        if (!sampleLines("file " + file, in, maxLineBytes, visit)) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Stops a trial run's read once its visitor has enough lines. */
+  private static final class EnoughLines extends RuntimeException {
+    EnoughLines() {
+      super(null, null, false, false);
+    }
+  }
+
+  /** The lines of one file to {@code visit}; false once it wants no more. */
+  private static boolean sampleLines(
+      String source, InputStream in, long maxLineBytes, LineVisitor visit) throws IOException {
+    try {
+      ExportFileReader.read(
+          in,
+          maxLineBytes,
+          (entry, lineNumber, text) -> {
+            if (!visit.line(AmplitudeLine.of(source, entry, lineNumber, text))) {
+              throw new EnoughLines();
+            }
+          });
+      return true;
+    } catch (EnoughLines e) {
+      return false;
+    }
+  }
 
   /** Streams the lines of one file to the outputs; a damaged file adds one dead letter. */
   static void emitLines(
