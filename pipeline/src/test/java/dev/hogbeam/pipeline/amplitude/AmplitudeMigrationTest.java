@@ -189,6 +189,49 @@ class AmplitudeMigrationTest {
           AliasPairs.pairKey("d4", "u1"));
 
   @Test
+  void sampleShowsTheFirstLinesBesideTheirEventsOrWhyNotAndWritesNothing() throws Exception {
+    mayA();
+    mayB();
+    Path checkpoints = tmp.resolve("ck-sample");
+
+    CommandRun r =
+        run(
+            Map.of(),
+            "--inputFiles=" + tmp.resolve("exports") + "/may-*.zip",
+            "--checkpointDir=" + checkpoints,
+            "--renameEvents=Viewed Pricing=pricing viewed",
+            "--sample=8");
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    String out = r.out();
+    // The first 8 lines of the first file (name order), in file order.
+    List<String> shown = new ArrayList<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^#(\\d+)  (.*)$").matcher(out);
+    while (m.find()) {
+      shown.add(m.group(1));
+      assertTrue(m.group(2).contains("may-a.zip"), m.group(2));
+    }
+    assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8"), shown, out);
+    assertTrue(out.contains("\"uuid\":\"" + uuid(1) + "\",\"event\":\"pricing viewed\""), out);
+    assertTrue(out.contains("\"uuid\":\"" + uuid(2) + "\",\"event\":\"$pageview\""), out);
+    assertEquals(1, out.split("\n  refused: ", -1).length - 1, out);
+    assertTrue(out.contains("  source:  {\"event_type\": \"broken\"\n  refused: "), out);
+    assertTrue(out.contains("  dropped: a session event (--keepSessionEvents keeps them)"), out);
+    assertTrue(out.contains("\"blob\":\""), out);
+    assertTrue(out.contains(" more chars]"), "the huge value is cut: " + out.length());
+    for (String line : out.split("\n")) {
+      assertTrue(line.length() < 5_000, "no value printed whole: " + line.length());
+    }
+    assertTrue(
+        out.contains(
+            "8 record(s): 6 would be sent, 1 refused (dead letters), 0 filtered out by the rules,"
+                + " 1 dropped by the source's mapping"),
+        out);
+    assertEquals(0, capture.requestCount(), "nothing is sent");
+    assertFalse(Files.exists(checkpoints), "nothing is written");
+  }
+
+  @Test
   void filesAreMigratedExactlyInOrderWithDeadLettersAndTheReport() throws Exception {
     Path a = mayA();
     Path b = mayB();
