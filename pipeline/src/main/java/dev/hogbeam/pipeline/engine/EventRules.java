@@ -177,6 +177,19 @@ public final class EventRules implements Serializable {
   }
 
   /**
+   * The name an event named {@code name} (as the source mapped it) is sent under, or null when the
+   * include and exclude patterns drop it: what {@link #apply} does to names (for {@code verify},
+   * which compares counts per name).
+   */
+  public @Nullable String sentName(String name) {
+    if ((!include.isEmpty() && firstMatch(includePatterns(), name) < 0)
+        || firstMatch(excludePatterns(), name) >= 0) {
+      return null;
+    }
+    return renames.getOrDefault(name, name);
+  }
+
+  /**
    * The event to send in place of {@code e}, or null when a rule drops it; what happened is added
    * to {@code tally}. Pure apart from the tally.
    */

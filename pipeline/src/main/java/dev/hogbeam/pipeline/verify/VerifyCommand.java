@@ -5,7 +5,10 @@ import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.engine.EventRules;
 import dev.hogbeam.pipeline.engine.Ledger;
+import dev.hogbeam.pipeline.engine.RuleFlags;
+import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.options.Secrets;
 import java.io.BufferedReader;
 import java.io.PrintStream;
@@ -132,7 +135,7 @@ public final class VerifyCommand {
         appHost = AppHost.of(posthogUrl);
       }
       client = HogQLClient.create(appHost, projectId.strip(), key);
-      source = kind.open(sourceArgs, env, store);
+      source = RulesVerifySource.of(kind.open(sourceArgs, env, store), rules(sourceArgs));
     } catch (IllegalArgumentException e) {
       err.println("hogbeam verify: " + e.getMessage());
       err.println("(java -jar hogbeam.jar verify --help lists every option)");
@@ -235,6 +238,13 @@ public final class VerifyCommand {
       }
     }
     return uuids;
+  }
+
+  /** The migration's filters and renames, from its recorded flags (its options are registered). */
+  static EventRules rules(List<String> sourceArgs) {
+    return RuleFlags.from(
+        PipelineOptionsFactory.fromArgs(sourceArgs.toArray(new String[0]))
+            .as(MigrationOptions.class));
   }
 
   private static Set<String> ownFlags() {
