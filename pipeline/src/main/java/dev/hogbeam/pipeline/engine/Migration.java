@@ -189,7 +189,7 @@ public final class Migration<R> {
     }
 
     /** The identity's key for the rules (absent without rules, as in runs before they existed). */
-    static final String RULES = "rules";
+    public static final String RULES = "rules";
 
     /** Saves the identity on the first run; refuses a later run whose identity differs. */
     static void checkSameRun(CheckpointStore store, Map<String, String> identity) {

@@ -100,7 +100,11 @@ class VerifyClickHouseTest extends VerifyHarness {
     posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
     List<String> lost = someUuids(30);
     posthog.loseEvents(lost);
-    Run m = migrate("--excludeEvents=$pageview", "--renameEvents=$autocapture=click");
+    java.nio.file.Path rules = tmp.resolve("rules.json");
+    java.nio.file.Files.writeString(
+        rules,
+        "{\"excludeEvents\": [\"$pageview\"], \"renameEvents\": {\"$autocapture\": \"click\"}}");
+    Run m = migrate("--rulesFile=" + rules);
     assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
 
     Run v = verify("--ingestionLagSeconds=0");
@@ -153,6 +157,21 @@ class VerifyClickHouseTest extends VerifyHarness {
     assertFalse(cellNames.contains("$pageview"), cellNames.toString());
     assertTrue(
         v.out().contains("through the rules excludeEvents=$pageview; renameEvents="), v.out());
+
+    // The rules file edited since the migration: verify refuses rather than compare other rules.
+    java.nio.file.Files.writeString(rules, "{\"excludeEvents\": [\"$pageview\"]}");
+    Run edited = verify("--ingestionLagSeconds=0");
+    assertEquals(ExitCodes.USAGE, edited.exitCode(), edited.out() + edited.err());
+    assertTrue(
+        edited
+            .err()
+            .contains(
+                "the migration ran with the rules excludeEvents=$pageview;"
+                    + " renameEvents=$autocapture=click ("),
+        edited.err());
+    assertTrue(
+        edited.err().contains("now give excludeEvents=$pageview: was the --rulesFile changed?"),
+        edited.err());
 
     // A shift moves events across days: verify says it cannot compare, rather than a wrong verdict.
     posthog.stopLosing();
