@@ -232,6 +232,60 @@ class AmplitudeMigrationTest {
   }
 
   @Test
+  void rulesApplyToAmplitudeEventsAndAreCountedBesideTheConversionCounts() throws Exception {
+    mayA();
+    mayB();
+    Path checkpoints = tmp.resolve("ck-rules");
+
+    CommandRun r =
+        run(
+            "--inputFiles=" + tmp.resolve("exports") + "/may-*.zip",
+            "--checkpointDir=" + checkpoints,
+            "--excludeEvents=Purchased",
+            "--renameEvents=Viewed Pricing=pricing viewed",
+            "--shiftTimestamps=PT1M",
+            "--persons=none");
+
+    assertEquals(ExitCodes.DEAD_LETTERS, r.exitCode(), r.describe()); // the files' bad lines
+    List<Sent> sent = capture.events().stream().map(Sent::of).collect(Collectors.toList());
+    Map<String, String> sentNames = new TreeMap<>();
+    Map<String, Long> sentTimes = new TreeMap<>();
+    sent.forEach(
+        s -> {
+          sentNames.put(s.uuid(), s.event());
+          sentTimes.put(s.uuid(), AmplitudeTestData.micros(s.timestamp()));
+        });
+    Map<String, String> expectedNames = new TreeMap<>();
+    Map<String, Long> expectedTimes = new TreeMap<>();
+    for (Sent s : mayExpected()) {
+      if (!s.event().equals("Purchased")) {
+        expectedNames.put(
+            s.uuid(), s.event().equals("Viewed Pricing") ? "pricing viewed" : s.event());
+        expectedTimes.put(s.uuid(), AmplitudeTestData.micros(s.timestamp()) + 60_000_000L);
+      }
+    }
+    assertEquals(expectedNames, sentNames);
+    assertEquals(expectedTimes, sentTimes);
+    assertEquals(expectedNames.size(), sent.size(), "each once");
+    RunReport report = AmplitudeTestData.report(checkpoints);
+    assertEquals(
+        Map.of(
+            "all events", Map.of("in", 13L, "kept", 11L, "filtered", 2L),
+            "exclude Purchased", Map.of("dropped", 2L),
+            "rename Viewed Pricing=pricing viewed", Map.of("renamed", 3L),
+            "shiftTimestamps PT1M", Map.of("shifted", 11L)),
+        report.section("rules"));
+    assertEquals(
+        1,
+        report.get(
+            "amplitude",
+            "conversion",
+            dev.hogbeam.amplitude.AmplitudeCounts.SESSION_EVENTS_DROPPED),
+        "beside it");
+    assertTrue(r.out().contains("  rules:     13 event(s) seen, 11 kept, 2 filtered out"), r.out());
+  }
+
+  @Test
   void filesAreMigratedExactlyInOrderWithDeadLettersAndTheReport() throws Exception {
     Path a = mayA();
     Path b = mayB();
