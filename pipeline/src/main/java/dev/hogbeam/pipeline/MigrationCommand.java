@@ -7,6 +7,7 @@ import dev.hogbeam.pipeline.engine.DeadLetterRetry;
 import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.Migrations;
+import dev.hogbeam.pipeline.engine.TrialRun;
 import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.progress.ProgressPrinter;
 import dev.hogbeam.pipeline.report.RunReport;
@@ -89,6 +90,9 @@ public final class MigrationCommand<O extends MigrationOptions> {
       options = PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsClass);
       // Secret files and checkpoints may be on any Beam file system (gs://...).
       FileSystems.setDefaultPipelineOptions(options);
+      if (options.getSample() != null) {
+        checkTrialRun(options);
+      }
       migration = factory.create(options, env);
     } catch (IllegalArgumentException e) {
       err.println("hogbeam " + name + ": " + e.getMessage());
@@ -99,6 +103,9 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return ExitCodes.FAILED;
     }
 
+    if (options.getSample() != null) {
+      return trialRun(migration, options.getSample(), env);
+    }
     if (!options.getRetryDeadLetters()) {
       // What verify needs to find the source and destination again; no secret.
       MigrationRecord.write(migration.store(), name, args, optionsClass);
@@ -122,6 +129,44 @@ public final class MigrationCommand<O extends MigrationOptions> {
       return code;
     } catch (Lease.HeldException e) {
       err.println("hogbeam " + name + ": " + e.getMessage());
+      return ExitCodes.FAILED;
+    }
+  }
+
+  /**
+   * A trial run sends nothing and writes nothing: it plans as a dry run (no PostHog key needed),
+   * with a read-only checkpoint directory ({@code Migration.Setup#store}).
+   */
+  private static void checkTrialRun(MigrationOptions options) {
+    if (options.getSample() <= 0) {
+      throw new IllegalArgumentException("--sample must be > 0, but was " + options.getSample());
+    }
+    if (options.getOutputDir() != null) {
+      throw new IllegalArgumentException(
+          "--sample sends nothing and writes nothing; leave out --outputDir");
+    }
+    if (options.getRetryDeadLetters()) {
+      throw new IllegalArgumentException(
+          "--sample reads the source; it cannot be combined with --retryDeadLetters");
+    }
+    options.setDryRun(true);
+  }
+
+  /** {@code --sample=N}: prints the first N records and what they become ({@link TrialRun}). */
+  private int trialRun(Migrations run, int n, Environment env) {
+    try {
+      for (Map.Entry<String, Migration<?>> part : run.parts().entrySet()) {
+        if (run.several()) {
+          env.out().println("== " + part.getKey());
+        }
+        TrialRun.run(part.getValue(), n, env.out());
+      }
+      return ExitCodes.OK;
+    } catch (IllegalArgumentException e) {
+      env.err().println("hogbeam " + name + ": " + e.getMessage());
+      return ExitCodes.USAGE;
+    } catch (Exception e) {
+      env.err().println("hogbeam " + name + ": the trial run failed: " + describe(e));
       return ExitCodes.FAILED;
     }
   }

@@ -4,6 +4,7 @@ import static dev.hogbeam.pipeline.report.RunReport.DEAD_LETTERS;
 import static dev.hogbeam.pipeline.report.RunReport.GROUPS;
 import static dev.hogbeam.pipeline.report.RunReport.SHARDS;
 
+import dev.hogbeam.pipeline.engine.EventRules;
 import dev.hogbeam.pipeline.engine.Ledger;
 import dev.hogbeam.pipeline.report.RunReport;
 import java.time.Duration;
@@ -14,6 +15,39 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /** The final account printed at the end of a run, from the report the pipeline wrote. */
 final class Summary {
   private Summary() {}
+
+  /**
+   * What the filters and renames did (the {@code rules} section), one line per rule; "" without
+   * rules. Filtered events are neither dead letters nor failures.
+   */
+  static String rules(RunReport report) {
+    Map<String, Map<String, Long>> rules = report.section(EventRules.SECTION);
+    if (rules.isEmpty()) {
+      return "";
+    }
+    Map<String, Long> all = rules.getOrDefault(EventRules.ALL_EVENTS, Map.of());
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "  rules:     %,d event(s) seen, %,d kept, %,d filtered out%n",
+            all.getOrDefault("in", 0L),
+            all.getOrDefault("kept", 0L),
+            all.getOrDefault("filtered", 0L)));
+    rules.forEach(
+        (entry, counters) -> {
+          if (entry.equals(EventRules.ALL_EVENTS)) {
+            return;
+          }
+          StringBuilder c = new StringBuilder();
+          counters.forEach(
+              (name, n) ->
+                  c.append(c.length() == 0 ? "" : ", ")
+                      .append(String.format(Locale.ROOT, "%,d %s", n, name)));
+          sb.append("             ").append(entry).append(": ").append(c).append('\n');
+        });
+    return sb.toString();
+  }
 
   static String format(
       String name, Duration elapsed, RunReport report, Ledger ledger, @Nullable String cursor) {
@@ -74,6 +108,7 @@ final class Summary {
               "  resumed:   %,d events re-sent that a killed run may already have delivered%n",
               resent));
     }
+    sb.append(rules(report));
     sb.append(String.format(Locale.ROOT, "  retries:   %,d%n", groups.getOrDefault("retries", 0L)));
     long dead = report.total(DEAD_LETTERS, "records");
     sb.append(String.format(Locale.ROOT, "  dead:      %,d record(s)", dead));

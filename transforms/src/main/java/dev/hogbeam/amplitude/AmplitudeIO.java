@@ -238,6 +238,44 @@ public final class AmplitudeIO {
       return toBuilder().maxLineBytes(bytes).build();
     }
 
+    /**
+     * A trial run's read: the lines of each hour in order, through the same file reader as {@link
+     * #expand}, until {@code visit} has enough. An hour in the download cache is read from there;
+     * any other is downloaded to a temporary file, deleted afterwards: the cache is not written.
+     */
+    public void sample(JsonLineFiles.LineVisitor visit) throws Exception {
+      checkArgument(credentials() != null && start() != null && end() != null, "not planned");
+      ExportClient client = new ExportClient(baseUrl(), credentials(), policy(), Thread::sleep);
+      DownloadCache cache = DownloadCache.of(downloadCache());
+      for (String hour : ExportHours.plan(start(), end())) {
+        String source = ExportHours.source(hour);
+        DownloadCache.State state = cache == null ? null : cache.lookup(hour);
+        if (state == DownloadCache.State.EMPTY) {
+          continue;
+        }
+        if (state == DownloadCache.State.ZIP) {
+          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
+            if (!JsonLineFiles.sampleLines(source, in, maxLineBytes(), visit)) {
+              return;
+            }
+          }
+          continue;
+        }
+        Path tmp = Files.createTempFile("hogbeam-amplitude-sample-" + hour + "-", ".zip");
+        try {
+          if (client.download(hour, tmp)) {
+            try (InputStream in = Files.newInputStream(tmp)) {
+              if (!JsonLineFiles.sampleLines(source, in, maxLineBytes(), visit)) {
+                return;
+              }
+            }
+          }
+        } finally {
+          Files.deleteIfExists(tmp);
+        }
+      }
+    }
+
     @Override
     public JsonLineFiles.LineRead expand(PBegin input) {
       checkArgument(

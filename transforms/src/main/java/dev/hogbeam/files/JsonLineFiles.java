@@ -7,11 +7,14 @@ import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.progress.ReadProgress;
 import dev.hogbeam.values.TupleOutput;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.Channels;
+import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.Compression;
 import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -139,6 +142,60 @@ public final class JsonLineFiles {
     public void populateDisplayData(DisplayData.Builder builder) {
       super.populateDisplayData(builder);
       builder.addIfNotNull(DisplayData.item("filePattern", filepattern()));
+    }
+  }
+
+  /** Takes the lines of a trial run ({@link #sampleFiles}, {@link #sampleLines}). */
+  public interface LineVisitor {
+    /** Takes one line read; false when no more are wanted. */
+    boolean line(SourceLine line);
+  }
+
+  /**
+   * A trial run's read of files: the lines of each of {@code files} in the given order, through the
+   * same reader ({@link LineFileReader}: zip, gzip or plain JSON lines; lines over {@code
+   * maxLineBytes} skipped) as {@link ReadFiles}, until {@code visit} has enough. Records nothing.
+   */
+  public static void sampleFiles(List<String> files, long maxLineBytes, LineVisitor visit)
+      throws IOException {
+    for (String file : files) {
+      try (InputStream in =
+          Channels.newInputStream(
+              FileSystems.open(FileSystems.matchSingleFileSpec(file).resourceId()))) {
+        if (!sampleLines("file " + file, in, maxLineBytes, visit)) {
+          return;
+        }
+      }
+    }
+  }
+
+  /** Stops a trial run's read once its visitor has enough lines. */
+  private static final class EnoughLines extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    EnoughLines() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * The lines of one file ({@code source} names it, as {@link #emitLines} does) to {@code visit};
+   * false once it wants no more.
+   */
+  public static boolean sampleLines(
+      String source, InputStream in, long maxLineBytes, LineVisitor visit) throws IOException {
+    try {
+      LineFileReader.read(
+          in,
+          maxLineBytes,
+          (entry, lineNumber, text) -> {
+            if (!visit.line(SourceLine.of(source, entry, lineNumber, text))) {
+              throw new EnoughLines();
+            }
+          });
+      return true;
+    } catch (EnoughLines e) {
+      return false;
     }
   }
 

@@ -1,8 +1,12 @@
 package dev.hogbeam.jdbc;
 
 import dev.hogbeam.progress.ReadProgress;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -63,6 +67,35 @@ public final class ReadJdbcDays extends PTransform<PBegin, PCollection<String>> 
       int fetchSize,
       ReadProgress progress) {
     return new ReadJdbcDays(dataSource, sql, mapping, days, fetchSize, progress);
+  }
+
+  /**
+   * One day read as {@link #expand} reads it (the same query, range parameters, fetch size and row
+   * mapper), each record to {@code records}, outside a pipeline and recording nothing: a trial
+   * run's read. An exception from {@code records} stops the read.
+   */
+  public static void readDay(
+      JdbcDataSource dataSource,
+      String sql,
+      JdbcMapping mapping,
+      DayRange day,
+      int fetchSize,
+      Consumer<String> records)
+      throws Exception {
+    try (Connection c = dataSource.apply(null).getConnection()) {
+      c.setAutoCommit(false); // some drivers (PostgreSQL) stream with a fetch size only so
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        ps.setFetchSize(fetchSize);
+        mapping.rangeSetter().setParameters(day.text(), ps);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            records.accept(mapping.mapRow(rs));
+          }
+        }
+      } finally {
+        c.rollback();
+      }
+    }
   }
 
   @Override

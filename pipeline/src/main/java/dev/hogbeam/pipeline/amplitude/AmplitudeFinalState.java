@@ -42,7 +42,7 @@ final class AmplitudeFinalState implements Migration.NextStage {
 
   @Override
   public Migration<?> open() {
-    Migration.Setup setup = Migration.Setup.open(options, destination, directory);
+    Migration.Setup setup = Migration.Setup.open(options, destination, directory).withoutRules();
     return Migration.of(new Source(pattern, options.getMaxLineBytes()), setup, null);
   }
 

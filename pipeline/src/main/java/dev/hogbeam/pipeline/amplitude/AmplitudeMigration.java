@@ -156,7 +156,7 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
             : CHECKPOINT_ROOT + "/amplitude-" + source.id() + "-" + destination.dirSuffix();
-    CheckpointStore store = CheckpointStore.at(dir);
+    CheckpointStore store = Migration.Setup.store(o, dir);
     checkOrSavePlan(store, plan);
     String downloadCache = null;
     if (export != null) {
@@ -535,6 +535,43 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
         }
         return SourceEvents.of(events, converted.getDeadLetters())
             .withCounts(AMPLITUDE, "conversion", converted.getCounts());
+      }
+    };
+  }
+
+  /**
+   * The plan's files in name order (or its hours in time order), read by the same reader as {@link
+   * #read} without recording anything (an hour not in the download cache is downloaded to a
+   * temporary file, the cache left as it is), each line mapped by {@link
+   * MapAmplitudeEvents#mapAgain}, the mapping of {@link ConvertAmplitudeEvents}. Alias events and
+   * the de-duplication of insert_ids, which need the whole input, are not shown.
+   */
+  @Override
+  public Sampler sampler() {
+    boolean keepNames = options.getKeepEventNames();
+    boolean keepSessions = options.getKeepSessionEvents();
+    return visit -> {
+      JsonLineFiles.LineVisitor lines =
+          line -> {
+            MapAmplitudeEvents.Again again =
+                MapAmplitudeEvents.mapAgain(keepNames, keepSessions, line.origin(), line.text());
+            visit.accept(
+                again.event() == null && again.deadLetter() == null
+                    ? new Sampled(
+                        line.origin(),
+                        line.text(),
+                        null,
+                        null,
+                        "a session event (--keepSessionEvents keeps them)")
+                    : Sampled.of(line.origin(), line.text(), again.event(), again.deadLetter()));
+            return true;
+          };
+      if (export != null) {
+        export.sample(lines);
+      } else {
+        List<String> files = new ArrayList<>();
+        plan.files().forEach(f -> files.add(f.path()));
+        JsonLineFiles.sampleFiles(files, options.getMaxLineBytes(), lines);
       }
     };
   }

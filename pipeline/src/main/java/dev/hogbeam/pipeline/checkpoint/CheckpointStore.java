@@ -32,13 +32,30 @@ public final class CheckpointStore implements Serializable {
 
   private final String directory;
 
-  private CheckpointStore(String directory) {
+  /** Writes kept in memory instead of the directory ({@link #readOnly()}), by path; else null. */
+  private final @Nullable Map<String, String> unsaved;
+
+  private CheckpointStore(String directory, @Nullable Map<String, String> unsaved) {
     this.directory =
         directory.endsWith("/") ? directory.substring(0, directory.length() - 1) : directory;
+    this.unsaved = unsaved;
   }
 
   public static CheckpointStore at(String directory) {
-    return new CheckpointStore(directory);
+    return new CheckpointStore(directory, null);
+  }
+
+  /**
+   * The same directory, never written: what would be written is kept in memory and read back from
+   * there (a trial run, {@code --sample}, plans as a run does without leaving a file behind).
+   */
+  public CheckpointStore readOnly() {
+    return new CheckpointStore(directory, new java.util.concurrent.ConcurrentHashMap<>());
+  }
+
+  /** Whether writes stay in memory ({@link #readOnly()}). */
+  public boolean isReadOnly() {
+    return unsaved != null;
   }
 
   public String directory() {
@@ -126,7 +143,10 @@ public final class CheckpointStore implements Serializable {
    */
   static final long MAX_FILE_BYTES = 64L * 1024 * 1024;
 
-  private static @Nullable String read(String path) {
+  private @Nullable String read(String path) {
+    if (unsaved != null && unsaved.containsKey(path)) {
+      return unsaved.get(path);
+    }
     long size = StateFiles.size(path);
     if (size > MAX_FILE_BYTES) {
       throw new IllegalStateException(
@@ -140,7 +160,11 @@ public final class CheckpointStore implements Serializable {
     return StateFiles.read(path, CheckpointStore::isJson);
   }
 
-  private static void write(String path, String text) {
+  private void write(String path, String text) {
+    if (unsaved != null) {
+      unsaved.put(path, text);
+      return;
+    }
     StateFiles.replace(path, text);
   }
 

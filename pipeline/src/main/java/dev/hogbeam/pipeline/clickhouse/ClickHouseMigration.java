@@ -32,6 +32,7 @@ import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.ProjectKeys;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
+import dev.hogbeam.progress.ReadProgress;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -512,6 +513,27 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
         }
       };
     }
+  }
+
+  /**
+   * The plan's shards in plan order, each read by the same shard reader as {@link #read} (without
+   * recording its read) and each row mapped by {@link MapPostHogEvents#map}.
+   */
+  @Override
+  public Sampler sampler() {
+    ClickHouseEventsIO.ShardRows rows = read.withReadProgress(ReadProgress.none()).shardRows(plan);
+    return visit -> {
+      try (ClickHouseEventsIO.ShardRows.Reader reader = rows.open()) {
+        for (Shard shard : plan.shards()) {
+          reader.read(
+              shard,
+              row -> {
+                MapPostHogEvents.Outcome o = MapPostHogEvents.map(shard.id(), row);
+                visit.accept(Sampled.of(shard.id(), row.toJson(), o.event(), o.deadLetter()));
+              });
+        }
+      }
+    };
   }
 
   /** Rows dead-lettered at the map stage are mapped again from their payload (the row as JSON). */

@@ -177,7 +177,7 @@ final class FinalStateStage implements Migration.NextStage {
 
   @Override
   public Migration<?> open() throws Exception {
-    Migration.Setup setup = Migration.Setup.open(options, destination, directory);
+    Migration.Setup setup = Migration.Setup.open(options, destination, directory).withoutRules();
     Map<String, Long> skips = new TreeMap<>();
     if (settings.persons() != FinalStateScope.none) {
       try (Connection c = settings.connection().open()) {

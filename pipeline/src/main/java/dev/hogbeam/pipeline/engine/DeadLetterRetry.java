@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * {@code --retryDeadLetters}: re-sends the dead letters on record of a migration, after the user
@@ -45,7 +46,11 @@ public final class DeadLetterRetry {
 
   /** Prepares the retry of {@code original}'s dead letters on record. */
   public static DeadLetterRetry of(Migration<?> original) {
-    EventSource.Remapper remapper = original.source().remapper();
+    // Read and map dead letters become events again through the migration's rules; capture
+    // dead letters hold the event as it was sent (the rules already applied), so the retry's own
+    // setup has none.
+    EventSource.Remapper remapper =
+        withRules(original.source().remapper(), original.setup().rules());
     List<DeadLetter> retried = new ArrayList<>();
     List<DeadLetter> notRetryable = new ArrayList<>();
     for (DeadLetter d : original.ledger().deadLetters()) {
@@ -62,12 +67,30 @@ public final class DeadLetterRetry {
             Ledger.of(store, ledger.runId(), ledger.deadLetterDir()),
             setup.orderBy(),
             setup.orderingKey(),
-            ResumeState.of(Map.of()));
+            ResumeState.of(Map.of()),
+            EventRules.NONE);
     return new DeadLetterRetry(
         original,
         Migration.of(new RetryDeadLetters(retried, remapper), retrySetup, null),
         retried,
         notRetryable);
+  }
+
+  /**
+   * {@code remapper}'s events seen through {@code rules}; an event they drop settles its letter.
+   */
+  static EventSource.@Nullable Remapper withRules(
+      EventSource.@Nullable Remapper remapper, EventRules rules) {
+    if (remapper == null || rules.isEmpty()) {
+      return remapper;
+    }
+    return letter -> {
+      EventSource.Remapped r = remapper.apply(letter);
+      if (r.event() == null) {
+        return r;
+      }
+      return new EventSource.Remapped(rules.apply(r.event(), new EventRules.Tally()), null);
+    };
   }
 
   /** The migration that re-sends them. */

@@ -4,6 +4,7 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.pipeline.report.RunReport;
 import java.io.Serializable;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -75,6 +76,46 @@ public interface EventSource<R> {
 
   /** What re-mapping a dead letter gave. */
   record Remapped(@Nullable CaptureEvent event, @Nullable DeadLetter stillRefused) {}
+
+  /**
+   * The source's records one by one for a trial run ({@code --sample}, {@link TrialRun}), or null
+   * when this source offers none (the command then refuses {@code --sample}).
+   */
+  default @Nullable Sampler sampler() {
+    return null;
+  }
+
+  /**
+   * Reads the plan's records in plan order (its first shard first, each shard in the order its read
+   * yields them) and maps each, calling the same read and map code as {@link #read} and {@link
+   * #map} (not a copy of it), without recording anything: no ledger, no checkpoint, no cache.
+   */
+  interface Sampler {
+    /**
+     * Gives every record to {@code visit} until the plan ends or {@code visit} throws (it throws
+     * {@link TrialRun.Enough} once it has its records; let that pass).
+     */
+    void sample(Consumer<Sampled> visit) throws Exception;
+  }
+
+  /**
+   * One record of a trial run: where it comes from, the record as JSON (as the source's dead
+   * letters hold it), and the event the source's map made of it, or the reason it refused it (a map
+   * dead letter's), or neither when the map drops it on purpose ({@code dropped} says why).
+   */
+  record Sampled(
+      String origin,
+      String record,
+      @Nullable CaptureEvent event,
+      @Nullable String refused,
+      @Nullable String dropped) {
+
+    /** What a map's outcome of one record was: an event, or a dead letter. */
+    public static Sampled of(
+        String origin, String record, @Nullable CaptureEvent event, @Nullable DeadLetter refused) {
+      return new Sampled(origin, record, event, refused == null ? null : refused.reason(), null);
+    }
+  }
 
   /** Lines the source adds to the printed summary (each ending in a newline), or "". */
   default String summary(RunReport account) {

@@ -3,6 +3,7 @@ package dev.hogbeam.pipeline.engine;
 import dev.hogbeam.capture.CaptureIO;
 import dev.hogbeam.capture.GroupSendStats;
 import dev.hogbeam.capture.GroupWriter;
+import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DeadLetterIO;
 import dev.hogbeam.event.EventCursor;
@@ -37,6 +38,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * checkpoints and dead letters as {@link CaptureIO.Write}). No event crosses a runner shuffle; only
  * the shard descriptors are grouped by reader key, so shards spread over the workers and one
  * shard's reading overlaps another's sending. Then the account, as {@link SendInOrder} writes it.
+ * Each mapped event goes through the migration's {@link EventRules} before the sort, as on the
+ * shuffle path; what they did is recorded per group.
  *
  * <p>Within a shard: its read and map dead letters are made durable in the ledger's dead-letter
  * files before any of its events is sent (no checkpoint of the group can move past them); the
@@ -54,6 +57,7 @@ final class FusedSend<S> extends PTransform<PBegin, PCollection<String>> {
   private final Set<String> finishedGroups;
   private final @Nullable EventCursor runCursor;
   private final SortSettings sort;
+  private final EventRules rules;
 
   FusedSend(
       ShardFeed<S> feed,
@@ -61,13 +65,15 @@ final class FusedSend<S> extends PTransform<PBegin, PCollection<String>> {
       Ledger ledger,
       Set<String> finishedGroups,
       @Nullable EventCursor runCursor,
-      SortSettings sort) {
+      SortSettings sort,
+      EventRules rules) {
     this.feed = feed;
     this.writer = writer;
     this.ledger = ledger;
     this.finishedGroups = finishedGroups;
     this.runCursor = runCursor;
     this.sort = sort;
+    this.rules = rules;
   }
 
   @Override
@@ -88,7 +94,7 @@ final class FusedSend<S> extends PTransform<PBegin, PCollection<String>> {
             .apply("Group shards by reader", GroupByKey.create())
             .apply(
                 "Read, sort and send shards",
-                ParDo.of(new ReadSortSendFn<>(feed, groups, ledger, sort)))
+                ParDo.of(new ReadSortSendFn<>(feed, groups, ledger, sort, rules)))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), GroupSendStats.Coder.of()));
     return SendInOrder.writeAccount(input.getPipeline(), ledger, stats);
   }
@@ -103,13 +109,16 @@ final class FusedSend<S> extends PTransform<PBegin, PCollection<String>> {
     private final GroupWriter writer;
     private final Ledger ledger;
     private final SortSettings sort;
+    private final EventRules rules;
     private transient ShardFeed.@Nullable Reader<S> reader;
 
-    ReadSortSendFn(ShardFeed<S> feed, GroupWriter writer, Ledger ledger, SortSettings sort) {
+    ReadSortSendFn(
+        ShardFeed<S> feed, GroupWriter writer, Ledger ledger, SortSettings sort, EventRules rules) {
       this.feed = feed;
       this.writer = writer;
       this.ledger = ledger;
       this.sort = sort;
+      this.rules = rules;
     }
 
     @Setup
@@ -141,13 +150,21 @@ final class FusedSend<S> extends PTransform<PBegin, PCollection<String>> {
       }
     }
 
-    /** The shard's events in send order; its read and map dead letters made durable first. */
+    /**
+     * The shard's events, through the rules, in send order; its read and map dead letters made
+     * durable first, and what the rules did recorded.
+     */
     private SortedEvents readAndSort(String group, S shard) throws Exception {
       List<DeadLetter> pending = new ArrayList<>();
+      EventRules.Tally tally = rules.zeroTally();
       try (ExternalSorter sorter = ExternalSorter.create(sort)) {
         reader.read(
             shard,
-            event -> {
+            mapped -> {
+              CaptureEvent event = rules.apply(mapped, tally);
+              if (event == null) {
+                return;
+              }
               try {
                 sorter.add(event);
               } catch (IOException e) {
@@ -161,6 +178,9 @@ final class FusedSend<S> extends PTransform<PBegin, PCollection<String>> {
               }
             });
         recordDeadLetters(pending);
+        if (!rules.isEmpty()) {
+          ledger.recordRuleCounts(group, tally);
+        }
         return OrderEvents.finishGroup(group, sorter);
       }
     }

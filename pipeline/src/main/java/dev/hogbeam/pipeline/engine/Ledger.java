@@ -39,6 +39,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *                          did with it ({@link GroupCheckpoint}); written before and after every batch
  *   shards/NAME.json       per source shard: what its latest read cost and whether it ended
  *   counts.json            the source's own counts of its latest run (e.g. Amplitude's conversion)
+ *   rules/PART.json        what the filters and renames did ({@link EventRules}), per send group on
+ *                          the fused path, for the whole run on the shuffle path
  *   report.json            the account, written at the end of every run
  *   dead-letters/          what could not be delivered, one JSON line each ({@link DeadLetter})
  * </pre>
@@ -121,6 +123,25 @@ public final class Ledger implements ReadProgress {
     ObjectNode c = n.putObject("counters");
     new TreeMap<>(counts).forEach(c::put);
     store.writeText(COUNTS, n.toString());
+  }
+
+  /**
+   * Records what the filters and renames did to the events of {@code part} (a send group, or the
+   * whole run), for this run's account; a later record of the same part replaces it.
+   */
+  public void recordRuleCounts(String part, EventRules.Tally tally) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("run", runId);
+    n.put("part", part);
+    ObjectNode entries = n.putObject("entries");
+    tally
+        .byEntry()
+        .forEach(
+            (entry, counters) -> {
+              ObjectNode c = entries.putObject(entry);
+              counters.forEach(c::put);
+            });
+    store.writeText("rules/" + fileName(part) + ".json", n.toString());
   }
 
   /**
@@ -236,6 +257,21 @@ public final class Ledger implements ReadProgress {
         Map<String, Long> c = new TreeMap<>();
         n.path("counters").fields().forEachRemaining(e -> c.put(e.getKey(), e.getValue().asLong()));
         report.put(n.path("section").asText(), n.path("entry").asText(), c);
+      }
+    }
+    for (String text : store.readAll("rules/*.json")) {
+      JsonNode n = readJson(text, "rule counts");
+      if (runId.equals(n.path("run").asText())) {
+        n.path("entries")
+            .fields()
+            .forEachRemaining(
+                e -> {
+                  Map<String, Long> c = new TreeMap<>();
+                  e.getValue()
+                      .fields()
+                      .forEachRemaining(f -> c.put(f.getKey(), f.getValue().asLong()));
+                  report.put(EventRules.SECTION, e.getKey(), c);
+                });
       }
     }
     Map<String, Long> migration = new TreeMap<>();

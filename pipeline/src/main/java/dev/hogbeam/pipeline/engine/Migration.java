@@ -17,6 +17,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import org.apache.beam.sdk.Pipeline;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -73,13 +74,20 @@ public final class Migration<R> {
    */
   public static <R> Migration<R> of(
       EventSource<R> source, Setup setup, @Nullable EventCursor runCursor) {
+    if (runCursor != null && setup.rules().shiftMicros() != 0) {
+      // The writer compares the cursor with the shifted events, the source reads in its own time.
+      throw new IllegalArgumentException(
+          "--cursor cannot be combined with --shiftTimestamps: resume by running the same"
+              + " command again (the checkpoints know where each group stopped)");
+    }
     return new Migration<>(source, setup, runCursor, null);
   }
 
   /**
    * What every migration shares, decided from the common options before its source is planned: the
    * destination, the checkpoint directory (checked to belong to the same kind of run), the ledger
-   * of this run, how groups are ordered and what earlier runs finished.
+   * of this run, how groups are ordered, what earlier runs finished, and the filters and renames
+   * applied to the source's events ({@link EventRules}).
    */
   public record Setup(
       MigrationOptions options,
@@ -88,15 +96,17 @@ public final class Migration<R> {
       Ledger ledger,
       OrderBy orderBy,
       OrderingKey orderingKey,
-      ResumeState resume) {
+      ResumeState resume,
+      EventRules rules) {
 
     /** The run's file in the checkpoint directory: what must not change between runs. */
     public static final String RUN_FILE = "run.json";
 
     /**
      * Opens {@code checkpointDir} for a run of {@code options} to {@code destination}: refuses a
-     * directory that belongs to a run with another destination or order, and reads what earlier
-     * runs finished.
+     * directory that belongs to a run with another destination, order or rules, and reads what
+     * earlier runs finished. A trial run ({@code --sample}) reads the directory and writes nothing
+     * there ({@link #store(MigrationOptions, String)}).
      */
     public static Setup open(
         MigrationOptions options, Destination destination, String checkpointDir) {
@@ -110,8 +120,11 @@ public final class Migration<R> {
                 + " from every shard and must cross the runner's shuffle. Leave out --shuffle (or"
                 + " give --shuffle=groupByKey) with --orderBy=person");
       }
-      CheckpointStore store = CheckpointStore.at(checkpointDir);
-      checkSameRun(store, identity(options, destination));
+      EventRules rules = RuleFlags.from(options);
+      CheckpointStore store = store(options, checkpointDir);
+      if (!store.isReadOnly()) {
+        checkSameRun(store, identity(options, destination, rules));
+      }
       String deadLetterDir =
           options.getDeadLetterDir() != null
               ? options.getDeadLetterDir()
@@ -123,7 +136,32 @@ public final class Migration<R> {
               ? OrderingKey.person(options.getPersonBuckets())
               : OrderingKey.day();
       return new Setup(
-          options, destination, store, ledger, orderBy, key, ResumeState.of(store.readAllGroups()));
+          options,
+          destination,
+          store,
+          ledger,
+          orderBy,
+          key,
+          ResumeState.of(store.readAllGroups()),
+          rules);
+    }
+
+    /**
+     * The checkpoint directory of a run of {@code options}: read-only for a trial run ({@code
+     * --sample}), so that planning leaves no file behind.
+     */
+    public static CheckpointStore store(MigrationOptions options, String checkpointDir) {
+      CheckpointStore store = CheckpointStore.at(checkpointDir);
+      return options.getSample() != null ? store.readOnly() : store;
+    }
+
+    /**
+     * The same, without filters and renames: for a stage that sends what the source's events imply
+     * rather than the events themselves (the final person state), which the rules do not describe.
+     */
+    public Setup withoutRules() {
+      return new Setup(
+          options, destination, store, ledger, orderBy, orderingKey, resume, EventRules.NONE);
     }
 
     /**
@@ -133,7 +171,14 @@ public final class Migration<R> {
      */
     public Setup withGroupPrefix(String prefix) {
       return new Setup(
-          options, destination, store, ledger, orderBy, orderingKey.prefixed(prefix), resume);
+          options,
+          destination,
+          store,
+          ledger,
+          orderBy,
+          orderingKey.prefixed(prefix),
+          resume,
+          rules);
     }
 
     /**
@@ -146,15 +191,22 @@ public final class Migration<R> {
     }
 
     /** What must not change between runs sharing checkpoints (the plan covers the source). */
-    static Map<String, String> identity(MigrationOptions o, Destination destination) {
+    static Map<String, String> identity(
+        MigrationOptions o, Destination destination, EventRules rules) {
       Map<String, String> id = new LinkedHashMap<>();
       id.put("destination", destination.id());
       id.put("orderBy", o.getOrderBy().name());
       if (o.getOrderBy() == OrderBy.person) {
         id.put("personBuckets", Integer.toString(o.getPersonBuckets()));
       }
+      if (!rules.isEmpty()) {
+        id.put(RULES, rules.describe());
+      }
       return id;
     }
+
+    /** The identity's key for the rules (absent without rules, as in runs before they existed). */
+    public static final String RULES = "rules";
 
     /** Saves the identity on the first run; refuses a later run whose identity differs. */
     static void checkSameRun(CheckpointStore store, Map<String, String> identity) {
@@ -164,6 +216,17 @@ public final class Migration<R> {
         return;
       }
       Map<String, String> earlier = RunIdentity.fromJson(text);
+      if (!Objects.equals(earlier.get(RULES), identity.get(RULES))) {
+        throw new IllegalArgumentException(
+            "--checkpointDir="
+                + store.directory()
+                + " holds the checkpoints of a migration with other filters and renames (then: "
+                + earlier.getOrDefault(RULES, "none")
+                + "; now: "
+                + identity.getOrDefault(RULES, "none")
+                + "). What was sent and where each group stopped depend on them: resume with the"
+                + " same rules, or give another --checkpointDir for the new ones");
+      }
       if (!earlier.equals(identity)) {
         throw new IllegalArgumentException(
             "--checkpointDir="
@@ -216,6 +279,9 @@ public final class Migration<R> {
               ? "; each read, sorted and sent in one step (--shuffle=fused)"
               : "; through the runner's shuffle (--shuffle=groupByKey)");
     }
+    if (!setup.rules().isEmpty()) {
+      sb.append("\n  rules: ").append(setup.rules().describe());
+    }
     sb.append("\n  checkpoints: ").append(setup.store().directory());
     sb.append(setup.resume().describe());
     if (runCursor != null) {
@@ -247,12 +313,13 @@ public final class Migration<R> {
               setup.ledger(),
               context.finishedGroups(),
               runCursor,
-              SortSettings.defaults()));
+              SortSettings.defaults(),
+              setup.rules()));
       return;
     }
     // 2. Read.
     SourceRead<R> read = p.apply("Read", source.read(context));
-    // 3. Map.
+    // 3. Map (the rules are applied by the tail, after the source's dead letters are recorded).
     SourceEvents mapped = read.getRecords().apply("Map", source.map(context));
     // 4. Skip, order, send with checkpoints, dead letters, account.
     mapped
@@ -260,17 +327,26 @@ public final class Migration<R> {
         .apply(
             "Send in order",
             SendInOrder.to(setup.destination().writer(), setup.ledger())
+                .withRules(setup.rules())
                 .skipping(context.finishedGroups())
                 .resumingAfter(runCursor));
   }
 
-  /** The printed resume cursor, or null when the source's groups are not known up front. */
+  /**
+   * The printed resume cursor, or null when the source's groups are not known up front. It is in
+   * the time of the events as sent: with {@code --shiftTimestamps}, the groups' starts and the
+   * range's end move by the same offset as their events (the checkpoints hold sent events).
+   */
   public @Nullable String cursor() {
     SourcePlan plan = source.plan();
     if (plan.groupStarts().isEmpty()) {
       return null;
     }
-    return ResumeCursor.format(
-        setup.ledger().lowWaterMark(plan.groupStarts(), plan.rangeEndMicros()));
+    long shift = setup.rules().shiftMicros();
+    Map<String, Long> starts = new LinkedHashMap<>();
+    plan.groupStarts().forEach((group, start) -> starts.put(group, start + shift));
+    long end =
+        plan.rangeEndMicros() == Long.MAX_VALUE ? Long.MAX_VALUE : plan.rangeEndMicros() + shift;
+    return ResumeCursor.format(setup.ledger().lowWaterMark(starts, end));
   }
 }

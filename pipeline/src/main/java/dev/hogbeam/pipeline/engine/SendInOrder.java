@@ -39,6 +39,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <ol>
  *   <li>Record the source's dead letters (read and map stages) durably, before any event goes on.
+ *   <li>Apply the migration's filters and renames ({@link EventRules}), counting what they did.
  *   <li>Skip the groups an earlier run finished.
  *   <li>Order each group in time ({@link OrderEvents}: a GroupByKey, then a sort with bounded
  *       memory that drops copies).
@@ -61,6 +62,8 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
 
   abstract @Nullable EventCursor runCursor();
 
+  abstract EventRules rules();
+
   abstract Builder toBuilder();
 
   @AutoValue.Builder
@@ -72,6 +75,8 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
     abstract Builder writer(CaptureIO.Write writer);
 
     abstract Builder runCursor(@Nullable EventCursor cursor);
+
+    abstract Builder rules(EventRules rules);
 
     abstract SendInOrder build();
   }
@@ -85,7 +90,13 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
         .ledger(ledger)
         .finishedGroups(ImmutableSortedSet.of())
         .writer(writer)
+        .rules(EventRules.NONE)
         .build();
+  }
+
+  /** The migration's filters and renames, applied before the skip and the ordering. */
+  public SendInOrder withRules(EventRules rules) {
+    return toBuilder().rules(rules).build();
   }
 
   /** Groups an earlier run finished: not sent again. */
@@ -115,7 +126,17 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
             .getEvents()
             .apply("After source dead letters", Wait.on(sourceDeadLetterFiles))
             .setCoder(input.getEvents().getCoder());
-    // 2. Skip groups an earlier run finished.
+    // 2. The filters and renames, the same function as on the fused path.
+    PCollection<String> rulesRecorded;
+    if (rules().isEmpty()) {
+      rulesRecorded =
+          input.getPipeline().apply("No rules to record", Create.empty(StringUtf8Coder.of()));
+    } else {
+      ApplyRules.Result ruled = events.apply("Apply rules", ApplyRules.of(rules(), ledger()));
+      events = ruled.events();
+      rulesRecorded = ruled.recorded();
+    }
+    // 3. Skip groups an earlier run finished.
     if (!finishedGroups().isEmpty()) {
       ImmutableSortedSet<String> finished = finishedGroups();
       events =
@@ -123,10 +144,10 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
               .apply("Skip finished groups", Filter.by(kv -> !finished.contains(kv.getKey())))
               .setCoder(input.getEvents().getCoder());
     }
-    // 3. Order each group in time.
+    // 4. Order each group in time.
     PCollection<KV<String, Iterable<CaptureEvent>>> ordered =
         events.apply("Order each group", OrderEvents.create());
-    // 4. Send, with a checkpoint before and after every batch; the ledger records the capture
+    // 5. Send, with a checkpoint before and after every batch; the ledger records the capture
     // stage's dead letters durably before each checkpoint that settles them.
     WriteResult written =
         ordered.apply(
@@ -135,7 +156,7 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
         PCollectionList.of(input.getDeadLetters())
             .and(written.getDeadLetters())
             .apply("All dead letters", Flatten.pCollections());
-    // 5. The account: the source's counts, then report.json once everything else is recorded.
+    // 6. The account: the source's counts, then report.json once everything else is recorded.
     PCollection<String> countsRecorded =
         input.countsSection() == null
             ? input.getPipeline().apply("No counts to record", Create.empty(StringUtf8Coder.of()))
@@ -152,7 +173,8 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
             ledger(),
             written.getStats(),
             sourceDeadLetterFiles,
-            countsRecorded);
+            countsRecorded,
+            rulesRecorded);
     return new Result(written.getStats(), deadLetters, account);
   }
 
@@ -194,7 +216,7 @@ public abstract class SendInOrder extends PTransform<SourceEvents, SendInOrder.R
   }
 
   /** Named counts summed into one map. */
-  private static final class SumByName
+  static final class SumByName
       extends Combine.CombineFn<KV<String, Long>, Map<String, Long>, Map<String, Long>> {
     @Override
     public Map<String, Long> createAccumulator() {

@@ -299,6 +299,28 @@ public final class JdbcMigration implements EventSource<String> {
     };
   }
 
+  /**
+   * The plan's days in order, each queried as {@link ReadJdbcDays} queries it (the same statement,
+   * parameters and row mapper), each row mapped by {@link MapJdbcRows#map}.
+   */
+  @Override
+  public Sampler sampler() {
+    return visit -> {
+      for (DayRange day : days) {
+        ReadJdbcDays.readDay(
+            dataSource,
+            sql,
+            mapping,
+            day,
+            fetchSize,
+            record -> {
+              MapJdbcRows.Outcome o = MapJdbcRows.map(record);
+              visit.accept(Sampled.of("jdbc/" + day.day(), record, o.event(), o.deadLetter()));
+            });
+      }
+    };
+  }
+
   /** A dead letter of the map stage holds its record: mapped again from it. */
   @Override
   public Remapper remapper() {

@@ -185,4 +185,57 @@ public interface MigrationOptions extends PipelineOptions {
   boolean getAllowRecentEvents();
 
   void setAllowRecentEvents(boolean value);
+
+  @Description(
+      "Only events whose name (as the source maps it) matches one of these globs are sent:"
+          + " comma-separated, * any run of characters, ? one character, e.g."
+          + " --includeEvents='$pageview,purchase_*'. See the README, Filters and renames.")
+  String getIncludeEvents();
+
+  void setIncludeEvents(String value);
+
+  @Description(
+      "Events whose name (as the source maps it) matches one of these globs are not sent"
+          + " (comma-separated globs, as --includeEvents).")
+  String getExcludeEvents();
+
+  void setExcludeEvents(String value);
+
+  @Description(
+      "Renames events, after --includeEvents/--excludeEvents: comma-separated old=new pairs of"
+          + " exact names, e.g. --renameEvents='Signed Up=user signed up'. A new name may not be"
+          + " renamed again.")
+  String getRenameEvents();
+
+  void setRenameEvents(String value);
+
+  @Description(
+      "Top-level event properties whose name matches one of these globs are removed before"
+          + " sending (comma-separated globs, as --includeEvents).")
+  String getDropProperties();
+
+  void setDropProperties(String value);
+
+  @Description("Moves every event's timestamp by this ISO-8601 duration, e.g. PT2H, -PT30M, P1D.")
+  String getShiftTimestamps();
+
+  void setShiftTimestamps(String value);
+
+  @Description(
+      "A JSON file (any Beam file system) with the same rules: {\"includeEvents\": [globs],"
+          + " \"excludeEvents\": [globs], \"renameEvents\": {\"old\": \"new\"},"
+          + " \"dropProperties\": [globs], \"shiftTimestamps\": \"PT2H\"}; every key optional."
+          + " A rule may not be given both here and by its flag.")
+  String getRulesFile();
+
+  void setRulesFile(String value);
+
+  @Description(
+      "A trial run: reads the first N source records of the plan through the real read and map"
+          + " stages and the rules, and prints each beside the event that would be sent, or why it"
+          + " would be refused. Sends nothing, writes nothing in the checkpoint directory, needs"
+          + " no PostHog key.")
+  Integer getSample();
+
+  void setSample(Integer value);
 }

@@ -5,7 +5,12 @@ import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.checkpoint.RunIdentity;
+import dev.hogbeam.pipeline.engine.EventRules;
 import dev.hogbeam.pipeline.engine.Ledger;
+import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.engine.RuleFlags;
+import dev.hogbeam.pipeline.options.MigrationOptions;
 import dev.hogbeam.pipeline.options.Secrets;
 import java.io.BufferedReader;
 import java.io.PrintStream;
@@ -160,7 +165,7 @@ public final class VerifyCommand {
         appHost = AppHost.of(posthogUrl);
       }
       client = HogQLClient.create(appHost, projectId.strip(), key);
-      source = kind.open(sourceArgs, env, store);
+      source = RulesVerifySource.of(kind.open(sourceArgs, env, store), rules(sourceArgs, store));
     } catch (IllegalArgumentException e) {
       err.println("hogbeam verify: " + e.getMessage());
       err.println("(java -jar hogbeam.jar verify --help lists every option)");
@@ -263,6 +268,33 @@ public final class VerifyCommand {
       }
     }
     return uuids;
+  }
+
+  /**
+   * The migration's filters and renames, from its recorded flags (its options are registered);
+   * refused when they are not the rules its {@code run.json} recorded (a {@code --rulesFile} edited
+   * since the migration).
+   */
+  static EventRules rules(List<String> sourceArgs, CheckpointStore store) {
+    EventRules rules =
+        RuleFlags.from(
+            PipelineOptionsFactory.fromArgs(sourceArgs.toArray(new String[0]))
+                .as(MigrationOptions.class));
+    String runFile = store.readText(Migration.Setup.RUN_FILE);
+    String recorded =
+        runFile == null ? null : RunIdentity.fromJson(runFile).get(Migration.Setup.RULES);
+    String now = rules.isEmpty() ? null : rules.describe();
+    if (runFile != null && !java.util.Objects.equals(recorded, now)) {
+      throw new IllegalArgumentException(
+          "the migration ran with the rules "
+              + (recorded == null ? "none" : recorded)
+              + " ("
+              + store.path(Migration.Setup.RUN_FILE)
+              + "), but its recorded flags now give "
+              + (now == null ? "none" : now)
+              + ": was the --rulesFile changed? Restore it to verify");
+    }
+    return rules;
   }
 
   private static Set<String> ownFlags() {

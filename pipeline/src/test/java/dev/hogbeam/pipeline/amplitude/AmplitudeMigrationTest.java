@@ -189,6 +189,103 @@ class AmplitudeMigrationTest {
           AliasPairs.pairKey("d4", "u1"));
 
   @Test
+  void sampleShowsTheFirstLinesBesideTheirEventsOrWhyNotAndWritesNothing() throws Exception {
+    mayA();
+    mayB();
+    Path checkpoints = tmp.resolve("ck-sample");
+
+    CommandRun r =
+        run(
+            Map.of(),
+            "--inputFiles=" + tmp.resolve("exports") + "/may-*.zip",
+            "--checkpointDir=" + checkpoints,
+            "--renameEvents=Viewed Pricing=pricing viewed",
+            "--sample=8");
+
+    assertEquals(ExitCodes.OK, r.exitCode(), r.out() + r.err());
+    String out = r.out();
+    // The first 8 lines of the first file (name order), in file order.
+    List<String> shown = new ArrayList<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^#(\\d+)  (.*)$").matcher(out);
+    while (m.find()) {
+      shown.add(m.group(1));
+      assertTrue(m.group(2).contains("may-a.zip"), m.group(2));
+    }
+    assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8"), shown, out);
+    assertTrue(out.contains("\"uuid\":\"" + uuid(1) + "\",\"event\":\"pricing viewed\""), out);
+    assertTrue(out.contains("\"uuid\":\"" + uuid(2) + "\",\"event\":\"$pageview\""), out);
+    assertEquals(1, out.split("\n  refused: ", -1).length - 1, out);
+    assertTrue(out.contains("  source:  {\"event_type\": \"broken\"\n  refused: "), out);
+    assertTrue(out.contains("  dropped: a session event (--keepSessionEvents keeps them)"), out);
+    assertTrue(out.contains("\"blob\":\""), out);
+    assertTrue(out.contains(" more chars]"), "the huge value is cut: " + out.length());
+    for (String line : out.split("\n")) {
+      assertTrue(line.length() < 5_000, "no value printed whole: " + line.length());
+    }
+    assertTrue(
+        out.contains(
+            "8 record(s): 6 would be sent, 1 refused (dead letters), 0 filtered out by the rules,"
+                + " 1 dropped by the source's mapping"),
+        out);
+    assertEquals(0, capture.requestCount(), "nothing is sent");
+    assertFalse(Files.exists(checkpoints), "nothing is written");
+  }
+
+  @Test
+  void rulesApplyToAmplitudeEventsAndAreCountedBesideTheConversionCounts() throws Exception {
+    mayA();
+    mayB();
+    Path checkpoints = tmp.resolve("ck-rules");
+
+    CommandRun r =
+        run(
+            "--inputFiles=" + tmp.resolve("exports") + "/may-*.zip",
+            "--checkpointDir=" + checkpoints,
+            "--excludeEvents=Purchased",
+            "--renameEvents=Viewed Pricing=pricing viewed",
+            "--shiftTimestamps=PT1M",
+            "--persons=none");
+
+    assertEquals(ExitCodes.DEAD_LETTERS, r.exitCode(), r.describe()); // the files' bad lines
+    List<Sent> sent = capture.events().stream().map(Sent::of).collect(Collectors.toList());
+    Map<String, String> sentNames = new TreeMap<>();
+    Map<String, Long> sentTimes = new TreeMap<>();
+    sent.forEach(
+        s -> {
+          sentNames.put(s.uuid(), s.event());
+          sentTimes.put(s.uuid(), AmplitudeTestData.micros(s.timestamp()));
+        });
+    Map<String, String> expectedNames = new TreeMap<>();
+    Map<String, Long> expectedTimes = new TreeMap<>();
+    for (Sent s : mayExpected()) {
+      if (!s.event().equals("Purchased")) {
+        expectedNames.put(
+            s.uuid(), s.event().equals("Viewed Pricing") ? "pricing viewed" : s.event());
+        expectedTimes.put(s.uuid(), AmplitudeTestData.micros(s.timestamp()) + 60_000_000L);
+      }
+    }
+    assertEquals(expectedNames, sentNames);
+    assertEquals(expectedTimes, sentTimes);
+    assertEquals(expectedNames.size(), sent.size(), "each once");
+    RunReport report = AmplitudeTestData.report(checkpoints);
+    assertEquals(
+        Map.of(
+            "all events", Map.of("in", 13L, "kept", 11L, "filtered", 2L),
+            "exclude Purchased", Map.of("dropped", 2L),
+            "rename Viewed Pricing=pricing viewed", Map.of("renamed", 3L),
+            "shiftTimestamps PT1M", Map.of("shifted", 11L)),
+        report.section("rules"));
+    assertEquals(
+        1,
+        report.get(
+            "amplitude",
+            "conversion",
+            dev.hogbeam.amplitude.AmplitudeCounts.SESSION_EVENTS_DROPPED),
+        "beside it");
+    assertTrue(r.out().contains("  rules:     13 event(s) seen, 11 kept, 2 filtered out"), r.out());
+  }
+
+  @Test
   void filesAreMigratedExactlyInOrderWithDeadLettersAndTheReport() throws Exception {
     Path a = mayA();
     Path b = mayB();

@@ -160,7 +160,7 @@ class FusedSendTest {
       Pipeline p = pipeline();
       p.apply(
           "Read, sort and send",
-          new FusedSend<>(feed, writer(server), ledger, Set.of(), null, sort));
+          new FusedSend<>(feed, writer(server), ledger, Set.of(), null, sort, EventRules.NONE));
       p.run().waitUntilFinish();
       fused = outcome(server, ledger);
     }

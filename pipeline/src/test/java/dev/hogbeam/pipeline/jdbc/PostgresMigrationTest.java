@@ -108,6 +108,51 @@ class PostgresMigrationTest {
   }
 
   @Test
+  void sampleShowsTheFirstRowsBesideTheirEventsOrWhyNotAndWritesNothing() throws Exception {
+    try (FakeCaptureServer capture = FakeCaptureServer.start()) {
+      // Day 1 holds 20 rows, all "Viewed Home"; day 2 20 rows "Clicked €uro ✓" and the 4 refused.
+      CommandRun run =
+          JdbcTestData.runCommand(
+              Map.of("JDBC_PASSWORD", pg.password()),
+              args(
+                  connection(),
+                  JdbcTestData.mapping("ts", "timestamp"),
+                  List.of(
+                      "--uuidColumn=event_uuid",
+                      "--uuidFrom=id",
+                      "--excludeEvents=Viewed*",
+                      "--checkpointDir=" + tmp.resolve("ck-sample"),
+                      "--sample=44")));
+      assertEquals(ExitCodes.OK, run.exitCode(), run.describe());
+      String out = run.out();
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(?m)^#(\\d+)  (\\S+)$").matcher(out);
+      Map<String, Integer> perDay = new java.util.TreeMap<>();
+      int n = 0;
+      while (m.find()) {
+        assertEquals(Integer.toString(++n), m.group(1));
+        perDay.merge(m.group(2), 1, Integer::sum);
+      }
+      assertEquals(Map.of("jdbc/2024-06-18", 20, "jdbc/2024-06-19", 24), perDay, out);
+      assertEquals(20, count(out, "\n  filtered: exclude Viewed*\n"), out);
+      assertEquals(20, count(out, "\n  event:   {\"uuid\":"), out);
+      assertEquals(2, count(out, "\n  refused: event name is empty or NULL\n"), out);
+      assertEquals(2, count(out, "\n  refused: distinct_id is empty or NULL\n"), out);
+      assertTrue(
+          out.contains(
+              "44 record(s): 20 would be sent, 4 refused (dead letters), 20 filtered out by the"
+                  + " rules, 0 dropped by the source's mapping"),
+          out);
+      assertEquals(0, capture.requestCount(), "nothing is sent");
+      assertFalse(java.nio.file.Files.exists(tmp.resolve("ck-sample")), "nothing is written");
+    }
+  }
+
+  private static int count(String text, String part) {
+    return text.split(java.util.regex.Pattern.quote(part), -1).length - 1;
+  }
+
+  @Test
   void timestampsWithoutZoneAreUtc() throws Exception {
     try (FakeCaptureServer capture = FakeCaptureServer.start()) {
       List<String> mapping =

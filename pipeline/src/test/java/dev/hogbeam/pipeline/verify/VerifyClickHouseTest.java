@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline.verify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,7 +12,9 @@ import dev.hogbeam.testing.PostHogDataGenerator.EventRow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
@@ -159,6 +162,103 @@ class VerifyClickHouseTest extends VerifyHarness {
     assertEquals(new TreeSet<>(lost), resentUuids);
     assertEquals("complete", verifyJson().get("verdict").asText());
     assertEquals(0, verifyJson().at("/totals/missing").asLong());
+  }
+
+  @Test
+  void aMigrationWithRulesIsVerifiedThroughThemAndOneWithAShiftIsRefused() throws Exception {
+    load(150);
+    posthog = FakePostHog.start(ch, PROJECT, PERSONAL_KEY);
+    List<String> lost = someUuids(30);
+    posthog.loseEvents(lost);
+    java.nio.file.Path rules = tmp.resolve("rules.json");
+    java.nio.file.Files.writeString(
+        rules,
+        "{\"excludeEvents\": [\"$pageview\"], \"renameEvents\": {\"$autocapture\": \"click\"}}");
+    Run m = migrate("--rulesFile=" + rules);
+    assertEquals(ExitCodes.OK, m.exitCode(), m.out() + m.err());
+
+    Run v = verify("--ingestionLagSeconds=0");
+
+    assertEquals(ExitCodes.MISSING, v.exitCode(), v.out() + v.err());
+    // Missing: the lost events the rules let through, under the name they were sent with.
+    Map<String, String> nameOf = new TreeMap<>();
+    try (var c = ch.connect(db);
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "SELECT DISTINCT toString(uuid), event FROM "
+                    + db
+                    + ".events WHERE team_id = 2 AND timestamp >= '2024-03-01' AND timestamp <"
+                    + " '2024-03-04'")) {
+      while (rs.next()) {
+        nameOf.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    Set<String> missing = new TreeSet<>();
+    Set<String> missingCells = new TreeSet<>();
+    for (String u : lost) {
+      String name = nameOf.get(u);
+      if (!name.equals("$pageview")) {
+        missing.add(u);
+        missingCells.add(name.equals("$autocapture") ? "click" : name);
+      }
+    }
+    assertTrue(missing.size() < lost.size() && missingCells.contains("click"), "the data tests it");
+    assertEquals(missing, missingTsv());
+    JsonNode json = verifyJson();
+    assertEquals(missing.size(), json.at("/totals/missing").asLong());
+    assertEquals(0, json.at("/totals/unexpected").asLong());
+    long pageviews =
+        longQuery(
+            "SELECT uniqExact(uuid) FROM "
+                + db
+                + ".events WHERE team_id = 2 AND timestamp >= '2024-03-01' AND timestamp <"
+                + " '2024-03-04' AND event = '$pageview' AND distinct_id != ''");
+    assertEquals(sourceEvents() - pageviews, json.at("/totals/source").asLong());
+    Set<String> cellNames = new TreeSet<>();
+    for (JsonNode c : json.get("cells")) {
+      cellNames.add(c.get("event").asText());
+      if (c.get("missing").asLong() > 0) {
+        assertTrue(missingCells.contains(c.get("event").asText()), c.toString());
+      }
+    }
+    assertTrue(cellNames.contains("click"), cellNames.toString());
+    assertFalse(cellNames.contains("$autocapture"), cellNames.toString());
+    assertFalse(cellNames.contains("$pageview"), cellNames.toString());
+    assertTrue(
+        v.out().contains("through the rules excludeEvents=$pageview; renameEvents="), v.out());
+
+    // The rules file edited since the migration: verify refuses rather than compare other rules.
+    java.nio.file.Files.writeString(rules, "{\"excludeEvents\": [\"$pageview\"]}");
+    Run edited = verify("--ingestionLagSeconds=0");
+    assertEquals(ExitCodes.USAGE, edited.exitCode(), edited.out() + edited.err());
+    assertTrue(
+        edited
+            .err()
+            .contains(
+                "the migration ran with the rules excludeEvents=$pageview;"
+                    + " renameEvents=$autocapture=click ("),
+        edited.err());
+    assertTrue(
+        edited.err().contains("now give excludeEvents=$pageview: was the --rulesFile changed?"),
+        edited.err());
+
+    // A shift moves events across days: verify says it cannot compare, rather than a wrong verdict.
+    posthog.stopLosing();
+    try (var paths = java.nio.file.Files.walk(checkpoints())) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+    Run shifted = migrate("--shiftTimestamps=PT1H");
+    assertEquals(ExitCodes.OK, shifted.exitCode(), shifted.out() + shifted.err());
+    Run refused = verify("--ingestionLagSeconds=0");
+    assertEquals(ExitCodes.USAGE, refused.exitCode(), refused.out() + refused.err());
+    assertTrue(
+        refused
+            .err()
+            .contains(
+                "verify cannot compare a migration made with --shiftTimestamps (its rules:"
+                    + " shiftTimestamps=PT1H)"),
+        refused.err());
   }
 
   @Test
