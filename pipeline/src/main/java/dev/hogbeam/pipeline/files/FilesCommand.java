@@ -43,6 +43,11 @@ public final class FilesCommand {
           "--format=mixpanel is not available in this build yet: the Mixpanel source"
               + " (hogbeam mixpanel) reads Mixpanel's export files");
 
+  /** {@code java -cp ... dev.hogbeam.pipeline.files.FilesCommand --format=... --flags...}. */
+  public static void main(String[] args) {
+    System.exit(run(args, MigrationCommand.Environment.system()));
+  }
+
   /** Runs the command of the format {@code --format} names. */
   public static int run(String[] args, MigrationCommand.Environment env) {
     String format = null;
