@@ -7,6 +7,7 @@ import dev.hogbeam.amplitude.NameUuids;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.order.KeyedEvents;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.DateTimeException;
@@ -80,11 +81,8 @@ public final class PostHogLines {
 
   private PostHogLines() {}
 
-  /** What one line became: exactly one of the two is set. */
-  public record Outcome(@Nullable CaptureEvent event, @Nullable DeadLetter deadLetter) {}
-
   /** Maps one line read from a file. */
-  public static Outcome map(SourceLine line) {
+  public static KeyedEvents.Outcome map(SourceLine line) {
     return map(line.origin(), line.text());
   }
 
@@ -93,7 +91,7 @@ public final class PostHogLines {
    *
    * @param origin where the line is ({@code file F, line N}), the source of a dead letter
    */
-  public static Outcome map(String origin, String text) {
+  public static KeyedEvents.Outcome map(String origin, String text) {
     ObjectNode r;
     try {
       JsonNode n = JSON.readTree(text);
@@ -144,7 +142,8 @@ public final class PostHogLines {
     if (!props.has("$geoip_disable")) {
       props.put("$geoip_disable", true);
     }
-    return new Outcome(CaptureEvent.of(uuid, event, distinctId, micros, props.toString()), null);
+    return new KeyedEvents.Outcome(
+        CaptureEvent.of(uuid, event, distinctId, micros, props.toString()), null);
   }
 
   /**
@@ -239,7 +238,8 @@ public final class PostHogLines {
     return nl < 0 ? message : message.substring(0, nl);
   }
 
-  private static Outcome refused(String origin, String text, @Nullable String uuid, String reason) {
-    return new Outcome(null, DeadLetter.of("map", origin, uuid, text, 0, reason, 0));
+  private static KeyedEvents.Outcome refused(
+      String origin, String text, @Nullable String uuid, String reason) {
+    return new KeyedEvents.Outcome(null, DeadLetter.of("map", origin, uuid, text, 0, reason, 0));
   }
 }

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.order.KeyedEvents;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -101,7 +102,7 @@ class PostHogLinesTest {
       },
     };
     for (String[] c : cases) {
-      PostHogLines.Outcome o = PostHogLines.map("file s3://b/k.jsonl, line 7", c[0]);
+      KeyedEvents.Outcome o = PostHogLines.map("file s3://b/k.jsonl, line 7", c[0]);
       assertNull(o.event(), c[0]);
       DeadLetter d = o.deadLetter();
       assertEquals("map", d.stage());

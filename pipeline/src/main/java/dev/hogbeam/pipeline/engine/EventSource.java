@@ -2,6 +2,7 @@ package dev.hogbeam.pipeline.engine;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.pipeline.report.RunReport;
 import java.io.Serializable;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -74,7 +75,12 @@ public interface EventSource<R> {
   }
 
   /** What re-mapping a dead letter gave. */
-  record Remapped(@Nullable CaptureEvent event, @Nullable DeadLetter stillRefused) {}
+  record Remapped(@Nullable CaptureEvent event, @Nullable DeadLetter stillRefused) {
+    /** What a record-by-record map stage ({@link KeyedEvents#map}) makes of the record now. */
+    public static Remapped of(KeyedEvents.Outcome outcome) {
+      return new Remapped(outcome.event(), outcome.deadLetter());
+    }
+  }
 
   /** Lines the source adds to the printed summary (each ending in a newline), or "". */
   default String summary(RunReport account) {

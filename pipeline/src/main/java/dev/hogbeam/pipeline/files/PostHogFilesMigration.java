@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.common.hash.Hashing;
 import dev.hogbeam.files.JsonLineFiles;
-import dev.hogbeam.files.MapPostHogLines;
 import dev.hogbeam.files.PostHogLines;
 import dev.hogbeam.files.SourceLine;
+import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
@@ -39,7 +39,7 @@ import org.apache.beam.sdk.values.PCollection;
  *       removed or changed in size is refused rather than half-migrated);
  *   <li>read: {@link JsonLineFiles#read()} (plain, gzip or zip; one worker per file), each file's
  *       lines recorded in the ledger when read to its end;
- *   <li>map: {@link MapPostHogLines} ({@link PostHogLines}), keyed by UTC day ({@code
+ *   <li>map: {@link PostHogLines} line by line ({@link KeyedEvents#map}), keyed by UTC day ({@code
  *       --orderBy=day}) or person bucket.
  * </ol>
  *
@@ -156,22 +156,14 @@ public final class PostHogFilesMigration implements EventSource<SourceLine> {
 
   @Override
   public PTransform<PCollection<SourceLine>, SourceEvents> map(SourceContext context) {
-    MapPostHogLines map = MapPostHogLines.keyedBy(context.orderingKey());
-    return new PTransform<>() {
-      @Override
-      public SourceEvents expand(PCollection<SourceLine> lines) {
-        MapPostHogLines.Result mapped = lines.apply("Map PostHog events", map);
-        return SourceEvents.of(mapped.getEvents(), mapped.getDeadLetters());
-      }
-    };
+    return SourceEvents.of(
+        "Map PostHog events",
+        KeyedEvents.map("Map lines", PostHogLines::map, context.orderingKey()));
   }
 
   /** A line dead-lettered by the map stage is mapped again from its text. */
   @Override
   public Remapper remapper() {
-    return letter -> {
-      PostHogLines.Outcome o = PostHogLines.map(letter.source(), letter.payload());
-      return new Remapped(o.event(), o.deadLetter());
-    };
+    return letter -> Remapped.of(PostHogLines.map(letter.source(), letter.payload()));
   }
 }

@@ -289,22 +289,12 @@ public final class JdbcMigration implements EventSource<String> {
 
   @Override
   public PTransform<PCollection<String>, SourceEvents> map(SourceContext context) {
-    MapJdbcRows map = MapJdbcRows.keyedBy(context.orderingKey());
-    return new PTransform<>() {
-      @Override
-      public SourceEvents expand(PCollection<String> records) {
-        MapJdbcRows.Result mapped = records.apply("Map rows", map);
-        return SourceEvents.of(mapped.getEvents(), mapped.getDeadLetters());
-      }
-    };
+    return SourceEvents.of("Map rows", MapJdbcRows.keyedBy(context.orderingKey()));
   }
 
   /** A dead letter of the map stage holds its record: mapped again from it. */
   @Override
   public Remapper remapper() {
-    return letter -> {
-      MapJdbcRows.Outcome o = MapJdbcRows.map(letter.payload());
-      return new Remapped(o.event(), o.deadLetter());
-    };
+    return letter -> Remapped.of(MapJdbcRows.map(letter.payload()));
   }
 }

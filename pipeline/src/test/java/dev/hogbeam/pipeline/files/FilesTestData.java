@@ -1,12 +1,11 @@
 package dev.hogbeam.pipeline.files;
 
 import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.LocalS3;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,26 +24,9 @@ final class FilesTestData {
 
   private FilesTestData() {}
 
-  /** What a command run left. */
-  record CommandRun(int exitCode, String out, String err) {
-    String describe() {
-      return "exit code " + exitCode + "\n--- out\n" + out + "\n--- err\n" + err;
-    }
-  }
-
   /** Runs {@code hogbeam files} in this JVM with these environment variables. */
   static CommandRun files(Map<String, String> env, List<String> args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    MigrationCommand.Environment environment =
-        new MigrationCommand.Environment(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            env,
-            Clock.systemUTC());
-    int code = FilesCommand.run(args.toArray(String[]::new), environment);
-    return new CommandRun(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CommandRun.of(FilesCommand::run, env, args, Clock.systemUTC());
   }
 
   static byte[] plain(List<String> lines) {
