@@ -25,8 +25,9 @@ public final class ObjectStorage {
   private ObjectStorage() {}
 
   /**
-   * Refuses secrets given as option values; applies {@code --s3PathStyleAccess}; takes the region
-   * from the environment when {@code --awsRegion} is not given.
+   * Refuses secrets given as option values; uses hogbeam's S3 clients ({@link S3Clients}: {@code
+   * --s3PathStyleAccess}); takes the region from the environment when {@code --awsRegion} is not
+   * given.
    */
   public static void configure(StorageOptions o, String[] args) {
     if (Arrays.stream(args).noneMatch(a -> a.startsWith("--awsRegion"))) {
@@ -51,13 +52,11 @@ public final class ObjectStorage {
           "--proxyConfiguration: a proxy password given as a flag value would be copied into the"
               + " pipeline's options; give the proxy's address only, or reach S3 without it");
     }
-    if (o.getS3PathStyleAccess()) {
-      if (o.getS3ClientFactoryClass() != DefaultS3ClientBuilderFactory.class
-          && o.getS3ClientFactoryClass() != PathStyleS3Clients.class) {
-        throw new IllegalArgumentException(
-            "--s3PathStyleAccess and --s3ClientFactoryClass exclude each other; give one");
-      }
-      o.setS3ClientFactoryClass(PathStyleS3Clients.class);
+    if (o.getS3ClientFactoryClass() == DefaultS3ClientBuilderFactory.class) {
+      o.setS3ClientFactoryClass(S3Clients.class);
+    } else if (o.getS3PathStyleAccess() && o.getS3ClientFactoryClass() != S3Clients.class) {
+      throw new IllegalArgumentException(
+          "--s3PathStyleAccess and --s3ClientFactoryClass exclude each other; give one");
     }
   }
 

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code hogbeam files} through its command line: PostHog-shaped files (plain, gzip, zip) from the
  * local disk and from an S3-compatible server (S3Proxy, path-style, keys from the SDK's default
- * chain), Amplitude files through the Amplitude source, malformed lines dead-lettered with their
- * file and line, and the flags it refuses.
+ * chain; checkpoints in a bucket too), Amplitude files through the Amplitude source, malformed
+ * lines dead-lettered with their file and line, and the flags it refuses.
  */
 class FilesMigrationTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -204,6 +204,7 @@ class FilesMigrationTest {
       s3.put("events", "2024/03/b.jsonl.gz", FilesTestData.gzip(GZIP.subList(0, 2)));
       s3.put("events", "2024/03/c.zip", FilesTestData.zip("events.jsonl", ZIPPED.subList(0, 1)));
       s3.put("events", "other/ignored.jsonl", FilesTestData.plain(List.of("{}")));
+      s3.createBucket("state");
       FilesTestData.useS3Keys();
       try {
         List<String> args = new ArrayList<>();
@@ -212,7 +213,7 @@ class FilesMigrationTest {
                 "--format=posthog",
                 "--inputFiles=s3://events/2024/03/*",
                 "--posthogUrl=" + capture.url(),
-                "--checkpointDir=" + tmp.resolve("ck"),
+                "--checkpointDir=s3://state/ck",
                 "--progressIntervalSeconds=0"));
         args.addAll(FilesTestData.s3Flags(s3));
         CommandRun run = FilesTestData.files(ENV, args);
@@ -220,7 +221,11 @@ class FilesMigrationTest {
         assertSameEvents(expected(), received(capture.events()));
         assertEquals(5, capture.events().size());
         assertTrue(run.out().contains("3 PostHog event file(s) matching s3://events/2024/03/*"));
-        RunReport report = FilesTestData.report(tmp.resolve("ck"));
+        // The checkpoints, the plan and the account are in the bucket too.
+        RunReport report =
+            RunReport.fromJson(
+                new String(s3.get("state", "ck/report.json"), StandardCharsets.UTF_8));
+        assertTrue(s3.keys("state").contains("ck/plan.json"), s3.keys("state").toString());
         assertEquals(
             List.of(
                 "file s3://events/2024/03/a.jsonl",
