@@ -102,18 +102,14 @@ public final class PostHogFilesMigration implements EventSource<SourceLine> {
                 + destination.dirSuffix();
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
     CheckpointStore store = setup.store();
-    String saved = store.readText(PLAN_FILE);
-    if (saved == null) {
-      store.writeText(PLAN_FILE, planText);
-    } else if (!saved.strip().equals(planText.strip())) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + dir
-              + " holds the checkpoints of a different migration: the files --inputFiles="
-              + pattern
-              + " matches are not those of its plan.json (a file was added, removed or changed"
-              + " size since). Give another --checkpointDir, or delete that one to start over");
-    }
+    store.saveOrCheckPlan(
+        PLAN_FILE,
+        planText,
+        saved ->
+            ": the files --inputFiles="
+                + pattern
+                + " matches are not those of its plan.json (a file was added, removed or changed"
+                + " size since)");
     String description =
         "source: "
             + matched.size()

@@ -178,17 +178,7 @@ public final class JdbcMigration implements EventSource<String> {
                 + destination.dirSuffix();
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
     CheckpointStore store = setup.store();
-    String saved = store.readText(PLAN_FILE);
-    if (saved == null) {
-      store.writeText(PLAN_FILE, planText);
-    } else if (!saved.strip().equals(planText.strip())) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + dir
-              + " holds the checkpoints of a different migration (its plan.json: "
-              + saved.strip()
-              + "); give another --checkpointDir, or delete that one to start over");
-    }
+    store.saveOrCheckPlan(PLAN_FILE, planText, saved -> " (its plan.json: " + saved + ")");
     String description =
         "source: "
             + url

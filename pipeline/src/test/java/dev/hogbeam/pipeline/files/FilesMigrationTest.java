@@ -193,6 +193,14 @@ class FilesMigrationTest {
       CommandRun again = FilesTestData.files(ENV, args);
       assertEquals(ExitCodes.DEAD_LETTERS, again.exitCode(), again.describe());
       assertEquals(5, capture.events().size(), "a finished migration sends nothing again");
+
+      // A file more under the pattern: not the migration the checkpoints are of.
+      Files.write(in.resolve("d.jsonl"), FilesTestData.plain(PLAIN.subList(0, 1)));
+      CommandRun changed = FilesTestData.files(ENV, args);
+      assertEquals(ExitCodes.USAGE, changed.exitCode(), changed.describe());
+      assertTrue(
+          changed.err().contains("holds the checkpoints of a different migration: the files"),
+          changed.err());
     }
   }
 
