@@ -9,6 +9,7 @@ import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.Migrations;
 import dev.hogbeam.pipeline.engine.TrialRun;
 import dev.hogbeam.pipeline.options.MigrationOptions;
+import dev.hogbeam.pipeline.options.ObjectStorage;
 import dev.hogbeam.pipeline.progress.ProgressPrinter;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.pipeline.verify.MigrationRecord;
@@ -88,7 +89,8 @@ public final class MigrationCommand<O extends MigrationOptions> {
       checkNoRepeatedFlags(args);
       PipelineOptionsFactory.register(optionsClass);
       options = PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsClass);
-      // Secret files and checkpoints may be on any Beam file system (gs://...).
+      // Secret files and checkpoints may be on any Beam file system (gs://, s3://...).
+      ObjectStorage.configure(options, args);
       FileSystems.setDefaultPipelineOptions(options);
       if (options.getSample() != null) {
         checkTrialRun(options);

@@ -3,6 +3,7 @@ package dev.hogbeam.runners;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
+import dev.hogbeam.pipeline.files.FilesCommand;
 import dev.hogbeam.pipeline.jdbc.JdbcMigration;
 import dev.hogbeam.pipeline.verify.VerifyCommand;
 import java.util.List;
@@ -32,6 +33,11 @@ public final class Subcommands {
             "Migrate events from any SQL table or query (PostgreSQL, MariaDB/MySQL, other JDBC"
                 + " drivers) into PostHog",
             args -> JdbcMigration.command().run(args, MigrationCommand.Environment.system())),
+        Subcommand.of(
+            "files",
+            "Migrate event files (PostHog, Amplitude shapes; JSON lines, gzip, zip) from local disk,"
+                + " s3:// or gs:// into PostHog",
+            args -> FilesCommand.run(args, MigrationCommand.Environment.system())),
         Subcommand.of(
             "verify",
             "Compare a finished migration with PostHog per day and event; --repair re-sends what is"

@@ -149,7 +149,7 @@ class HogbeamTest {
   @Test
   void theJarRegistersEverySubcommandInHelpOrder() {
     assertEquals(
-        List.of("clickhouse", "amplitude", "jdbc", "verify", "demo", "selftest"),
+        List.of("clickhouse", "amplitude", "jdbc", "files", "verify", "demo", "selftest"),
         Subcommands.all().stream()
             .map(Subcommand::name)
             .collect(java.util.stream.Collectors.toList()));

@@ -8,12 +8,16 @@ import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import dev.hogbeam.pipeline.engine.Migration;
+import dev.hogbeam.pipeline.files.PostHogFilesMigration;
 import dev.hogbeam.pipeline.jdbc.JdbcMigration;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
+import dev.hogbeam.pipeline.options.FilesOptions;
 import dev.hogbeam.pipeline.options.JdbcOptions;
+import dev.hogbeam.pipeline.options.ObjectStorage;
 import dev.hogbeam.testing.LocalClickHouse;
 import dev.hogbeam.testing.LocalPostgres;
+import dev.hogbeam.testing.LocalS3;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -27,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -296,6 +301,51 @@ class SerializedPipelineSecretsTest {
               .options(c);
       again.assertClean();
       assertTrue(again.places() > 20, "searched " + again.places() + " places");
+    }
+  }
+
+  @Test
+  void filesFromS3WithTheKeysInTheSdksDefaultChain() throws Exception {
+    // The S3 keys where the AWS SDK's default chain finds them; the PostHog key as a flag value
+    // (DirectRunner) and from the environment (a Flink cluster). Neither may reach the pipeline.
+    try (LocalS3 s3 = LocalS3.start()) {
+      s3.put(
+          "scan",
+          "events/a.jsonl",
+          "{\"event\":\"e\",\"distinct_id\":\"d\",\"timestamp\":\"2024-03-01T00:00:00Z\"}\n"
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      System.setProperty("aws.accessKeyId", LocalS3.ACCESS_KEY);
+      System.setProperty("aws.secretAccessKey", LocalS3.SECRET_KEY);
+      try {
+        for (List<String> runner :
+            List.of(
+                List.of("--runner=DirectRunner", "--posthogApiKey=" + POSTHOG_KEY),
+                List.of("--runner=FlinkRunner", REMOTE_FLINK))) {
+          List<String> args =
+              new ArrayList<>(
+                  List.of(
+                      "--format=posthog",
+                      "--inputFiles=s3://scan/events/*.jsonl",
+                      "--endpoint=" + s3.endpointByName(),
+                      "--awsRegion=" + LocalS3.REGION,
+                      "--s3PathStyleAccess=true",
+                      "--posthogUrl=http://127.0.0.1:9/",
+                      "--checkpointDir=" + tmp.resolve("ck-" + System.nanoTime())));
+          args.addAll(runner);
+          FilesOptions o = options(FilesOptions.class, args);
+          ObjectStorage.configure(o, args.toArray(String[]::new));
+          FileSystems.setDefaultPipelineOptions(o);
+          Pipeline p = Pipeline.create(o);
+          PostHogFilesMigration.create(o, env(Map.of("POSTHOG_API_KEY", POSTHOG_KEY))).expand(p);
+          SecretScan scan =
+              SecretScan.of(List.of(POSTHOG_KEY, LocalS3.SECRET_KEY)).pipeline(p).options(o);
+          scan.assertClean();
+          assertTrue(scan.places() > 20, "searched " + scan.places() + " places");
+        }
+      } finally {
+        System.clearProperty("aws.accessKeyId");
+        System.clearProperty("aws.secretAccessKey");
+      }
     }
   }
 

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,8 +68,8 @@ final class DownloadCache {
         dir.resolve(
             ".tmp-" + target.getFilename() + "-" + UUID.randomUUID(),
             StandardResolveOptions.RESOLVE_FILE);
-    try (WritableByteChannel ch = FileSystems.create(tmp, MimeTypes.BINARY);
-        OutputStream out = Channels.newOutputStream(ch)) {
+    // Closed once, by the stream (Beam's S3 channel fails on a second close).
+    try (OutputStream out = Channels.newOutputStream(FileSystems.create(tmp, MimeTypes.BINARY))) {
       content.transferTo(out);
     }
     FileSystems.rename(List.of(tmp), List.of(target));

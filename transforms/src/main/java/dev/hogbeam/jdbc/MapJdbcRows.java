@@ -4,25 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.CaptureEvent;
-import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.event.DeadLetterCoder;
+import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.order.OrderingKey;
-import dev.hogbeam.values.TupleOutput;
 import java.io.IOException;
 import java.time.LocalDate;
 import java.util.Iterator;
 import java.util.Map;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TupleTag;
-import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -38,10 +28,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>Refused with a reason: an empty or NULL event name or distinct_id, a NULL or unreadable
  * timestamp, a uuid column value that is not a UUID, a JSON column that is not one JSON object.
  */
-public final class MapJdbcRows extends PTransform<PCollection<String>, MapJdbcRows.Result> {
+public final class MapJdbcRows extends PTransform<PCollection<String>, KeyedEvents> {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final TupleTag<KV<String, CaptureEvent>> EVENTS = new TupleTag<>("events") {};
-  private static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<>("deadLetters") {};
 
   private final OrderingKey key;
 
@@ -54,11 +42,8 @@ public final class MapJdbcRows extends PTransform<PCollection<String>, MapJdbcRo
     return new MapJdbcRows(key);
   }
 
-  /** What one record became: exactly one of the two is set. */
-  public record Outcome(@Nullable CaptureEvent event, @Nullable DeadLetter deadLetter) {}
-
   /** Maps one record. Pure. */
-  public static Outcome map(String record) {
+  public static KeyedEvents.Outcome map(String record) {
     ObjectNode r;
     try {
       JsonNode n = JSON.readTree(record);
@@ -119,7 +104,7 @@ public final class MapJdbcRows extends PTransform<PCollection<String>, MapJdbcRo
     if (!props.has("$geoip_disable")) {
       props.put("$geoip_disable", true);
     }
-    return new Outcome(
+    return new KeyedEvents.Outcome(
         CaptureEvent.of(validUuid, event, distinctId, ts.asLong(), props.toString()), null);
   }
 
@@ -128,49 +113,13 @@ public final class MapJdbcRows extends PTransform<PCollection<String>, MapJdbcRo
     return n == null || n.isNull() ? null : n.asText();
   }
 
-  private static Outcome refused(
+  private static KeyedEvents.Outcome refused(
       String record, @Nullable String uuid, String source, String reason) {
-    return new Outcome(null, DeadLetter.of("map", source, uuid, record, 0, reason, 0));
-  }
-
-  /** Events keyed by ordering group, and dead letters. */
-  public static final class Result extends TupleOutput {
-    Result(PCollectionTuple outputs) {
-      super(outputs);
-    }
-
-    public PCollection<KV<String, CaptureEvent>> getEvents() {
-      return get(EVENTS);
-    }
-
-    public PCollection<DeadLetter> getDeadLetters() {
-      return get(DEAD_LETTERS);
-    }
+    return new KeyedEvents.Outcome(null, DeadLetter.of("map", source, uuid, record, 0, reason, 0));
   }
 
   @Override
-  public Result expand(PCollection<String> records) {
-    OrderingKey k = key;
-    PCollectionTuple out =
-        records.apply(
-            "Map records",
-            ParDo.of(
-                    new DoFn<String, KV<String, CaptureEvent>>() {
-                      @ProcessElement
-                      public void process(@Element String record, MultiOutputReceiver o) {
-                        Outcome m = map(record);
-                        if (m.event() != null) {
-                          CaptureEvent e = m.event();
-                          o.get(EVENTS)
-                              .output(KV.of(k.keyFor(e.distinctId(), e.timestampMicros()), e));
-                        } else {
-                          o.get(DEAD_LETTERS).output(m.deadLetter());
-                        }
-                      }
-                    })
-                .withOutputTags(EVENTS, TupleTagList.of(DEAD_LETTERS)));
-    out.get(EVENTS).setCoder(KvCoder.of(StringUtf8Coder.of(), CaptureEventCoder.of()));
-    out.get(DEAD_LETTERS).setCoder(DeadLetterCoder.of());
-    return new Result(out);
+  public KeyedEvents expand(PCollection<String> records) {
+    return records.apply("Map records", KeyedEvents.map("Map", MapJdbcRows::map, key));
   }
 }

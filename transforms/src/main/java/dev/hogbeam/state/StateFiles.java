@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.channels.WritableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -281,8 +280,9 @@ public final class StateFiles {
 
   private static void writeRemote(String path, byte[] bytes) throws IOException {
     ResourceId id = FileSystems.matchNewResource(path, false);
-    try (WritableByteChannel ch = FileSystems.create(id, MimeTypes.BINARY);
-        OutputStream out = Channels.newOutputStream(ch)) {
+    // The stream closes the channel, once: Beam's S3 channel completes its upload on close and
+    // fails on a second close (it sends another part to the finished upload).
+    try (OutputStream out = Channels.newOutputStream(FileSystems.create(id, MimeTypes.BINARY))) {
       out.write(bytes);
     }
   }

@@ -3,6 +3,7 @@ package dev.hogbeam.jdbc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.hogbeam.order.KeyedEvents;
 import org.junit.jupiter.api.Test;
 
 /** A record becomes one event, or a dead letter with the reason; properties merge in order. */
@@ -11,7 +12,7 @@ class MapJdbcRowsTest {
 
   @Test
   void propertiesJsonThenColumnsThenSet() {
-    MapJdbcRows.Outcome o =
+    KeyedEvents.Outcome o =
         MapJdbcRows.map(
             "{\"event\":\"e\",\"distinct_id\":\"d\",\"timestamp\":1718668800000000,"
                 + "\"properties\":\"{\\\"a\\\":1,\\\"url\\\":\\\"old\\\",\\\"$set\\\":{\\\"x\\\":1}}\","

@@ -20,6 +20,7 @@ import dev.hogbeam.pipeline.engine.SourceContext;
 import dev.hogbeam.pipeline.engine.SourceEvents;
 import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.engine.SourceRead;
+import dev.hogbeam.pipeline.files.InputFiles;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.FinalStateScope;
@@ -29,7 +30,6 @@ import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.secret.UrlCredentials;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +42,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
-import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -358,24 +356,10 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
 
   /** The files {@code pattern} matches now, in name order, with their sizes. */
   private static List<AmplitudePlan.InputFile> matchFiles(String pattern) throws IOException {
-    MatchResult m;
-    try {
-      m = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW);
-    } catch (FileNotFoundException e) {
-      m = null;
-    }
     List<AmplitudePlan.InputFile> files = new ArrayList<>();
-    if (m != null && m.status() == MatchResult.Status.OK) {
-      for (MatchResult.Metadata md : m.metadata()) {
-        if (!md.resourceId().isDirectory()) {
-          files.add(new AmplitudePlan.InputFile(md.resourceId().toString(), md.sizeBytes()));
-        }
-      }
+    for (InputFiles.Matched f : InputFiles.match("inputFiles", pattern)) {
+      files.add(new AmplitudePlan.InputFile(f.path(), f.bytes()));
     }
-    if (files.isEmpty()) {
-      throw new IllegalArgumentException("--inputFiles='" + pattern + "' matches no file");
-    }
-    files.sort((a, b) -> a.path().compareTo(b.path()));
     return files;
   }
 

@@ -130,6 +130,28 @@ public final class CheckpointStore implements Serializable {
     write(path(relative), text);
   }
 
+  /**
+   * Saves a migration's plan as {@code relative} the first time; on a later run refuses a plan
+   * whose text differs, so that one checkpoint directory always means one migration.
+   *
+   * @param difference what differs, for the message, given the saved plan's text
+   * @throws IllegalArgumentException naming {@code --checkpointDir} and the difference
+   */
+  public void saveOrCheckPlan(
+      String relative, String plan, java.util.function.Function<String, String> difference) {
+    String saved = readText(relative);
+    if (saved == null) {
+      writeText(relative, plan);
+    } else if (!saved.strip().equals(plan.strip())) {
+      throw new IllegalArgumentException(
+          "--checkpointDir="
+              + directory
+              + " holds the checkpoints of a different migration"
+              + difference.apply(saved.strip())
+              + "; give another --checkpointDir, or delete that one to start over");
+    }
+  }
+
   private String groupFile(String group) {
     if (!SAFE_KEY.matcher(group).matches()) {
       throw new IllegalArgumentException("group key is not usable as a file name: " + group);

@@ -2,6 +2,7 @@ package dev.hogbeam.pipeline.engine;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.pipeline.report.RunReport;
 import java.io.Serializable;
 import java.util.function.Consumer;
@@ -75,7 +76,12 @@ public interface EventSource<R> {
   }
 
   /** What re-mapping a dead letter gave. */
-  record Remapped(@Nullable CaptureEvent event, @Nullable DeadLetter stillRefused) {}
+  record Remapped(@Nullable CaptureEvent event, @Nullable DeadLetter stillRefused) {
+    /** What a record-by-record map stage ({@link KeyedEvents#map}) makes of the record now. */
+    public static Remapped of(KeyedEvents.Outcome outcome) {
+      return new Remapped(outcome.event(), outcome.deadLetter());
+    }
+  }
 
   /**
    * The source's records one by one for a trial run ({@code --sample}, {@link TrialRun}), or null

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.values.TupleOutput;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -39,6 +40,18 @@ public final class SourceEvents extends TupleOutput implements PInput {
     super(outputs);
     this.countsSection = countsSection;
     this.countsEntry = countsEntry;
+  }
+
+  /** A source's map stage that is a record-by-record map ({@link KeyedEvents#map}). */
+  public static <R> PTransform<PCollection<R>, SourceEvents> of(
+      String name, PTransform<PCollection<R>, KeyedEvents> map) {
+    return new PTransform<>() {
+      @Override
+      public SourceEvents expand(PCollection<R> records) {
+        KeyedEvents mapped = records.apply(name, map);
+        return SourceEvents.of(mapped.getEvents(), mapped.getDeadLetters());
+      }
+    };
   }
 
   /** Events keyed by ordering group, and the dead letters of the stages that made them. */

@@ -10,6 +10,7 @@ import dev.hogbeam.jdbc.JdbcMapping;
 import dev.hogbeam.jdbc.JdbcTable;
 import dev.hogbeam.jdbc.MapJdbcRows;
 import dev.hogbeam.jdbc.ReadJdbcDays;
+import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
@@ -178,17 +179,7 @@ public final class JdbcMigration implements EventSource<String> {
                 + destination.dirSuffix();
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
     CheckpointStore store = setup.store();
-    String saved = store.readText(PLAN_FILE);
-    if (saved == null) {
-      store.writeText(PLAN_FILE, planText);
-    } else if (!saved.strip().equals(planText.strip())) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + dir
-              + " holds the checkpoints of a different migration (its plan.json: "
-              + saved.strip()
-              + "); give another --checkpointDir, or delete that one to start over");
-    }
+    store.saveOrCheckPlan(PLAN_FILE, planText, saved -> " (its plan.json: " + saved + ")");
     String description =
         "source: "
             + url
@@ -289,14 +280,7 @@ public final class JdbcMigration implements EventSource<String> {
 
   @Override
   public PTransform<PCollection<String>, SourceEvents> map(SourceContext context) {
-    MapJdbcRows map = MapJdbcRows.keyedBy(context.orderingKey());
-    return new PTransform<>() {
-      @Override
-      public SourceEvents expand(PCollection<String> records) {
-        MapJdbcRows.Result mapped = records.apply("Map rows", map);
-        return SourceEvents.of(mapped.getEvents(), mapped.getDeadLetters());
-      }
-    };
+    return SourceEvents.of("Map rows", MapJdbcRows.keyedBy(context.orderingKey()));
   }
 
   /**
@@ -314,7 +298,7 @@ public final class JdbcMigration implements EventSource<String> {
             day,
             fetchSize,
             record -> {
-              MapJdbcRows.Outcome o = MapJdbcRows.map(record);
+              KeyedEvents.Outcome o = MapJdbcRows.map(record);
               visit.accept(Sampled.of("jdbc/" + day.day(), record, o.event(), o.deadLetter()));
             });
       }
@@ -324,9 +308,6 @@ public final class JdbcMigration implements EventSource<String> {
   /** A dead letter of the map stage holds its record: mapped again from it. */
   @Override
   public Remapper remapper() {
-    return letter -> {
-      MapJdbcRows.Outcome o = MapJdbcRows.map(letter.payload());
-      return new Remapped(o.event(), o.deadLetter());
-    };
+    return letter -> Remapped.of(MapJdbcRows.map(letter.payload()));
   }
 }

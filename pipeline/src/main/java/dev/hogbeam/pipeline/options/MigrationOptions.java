@@ -3,17 +3,17 @@ package dev.hogbeam.pipeline.options;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
  * What every hogbeam migration takes, whatever its source: the PostHog destination, how fast to
- * send, where to keep checkpoints, dead letters and the report.
+ * send, where to keep checkpoints, dead letters and the report; and where {@code s3://} paths are
+ * ({@link StorageOptions}).
  *
  * <p>Secrets ({@link #getPosthogApiKey()}) are {@link JsonIgnore}d: Beam then neither serialises
  * them with the options shipped to workers nor shows them among the job's options; the pipeline
  * hands them to the writer itself, which masks them in its display data.
  */
-public interface MigrationOptions extends PipelineOptions {
+public interface MigrationOptions extends StorageOptions {
 
   @Description(
       "PostHog host to send to, e.g. https://us.i.posthog.com, https://eu.i.posthog.com or your"

@@ -9,6 +9,7 @@ import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
+import dev.hogbeam.pipeline.options.ObjectStorage;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.state.StateFiles;
 import java.io.BufferedReader;
@@ -29,7 +30,10 @@ final class AmplitudeVerify implements VerifyKind {
 
   static AmplitudeOptions options(List<String> args) {
     PipelineOptionsFactory.register(AmplitudeOptions.class);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(AmplitudeOptions.class);
+    String[] flags = args.toArray(new String[0]);
+    AmplitudeOptions o = PipelineOptionsFactory.fromArgs(flags).as(AmplitudeOptions.class);
+    ObjectStorage.configure(o, flags); // the migration's s3:// settings, checked as it was
+    return o;
   }
 
   /** The files the migration read: its input files, or its downloaded hours. */

@@ -7,6 +7,7 @@ import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
+import dev.hogbeam.pipeline.options.ObjectStorage;
 import dev.hogbeam.pipeline.options.Secrets;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -23,7 +24,10 @@ final class ClickHouseVerify implements VerifyKind {
 
   static ClickHouseOptions options(List<String> args) {
     PipelineOptionsFactory.register(ClickHouseOptions.class);
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).as(ClickHouseOptions.class);
+    String[] flags = args.toArray(new String[0]);
+    ClickHouseOptions o = PipelineOptionsFactory.fromArgs(flags).as(ClickHouseOptions.class);
+    ObjectStorage.configure(o, flags); // the migration's s3:// settings, checked as it was
+    return o;
   }
 
   static ClickHouseConnectionConfig connection(

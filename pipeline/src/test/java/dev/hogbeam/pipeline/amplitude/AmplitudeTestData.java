@@ -8,13 +8,11 @@ import dev.hogbeam.amplitude.AliasMode;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.Timestamps;
-import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,27 +126,13 @@ final class AmplitudeTestData {
     return out;
   }
 
-  /** What a command run left. */
-  record CommandRun(int exitCode, String out, String err) {
-    String describe() {
-      return "exit code " + exitCode + "\n--- out\n" + out + "\n--- err\n" + err;
-    }
-  }
-
   /** Runs {@code hogbeam amplitude} in this JVM with these environment variables. */
   static CommandRun runCommand(Map<String, String> env, List<String> args) {
-    args = withoutFinalState(args);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    MigrationCommand.Environment environment =
-        new MigrationCommand.Environment(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            env,
-            Clock.fixed(NOW, ZoneOffset.UTC));
-    int code = AmplitudeMigration.command().run(args.toArray(new String[0]), environment);
-    return new CommandRun(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CommandRun.of(
+        AmplitudeMigration.command()::run,
+        env,
+        withoutFinalState(args),
+        Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
   static RunReport report(Path checkpointDir) throws IOException {

@@ -3,14 +3,13 @@ package dev.hogbeam.pipeline.jdbc;
 import static dev.hogbeam.pipeline.jdbc.JdbcTestData.args;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.hogbeam.pipeline.ChildJvm;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
+import dev.hogbeam.pipeline.KilledRun;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
-import dev.hogbeam.pipeline.jdbc.JdbcTestData.CommandRun;
 import dev.hogbeam.pipeline.jdbc.JdbcTestData.Row;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
@@ -67,19 +66,8 @@ class JdbcResumeAfterKillTest {
       Map<String, String> env =
           Map.of("POSTHOG_API_KEY", JdbcTestData.KEY, "JDBC_PASSWORD", pg.password());
 
-      ChildJvm child = ChildJvm.start(JdbcMigration.class, args, env, tmp.resolve("child.log"));
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (capture.requests().stream().filter(r -> r.status() == 200).count() < 6) {
-        Thread.sleep(10);
-        if (!child.isAlive()) {
-          fail("the first run ended (exit " + child.exitCode() + ") first:\n" + child.output());
-        }
-        if (System.nanoTime() > deadline) {
-          child.kill();
-          fail("no batch arrived within " + DEADLINE + ":\n" + child.output());
-        }
-      }
-      child.kill();
+      KilledRun.start(JdbcMigration.class, args, env, tmp)
+          .killAfterAcknowledged(capture, 6, DEADLINE);
       Map<String, GroupCheckpoint> atKill =
           CheckpointStore.at(checkpoints.toString()).readAllGroups();
       assertTrue(atKill.values().stream().anyMatch(g -> !g.done()), "killed mid-send: " + atKill);

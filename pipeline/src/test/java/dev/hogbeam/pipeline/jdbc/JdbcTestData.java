@@ -6,11 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.amplitude.NameUuids;
 import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -277,25 +275,9 @@ final class JdbcTestData {
     return out;
   }
 
-  record CommandRun(int exitCode, String out, String err) {
-    String describe() {
-      return "exit code " + exitCode + "\n--- out\n" + out + "\n--- err\n" + err;
-    }
-  }
-
   /** Runs {@code hogbeam jdbc} in this JVM. */
   static CommandRun runCommand(Map<String, String> env, List<String> args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    MigrationCommand.Environment environment =
-        new MigrationCommand.Environment(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            env,
-            Clock.fixed(NOW, ZoneOffset.UTC));
-    int code = JdbcMigration.command().run(args.toArray(new String[0]), environment);
-    return new CommandRun(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CommandRun.of(JdbcMigration.command()::run, env, args, Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
   /** Every dead letter written into {@code dir}. */
