@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.EventOrder;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.order.OrderingKey;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;

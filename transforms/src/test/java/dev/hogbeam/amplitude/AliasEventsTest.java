@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.order.OrderingKey;
 import java.nio.file.Path;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;

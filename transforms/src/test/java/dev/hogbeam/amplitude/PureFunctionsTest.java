@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.order.OrderingKey;
 import java.time.Duration;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.amplitude.NameUuids;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.io.ByteArrayOutputStream;
