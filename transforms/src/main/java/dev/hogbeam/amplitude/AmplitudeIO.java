@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.auto.value.AutoValue;
+import dev.hogbeam.download.DownloadCache;
+import dev.hogbeam.download.HttpDownload;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.progress.ReadProgress;
 import dev.hogbeam.secret.SecretRef;
@@ -87,7 +89,7 @@ public final class AmplitudeIO {
     return new AutoValue_AmplitudeIO_ReadExport.Builder()
         .baseUrl(REGIONS.get("us"))
         .maxConcurrentDownloads(4)
-        .policy(ExportClient.Policy.defaults())
+        .policy(HttpDownload.Policy.defaults())
         .readProgress(ReadProgress.none())
         .maxLineBytes(DEFAULT_MAX_LINE_BYTES)
         .build();
@@ -212,7 +214,7 @@ public final class AmplitudeIO {
 
     abstract int maxConcurrentDownloads();
 
-    abstract ExportClient.Policy policy();
+    abstract HttpDownload.Policy policy();
 
     abstract ReadProgress readProgress();
 
@@ -236,7 +238,7 @@ public final class AmplitudeIO {
 
       abstract Builder maxConcurrentDownloads(int n);
 
-      abstract Builder policy(ExportClient.Policy policy);
+      abstract Builder policy(HttpDownload.Policy policy);
 
       abstract Builder readProgress(ReadProgress progress);
 
@@ -300,22 +302,15 @@ public final class AmplitudeIO {
       checkArgument(maxAttempts > 0, "maxAttempts must be > 0, but was %s", maxAttempts);
       checkArgument(
           !initialBackoff.isNegative() && !maxBackoff.isNegative(), "backoff must not be negative");
-      ExportClient.Policy p = policy();
       return toBuilder()
-          .policy(
-              new ExportClient.Policy(
-                  maxAttempts, initialBackoff, maxBackoff, p.connectTimeout, p.readTimeout))
+          .policy(policy().withRetries(maxAttempts, initialBackoff, maxBackoff))
           .build();
     }
 
     /** Connect timeout (default 30 s) and the longest silence while reading (default 5 min). */
     public ReadExport withTimeouts(Duration connect, Duration read) {
       checkArgument(connect.toMillis() > 0 && read.toMillis() > 0, "timeouts must be positive");
-      ExportClient.Policy p = policy();
-      return toBuilder()
-          .policy(
-              new ExportClient.Policy(p.maxAttempts, p.initialBackoff, p.maxBackoff, connect, read))
-          .build();
+      return toBuilder().policy(policy().withTimeouts(connect, read)).build();
     }
 
     /** Where each hour's read is recorded (default: nowhere). */
@@ -500,7 +495,7 @@ public final class AmplitudeIO {
   static final class ReadHoursFn extends DoFn<KV<Integer, Iterable<String>>, AmplitudeLine> {
     private final String baseUrl;
     private final ExportCredentials credentials;
-    private final ExportClient.Policy policy;
+    private final HttpDownload.Policy policy;
     private final @Nullable String cacheDir;
     private final ReadProgress progress;
     private final long maxLineBytes;
@@ -510,7 +505,7 @@ public final class AmplitudeIO {
     ReadHoursFn(
         String baseUrl,
         ExportCredentials credentials,
-        ExportClient.Policy policy,
+        HttpDownload.Policy policy,
         @Nullable String cacheDir,
         ReadProgress progress,
         long maxLineBytes) {
@@ -525,7 +520,7 @@ public final class AmplitudeIO {
     @Setup
     public void setup() {
       client = new ExportClient(baseUrl, credentials, policy, Thread::sleep);
-      cache = DownloadCache.of(cacheDir);
+      cache = DownloadCache.of(cacheDir, ".zip");
     }
 
     @ProcessElement
@@ -545,9 +540,9 @@ public final class AmplitudeIO {
           HOURS_EMPTY.inc();
           return;
         }
-        if (state == DownloadCache.State.ZIP) {
+        if (state == DownloadCache.State.DATA) {
           HOURS_CACHED.inc();
-          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
+          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.data(hour)))) {
             emitLines(source, in, out, progress, maxLineBytes);
           }
           return;
@@ -565,7 +560,7 @@ public final class AmplitudeIO {
         }
         HOURS_DOWNLOADED.inc();
         if (cache != null) {
-          cache.storeZip(hour, tmp);
+          cache.storeData(hour, tmp);
         }
         try (InputStream in = Files.newInputStream(tmp)) {
           emitLines(source, in, out, progress, maxLineBytes);
