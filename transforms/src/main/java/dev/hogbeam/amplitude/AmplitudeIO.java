@@ -6,10 +6,10 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import com.google.auto.value.AutoValue;
 import dev.hogbeam.download.DownloadCache;
 import dev.hogbeam.download.HttpDownload;
-import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.files.JsonLineFiles;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.progress.ReadProgress;
 import dev.hogbeam.secret.SecretRef;
-import dev.hogbeam.values.TupleOutput;
 import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
@@ -23,10 +23,7 @@ import java.util.Map;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.io.Compression;
-import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
@@ -37,9 +34,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
-import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -48,7 +43,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads Amplitude export data: already downloaded export files ({@link #readFiles()}) or the Export
  * API itself ({@link #readExport()}). Both give the raw lines with their origin ({@link
- * AmplitudeLine}) and dead letters for files that are damaged; {@link ConvertAmplitudeEvents} turns
+ * SourceLine}) and dead letters for files that are damaged; {@link ConvertAmplitudeEvents} turns
  * the lines into PostHog events.
  *
  * <p>Both reads are bounded and stream: no file, zip entry or download is ever held in memory
@@ -60,9 +55,6 @@ public final class AmplitudeIO {
   /** Amplitude's Export API hosts. */
   static final Map<String, String> REGIONS =
       Map.of("us", "https://amplitude.com", "eu", "https://analytics.eu.amplitude.com");
-
-  static final TupleTag<AmplitudeLine> LINES = new TupleTag<AmplitudeLine>() {};
-  static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
 
   private AmplitudeIO() {}
 
@@ -76,12 +68,14 @@ public final class AmplitudeIO {
     return url;
   }
 
-  /** Reads export files matching a file pattern, on any Beam FileSystem. */
-  public static ReadFiles readFiles() {
-    return new AutoValue_AmplitudeIO_ReadFiles.Builder()
-        .readProgress(ReadProgress.none())
-        .maxLineBytes(DEFAULT_MAX_LINE_BYTES)
-        .build();
+  /**
+   * Reads export files matching a file pattern, on any Beam FileSystem: zips of gzipped JSON-lines
+   * files (the Export API's and the UI's format, {@code
+   * <project>/<project>_<YYYY-MM-DD>_<H>#<N>.json.gz} inside), single gzipped JSON-lines files or
+   * plain ones ({@link JsonLineFiles#read()}).
+   */
+  public static JsonLineFiles.ReadFiles readFiles() {
+    return JsonLineFiles.read();
   }
 
   /** Downloads hours from Amplitude's Export API. */
@@ -91,94 +85,8 @@ public final class AmplitudeIO {
         .maxConcurrentDownloads(4)
         .policy(HttpDownload.Policy.defaults())
         .readProgress(ReadProgress.none())
-        .maxLineBytes(DEFAULT_MAX_LINE_BYTES)
+        .maxLineBytes(JsonLineFiles.DEFAULT_MAX_LINE_BYTES)
         .build();
-  }
-
-  /** The default cap on a line's length: 16 MiB (Amplitude's events are a few KiB). */
-  public static final long DEFAULT_MAX_LINE_BYTES = 16L * 1024 * 1024;
-
-  /**
-   * Reads Amplitude export files: zips of gzipped JSON-lines files (the Export API's and the UI's
-   * format, {@code <project>/<project>_<YYYY-MM-DD>_<H>#<N>.json.gz} inside), single gzipped
-   * JSON-lines files, or plain JSON-lines files, told apart by their first bytes.
-   *
-   * <p>Guarantees: every non-blank line of every matched file comes out once, with its file, zip
-   * entry and line number. A file that stops being readable part-way (a damaged or truncated zip or
-   * gzip stream) gives its lines up to that point plus one dead letter (stage {@code read}) saying
-   * where it broke; nothing after that point can be recovered. A pattern that matches no file fails
-   * the run. Each file read to its end is reported to {@link #withReadProgress} with its {@code
-   * rowsRead} (files without lines are not reported).
-   */
-  @AutoValue
-  public abstract static class ReadFiles extends PTransform<PBegin, ReadResult> {
-    abstract @Nullable String filepattern();
-
-    abstract ReadProgress readProgress();
-
-    abstract long maxLineBytes();
-
-    abstract Builder toBuilder();
-
-    @AutoValue.Builder
-    abstract static class Builder {
-      abstract Builder filepattern(String filepattern);
-
-      abstract Builder readProgress(ReadProgress progress);
-
-      abstract Builder maxLineBytes(long bytes);
-
-      abstract ReadFiles build();
-    }
-
-    /** A file pattern (glob) such as {@code /data/amplitude/*.zip} or {@code gs://b/export/**}. */
-    public ReadFiles from(String filepattern) {
-      checkArgument(
-          filepattern != null && !filepattern.isBlank(),
-          "from: the file pattern of the Amplitude export files must not be empty");
-      return toBuilder().filepattern(filepattern).build();
-    }
-
-    /** Where each file's read is recorded (default: nowhere). */
-    public ReadFiles withReadProgress(ReadProgress progress) {
-      checkNotNull(progress, "readProgress");
-      return toBuilder().readProgress(progress).build();
-    }
-
-    /**
-     * Lines longer than this are dead-lettered (stage {@code read}, their first KiB kept) and
-     * reading goes on at the next line (default {@value #DEFAULT_MAX_LINE_BYTES}).
-     */
-    public ReadFiles withMaxLineBytes(long bytes) {
-      checkArgument(bytes > 0, "maxLineBytes must be > 0, but was %s", bytes);
-      return toBuilder().maxLineBytes(bytes).build();
-    }
-
-    @Override
-    public ReadResult expand(PBegin input) {
-      checkArgument(
-          filepattern() != null,
-          "AmplitudeIO.readFiles() needs from(<file pattern>) (the --inputFiles flag)");
-      PCollectionTuple read =
-          input
-              .apply(
-                  "Match files",
-                  FileIO.match()
-                      .filepattern(filepattern())
-                      .withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
-              .apply("Open files", FileIO.readMatches().withCompression(Compression.UNCOMPRESSED))
-              .apply(
-                  "Read lines",
-                  ParDo.of(new ReadFileFn(readProgress(), maxLineBytes()))
-                      .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
-      return new ReadResult(read);
-    }
-
-    @Override
-    public void populateDisplayData(DisplayData.Builder builder) {
-      super.populateDisplayData(builder);
-      builder.addIfNotNull(DisplayData.item("filePattern", filepattern()));
-    }
   }
 
   /**
@@ -201,7 +109,7 @@ public final class AmplitudeIO {
    * Redistribute.arbitrarily()}) before mapping them.
    */
   @AutoValue
-  public abstract static class ReadExport extends PTransform<PBegin, ReadResult> {
+  public abstract static class ReadExport extends PTransform<PBegin, JsonLineFiles.LineRead> {
     abstract @Nullable ExportCredentials credentials();
 
     abstract String baseUrl();
@@ -319,14 +227,14 @@ public final class AmplitudeIO {
       return toBuilder().readProgress(progress).build();
     }
 
-    /** As {@link ReadFiles#withMaxLineBytes}. */
+    /** As {@link JsonLineFiles.ReadFiles#withMaxLineBytes}. */
     public ReadExport withMaxLineBytes(long bytes) {
       checkArgument(bytes > 0, "maxLineBytes must be > 0, but was %s", bytes);
       return toBuilder().maxLineBytes(bytes).build();
     }
 
     @Override
-    public ReadResult expand(PBegin input) {
+    public JsonLineFiles.LineRead expand(PBegin input) {
       checkArgument(
           credentials() != null,
           "AmplitudeIO.readExport() needs withCredentials(apiKey, secretKey): set %s",
@@ -364,8 +272,9 @@ public final class AmplitudeIO {
                               downloadCache(),
                               readProgress(),
                               maxLineBytes()))
-                      .withOutputTags(LINES, TupleTagList.of(DEAD_LETTERS)));
-      return new ReadResult(read);
+                      .withOutputTags(
+                          JsonLineFiles.LINES, TupleTagList.of(JsonLineFiles.DEAD_LETTERS)));
+      return JsonLineFiles.LineRead.of(read);
     }
 
     @Override
@@ -380,119 +289,13 @@ public final class AmplitudeIO {
     }
   }
 
-  /** The lines read, and dead letters for files (or hours) that could not be read to the end. */
-  public static final class ReadResult extends TupleOutput {
-    private ReadResult(PCollectionTuple outputs) {
-      super(outputs);
-    }
-
-    public PCollection<AmplitudeLine> getLines() {
-      return get(LINES);
-    }
-
-    public PCollection<DeadLetter> getDeadLetters() {
-      return get(DEAD_LETTERS);
-    }
-  }
-
-  private static final Counter LINES_READ = Metrics.counter(AmplitudeIO.class, "linesRead");
-  private static final Counter FILES_READ = Metrics.counter(AmplitudeIO.class, "filesRead");
-  private static final Counter DAMAGED = Metrics.counter(AmplitudeIO.class, "damagedFiles");
   private static final Counter HOURS_DOWNLOADED =
       Metrics.counter(AmplitudeIO.class, "hoursDownloaded");
   private static final Counter HOURS_EMPTY = Metrics.counter(AmplitudeIO.class, "hoursEmpty");
   private static final Counter HOURS_CACHED = Metrics.counter(AmplitudeIO.class, "hoursFromCache");
 
-  /** Streams the lines of one file to the outputs; a damaged file adds one dead letter. */
-  static void emitLines(
-      String source,
-      InputStream in,
-      DoFn.MultiOutputReceiver out,
-      ReadProgress progress,
-      long maxLineBytes)
-      throws Exception {
-    DoFn.OutputReceiver<AmplitudeLine> lines = out.get(LINES);
-    long[] count = {0};
-    ExportFileReader.Corruption damage =
-        ExportFileReader.read(
-            in,
-            maxLineBytes,
-            new ExportFileReader.LineSink() {
-              @Override
-              public void line(String entry, long lineNumber, String text) {
-                LINES_READ.inc();
-                count[0]++;
-                lines.output(AmplitudeLine.of(source, entry, lineNumber, text));
-              }
-
-              @Override
-              public void oversize(String entry, long lineNumber, String head, long bytes) {
-                out.get(DEAD_LETTERS)
-                    .output(
-                        DeadLetter.of(
-                            "read",
-                            AmplitudeLine.of(source, entry, lineNumber, "").origin(),
-                            null,
-                            head,
-                            0,
-                            "the line is "
-                                + bytes
-                                + " bytes, over the cap of "
-                                + maxLineBytes
-                                + " (--maxLineBytes); its first "
-                                + head.length()
-                                + " characters are kept here, reading went on at the next line",
-                            0));
-              }
-            });
-    FILES_READ.inc();
-    if (count[0] > 0) {
-      progress.shardRead(source, Map.of("rowsRead", count[0]), true);
-    }
-    if (damage != null) {
-      DAMAGED.inc();
-      String where =
-          source
-              + (damage.entry.isEmpty() ? "" : ", entry " + damage.entry)
-              + (damage.lineNumber > 0 ? ", line " + damage.lineNumber : "");
-      out.get(DEAD_LETTERS)
-          .output(
-              DeadLetter.of(
-                  "read",
-                  where,
-                  null,
-                  "",
-                  0,
-                  "the file is "
-                      + damage.reason
-                      + " at this point; the lines before it were read, nothing after it could be",
-                  0));
-    }
-  }
-
-  /** Reads each matched file. */
-  static final class ReadFileFn extends DoFn<FileIO.ReadableFile, AmplitudeLine> {
-    private final ReadProgress progress;
-
-    private final long maxLineBytes;
-
-    ReadFileFn(ReadProgress progress, long maxLineBytes) {
-      this.progress = progress;
-      this.maxLineBytes = maxLineBytes;
-    }
-
-    @ProcessElement
-    public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out)
-        throws Exception {
-      String source = "file " + file.getMetadata().resourceId();
-      try (InputStream in = Channels.newInputStream(file.open())) {
-        emitLines(source, in, out, progress, maxLineBytes);
-      }
-    }
-  }
-
   /** Downloads (or takes from the cache) and reads each hour of a concurrency slot. */
-  static final class ReadHoursFn extends DoFn<KV<Integer, Iterable<String>>, AmplitudeLine> {
+  static final class ReadHoursFn extends DoFn<KV<Integer, Iterable<String>>, SourceLine> {
     private final String baseUrl;
     private final ExportCredentials credentials;
     private final HttpDownload.Policy policy;
@@ -543,7 +346,7 @@ public final class AmplitudeIO {
         if (state == DownloadCache.State.DATA) {
           HOURS_CACHED.inc();
           try (InputStream in = Channels.newInputStream(FileSystems.open(cache.data(hour)))) {
-            emitLines(source, in, out, progress, maxLineBytes);
+            JsonLineFiles.emitLines(source, in, out, progress, maxLineBytes);
           }
           return;
         }
@@ -563,7 +366,7 @@ public final class AmplitudeIO {
           cache.storeData(hour, tmp);
         }
         try (InputStream in = Files.newInputStream(tmp)) {
-          emitLines(source, in, out, progress, maxLineBytes);
+          JsonLineFiles.emitLines(source, in, out, progress, maxLineBytes);
         }
         LOG.debug("Amplitude export: read {}", source);
       } finally {

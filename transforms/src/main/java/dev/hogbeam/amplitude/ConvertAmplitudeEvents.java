@@ -7,6 +7,7 @@ import com.google.auto.value.AutoValue;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.values.TupleOutput;
 import java.io.Serializable;
@@ -52,7 +53,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * shuffles, no side inputs).
  */
 public final class ConvertAmplitudeEvents
-    extends PTransform<PCollection<AmplitudeLine>, ConvertAmplitudeEvents.Result> {
+    extends PTransform<PCollection<SourceLine>, ConvertAmplitudeEvents.Result> {
   /** The conversion's configuration. */
   @AutoValue
   abstract static class Settings implements Serializable {
@@ -147,7 +148,7 @@ public final class ConvertAmplitudeEvents
   }
 
   @Override
-  public Result expand(PCollection<AmplitudeLine> lines) {
+  public Result expand(PCollection<SourceLine> lines) {
     Pipeline p = lines.getPipeline();
     List<PCollection<KV<String, CaptureEvent>>> events = new ArrayList<>();
     List<PCollection<KV<String, Long>>> counts = new ArrayList<>();

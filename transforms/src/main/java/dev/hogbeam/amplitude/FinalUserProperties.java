@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.NameUuids;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.order.OrderingKey;
 import java.io.IOException;
 import org.apache.beam.sdk.coders.KvCoder;
@@ -28,7 +29,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * user and the properties, so a re-send is a duplicate PostHog drops.
  */
 public final class FinalUserProperties
-    extends PTransform<PCollection<AmplitudeLine>, PCollection<KV<String, CaptureEvent>>> {
+    extends PTransform<PCollection<SourceLine>, PCollection<KV<String, CaptureEvent>>> {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String[] TIME_FIELDS = {
     "event_time", "client_event_time", "server_received_time"
@@ -46,7 +47,7 @@ public final class FinalUserProperties
   }
 
   @Override
-  public PCollection<KV<String, CaptureEvent>> expand(PCollection<AmplitudeLine> lines) {
+  public PCollection<KV<String, CaptureEvent>> expand(PCollection<SourceLine> lines) {
     KvCoder<Long, KV<Long, String>> state =
         KvCoder.of(VarLongCoder.of(), KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of()));
     return lines
@@ -62,10 +63,10 @@ public final class FinalUserProperties
    * time -1 and no text.
    */
   private static final class ExtractFn
-      extends DoFn<AmplitudeLine, KV<String, KV<Long, KV<Long, String>>>> {
+      extends DoFn<SourceLine, KV<String, KV<Long, KV<Long, String>>>> {
     @ProcessElement
     public void process(
-        @Element AmplitudeLine line, OutputReceiver<KV<String, KV<Long, KV<Long, String>>>> out) {
+        @Element SourceLine line, OutputReceiver<KV<String, KV<Long, KV<Long, String>>>> out) {
       JsonNode n;
       try {
         n = JSON.readTree(line.text());

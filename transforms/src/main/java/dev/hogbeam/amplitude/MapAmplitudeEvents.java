@@ -2,6 +2,7 @@ package dev.hogbeam.amplitude;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.files.SourceLine;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -18,7 +19,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * dropped session events ({@link AmplitudeCounts#SESSION_EVENTS_DROPPED}), one element per bundle
  * that dropped any.
  */
-public final class MapAmplitudeEvents extends DoFn<AmplitudeLine, MappedAmplitudeEvent> {
+public final class MapAmplitudeEvents extends DoFn<SourceLine, MappedAmplitudeEvent> {
   public static final TupleTag<MappedAmplitudeEvent> EVENTS =
       new TupleTag<MappedAmplitudeEvent>() {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS = new TupleTag<DeadLetter>() {};
@@ -76,7 +77,7 @@ public final class MapAmplitudeEvents extends DoFn<AmplitudeLine, MappedAmplitud
   }
 
   @ProcessElement
-  public void process(@Element AmplitudeLine line, MultiOutputReceiver out) {
+  public void process(@Element SourceLine line, MultiOutputReceiver out) {
     AmplitudeEventMapper.Outcome o = mapper.map(line.text());
     switch (o.kind) {
       case EVENT:

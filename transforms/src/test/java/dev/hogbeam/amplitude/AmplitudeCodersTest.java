@@ -2,6 +2,7 @@ package dev.hogbeam.amplitude;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.hogbeam.files.SourceLine;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +15,7 @@ class AmplitudeCodersTest {
   @Test
   void theRegistryInfersEachTypesOwnCoder() throws Exception {
     CoderRegistry registry = CoderRegistry.createDefault();
-    assertEquals(AmplitudeLine.Coder.of(), registry.getCoder(AmplitudeLine.class));
+    assertEquals(SourceLine.Coder.of(), registry.getCoder(SourceLine.class));
     assertEquals(MappedAmplitudeEvent.Coder.of(), registry.getCoder(MappedAmplitudeEvent.class));
     assertEquals(NewAliasPair.Coder.of(), registry.getCoder(NewAliasPair.class));
   }

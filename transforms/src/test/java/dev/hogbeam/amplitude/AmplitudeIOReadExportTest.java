@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hogbeam.files.JsonLineFiles;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeAmplitudeExportServer;
 import java.io.IOException;
@@ -58,8 +60,8 @@ class AmplitudeIOReadExportTest {
     return new AmplitudeExportZipBuilder("123").file(hour, 0, List.of(lines)).build();
   }
 
-  private static AmplitudeLine line(String hour, String entryHour, int n, String text) {
-    return AmplitudeLine.of(
+  private static SourceLine line(String hour, String entryHour, int n, String text) {
+    return SourceLine.of(
         ExportHours.source(hour),
         AmplitudeExportZipBuilder.entryName("123", entryHour, 0),
         n,
@@ -80,13 +82,13 @@ class AmplitudeIOReadExportTest {
     server.failNext("20240501T12", 503, null);
     server.failNext("20240501T12", 504, null);
 
-    AmplitudeIO.ReadResult read = p.apply(read(4));
+    JsonLineFiles.LineRead read = p.apply(read(4));
 
     PAssert.that(read.getLines())
         .containsInAnyOrder(
-            AmplitudeLine.of(
+            SourceLine.of(
                 "export hour 2024-05-01T09", "123/123_2024-05-01_9#0.json.gz", 1, "{\"n\":1}"),
-            AmplitudeLine.of(
+            SourceLine.of(
                 "export hour 2024-05-01T09", "123/123_2024-05-01_9#1.json.gz", 1, "{\"n\":2}"),
             line("20240501T11", "20240501T11", 1, "{\"n\":3}"),
             line("20240501T12", "20240501T12", 1, "{\"n\":4}"),
@@ -114,7 +116,7 @@ class AmplitudeIOReadExportTest {
     server.dropNext("20240501T09");
     server.stallNext("20240501T10", Duration.ofSeconds(3));
 
-    AmplitudeIO.ReadResult read =
+    JsonLineFiles.LineRead read =
         p.apply(read(2).withTimeouts(Duration.ofSeconds(5), Duration.ofMillis(300)));
 
     PAssert.that(read.getLines())
@@ -187,7 +189,7 @@ class AmplitudeIOReadExportTest {
     server.putHour("20240501T09", zip("20240501T09", "{\"n\":1}"));
     server.putHour("20240501T11", zip("20240501T11", "{\"n\":3}"));
     String cache = dir.resolve("cache").toString();
-    List<AmplitudeLine> expected =
+    List<SourceLine> expected =
         List.of(
             line("20240501T09", "20240501T09", 1, "{\"n\":1}"),
             line("20240501T11", "20240501T11", 1, "{\"n\":3}"));

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.files.JsonLineFiles;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -39,17 +41,17 @@ class AmplitudeIOReadFilesTest {
         AmplitudeExportZipBuilder.write(
             dir.resolve("plain.json"), "{\"n\":6}\n{\"n\":7}\n".getBytes(StandardCharsets.UTF_8));
 
-    AmplitudeIO.ReadResult read = p.apply(AmplitudeIO.readFiles().from(dir + "/*"));
+    JsonLineFiles.LineRead read = p.apply(AmplitudeIO.readFiles().from(dir + "/*"));
 
     PAssert.that(read.getLines())
         .containsInAnyOrder(
-            AmplitudeLine.of("file " + zip9, "123/123_2024-05-01_9#0.json.gz", 1, "{\"n\":1}"),
-            AmplitudeLine.of("file " + zip9, "123/123_2024-05-01_9#0.json.gz", 2, "{\"n\":2}"),
-            AmplitudeLine.of("file " + zip9, "123/123_2024-05-01_9#1.json.gz", 2, "{\"n\":3}"),
-            AmplitudeLine.of("file " + zip10, "123/123_2024-05-01_10#0.json.gz", 1, "{\"n\":4}"),
-            AmplitudeLine.of("file " + gz, "", 1, "{\"n\":5}"),
-            AmplitudeLine.of("file " + plain, "", 1, "{\"n\":6}"),
-            AmplitudeLine.of("file " + plain, "", 2, "{\"n\":7}"));
+            SourceLine.of("file " + zip9, "123/123_2024-05-01_9#0.json.gz", 1, "{\"n\":1}"),
+            SourceLine.of("file " + zip9, "123/123_2024-05-01_9#0.json.gz", 2, "{\"n\":2}"),
+            SourceLine.of("file " + zip9, "123/123_2024-05-01_9#1.json.gz", 2, "{\"n\":3}"),
+            SourceLine.of("file " + zip10, "123/123_2024-05-01_10#0.json.gz", 1, "{\"n\":4}"),
+            SourceLine.of("file " + gz, "", 1, "{\"n\":5}"),
+            SourceLine.of("file " + plain, "", 1, "{\"n\":6}"),
+            SourceLine.of("file " + plain, "", 2, "{\"n\":7}"));
     PAssert.that(read.getDeadLetters()).empty();
     p.run().waitUntilFinish();
   }
@@ -64,7 +66,7 @@ class AmplitudeIOReadFilesTest {
             .build();
     String file = AmplitudeExportZipBuilder.write(dir.resolve("damaged.zip"), zip).toString();
 
-    AmplitudeIO.ReadResult read = p.apply(AmplitudeIO.readFiles().from(file));
+    JsonLineFiles.LineRead read = p.apply(AmplitudeIO.readFiles().from(file));
 
     PAssert.that(read.getLines())
         .satisfies(

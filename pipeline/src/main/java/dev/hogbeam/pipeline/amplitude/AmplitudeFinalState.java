@@ -1,8 +1,8 @@
 package dev.hogbeam.pipeline.amplitude;
 
-import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.FinalUserProperties;
 import dev.hogbeam.event.DeadLetterCoder;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.pipeline.engine.EventSource;
@@ -57,7 +57,7 @@ final class AmplitudeFinalState implements Migration.NextStage {
   }
 
   /** The input read again, each user's final {@code $set} made. */
-  private static final class Source implements EventSource<AmplitudeLine> {
+  private static final class Source implements EventSource<SourceLine> {
     private final String pattern;
     private final long maxLineBytes;
 
@@ -79,17 +79,17 @@ final class AmplitudeFinalState implements Migration.NextStage {
     }
 
     @Override
-    public PTransform<PBegin, SourceRead<AmplitudeLine>> read(SourceContext context) {
+    public PTransform<PBegin, SourceRead<SourceLine>> read(SourceContext context) {
       return new ReadAgain(pattern, maxLineBytes);
     }
 
     @Override
-    public PTransform<PCollection<AmplitudeLine>, SourceEvents> map(SourceContext context) {
+    public PTransform<PCollection<SourceLine>, SourceEvents> map(SourceContext context) {
       return new Sets(context);
     }
   }
 
-  private static final class Sets extends PTransform<PCollection<AmplitudeLine>, SourceEvents> {
+  private static final class Sets extends PTransform<PCollection<SourceLine>, SourceEvents> {
     private final dev.hogbeam.order.OrderingKey key;
 
     Sets(SourceContext context) {
@@ -97,7 +97,7 @@ final class AmplitudeFinalState implements Migration.NextStage {
     }
 
     @Override
-    public SourceEvents expand(PCollection<AmplitudeLine> lines) {
+    public SourceEvents expand(PCollection<SourceLine> lines) {
       return SourceEvents.of(
           lines.apply("Final $set per user", FinalUserProperties.keyedBy(key)),
           lines.getPipeline().apply("No map dead letters", Create.empty(DeadLetterCoder.of())));

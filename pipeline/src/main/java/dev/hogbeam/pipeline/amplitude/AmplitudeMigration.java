@@ -5,10 +5,11 @@ import dev.hogbeam.amplitude.AliasMode;
 import dev.hogbeam.amplitude.AliasPairStore;
 import dev.hogbeam.amplitude.AmplitudeCounts;
 import dev.hogbeam.amplitude.AmplitudeIO;
-import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.ConvertAmplitudeEvents;
 import dev.hogbeam.amplitude.MapAmplitudeEvents;
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.files.JsonLineFiles;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
@@ -73,7 +74,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * alias event a group checkpoint shows as delivered are moved into the alias store ({@link
  * PendingAliasPairs#settle}).
  */
-public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
+public final class AmplitudeMigration implements EventSource<SourceLine> {
   static final String PLAN_FILE = "plan.json";
   static final String CHECKPOINT_ROOT = "hogbeam-checkpoints";
 
@@ -126,8 +127,8 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
    * Checks every flag, plans the input (matches the files, or counts the hours), checks the plan
    * against the checkpoints, and records the aliases earlier runs delivered.
    */
-  public static Migration<AmplitudeLine> create(
-      AmplitudeOptions o, MigrationCommand.Environment env) throws IOException {
+  public static Migration<SourceLine> create(AmplitudeOptions o, MigrationCommand.Environment env)
+      throws IOException {
     FileSystems.setDefaultPipelineOptions(o);
     Secrets secrets = Secrets.forRunner(env.variables(), o);
     Destination destination = Destination.from(o, secrets);
@@ -174,7 +175,7 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
       settled = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
     }
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
-    Migration<AmplitudeLine> migration =
+    Migration<SourceLine> migration =
         Migration.of(
             new AmplitudeMigration(
                 o,
@@ -456,8 +457,8 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
   }
 
   @Override
-  public PTransform<PBegin, SourceRead<AmplitudeLine>> read(SourceContext context) {
-    PTransform<PBegin, AmplitudeIO.ReadResult> read =
+  public PTransform<PBegin, SourceRead<SourceLine>> read(SourceContext context) {
+    PTransform<PBegin, JsonLineFiles.LineRead> read =
         export != null
             ? export.withReadProgress(context.ledger())
             : AmplitudeIO.readFiles()
@@ -467,15 +468,15 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     String name = export != null ? "Read Amplitude Export API" : "Read Amplitude export files";
     return new PTransform<>() {
       @Override
-      public SourceRead<AmplitudeLine> expand(PBegin input) {
-        AmplitudeIO.ReadResult lines = input.apply(name, read);
+      public SourceRead<SourceLine> expand(PBegin input) {
+        JsonLineFiles.LineRead lines = input.apply(name, read);
         return SourceRead.of(lines.getLines(), lines.getDeadLetters());
       }
     };
   }
 
   @Override
-  public PTransform<PCollection<AmplitudeLine>, SourceEvents> map(SourceContext context) {
+  public PTransform<PCollection<SourceLine>, SourceEvents> map(SourceContext context) {
     ConvertAmplitudeEvents convert =
         ConvertAmplitudeEvents.create()
             .withKeepEventNames(options.getKeepEventNames())
@@ -495,7 +496,7 @@ public final class AmplitudeMigration implements EventSource<AmplitudeLine> {
     }
     return new PTransform<>() {
       @Override
-      public SourceEvents expand(PCollection<AmplitudeLine> lines) {
+      public SourceEvents expand(PCollection<SourceLine> lines) {
         ConvertAmplitudeEvents withPairs = convert;
         if (aliasStore != null && aliasMode != AliasMode.NONE) {
           PCollection<String> recorded =

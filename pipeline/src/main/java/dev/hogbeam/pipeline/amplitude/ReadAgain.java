@@ -1,8 +1,9 @@
 package dev.hogbeam.pipeline.amplitude;
 
 import dev.hogbeam.amplitude.AmplitudeIO;
-import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.event.DeadLetterCoder;
+import dev.hogbeam.files.JsonLineFiles;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.pipeline.engine.SourceRead;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -12,7 +13,7 @@ import org.apache.beam.sdk.values.PBegin;
  * A migration's Amplitude input read a second time (by a later stage, a repair): its lines, and no
  * read dead letters, since the migration itself recorded what could not be read.
  */
-public final class ReadAgain extends PTransform<PBegin, SourceRead<AmplitudeLine>> {
+public final class ReadAgain extends PTransform<PBegin, SourceRead<SourceLine>> {
   private final String pattern;
   private final long maxLineBytes;
 
@@ -23,8 +24,8 @@ public final class ReadAgain extends PTransform<PBegin, SourceRead<AmplitudeLine
   }
 
   @Override
-  public SourceRead<AmplitudeLine> expand(PBegin input) {
-    AmplitudeIO.ReadResult lines =
+  public SourceRead<SourceLine> expand(PBegin input) {
+    JsonLineFiles.LineRead lines =
         input.apply(
             "Read again", AmplitudeIO.readFiles().from(pattern).withMaxLineBytes(maxLineBytes));
     return SourceRead.of(

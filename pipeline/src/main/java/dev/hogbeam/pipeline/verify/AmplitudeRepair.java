@@ -1,9 +1,9 @@
 package dev.hogbeam.pipeline.verify;
 
 import dev.hogbeam.amplitude.AliasMode;
-import dev.hogbeam.amplitude.AmplitudeLine;
 import dev.hogbeam.amplitude.ConvertAmplitudeEvents;
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.pipeline.amplitude.ReadAgain;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.SourceContext;
@@ -25,7 +25,7 @@ import org.apache.beam.sdk.values.PCollection;
  * migration did, keeping only the events whose uuids are missing in PostHog; sent through the
  * normal engine, so with the same uuids, batching, rate limit and checkpoints.
  */
-final class AmplitudeRepair implements EventSource<AmplitudeLine> {
+final class AmplitudeRepair implements EventSource<SourceLine> {
   private final String pattern;
   private final ConvertAmplitudeEvents conversion;
   private final long maxLineBytes;
@@ -52,17 +52,16 @@ final class AmplitudeRepair implements EventSource<AmplitudeLine> {
   }
 
   @Override
-  public PTransform<PBegin, SourceRead<AmplitudeLine>> read(SourceContext context) {
+  public PTransform<PBegin, SourceRead<SourceLine>> read(SourceContext context) {
     return new ReadAgain(pattern, maxLineBytes);
   }
 
   @Override
-  public PTransform<PCollection<AmplitudeLine>, SourceEvents> map(SourceContext context) {
+  public PTransform<PCollection<SourceLine>, SourceEvents> map(SourceContext context) {
     return new KeepMissing(conversion.withOrderingKey(context.orderingKey()), missing);
   }
 
-  private static final class KeepMissing
-      extends PTransform<PCollection<AmplitudeLine>, SourceEvents> {
+  private static final class KeepMissing extends PTransform<PCollection<SourceLine>, SourceEvents> {
     private final ConvertAmplitudeEvents conversion;
     private final TreeSet<String> missing;
 
@@ -72,7 +71,7 @@ final class AmplitudeRepair implements EventSource<AmplitudeLine> {
     }
 
     @Override
-    public SourceEvents expand(PCollection<AmplitudeLine> lines) {
+    public SourceEvents expand(PCollection<SourceLine> lines) {
       ConvertAmplitudeEvents.Result converted =
           lines.apply("Map again", conversion.withAliasMode(AliasMode.NONE));
       Set<String> wanted = missing;

@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.files;
 
 import static com.google.common.base.Preconditions.checkNotNull;
 
@@ -16,12 +16,12 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
- * One line of an Amplitude export, with where it came from: the source (a file, or an hour of the
- * Export API), the entry inside a zip archive ("" when the source is not a zip), and the 1-based
- * line number inside that entry.
+ * One line of a JSON-lines source (an export file, a downloaded hour or day), with where it came
+ * from: the source (a file, or an hour of the Export API), the entry inside a zip archive ("" when
+ * the source is not a zip), and the 1-based line number inside that entry.
  */
-@DefaultCoder(AmplitudeLine.Coder.class)
-public final class AmplitudeLine implements Serializable {
+@DefaultCoder(SourceLine.Coder.class)
+public final class SourceLine implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final String source;
@@ -29,7 +29,7 @@ public final class AmplitudeLine implements Serializable {
   private final long lineNumber;
   private final String text;
 
-  private AmplitudeLine(String source, String entry, long lineNumber, String text) {
+  private SourceLine(String source, String entry, long lineNumber, String text) {
     this.source = checkNotNull(source, "source");
     this.entry = checkNotNull(entry, "entry");
     this.lineNumber = lineNumber;
@@ -42,8 +42,8 @@ public final class AmplitudeLine implements Serializable {
    * @param lineNumber 1-based, counting every line of the entry (blank ones too)
    * @param text the line without its line terminator
    */
-  public static AmplitudeLine of(String source, String entry, long lineNumber, String text) {
-    return new AmplitudeLine(source, entry, lineNumber, text);
+  public static SourceLine of(String source, String entry, long lineNumber, String text) {
+    return new SourceLine(source, entry, lineNumber, text);
   }
 
   public String source() {
@@ -73,10 +73,10 @@ public final class AmplitudeLine implements Serializable {
 
   @Override
   public boolean equals(Object o) {
-    if (!(o instanceof AmplitudeLine)) {
+    if (!(o instanceof SourceLine)) {
       return false;
     }
-    AmplitudeLine l = (AmplitudeLine) o;
+    SourceLine l = (SourceLine) o;
     return lineNumber == l.lineNumber
         && source.equals(l.source)
         && entry.equals(l.entry)
@@ -91,11 +91,11 @@ public final class AmplitudeLine implements Serializable {
   /** The origin only: a line may hold personal data. */
   @Override
   public String toString() {
-    return "AmplitudeLine{" + origin() + "}";
+    return "SourceLine{" + origin() + "}";
   }
 
   /** Deterministic coder: three strings and a number. */
-  public static final class Coder extends ValueCoder<AmplitudeLine> {
+  public static final class Coder extends ValueCoder<SourceLine> {
     private static final Coder INSTANCE = new Coder();
     private static final StringUtf8Coder STRING = StringUtf8Coder.of();
 
@@ -105,11 +105,11 @@ public final class AmplitudeLine implements Serializable {
 
     /** What {@code @DefaultCoder} calls: without it, Beam would infer a SerializableCoder. */
     public static CoderProvider getCoderProvider() {
-      return CoderProviders.forCoder(TypeDescriptor.of(AmplitudeLine.class), INSTANCE);
+      return CoderProviders.forCoder(TypeDescriptor.of(SourceLine.class), INSTANCE);
     }
 
     @Override
-    public void encode(AmplitudeLine v, OutputStream out) throws IOException {
+    public void encode(SourceLine v, OutputStream out) throws IOException {
       STRING.encode(v.source, out);
       STRING.encode(v.entry, out);
       VarLongCoder.of().encode(v.lineNumber, out);
@@ -117,8 +117,8 @@ public final class AmplitudeLine implements Serializable {
     }
 
     @Override
-    public AmplitudeLine decode(InputStream in) throws IOException {
-      return new AmplitudeLine(
+    public SourceLine decode(InputStream in) throws IOException {
+      return new SourceLine(
           STRING.decode(in), STRING.decode(in), VarLongCoder.of().decode(in), STRING.decode(in));
     }
   }

@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.files;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -13,18 +13,18 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class ExportFileReaderTest {
+class LineFileReaderTest {
   private final List<String> seen = new ArrayList<>();
 
-  private ExportFileReader.Corruption read(byte[] bytes) throws IOException {
-    return read(bytes, AmplitudeIO.DEFAULT_MAX_LINE_BYTES);
+  private LineFileReader.Corruption read(byte[] bytes) throws IOException {
+    return read(bytes, JsonLineFiles.DEFAULT_MAX_LINE_BYTES);
   }
 
-  private ExportFileReader.Corruption read(byte[] bytes, long maxLineBytes) throws IOException {
-    return ExportFileReader.read(
+  private LineFileReader.Corruption read(byte[] bytes, long maxLineBytes) throws IOException {
+    return LineFileReader.read(
         new ByteArrayInputStream(bytes),
         maxLineBytes,
-        new ExportFileReader.LineSink() {
+        new LineFileReader.LineSink() {
           @Override
           public void line(String entry, long line, String text) {
             seen.add(entry + "|" + line + "|" + text);
@@ -45,11 +45,11 @@ class ExportFileReaderTest {
     assertEquals(
         List.of(
             "|1|{\"a\":1}",
-            "|2|oversize " + big.length() + ": " + big.substring(0, ExportFileReader.HEAD_BYTES),
+            "|2|oversize " + big.length() + ": " + big.substring(0, LineFileReader.HEAD_BYTES),
             "|3|{\"a\":2}",
             "|4|oversize 150: " + "z".repeat(150),
             "|5|{\"a\":3}",
-            "|6|oversize " + big.length() + ": " + big.substring(0, ExportFileReader.HEAD_BYTES)),
+            "|6|oversize " + big.length() + ": " + big.substring(0, LineFileReader.HEAD_BYTES)),
         seen);
   }
 
@@ -99,7 +99,7 @@ class ExportFileReaderTest {
             .entry("123/123_2024-05-01_9#1.json.gz", truncated)
             .file("20240501T09", 2, List.of("{\"never\":1}"))
             .build();
-    ExportFileReader.Corruption c = read(zip);
+    LineFileReader.Corruption c = read(zip);
     assertEquals("123/123_2024-05-01_9#1.json.gz", c.entry);
     assertEquals(seen.size(), c.lineNumber, "the first line that could not be read");
     assertTrue(c.reason.startsWith("truncated"), c.reason);
@@ -119,7 +119,7 @@ class ExportFileReaderTest {
             .file("20240501T09", 1, List.of("{\"ok\":2}"))
             .build();
     int second = indexOf(zip, "123/123_2024-05-01_9#1".getBytes(StandardCharsets.UTF_8));
-    ExportFileReader.Corruption c = read(Arrays.copyOf(zip, second + 40));
+    LineFileReader.Corruption c = read(Arrays.copyOf(zip, second + 40));
     assertEquals("123/123_2024-05-01_9#1.json.gz", c.entry);
     assertEquals(List.of("123/123_2024-05-01_9#0.json.gz|1|{\"ok\":1}"), seen);
   }

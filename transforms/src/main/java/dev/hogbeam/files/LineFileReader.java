@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.files;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -13,20 +13,21 @@ import java.util.zip.ZipInputStream;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Streams the lines of an Amplitude export file: a zip of gzipped JSON-lines files (what the Export
- * API and the UI produce), a single gzipped JSON-lines file, or plain JSON lines. The kind is told
- * by the first bytes, not by the name. Nothing is held in memory beyond the current line: a zip is
- * read as a stream (no random access needed), each entry decompressed on the fly.
+ * Streams the lines of a JSON-lines export file (Amplitude's, Mixpanel's, PostHog-shaped events): a
+ * zip of gzipped JSON-lines files (what the Export API and the UI produce), a single gzipped
+ * JSON-lines file, or plain JSON lines. The kind is told by the first bytes, not by the name.
+ * Nothing is held in memory beyond the current line: a zip is read as a stream (no random access
+ * needed), each entry decompressed on the fly.
  *
  * <p>Lines end at {@code \n} ({@code \r\n} too). Blank lines are skipped but counted, so line
  * numbers match the file. Bytes that are not UTF-8 become U+FFFD (the line then usually fails to
  * map and is dead-lettered with its origin).
  */
-final class ExportFileReader {
-  private ExportFileReader() {}
+public final class LineFileReader {
+  private LineFileReader() {}
 
   /** Receives each non-blank line, and each line over the length cap. */
-  interface LineSink {
+  public interface LineSink {
     void line(String entry, long lineNumber, String text);
 
     /**
@@ -37,13 +38,13 @@ final class ExportFileReader {
   }
 
   /** How much of an oversize line is kept. */
-  static final int HEAD_BYTES = 1024;
+  public static final int HEAD_BYTES = 1024;
 
   /** Where and why a file stopped being readable. */
-  static final class Corruption {
-    final String entry;
-    final long lineNumber;
-    final String reason;
+  public static final class Corruption {
+    public final String entry;
+    public final long lineNumber;
+    public final String reason;
 
     Corruption(String entry, long lineNumber, String reason) {
       this.entry = entry;
@@ -62,7 +63,7 @@ final class ExportFileReader {
    *     data (the caller dead-letters it), not an exception
    * @throws IOException when reading the underlying bytes fails (worth retrying)
    */
-  static @Nullable Corruption read(InputStream in, long maxLineBytes, LineSink sink)
+  public static @Nullable Corruption read(InputStream in, long maxLineBytes, LineSink sink)
       throws IOException {
     BufferedInputStream b = new BufferedInputStream(in, BUFFER);
     Kind kind = sniff(b);
