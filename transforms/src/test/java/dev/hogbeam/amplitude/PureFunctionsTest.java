@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.hogbeam.download.HttpDownload;
 import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.identity.AliasPairs;
 import dev.hogbeam.order.OrderingKey;
 import java.time.Duration;
 import java.time.Instant;
