@@ -4,6 +4,7 @@ import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import dev.hogbeam.pipeline.jdbc.JdbcMigration;
+import dev.hogbeam.pipeline.mixpanel.MixpanelMigration;
 import dev.hogbeam.pipeline.verify.VerifyCommand;
 import java.util.List;
 
@@ -32,6 +33,10 @@ public final class Subcommands {
             "Migrate events from any SQL table or query (PostgreSQL, MariaDB/MySQL, other JDBC"
                 + " drivers) into PostHog",
             args -> JdbcMigration.command().run(args, MigrationCommand.Environment.system())),
+        Subcommand.of(
+            "mixpanel",
+            "Migrate Mixpanel's raw Export API, or Mixpanel export files, into PostHog",
+            args -> MixpanelMigration.command().run(args, MigrationCommand.Environment.system())),
         Subcommand.of(
             "verify",
             "Compare a finished migration with PostHog per day and event; --repair re-sends what is"

@@ -42,6 +42,18 @@ public final class QueryLimits implements Serializable {
     this.concurrent = concurrent;
   }
 
+  public int perSecond() {
+    return perSecond;
+  }
+
+  public int perHour() {
+    return perHour;
+  }
+
+  public int concurrent() {
+    return concurrent;
+  }
+
   /** The gate of this JVM for these limits (the same object for the same key and limits). */
   public HttpDownload.Gate gate() {
     return WINDOWS.computeIfAbsent(

@@ -382,19 +382,7 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
 
   /** {@code name} in the directory that holds {@code dir} (on any file system). */
   static String siblingOf(String dir, String name) {
-    String d = dir;
-    while (d.endsWith("/") && d.length() > 1) {
-      d = d.substring(0, d.length() - 1);
-    }
-    int scheme = d.indexOf("://");
-    int slash = d.lastIndexOf('/');
-    if (slash < 0) {
-      return name;
-    }
-    if (scheme >= 0 && slash < scheme + 3 + 1) {
-      return d + "/" + name; // the root of a bucket: nothing above it
-    }
-    return d.substring(0, slash + 1) + name;
+    return LinkStore.besideCheckpoints(dir, name);
   }
 
   @Override

@@ -173,4 +173,21 @@ public final class LinkStore {
         settledAfter.recorded(),
         settledAfter.stillPending());
   }
+
+  /** {@code name} in the directory that holds {@code dir} (on any file system). */
+  public static String besideCheckpoints(String dir, String name) {
+    String d = dir;
+    while (d.endsWith("/") && d.length() > 1) {
+      d = d.substring(0, d.length() - 1);
+    }
+    int scheme = d.indexOf("://");
+    int slash = d.lastIndexOf('/');
+    if (slash < 0) {
+      return name;
+    }
+    if (scheme >= 0 && slash < scheme + 3 + 1) {
+      return d + "/" + name; // the root of a bucket: nothing above it
+    }
+    return d.substring(0, slash + 1) + name;
+  }
 }
