@@ -6,12 +6,12 @@ import static dev.hogbeam.pipeline.amplitude.AmplitudeTestData.uuid;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
 import dev.hogbeam.identity.AliasPairs;
 import dev.hogbeam.pipeline.ExitCodes;
+import dev.hogbeam.pipeline.KilledChildRun;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.CommandRun;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.Sent;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
@@ -25,7 +25,6 @@ import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,22 +123,10 @@ class AmplitudeResumeAfterKillTest {
       Map<String, String> env = AmplitudeTestData.keys(KEY, AMP_KEY, AMP_SECRET);
 
       // 1. The first run, in its own JVM, killed once a few batches were acknowledged.
-      Process child = startChild(args, env);
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (acknowledgedBatches(capture) < 5) {
-        if (child.waitFor(10, TimeUnit.MILLISECONDS)) {
-          fail(
-              "the first run ended (exit code "
-                  + child.exitValue()
-                  + ") before it was killed:\n"
-                  + childOutput());
-        }
-        if (System.nanoTime() > deadline) {
-          child.destroyForcibly().waitFor();
-          fail("no batch arrived within " + DEADLINE + ":\n" + childOutput());
-        }
-      }
-      child.destroyForcibly().waitFor();
+      KilledChildRun child =
+          KilledChildRun.start(
+              AmplitudeMigration.class, AmplitudeTestData.withoutFinalState(args), env, tmp);
+      child.killWhen(() -> acknowledgedBatches(capture) >= 5, DEADLINE);
 
       Map<String, GroupCheckpoint> atKill =
           CheckpointStore.at(checkpoints.toString()).readAllGroups();
@@ -337,31 +323,5 @@ class AmplitudeResumeAfterKillTest {
 
   private static long acknowledgedBatches(FakeCaptureServer capture) {
     return capture.requests().stream().filter(r -> r.status() == 200).count();
-  }
-
-  private Process startChild(List<String> args, Map<String, String> env) throws IOException {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                AmplitudeMigration.class.getName()));
-    command.addAll(AmplitudeTestData.withoutFinalState(args));
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .redirectOutput(tmp.resolve("child.out").toFile())
-            .redirectError(tmp.resolve("child.err").toFile());
-    builder.environment().putAll(env);
-    return builder.start();
-  }
-
-  private String childOutput() throws IOException {
-    return "--- stdout\n"
-        + Files.readString(tmp.resolve("child.out"), StandardCharsets.UTF_8)
-        + "\n--- stderr\n"
-        + Files.readString(tmp.resolve("child.err"), StandardCharsets.UTF_8);
   }
 }

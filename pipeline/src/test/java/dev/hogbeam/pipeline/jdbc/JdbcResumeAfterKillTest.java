@@ -3,10 +3,10 @@ package dev.hogbeam.pipeline.jdbc;
 import static dev.hogbeam.pipeline.jdbc.JdbcTestData.args;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hogbeam.pipeline.ExitCodes;
+import dev.hogbeam.pipeline.KilledChildRun;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.pipeline.jdbc.JdbcTestData.CommandRun;
@@ -16,9 +16,6 @@ import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.LocalPostgres;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -26,7 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,18 +66,10 @@ class JdbcResumeAfterKillTest {
       Map<String, String> env =
           Map.of("POSTHOG_API_KEY", JdbcTestData.KEY, "JDBC_PASSWORD", pg.password());
 
-      Process child = startChild(args, env);
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (capture.requests().stream().filter(r -> r.status() == 200).count() < 6) {
-        if (child.waitFor(10, TimeUnit.MILLISECONDS)) {
-          fail("the first run ended (exit " + child.exitValue() + ") first:\n" + childOutput());
-        }
-        if (System.nanoTime() > deadline) {
-          child.destroyForcibly().waitFor();
-          fail("no batch arrived within " + DEADLINE + ":\n" + childOutput());
-        }
-      }
-      child.destroyForcibly().waitFor();
+      KilledChildRun.start(JdbcMigration.class, args, env, tmp)
+          .killWhen(
+              () -> capture.requests().stream().filter(r -> r.status() == 200).count() >= 6,
+              DEADLINE);
       Map<String, GroupCheckpoint> atKill =
           CheckpointStore.at(checkpoints.toString()).readAllGroups();
       assertTrue(atKill.values().stream().anyMatch(g -> !g.done()), "killed mid-send: " + atKill);
@@ -114,31 +102,5 @@ class JdbcResumeAfterKillTest {
           sentBeforeKill, received.size() - rows.size(), copiesPerDay);
       assertTrue(sentBeforeKill > 0 && sentBeforeKill < rows.size(), "killed mid-run");
     }
-  }
-
-  private Process startChild(List<String> args, Map<String, String> env) throws IOException {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                JdbcMigration.class.getName()));
-    command.addAll(args);
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-            .redirectOutput(tmp.resolve("child.out").toFile())
-            .redirectError(tmp.resolve("child.err").toFile());
-    builder.environment().putAll(env);
-    return builder.start();
-  }
-
-  private String childOutput() throws IOException {
-    return "--- stdout\n"
-        + Files.readString(tmp.resolve("child.out"), StandardCharsets.UTF_8)
-        + "\n--- stderr\n"
-        + Files.readString(tmp.resolve("child.err"), StandardCharsets.UTF_8);
   }
 }
