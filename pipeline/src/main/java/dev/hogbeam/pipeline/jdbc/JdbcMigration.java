@@ -12,7 +12,7 @@ import dev.hogbeam.jdbc.MapJdbcRows;
 import dev.hogbeam.jdbc.ReadJdbcDays;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
-import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.checkpoint.SavedPlan;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.SendInOrder;
@@ -57,7 +57,6 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * </ol>
  */
 public final class JdbcMigration implements EventSource<String> {
-  static final String PLAN_FILE = "plan.json";
 
   private final JdbcDataSource dataSource;
   private final String sql;
@@ -177,18 +176,7 @@ public final class JdbcMigration implements EventSource<String> {
                 + "-"
                 + destination.dirSuffix();
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
-    CheckpointStore store = setup.store();
-    String saved = store.readText(PLAN_FILE);
-    if (saved == null) {
-      store.writeText(PLAN_FILE, planText);
-    } else if (!saved.strip().equals(planText.strip())) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + dir
-              + " holds the checkpoints of a different migration (its plan.json: "
-              + saved.strip()
-              + "); give another --checkpointDir, or delete that one to start over");
-    }
+    SavedPlan.checkOrSave(setup.store(), planText);
     String description =
         "source: "
             + url

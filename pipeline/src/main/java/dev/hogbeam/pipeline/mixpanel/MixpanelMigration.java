@@ -16,6 +16,7 @@ import dev.hogbeam.mixpanel.MixpanelIO;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.checkpoint.SavedPlan;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.SendInOrder;
@@ -68,7 +69,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * </ol>
  */
 public final class MixpanelMigration implements EventSource<SourceLine> {
-  static final String PLAN_FILE = "plan.json";
+  static final String PLAN_FILE = SavedPlan.FILE;
 
   /** Report section of the conversion's counts. */
   static final String MIXPANEL = "mixpanel";
@@ -204,7 +205,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
             ? o.getCheckpointDir()
             : "hogbeam-checkpoints/mixpanel-" + id + "-" + destination.dirSuffix();
     CheckpointStore store = CheckpointStore.at(dir);
-    checkOrSavePlan(store, plan.toPrettyString());
+    SavedPlan.checkOrSave(store, plan.toPrettyString());
     String staging = null;
     if (export != null) {
       staging = o.getDownloadCache() != null ? o.getDownloadCache() : store.path("downloads");
@@ -402,20 +403,6 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     }
     files.sort((a, b) -> a.resourceId().toString().compareTo(b.resourceId().toString()));
     return files;
-  }
-
-  private static void checkOrSavePlan(CheckpointStore store, String planText) {
-    String saved = store.readText(PLAN_FILE);
-    if (saved == null) {
-      store.writeText(PLAN_FILE, planText);
-    } else if (!saved.strip().equals(planText.strip())) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + store.directory()
-              + " holds the checkpoints of a different migration (its plan.json: "
-              + saved.strip()
-              + "); give another --checkpointDir, or delete that one to start over");
-    }
   }
 
   private static String hash(String text, int chars) {

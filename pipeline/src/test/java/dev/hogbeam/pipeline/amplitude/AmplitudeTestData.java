@@ -8,19 +8,14 @@ import dev.hogbeam.amplitude.AliasMode;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.Timestamps;
-import dev.hogbeam.pipeline.MigrationCommand;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -28,8 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /** Amplitude lines, expected PostHog events and a way to run the command, for the command tests. */
 final class AmplitudeTestData {
@@ -128,27 +121,9 @@ final class AmplitudeTestData {
     return out;
   }
 
-  /** What a command run left. */
-  record CommandRun(int exitCode, String out, String err) {
-    String describe() {
-      return "exit code " + exitCode + "\n--- out\n" + out + "\n--- err\n" + err;
-    }
-  }
-
   /** Runs {@code hogbeam amplitude} in this JVM with these environment variables. */
   static CommandRun runCommand(Map<String, String> env, List<String> args) {
-    args = withoutFinalState(args);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    MigrationCommand.Environment environment =
-        new MigrationCommand.Environment(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            env,
-            Clock.fixed(NOW, ZoneOffset.UTC));
-    int code = AmplitudeMigration.command().run(args.toArray(new String[0]), environment);
-    return new CommandRun(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CommandRun.of(AmplitudeMigration.command(), env, withoutFinalState(args), NOW);
   }
 
   static RunReport report(Path checkpointDir) throws IOException {
@@ -157,20 +132,6 @@ final class AmplitudeTestData {
 
   /** Every dead letter written into {@code dir}. */
   static List<DeadLetter> deadLetters(Path dir) throws IOException {
-    List<DeadLetter> out = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f :
-          files
-              .filter(p -> p.getFileName().toString().endsWith(".jsonl"))
-              .sorted()
-              .collect(Collectors.toList())) {
-        for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-          if (!l.isBlank()) {
-            out.add(DeadLetter.fromJsonLine(l));
-          }
-        }
-      }
-    }
-    return out;
+    return CommandRun.deadLetters(dir);
   }
 }

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.KilledChildRun;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
-import dev.hogbeam.pipeline.jdbc.JdbcTestData.CommandRun;
 import dev.hogbeam.pipeline.jdbc.JdbcTestData.Row;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;

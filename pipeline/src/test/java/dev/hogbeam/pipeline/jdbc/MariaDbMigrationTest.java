@@ -4,8 +4,8 @@ import static dev.hogbeam.pipeline.jdbc.JdbcTestData.args;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
-import dev.hogbeam.pipeline.jdbc.JdbcTestData.CommandRun;
 import dev.hogbeam.pipeline.jdbc.JdbcTestData.Row;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.LocalMariaDb;

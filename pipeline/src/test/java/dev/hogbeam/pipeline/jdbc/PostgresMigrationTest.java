@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
-import dev.hogbeam.pipeline.jdbc.JdbcTestData.CommandRun;
 import dev.hogbeam.pipeline.jdbc.JdbcTestData.Row;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.LocalPostgres;

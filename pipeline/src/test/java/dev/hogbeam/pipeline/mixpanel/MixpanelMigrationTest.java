@@ -14,8 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.identity.AliasPairs;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
-import dev.hogbeam.pipeline.mixpanel.MixpanelTestData.CommandRun;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import dev.hogbeam.testing.FakeMixpanelExportServer;
@@ -183,7 +183,7 @@ class MixpanelMigrationTest {
   }
 
   private void assertOrphanDeadLettered(Path checkpoints, String sourcePrefix) throws Exception {
-    List<DeadLetter> dead = MixpanelTestData.deadLetters(checkpoints.resolve("dead-letters"));
+    List<DeadLetter> dead = CommandRun.deadLetters(checkpoints.resolve("dead-letters"));
     assertEquals(1, dead.size(), dead.toString());
     DeadLetter d = dead.get(0);
     assertEquals("map", d.stage());

@@ -10,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.mixpanel.MixpanelEventMapper;
+import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.KilledChildRun;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
-import dev.hogbeam.pipeline.mixpanel.MixpanelTestData.CommandRun;
 import dev.hogbeam.testing.FakeCaptureServer;
 import dev.hogbeam.testing.FakeCaptureServer.Fault;
 import dev.hogbeam.testing.FakeCaptureServer.FaultPlan;

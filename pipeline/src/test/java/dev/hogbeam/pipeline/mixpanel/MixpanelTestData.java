@@ -1,20 +1,9 @@
 package dev.hogbeam.pipeline.mixpanel;
 
-import dev.hogbeam.event.DeadLetter;
-import dev.hogbeam.pipeline.MigrationCommand;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Clock;
+import dev.hogbeam.pipeline.CommandRun;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /** Mixpanel export lines and a way to run {@code hogbeam mixpanel} in this JVM, for tests. */
 final class MixpanelTestData {
@@ -71,42 +60,8 @@ final class MixpanelTestData {
             + "\"$user_id\":\"user-3\",\"$device_id\":\"dev-3\",\"$insert_id\":\"ins-7\"}}");
   }
 
-  /** What a command run left. */
-  record CommandRun(int exitCode, String out, String err) {
-    String describe() {
-      return "exit code " + exitCode + "\n--- out\n" + out + "\n--- err\n" + err;
-    }
-  }
-
   /** Runs {@code hogbeam mixpanel} in this JVM with these environment variables. */
   static CommandRun runCommand(Map<String, String> env, List<String> args) {
-    List<String> all = new ArrayList<>(args);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    MigrationCommand.Environment environment =
-        new MigrationCommand.Environment(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            env,
-            Clock.fixed(NOW, ZoneOffset.UTC));
-    int code = MixpanelMigration.command().run(all.toArray(new String[0]), environment);
-    return new CommandRun(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  /** Every dead letter written into {@code dir}. */
-  static List<DeadLetter> deadLetters(Path dir) throws IOException {
-    List<DeadLetter> out = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f :
-          files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList()) {
-        for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-          if (!l.isBlank()) {
-            out.add(DeadLetter.fromJsonLine(l));
-          }
-        }
-      }
-    }
-    return out;
+    return CommandRun.of(MixpanelMigration.command(), env, args, NOW);
   }
 }
