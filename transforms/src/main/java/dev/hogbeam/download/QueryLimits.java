@@ -105,7 +105,7 @@ public final class QueryLimits implements Serializable {
       while (!starts.isEmpty() && now - starts.peekFirst() >= hour) {
         starts.removeFirst();
       }
-      long wait = pausedUntil - now;
+      long wait = Math.max(0, pausedUntil - now);
       if (starts.size() >= perHour) {
         wait = Math.max(wait, starts.peekFirst() + hour - now);
       }
