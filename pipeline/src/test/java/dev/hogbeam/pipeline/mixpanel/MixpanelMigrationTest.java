@@ -390,4 +390,50 @@ class MixpanelMigrationTest {
               .uuid());
     }
   }
+
+  @Test
+  void wrongFlagsAreRefusedBeforeAnythingRuns() {
+    Map<String, String> secret = Map.of("MIXPANEL_API_SECRET", API_SECRET);
+    String[][] cases = {
+      {
+        "--mixpanelUrl=http://mixpanel-proxy.example.com",
+        "would send the Mixpanel credentials in clear text to another machine"
+      },
+      {"--mixpanelRegion=mars", "--mixpanelRegion must be us, eu or in, but was 'mars'"},
+      {"--mixpanelProjectTimezone=Mars/Olympus", "is not an IANA timezone"},
+      {
+        "--mixpanelServiceAccountUser=" + USER,
+        "--mixpanelServiceAccountUser needs the account's secret"
+      },
+    };
+    for (String[] c : cases) {
+      CommandRun r =
+          run(secret, c[0], "--startDate=2024-05-01", "--endDate=2024-05-03", "--dryRun");
+      assertEquals(ExitCodes.USAGE, r.exitCode(), r.describe());
+      assertTrue(r.err().contains(c[1]), c[1] + " in " + r.describe());
+    }
+    CommandRun hour =
+        run(secret, "--startDate=2024-05-01T05:00", "--endDate=2024-05-03", "--dryRun");
+    assertEquals(ExitCodes.USAGE, hour.exitCode(), hour.describe());
+    assertTrue(hour.err().contains("--startDate=2024-05-01T05:00 is not a date"), hour.describe());
+    CommandRun noProject =
+        run(
+            Map.of("MIXPANEL_SERVICE_ACCOUNT_SECRET", USER_SECRET),
+            "--mixpanelServiceAccountUser=" + USER,
+            "--startDate=2024-05-01",
+            "--endDate=2024-05-03",
+            "--dryRun");
+    assertTrue(noProject.err().contains("--mixpanelProjectId"), noProject.describe());
+    CommandRun both =
+        run(
+            Map.of(),
+            "--inputFiles=" + tmp.resolve("none.jsonl"),
+            "--startDate=2024-05-01",
+            "--dryRun");
+    assertEquals(ExitCodes.USAGE, both.exitCode(), both.describe());
+    assertTrue(
+        both.err().contains("--startDate is for the Export API: give either --inputFiles"),
+        both.describe());
+    assertEquals(0, capture.events().size());
+  }
 }
