@@ -69,6 +69,18 @@ public final class DownloadCache {
     store(empty(range), InputStream.nullInputStream());
   }
 
+  /** Records that {@code step} is done (e.g. a staged range was split), for later runs to see. */
+  public void mark(String step) throws IOException {
+    store(
+        dir.resolve(step + ".done", StandardResolveOptions.RESOLVE_FILE),
+        InputStream.nullInputStream());
+  }
+
+  /** Whether {@link #mark} recorded {@code step}. */
+  public boolean marked(String step) throws IOException {
+    return exists(dir.resolve(step + ".done", StandardResolveOptions.RESOLVE_FILE));
+  }
+
   private void store(ResourceId target, InputStream content) throws IOException {
     ResourceId tmp =
         dir.resolve(

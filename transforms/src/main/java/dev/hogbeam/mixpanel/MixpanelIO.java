@@ -52,7 +52,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * finds the day staged and never downloads it again, so a resumed run reads exactly the bytes the
  * killed run read, although Mixpanel's answer for the same day changes between downloads (line
  * order, late events, compaction of duplicates). A day is the smallest unit: the Export API selects
- * by date only, and at 60 queries an hour, asking per hour would make a year take 6 days.
+ * by date only, and at 60 queries an hour, asking per hour would make a year take 6 days. A staged
+ * day over a size is split into hour pieces after staging ({@link DaySplitter}), each read on its
+ * own, so a very large day is read by up to 24 workers.
  */
 public final class MixpanelIO {
   private MixpanelIO() {}
@@ -106,13 +108,16 @@ public final class MixpanelIO {
       List<String> days,
       String stagingDir,
       ReadProgress progress,
-      long maxLineBytes) {
-    return new ReadExport(settings, List.copyOf(days), stagingDir, progress, maxLineBytes);
+      long maxLineBytes,
+      long splitDayBytes,
+      MixpanelEventMapper mapper) {
+    return new ReadExport(
+        settings, List.copyOf(days), stagingDir, progress, maxLineBytes, splitDayBytes, mapper);
   }
 
-  /** The source name of a day's lines (and of its read progress). */
-  public static String source(String day) {
-    return "export day " + day;
+  /** The source name of a staged day's (or hour piece's) lines, and of its read progress. */
+  public static String source(String range) {
+    return "export day " + range;
   }
 
   /** See {@link #readExport}. */
@@ -122,13 +127,17 @@ public final class MixpanelIO {
     private final String stagingDir;
     private final ReadProgress progress;
     private final long maxLineBytes;
+    private final long splitDayBytes;
+    private final MixpanelEventMapper mapper;
 
     private ReadExport(
         ExportSettings settings,
         List<String> days,
         String stagingDir,
         ReadProgress progress,
-        long maxLineBytes) {
+        long maxLineBytes,
+        long splitDayBytes,
+        MixpanelEventMapper mapper) {
       checkArgument(!days.isEmpty(), "no day to read");
       checkArgument(maxLineBytes > 0, "maxLineBytes must be > 0");
       this.settings = settings;
@@ -136,6 +145,8 @@ public final class MixpanelIO {
       this.stagingDir = checkNotNull(stagingDir, "stagingDir");
       this.progress = progress;
       this.maxLineBytes = maxLineBytes;
+      this.splitDayBytes = splitDayBytes;
+      this.mapper = checkNotNull(mapper, "mapper");
     }
 
     @Override
@@ -151,7 +162,10 @@ public final class MixpanelIO {
                   "Days",
                   Create.of(slotted).withCoder(KvCoder.of(VarIntCoder.of(), StringUtf8Coder.of())))
               .apply("Spread over download slots", GroupByKey.create())
-              .apply("Stage days", ParDo.of(new StageDaysFn(settings, stagingDir)))
+              .apply(
+                  "Stage days",
+                  ParDo.of(
+                      new StageDaysFn(settings, stagingDir, splitDayBytes, mapper, maxLineBytes)))
               .apply("Spread staged days", Reshuffle.viaRandomKey())
               .apply(
                   "Read staged days",
@@ -176,6 +190,7 @@ public final class MixpanelIO {
       Metrics.counter(MixpanelIO.class, "daysDownloaded");
   private static final Counter DAYS_EMPTY = Metrics.counter(MixpanelIO.class, "daysEmpty");
   private static final Counter DAYS_STAGED = Metrics.counter(MixpanelIO.class, "daysFromStaging");
+  private static final Counter DAYS_SPLIT = Metrics.counter(MixpanelIO.class, "daysSplitIntoHours");
 
   /**
    * Stages each day of a slot (downloads it unless staged already); outputs (day, staged file) for
@@ -184,12 +199,23 @@ public final class MixpanelIO {
   static final class StageDaysFn extends DoFn<KV<Integer, Iterable<String>>, KV<String, String>> {
     private final ExportSettings settings;
     private final String stagingDir;
+    private final long splitDayBytes;
+    private final MixpanelEventMapper mapper;
+    private final long maxLineBytes;
     private transient MixpanelExportClient client;
     private transient DownloadCache cache;
 
-    StageDaysFn(ExportSettings settings, String stagingDir) {
+    StageDaysFn(
+        ExportSettings settings,
+        String stagingDir,
+        long splitDayBytes,
+        MixpanelEventMapper mapper,
+        long maxLineBytes) {
       this.settings = settings;
       this.stagingDir = stagingDir;
+      this.splitDayBytes = splitDayBytes;
+      this.mapper = mapper;
+      this.maxLineBytes = maxLineBytes;
     }
 
     @Setup
@@ -210,22 +236,36 @@ public final class MixpanelIO {
         @Element KV<Integer, Iterable<String>> slot, OutputReceiver<KV<String, String>> out)
         throws Exception {
       for (String day : slot.getValue()) {
-        String staged = stage(day);
-        if (staged != null) {
-          out.output(KV.of(day, staged));
+        if (stage(day)) {
+          for (String range : pieces(day)) {
+            out.output(KV.of(range, cache.data(range).toString()));
+          }
         }
       }
     }
 
-    private @Nullable String stage(String day) throws IOException, InterruptedException {
-      DownloadCache.State state = cache.lookup(day);
-      if (state == DownloadCache.State.EMPTY) {
-        DAYS_STAGED.inc();
-        return null;
+    /**
+     * The staged ranges of a day with events: the day, or its hour pieces when it is over {@code
+     * splitDayBytes} (split once, from the staged bytes).
+     */
+    private List<String> pieces(String day) throws IOException {
+      if (cache.marked(day + ".split")) {
+        return DaySplitter.pieces(cache, day);
       }
-      if (state == DownloadCache.State.DATA) {
+      long size = FileSystems.matchSingleFileSpec(cache.data(day).toString()).sizeBytes();
+      if (size <= splitDayBytes) {
+        return List.of(day);
+      }
+      DAYS_SPLIT.inc();
+      return DaySplitter.split(cache, day, mapper, maxLineBytes);
+    }
+
+    /** Stages a day unless it is staged already; false when it has no events. */
+    private boolean stage(String day) throws IOException, InterruptedException {
+      DownloadCache.State state = cache.lookup(day);
+      if (state != DownloadCache.State.MISSING) {
         DAYS_STAGED.inc();
-        return cache.data(day).toString();
+        return state == DownloadCache.State.DATA;
       }
       Path body = Files.createTempFile("hogbeam-mixpanel-" + day + "-", ".body");
       Path gzip = Files.createTempFile("hogbeam-mixpanel-" + day + "-", ".jsonl.gz");
@@ -233,11 +273,11 @@ public final class MixpanelIO {
         if (!client.download(day, body)) {
           DAYS_EMPTY.inc();
           cache.storeEmpty(day);
-          return null;
+          return false;
         }
         DAYS_DOWNLOADED.inc();
         cache.storeData(day, gzipped(body, gzip));
-        return cache.data(day).toString();
+        return true;
       } finally {
         Files.deleteIfExists(body);
         Files.deleteIfExists(gzip);

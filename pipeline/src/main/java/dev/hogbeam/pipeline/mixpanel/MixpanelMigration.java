@@ -130,6 +130,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     Flags.checkPositive("mixpanelQueriesPerSecond", o.getMixpanelQueriesPerSecond());
     Flags.checkPositive("mixpanelQueriesPerHour", o.getMixpanelQueriesPerHour());
     Flags.checkPositive("mixpanelConcurrentQueries", o.getMixpanelConcurrentQueries());
+    Flags.checkPositive("mixpanelSplitDayBytes", o.getMixpanelSplitDayBytes());
     ZoneId zone = timezone(o.getMixpanelProjectTimezone());
     MixpanelEventMapper mapper =
         zone.equals(ZoneOffset.UTC)
@@ -178,6 +179,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
       plan.put("project", export.projectId() == null ? "" : export.projectId());
       plan.put("from", first.toString());
       plan.put("until", end.toString());
+      plan.put("splitDayBytes", o.getMixpanelSplitDayBytes());
       source =
           "Mixpanel Export API "
               + export.baseUrl()
@@ -428,7 +430,13 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     PTransform<PBegin, JsonLineFiles.LineRead> read =
         export != null
             ? MixpanelIO.readExport(
-                export, days, stagingDir, context.ledger(), options.getMaxLineBytes())
+                export,
+                days,
+                stagingDir,
+                context.ledger(),
+                options.getMaxLineBytes(),
+                options.getMixpanelSplitDayBytes(),
+                mapper)
             : MixpanelIO.readFiles()
                 .from(pattern)
                 .withReadProgress(context.ledger())

@@ -124,6 +124,14 @@ public interface MixpanelOptions extends MigrationOptions {
   void setDownloadCache(String value);
 
   @Description(
+      "Export API only: a staged day bigger than this (bytes, gzip) is split into hour pieces"
+          + " after staging, each read on its own, so up to 24 workers read it. Default 1 GiB.")
+  @Default.Long(1L << 30)
+  long getMixpanelSplitDayBytes();
+
+  void setMixpanelSplitDayBytes(long value);
+
+  @Description(
       "Send one $identify (distinct_id = $user_id, $anon_distinct_id = $device_id) the first time"
           + " a ($device_id, $user_id) pair is seen, as PostHog's Mixpanel import does.")
   @Default.Boolean(true)

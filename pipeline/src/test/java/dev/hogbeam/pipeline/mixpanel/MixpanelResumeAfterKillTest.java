@@ -36,8 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A {@code hogbeam mixpanel} Export API run killed mid-send in a child JVM ({@code
  * destroyForcibly}, as {@code kill -9}), then the same command again, while the fake Export API
  * answers every new download of a day with other bytes (lines shuffled, older duplicates compacted
- * away): every event delivered, with its fields, each day downloaded once (the resumed run reads
- * the staged copy), and no more copies than one batch per day (PostHog de-duplicates them by uuid).
+ * away), and every staged day is split into hour pieces: every event delivered, with its fields,
+ * each day downloaded once (the resumed run reads the staged copy and its pieces), and no more
+ * copies than one batch per day (PostHog de-duplicates them by uuid).
  */
 class MixpanelResumeAfterKillTest {
   private static final int BATCH = 4;
@@ -67,7 +68,7 @@ class MixpanelResumeAfterKillTest {
           String insertId = "d" + d + "-" + i;
           String user = "user-" + (i % 7);
           boolean millis = i % 2 == 0;
-          long seconds = midnight + 60L * i + 7;
+          long seconds = midnight + 1500L * i + 7; // 40 lines over 17 hours
           String time = millis ? (seconds * 1000 + 250) + "" : seconds + "";
           lines.add(
               "{\"event\":\"Step "
@@ -104,6 +105,7 @@ class MixpanelResumeAfterKillTest {
               "--startDate=2024-05-01",
               "--endDate=2024-05-04",
               "--identify=false",
+              "--mixpanelSplitDayBytes=100", // every day is split into hour pieces
               "--posthogUrl=" + capture.url(),
               "--batchSize=" + BATCH,
               "--checkpointDir=" + checkpoints,
@@ -142,6 +144,14 @@ class MixpanelResumeAfterKillTest {
       for (String day : DAYS) {
         assertEquals(1, mixpanel.downloads(day), day + " downloaded once, then read staged");
         assertTrue(Files.exists(checkpoints.resolve("downloads/" + day + ".jsonl.gz")));
+        assertTrue(Files.exists(checkpoints.resolve("downloads/" + day + ".split.done")));
+        for (int h = 0; h < 24; h++) {
+          assertEquals(
+              h <= 16,
+              Files.exists(
+                  checkpoints.resolve(String.format("downloads/%sT%02d.jsonl.gz", day, h))),
+              day + " hour " + h);
+        }
         assertTrue(
             extraPerDay.getOrDefault(day, 0) <= BATCH,
             day + ": " + extraPerDay.get(day) + " events received again");
