@@ -48,12 +48,18 @@ import org.slf4j.LoggerFactory;
  *
  * <h3>Complete reads</h3>
  *
- * Before its first page, the shard's rows are counted ({@link PageQueries#shardCount}: after the
- * copy rule, so background merges do not change the figure). When the pages end with fewer rows
- * passed on than counted, a page was cut short without being the end (a server limit in {@code
- * break} mode, rows deleted): the reader reads on after the last row passed on, with backoff, up to
- * {@code maxRetries} times, then fails the shard with a message naming it. It never finishes a
- * shard short. The count and the rows read are in the shard's {@link ShardReadStats}.
+ * A shard that is a whole day, read by a reader that sees every stored row (copy rules {@link
+ * CopyRule#KEEP_ALL} and {@link CopyRule#LATEST_VERSION}), is checked against the plan's count of
+ * that day's stored rows ({@link Shard#estimatedRows()}, an exact {@code count()} taken when the
+ * migration was planned): when the rows passed on plus the copies merged equal it, the read is
+ * complete, at no extra cost. Otherwise (a split day, {@link CopyRule#FINAL}, or rows that differ
+ * from the plan's count) the shard's rows are counted ({@link PageQueries#shardCount}: after the
+ * copy rule, so background merges do not change the figure), before the first page, or after the
+ * last when the plan's count did not match. When the pages end with fewer rows passed on than
+ * counted, a page was cut short without being the end (a server limit in {@code break} mode, rows
+ * deleted): the reader reads on after the last row passed on, with backoff, up to {@code
+ * maxRetries} times, then fails the shard with a message naming it. It never finishes a shard
+ * short. The count and the rows read are in the shard's {@link ShardReadStats}.
  *
  * <h3>Rows read by ClickHouse</h3>
  *
@@ -188,7 +194,7 @@ public final class ShardReader implements AutoCloseable {
       long rowsBefore = p.rows;
       boolean pageRead = false;
       try {
-        if (p.expected < 0) {
+        if (p.expected < 0 && !p.plannedCountApplies()) {
           p.countExpected();
         }
         done = p.nextPage();
@@ -215,6 +221,16 @@ public final class ShardReader implements AutoCloseable {
         pages.afterPage(p.stats(started));
       }
       if (done) {
+        if (p.expected < 0) {
+          if (p.rows + p.copiesMerged == shard.estimatedRows()) {
+            // Every stored row the plan counted was seen: the read is complete without a count.
+            p.expected = p.rows;
+            break;
+          }
+          // The rows differ from the plan's count (rows inserted or deleted since, or a page cut
+          // short): count now, and read on if the count says rows are missing.
+          p.countExpected();
+        }
         if (p.rows >= p.expected) {
           break;
         }
@@ -279,6 +295,17 @@ public final class ShardReader implements AutoCloseable {
           (System.nanoTime() - startedNanos) / 1_000_000,
           copiesMerged,
           expected);
+    }
+
+    /**
+     * Whether the plan's count of the shard's stored rows can stand in for a count before the first
+     * page: the shard is a whole day (its estimate is the planner's exact count of stored rows) and
+     * the reader sees every stored row (it merges copies itself, or keeps them all), so the rows
+     * passed on plus the copies merged must equal it. When they do not, the shard is counted after
+     * its pages, as a shard the plan cannot vouch for is counted before them.
+     */
+    boolean plannedCountApplies() {
+      return shard.parts() == 1 && plan.copyRule() != CopyRule.FINAL;
     }
 
     /** Counts the rows the shard must pass on ({@link PageQueries#shardCount}). */

@@ -101,8 +101,8 @@ class ShardReaderRetryTest {
     // (a page of 40 rows is one compressed block: cut, it yields no row at all), so each broken
     // page has passed some rows on; the repeat starts after the last complete key, and that
     // progress renews the retry budget (1), which is why two failures in a row do not end it.
-    // Request 1 is the shard's count.
-    proxy.arm(Map.of(4, Fault.CUT_OFF_BODY, 6, Fault.CUT_OFF_BODY, 7, Fault.CUT_OFF_BODY));
+    // Request 1 is the first page: the day is whole, so the plan's count stands in for a count.
+    proxy.arm(Map.of(3, Fault.CUT_OFF_BODY, 5, Fault.CUT_OFF_BODY, 6, Fault.CUT_OFF_BODY));
     ShardReadStats stats;
     try (ShardReader r = reader(proxy.jdbcUrl() + "?compress=0", 1)) {
       stats = r.read(day, row -> read.add(row.uuid() + "|" + row.timestampMicros()));
@@ -110,7 +110,7 @@ class ShardReaderRetryTest {
     read.sort(null);
     assertEquals(truth(), read);
     assertEquals(3, stats.retries(), stats.toString());
-    assertEquals(stats.pages() + 4, stats.queries(), stats.toString());
+    assertEquals(stats.pages() + 3, stats.queries(), stats.toString());
     assertEquals(proxy.requests(), stats.queries(), stats.toString());
   }
 
@@ -124,15 +124,17 @@ class ShardReaderRetryTest {
           assertThrows(ShardReader.ShardReadException.class, () -> r.read(day, row -> {}));
       assertTrue(e.getMessage().contains("team2-2024-05-02"), e.getMessage());
       assertTrue(e.getMessage().contains("TOO_MANY_ROWS_OR_BYTES"), e.getMessage());
-      assertEquals(2, proxy.requests(), "the count, then one page; no repeat");
+      assertEquals(1, proxy.requests(), "one page; no repeat");
     }
   }
 
   @Test
   void aPageCutShortIsReadOnFromTheLastRowPassedOn() throws Exception {
     List<String> read = new ArrayList<>();
-    // Request 1 is the count, request 2 the first page: it comes back with 10 of 40 rows
-    // and no error. The count says more rows are due: the reader reads on after its cursor.
+    // Request 1 is the first page, request 2 the second: it comes back with 10 of 40 rows and no
+    // error, as if it were the last. The rows then fall short of the plan's count, so the shard is
+    // counted (request 3), and the count says more rows are due: the reader reads on after its
+    // cursor.
     proxy.arm(Map.of(2, Fault.SHORT_RESULT));
     ShardReadStats stats;
     try (ShardReader r = reader(3)) {
@@ -166,9 +168,56 @@ class ShardReaderRetryTest {
         e.getMessage());
     assertTrue(e.getMessage().contains("returned " + read.size() + " rows"), e.getMessage());
     assertTrue(e.getMessage().contains("max_result_rows"), e.getMessage());
-    // The count, the first page, then a page after each of the 2 allowed shortfalls.
+    // The first page (short), the count (the rows differ from the plan's), then a page after each
+    // of the 2 allowed shortfalls.
     assertEquals(4, proxy.requests(), e.getMessage());
     assertTrue(read.size() > 0 && read.size() <= 3 * 10, "rows passed on: " + read.size());
+  }
+
+  @Test
+  void theDaysPlannedCountStandsInForACountWhenEveryStoredRowWasSeen() throws Exception {
+    proxy.arm(Map.of());
+    List<String> read = new ArrayList<>();
+    ShardReadStats stats;
+    try (ShardReader r = reader(3)) {
+      stats = r.read(day, row -> read.add(row.uuid() + "|" + row.timestampMicros()));
+    }
+    read.sort(null);
+    assertEquals(truth(), read);
+    // Only pages: no count query.
+    assertEquals(stats.pages(), proxy.requests(), stats.toString());
+    assertEquals(
+        day.estimatedRows(), stats.rowsReturned() + stats.copiesMerged(), stats.toString());
+    assertEquals(truth().size(), stats.expectedRows(), stats.toString());
+  }
+
+  @Test
+  void aPlannedCountThatNoLongerMatchesIsCheckedByCountingAfterThePages() throws Exception {
+    // The plan counted one row fewer than the table holds now (a row inserted since): the pages
+    // read every row, then the shard is counted once, and the count agrees with what was read.
+    Shard stale =
+        Shard.of(
+            day.id(),
+            day.teamId(),
+            day.day(),
+            day.startMicros(),
+            day.endMicros(),
+            1,
+            1,
+            null,
+            null,
+            day.estimatedRows() - 1);
+    proxy.arm(Map.of());
+    List<String> read = new ArrayList<>();
+    ShardReadStats stats;
+    try (ShardReader r = reader(3)) {
+      stats = r.read(stale, row -> read.add(row.uuid() + "|" + row.timestampMicros()));
+    }
+    read.sort(null);
+    assertEquals(truth(), read);
+    assertEquals(stats.pages() + 1, proxy.requests(), stats.toString());
+    assertEquals(truth().size(), stats.expectedRows(), stats.toString());
+    assertEquals(0, stats.retries(), stats.toString());
   }
 
   @Test
