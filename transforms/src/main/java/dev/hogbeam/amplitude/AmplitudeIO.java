@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.auto.value.AutoValue;
 import dev.hogbeam.download.DownloadCache;
+import dev.hogbeam.download.DownloadSlots;
 import dev.hogbeam.download.HttpDownload;
 import dev.hogbeam.files.JsonLineFiles;
 import dev.hogbeam.files.SourceLine;
@@ -16,19 +17,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
@@ -252,16 +247,9 @@ public final class AmplitudeIO {
           end(),
           slotCount,
           downloadCache() == null ? "" : ", cache " + downloadCache());
-      List<KV<Integer, String>> slots = new ArrayList<>(hours.size());
-      for (int i = 0; i < hours.size(); i++) {
-        slots.add(KV.of(i % slotCount, hours.get(i)));
-      }
       PCollectionTuple read =
           input
-              .apply(
-                  "Hours",
-                  Create.of(slots).withCoder(KvCoder.of(VarIntCoder.of(), StringUtf8Coder.of())))
-              .apply("Bound concurrency", GroupByKey.create())
+              .apply("Hours", DownloadSlots.of(hours, slotCount))
               .apply(
                   "Download and read",
                   ParDo.of(

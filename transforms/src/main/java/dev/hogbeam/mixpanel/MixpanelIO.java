@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.hogbeam.download.DownloadCache;
+import dev.hogbeam.download.DownloadSlots;
 import dev.hogbeam.download.HttpDownload;
 import dev.hogbeam.download.QueryLimits;
 import dev.hogbeam.files.JsonLineFiles;
@@ -16,20 +17,14 @@ import java.io.Serializable;
 import java.nio.channels.Channels;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.zip.GZIPOutputStream;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
@@ -151,17 +146,9 @@ public final class MixpanelIO {
 
     @Override
     public JsonLineFiles.LineRead expand(PBegin input) {
-      int slots = Math.min(days.size(), settings.limits().concurrent());
-      List<KV<Integer, String>> slotted = new ArrayList<>();
-      for (int i = 0; i < days.size(); i++) {
-        slotted.add(KV.of(i % slots, days.get(i)));
-      }
       PCollectionTuple read =
           input
-              .apply(
-                  "Days",
-                  Create.of(slotted).withCoder(KvCoder.of(VarIntCoder.of(), StringUtf8Coder.of())))
-              .apply("Spread over download slots", GroupByKey.create())
+              .apply("Days", DownloadSlots.of(days, settings.limits().concurrent()))
               .apply(
                   "Stage days",
                   ParDo.of(

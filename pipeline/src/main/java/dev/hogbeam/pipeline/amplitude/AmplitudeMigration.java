@@ -28,7 +28,6 @@ import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
-import dev.hogbeam.secret.UrlCredentials;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -312,26 +311,15 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
   }
 
   private static String exportUrl(AmplitudeOptions o) {
-    if (o.getAmplitudeRegion() != null && o.getAmplitudeUrl() != null) {
-      throw new IllegalArgumentException(
-          "--amplitudeRegion and --amplitudeUrl exclude each other; give one");
-    }
-    if (o.getAmplitudeUrl() != null) {
-      String url = o.getAmplitudeUrl().strip();
-      UrlRules.checkNoCredentials(
-          "amplitudeUrl", url, "--amplitudeApiKeyFile / --amplitudeSecretKeyFile");
-      if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException(
-            "--amplitudeUrl must be an http(s) URL, but was " + UrlCredentials.redact(url));
-      }
-      return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-    }
-    try {
-      return AmplitudeIO.regionUrl(o.getAmplitudeRegion() == null ? "us" : o.getAmplitudeRegion());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--amplitudeRegion must be us or eu, but was '" + o.getAmplitudeRegion() + "'", e);
-    }
+    return UrlRules.regionOrUrl(
+        "amplitudeRegion",
+        o.getAmplitudeRegion(),
+        "us",
+        "amplitudeUrl",
+        o.getAmplitudeUrl(),
+        AmplitudeIO::regionUrl,
+        "us or eu",
+        "--amplitudeApiKeyFile / --amplitudeSecretKeyFile");
   }
 
   /** The files {@code pattern} matches now, in name order, with their sizes. */

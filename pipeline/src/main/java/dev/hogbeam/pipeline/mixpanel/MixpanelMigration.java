@@ -31,7 +31,6 @@ import dev.hogbeam.pipeline.options.MixpanelOptions;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
-import dev.hogbeam.secret.UrlCredentials;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -307,26 +306,15 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
   }
 
   private static String exportUrl(MixpanelOptions o) {
-    if (o.getMixpanelRegion() != null && o.getMixpanelUrl() != null) {
-      throw new IllegalArgumentException(
-          "--mixpanelRegion and --mixpanelUrl exclude each other; give one");
-    }
-    if (o.getMixpanelUrl() != null) {
-      String url = o.getMixpanelUrl().strip();
-      UrlRules.checkNoCredentials(
-          "mixpanelUrl", url, "--mixpanelServiceAccountSecretFile / --mixpanelApiSecretFile");
-      if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException(
-            "--mixpanelUrl must be an http(s) URL, but was " + UrlCredentials.redact(url));
-      }
-      return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-    }
-    try {
-      return MixpanelIO.regionUrl(o.getMixpanelRegion() == null ? "us" : o.getMixpanelRegion());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--mixpanelRegion must be us, eu or in, but was '" + o.getMixpanelRegion() + "'", e);
-    }
+    return UrlRules.regionOrUrl(
+        "mixpanelRegion",
+        o.getMixpanelRegion(),
+        "us",
+        "mixpanelUrl",
+        o.getMixpanelUrl(),
+        MixpanelIO::regionUrl,
+        "us, eu or in",
+        "--mixpanelServiceAccountSecretFile / --mixpanelApiSecretFile");
   }
 
   private static void rejectExportFlags(MixpanelOptions o) {
