@@ -5,6 +5,7 @@ import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
 import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import dev.hogbeam.pipeline.files.FilesCommand;
 import dev.hogbeam.pipeline.jdbc.JdbcMigration;
+import dev.hogbeam.pipeline.mixpanel.MixpanelMigration;
 import dev.hogbeam.pipeline.verify.VerifyCommand;
 import java.util.List;
 
@@ -34,8 +35,12 @@ public final class Subcommands {
                 + " drivers) into PostHog",
             args -> JdbcMigration.command().run(args, MigrationCommand.Environment.system())),
         Subcommand.of(
+            "mixpanel",
+            "Migrate Mixpanel's raw Export API, or Mixpanel export files, into PostHog",
+            args -> MixpanelMigration.command().run(args, MigrationCommand.Environment.system())),
+        Subcommand.of(
             "files",
-            "Migrate event files (PostHog, Amplitude shapes; JSON lines, gzip, zip) from local disk,"
+            "Migrate event files (PostHog, Amplitude, Mixpanel shapes; JSON lines, gzip, zip) from local disk,"
                 + " s3:// or gs:// into PostHog",
             args -> FilesCommand.run(args, MigrationCommand.Environment.system())),
         Subcommand.of(

@@ -10,10 +10,12 @@ import dev.hogbeam.pipeline.clickhouse.ClickHouseMigration;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.files.PostHogFilesMigration;
 import dev.hogbeam.pipeline.jdbc.JdbcMigration;
+import dev.hogbeam.pipeline.mixpanel.MixpanelMigration;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.ClickHouseOptions;
 import dev.hogbeam.pipeline.options.FilesOptions;
 import dev.hogbeam.pipeline.options.JdbcOptions;
+import dev.hogbeam.pipeline.options.MixpanelOptions;
 import dev.hogbeam.pipeline.options.ObjectStorage;
 import dev.hogbeam.testing.LocalClickHouse;
 import dev.hogbeam.testing.LocalPostgres;
@@ -55,6 +57,7 @@ class SerializedPipelineSecretsTest {
   static final String TEAM2_KEY = "phc_teamTwoScanKey4410";
   static final String TEAM5_KEY = "phc_teamFiveScanKey8802";
   static final String TEAM_KEYS = "{\"2\": \"" + TEAM2_KEY + "\", \"5\": \"" + TEAM5_KEY + "\"}";
+  static final String MIXPANEL_SECRET = "mpsecret-pipeline-scan-3318";
   static final String REMOTE_FLINK = "--flinkMaster=flink.example.internal:8081";
 
   static LocalClickHouse ch;
@@ -247,6 +250,51 @@ class SerializedPipelineSecretsTest {
             "AMPLITUDE_API_KEY", AMPLITUDE_KEY,
             "AMPLITUDE_SECRET_KEY", AMPLITUDE_SECRET,
             "POSTHOG_API_KEY", POSTHOG_KEY));
+  }
+
+  @Test
+  void mixpanelWithTheSecretsAsFlagsAndOnAFlinkClusterFromTheEnvironment() throws Exception {
+    List<List<String>> runs =
+        List.of(
+            List.of(
+                "--runner=DirectRunner",
+                "--mixpanelServiceAccountSecret=" + MIXPANEL_SECRET,
+                "--posthogApiKey=" + POSTHOG_KEY),
+            List.of(
+                "--runner=FlinkRunner",
+                "--mixpanelServiceAccountSecret=" + MIXPANEL_SECRET,
+                "--posthogApiKey=" + POSTHOG_KEY),
+            List.of("--runner=FlinkRunner", REMOTE_FLINK));
+    for (List<String> extra : runs) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "--mixpanelUrl=http://127.0.0.1:9",
+                  "--mixpanelServiceAccountUser=hogbeam.42.mp-service-account",
+                  "--mixpanelProjectId=42",
+                  "--startDate=2024-06-10",
+                  "--endDate=2024-06-12",
+                  "--posthogUrl=http://127.0.0.1:9/",
+                  "--checkpointDir=" + tmp.resolve("ck-" + System.nanoTime())));
+      args.addAll(extra);
+      MixpanelOptions o = options(MixpanelOptions.class, args);
+      Pipeline p = Pipeline.create(o);
+      MixpanelMigration.create(
+              o,
+              env(
+                  Map.of(
+                      "MIXPANEL_SERVICE_ACCOUNT_SECRET", MIXPANEL_SECRET,
+                      "POSTHOG_API_KEY", POSTHOG_KEY)))
+          .expand(p);
+      SecretScan scan =
+          SecretScan.of(
+                  List.of(MIXPANEL_SECRET, POSTHOG_KEY),
+                  "hogbeam.42.mp-service-account:" + MIXPANEL_SECRET)
+              .pipeline(p)
+              .options(o);
+      scan.assertClean();
+      assertTrue(scan.places() > 50, "searched " + scan.places() + " places");
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.hogbeam.amplitude;
 
+import dev.hogbeam.identity.IdentityLinks;
 import java.util.List;
 
 /**
@@ -16,13 +17,16 @@ public final class AmplitudeCounts {
   public static final String INSERT_ID_DUPLICATES_DROPPED = "insert_id_duplicates_dropped";
 
   /** (device, user) pairs seen for the first time: one alias event each. */
-  public static final String ALIAS_PAIRS_NEW = "alias_pairs_new";
+  public static final String ALIAS_PAIRS_NEW = IdentityLinks.PAIRS_NEW;
 
   /** Pairs the alias pair store already holds: no alias event. */
-  public static final String ALIAS_PAIRS_ALREADY_SENT = "alias_pairs_already_sent";
+  public static final String ALIAS_PAIRS_ALREADY_SENT = IdentityLinks.PAIRS_ALREADY_SENT;
 
-  /** Pairs with an id PostHog refuses to merge (see {@link AliasPairs#isRefusedId}). */
-  public static final String ALIAS_PAIRS_REFUSED = "alias_pairs_refused";
+  /**
+   * Pairs with an id PostHog refuses to merge (see {@link
+   * dev.hogbeam.identity.AliasPairs#isRefusedId}).
+   */
+  public static final String ALIAS_PAIRS_REFUSED = IdentityLinks.PAIRS_REFUSED;
 
   /** $groupidentify events made. */
   public static final String GROUP_IDENTIFY_EVENTS = "group_identify_events";

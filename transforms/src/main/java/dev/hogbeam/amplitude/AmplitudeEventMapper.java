@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.amplitude.MappedAmplitudeEvent.GroupSnapshot;
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.NameUuids;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -4,6 +4,9 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.auto.value.AutoValue;
+import dev.hogbeam.download.DownloadCache;
+import dev.hogbeam.download.DownloadSlots;
+import dev.hogbeam.download.HttpDownload;
 import dev.hogbeam.files.JsonLineFiles;
 import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.progress.ReadProgress;
@@ -14,19 +17,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
@@ -81,7 +78,7 @@ public final class AmplitudeIO {
     return new AutoValue_AmplitudeIO_ReadExport.Builder()
         .baseUrl(REGIONS.get("us"))
         .maxConcurrentDownloads(4)
-        .policy(ExportClient.Policy.defaults())
+        .policy(HttpDownload.Policy.defaults())
         .readProgress(ReadProgress.none())
         .maxLineBytes(JsonLineFiles.DEFAULT_MAX_LINE_BYTES)
         .build();
@@ -120,7 +117,7 @@ public final class AmplitudeIO {
 
     abstract int maxConcurrentDownloads();
 
-    abstract ExportClient.Policy policy();
+    abstract HttpDownload.Policy policy();
 
     abstract ReadProgress readProgress();
 
@@ -144,7 +141,7 @@ public final class AmplitudeIO {
 
       abstract Builder maxConcurrentDownloads(int n);
 
-      abstract Builder policy(ExportClient.Policy policy);
+      abstract Builder policy(HttpDownload.Policy policy);
 
       abstract Builder readProgress(ReadProgress progress);
 
@@ -208,22 +205,15 @@ public final class AmplitudeIO {
       checkArgument(maxAttempts > 0, "maxAttempts must be > 0, but was %s", maxAttempts);
       checkArgument(
           !initialBackoff.isNegative() && !maxBackoff.isNegative(), "backoff must not be negative");
-      ExportClient.Policy p = policy();
       return toBuilder()
-          .policy(
-              new ExportClient.Policy(
-                  maxAttempts, initialBackoff, maxBackoff, p.connectTimeout, p.readTimeout))
+          .policy(policy().withRetries(maxAttempts, initialBackoff, maxBackoff))
           .build();
     }
 
     /** Connect timeout (default 30 s) and the longest silence while reading (default 5 min). */
     public ReadExport withTimeouts(Duration connect, Duration read) {
       checkArgument(connect.toMillis() > 0 && read.toMillis() > 0, "timeouts must be positive");
-      ExportClient.Policy p = policy();
-      return toBuilder()
-          .policy(
-              new ExportClient.Policy(p.maxAttempts, p.initialBackoff, p.maxBackoff, connect, read))
-          .build();
+      return toBuilder().policy(policy().withTimeouts(connect, read)).build();
     }
 
     /** Where each hour's read is recorded (default: nowhere). */
@@ -246,15 +236,15 @@ public final class AmplitudeIO {
     public void sample(JsonLineFiles.LineVisitor visit) throws Exception {
       checkArgument(credentials() != null && start() != null && end() != null, "not planned");
       ExportClient client = new ExportClient(baseUrl(), credentials(), policy(), Thread::sleep);
-      DownloadCache cache = DownloadCache.of(downloadCache());
+      DownloadCache cache = DownloadCache.of(downloadCache(), ".zip");
       for (String hour : ExportHours.plan(start(), end())) {
         String source = ExportHours.source(hour);
         DownloadCache.State state = cache == null ? null : cache.lookup(hour);
         if (state == DownloadCache.State.EMPTY) {
           continue;
         }
-        if (state == DownloadCache.State.ZIP) {
-          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
+        if (state == DownloadCache.State.DATA) {
+          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.data(hour)))) {
             if (!JsonLineFiles.sampleLines(source, in, maxLineBytes(), visit)) {
               return;
             }
@@ -295,16 +285,9 @@ public final class AmplitudeIO {
           end(),
           slotCount,
           downloadCache() == null ? "" : ", cache " + downloadCache());
-      List<KV<Integer, String>> slots = new ArrayList<>(hours.size());
-      for (int i = 0; i < hours.size(); i++) {
-        slots.add(KV.of(i % slotCount, hours.get(i)));
-      }
       PCollectionTuple read =
           input
-              .apply(
-                  "Hours",
-                  Create.of(slots).withCoder(KvCoder.of(VarIntCoder.of(), StringUtf8Coder.of())))
-              .apply("Bound concurrency", GroupByKey.create())
+              .apply("Hours", DownloadSlots.of(hours, slotCount))
               .apply(
                   "Download and read",
                   ParDo.of(
@@ -341,7 +324,7 @@ public final class AmplitudeIO {
   static final class ReadHoursFn extends DoFn<KV<Integer, Iterable<String>>, SourceLine> {
     private final String baseUrl;
     private final ExportCredentials credentials;
-    private final ExportClient.Policy policy;
+    private final HttpDownload.Policy policy;
     private final @Nullable String cacheDir;
     private final ReadProgress progress;
     private final long maxLineBytes;
@@ -351,7 +334,7 @@ public final class AmplitudeIO {
     ReadHoursFn(
         String baseUrl,
         ExportCredentials credentials,
-        ExportClient.Policy policy,
+        HttpDownload.Policy policy,
         @Nullable String cacheDir,
         ReadProgress progress,
         long maxLineBytes) {
@@ -366,7 +349,7 @@ public final class AmplitudeIO {
     @Setup
     public void setup() {
       client = new ExportClient(baseUrl, credentials, policy, Thread::sleep);
-      cache = DownloadCache.of(cacheDir);
+      cache = DownloadCache.of(cacheDir, ".zip");
     }
 
     @ProcessElement
@@ -386,9 +369,9 @@ public final class AmplitudeIO {
           HOURS_EMPTY.inc();
           return;
         }
-        if (state == DownloadCache.State.ZIP) {
+        if (state == DownloadCache.State.DATA) {
           HOURS_CACHED.inc();
-          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.zip(hour)))) {
+          try (InputStream in = Channels.newInputStream(FileSystems.open(cache.data(hour)))) {
             JsonLineFiles.emitLines(source, in, out, progress, maxLineBytes);
           }
           return;
@@ -406,7 +389,7 @@ public final class AmplitudeIO {
         }
         HOURS_DOWNLOADED.inc();
         if (cache != null) {
-          cache.storeZip(hour, tmp);
+          cache.storeData(hour, tmp);
         }
         try (InputStream in = Files.newInputStream(tmp)) {
           JsonLineFiles.emitLines(source, in, out, progress, maxLineBytes);

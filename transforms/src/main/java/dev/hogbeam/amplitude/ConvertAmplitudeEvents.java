@@ -8,6 +8,8 @@ import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.files.SourceLine;
+import dev.hogbeam.identity.AliasPairStore;
+import dev.hogbeam.identity.NewAliasPair;
 import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.values.TupleOutput;
 import java.io.Serializable;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.CaptureEventCoder;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.files.SourceLine;
 import dev.hogbeam.order.OrderingKey;
 import java.io.IOException;

@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.EventOrder;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.order.OrderingKey;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;

@@ -3,6 +3,7 @@ package dev.hogbeam.amplitude;
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.files.SourceLine;
+import dev.hogbeam.values.BundleCounts;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.amplitude.NameUuids;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
 import java.io.Serializable;
 import java.math.BigDecimal;

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.hogbeam.event.CaptureEvent;
 import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.identity.AliasPairStore;
+import dev.hogbeam.identity.AliasPairs;
+import dev.hogbeam.identity.NewAliasPair;
 import dev.hogbeam.order.OrderingKey;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -3,6 +3,7 @@ package dev.hogbeam.amplitude;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hogbeam.files.SourceLine;
+import dev.hogbeam.identity.NewAliasPair;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.junit.jupiter.api.Test;
 

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hogbeam.amplitude.AmplitudeEventMapper.Outcome;
 import dev.hogbeam.amplitude.MappedAmplitudeEvent.GroupSnapshot;
 import dev.hogbeam.event.CaptureEvent;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import java.time.Instant;

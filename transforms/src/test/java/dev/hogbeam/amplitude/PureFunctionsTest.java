@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hogbeam.download.HttpDownload;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.event.Timestamps;
+import dev.hogbeam.identity.AliasPairs;
 import dev.hogbeam.order.OrderingKey;
 import java.time.Duration;
 import java.time.Instant;
@@ -193,27 +196,27 @@ class PureFunctionsTest {
 
   @Test
   void backoffDoublesUpToTheCapAndHonoursRetryAfter() {
-    ExportClient.Policy p =
-        new ExportClient.Policy(
+    HttpDownload.Policy p =
+        new HttpDownload.Policy(
             8,
             Duration.ofSeconds(1),
             Duration.ofSeconds(10),
             Duration.ofSeconds(1),
             Duration.ofSeconds(1));
     Instant now = Instant.parse("2024-05-01T00:00:00Z");
-    assertEquals(1000, ExportClient.backoffMillis(1, null, p, now));
-    assertEquals(2000, ExportClient.backoffMillis(2, null, p, now));
-    assertEquals(8000, ExportClient.backoffMillis(4, null, p, now));
-    assertEquals(10000, ExportClient.backoffMillis(5, null, p, now));
-    assertEquals(10000, ExportClient.backoffMillis(60, null, p, now));
-    assertEquals(3000, ExportClient.backoffMillis(1, "3", p, now));
-    assertEquals(0, ExportClient.backoffMillis(4, "0", p, now));
-    assertEquals(10000, ExportClient.backoffMillis(1, "3600", p, now), "capped");
+    assertEquals(1000, HttpDownload.backoffMillis(1, null, p, now));
+    assertEquals(2000, HttpDownload.backoffMillis(2, null, p, now));
+    assertEquals(8000, HttpDownload.backoffMillis(4, null, p, now));
+    assertEquals(10000, HttpDownload.backoffMillis(5, null, p, now));
+    assertEquals(10000, HttpDownload.backoffMillis(60, null, p, now));
+    assertEquals(3000, HttpDownload.backoffMillis(1, "3", p, now));
+    assertEquals(0, HttpDownload.backoffMillis(4, "0", p, now));
+    assertEquals(10000, HttpDownload.backoffMillis(1, "3600", p, now), "capped");
     assertEquals(
-        7000, ExportClient.backoffMillis(1, "Wed, 01 May 2024 00:00:07 GMT", p, now), "a date");
+        7000, HttpDownload.backoffMillis(1, "Wed, 01 May 2024 00:00:07 GMT", p, now), "a date");
     assertEquals(
-        0, ExportClient.backoffMillis(1, "Tue, 30 Apr 2024 23:00:00 GMT", p, now), "a past date");
-    assertEquals(1000, ExportClient.backoffMillis(1, "soon", p, now), "unreadable: backoff");
+        0, HttpDownload.backoffMillis(1, "Tue, 30 Apr 2024 23:00:00 GMT", p, now), "a past date");
+    assertEquals(1000, HttpDownload.backoffMillis(1, "soon", p, now), "unreadable: backoff");
   }
 
   @Test

@@ -2,7 +2,6 @@ package dev.hogbeam.pipeline.amplitude;
 
 import com.google.common.hash.Hashing;
 import dev.hogbeam.amplitude.AliasMode;
-import dev.hogbeam.amplitude.AliasPairStore;
 import dev.hogbeam.amplitude.AmplitudeCounts;
 import dev.hogbeam.amplitude.AmplitudeIO;
 import dev.hogbeam.amplitude.ConvertAmplitudeEvents;
@@ -21,6 +20,7 @@ import dev.hogbeam.pipeline.engine.SourceEvents;
 import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.engine.SourceRead;
 import dev.hogbeam.pipeline.files.InputFiles;
+import dev.hogbeam.pipeline.identity.LinkStore;
 import dev.hogbeam.pipeline.options.AmplitudeOptions;
 import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.FinalStateScope;
@@ -29,9 +29,7 @@ import dev.hogbeam.pipeline.options.OrderBy;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
-import dev.hogbeam.secret.UrlCredentials;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -40,16 +38,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.Wait;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -64,13 +57,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *       in a cache, so a resumed run does not download again);
  *   <li>map: {@link ConvertAmplitudeEvents} (map, de-duplicate, aliases for the pairs the alias
  *       store does not hold yet), keyed by UTC day or person bucket; then the new pairs are written
- *       down ({@link PendingAliasPairs}) and every event waits for that write, so no alias is sent
- *       that a killed run could forget.
+ *       down ({@link LinkStore}) and every event waits for that write, so no alias is sent that a
+ *       killed run could forget.
  * </ol>
  *
  * <p>Around the pipeline: when the command starts and after a successful run, pending pairs whose
  * alias event a group checkpoint shows as delivered are moved into the alias store ({@link
- * PendingAliasPairs#settle}).
+ * LinkStore}).
  */
 public final class AmplitudeMigration implements EventSource<SourceLine> {
   static final String PLAN_FILE = "plan.json";
@@ -82,33 +75,23 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
   private final AmplitudePlan plan;
   private final AmplitudeOptions options;
   private final AliasMode aliasMode;
-  private final @Nullable String aliasStore;
-  private final boolean recordsAliases;
-  private final String checkpointDir;
+  private final LinkStore aliases;
   private final AmplitudeIO.@Nullable ReadExport export;
   private final @Nullable String downloadCache;
-  private final PendingAliasPairs.Settled settledBefore;
-  private PendingAliasPairs.@Nullable Settled settledAfter;
 
   private AmplitudeMigration(
       AmplitudeOptions options,
       AmplitudePlan plan,
       AmplitudeIO.@Nullable ReadExport export,
       @Nullable String downloadCache,
-      boolean sendsToPostHog,
-      String checkpointDir,
       AliasMode aliasMode,
-      @Nullable String aliasStore,
-      PendingAliasPairs.Settled settledBefore) {
+      LinkStore aliases) {
     this.options = options;
     this.plan = plan;
     this.export = export;
     this.downloadCache = downloadCache;
-    this.checkpointDir = checkpointDir;
     this.aliasMode = aliasMode;
-    this.aliasStore = aliasStore;
-    this.recordsAliases = aliasStore != null && aliasMode != AliasMode.NONE && sendsToPostHog;
-    this.settledBefore = settledBefore;
+    this.aliases = aliases;
   }
 
   /** The {@code amplitude} subcommand. */
@@ -168,23 +151,17 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
                 ? null
                 : siblingOf(store.directory(), "amplitude-aliases-" + destination.projectId());
 
-    PendingAliasPairs.Settled settled = new PendingAliasPairs.Settled(0, 0, 0);
-    if (aliasStore != null && destination.sendsToPostHog()) {
-      settled = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
-    }
+    LinkStore aliases =
+        LinkStore.open(
+            aliasStore,
+            store.directory(),
+            destination.sendsToPostHog(),
+            aliasMode != AliasMode.NONE,
+            PLAN_FILE);
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
     Migration<SourceLine> migration =
         Migration.of(
-            new AmplitudeMigration(
-                o,
-                plan,
-                export,
-                downloadCache,
-                destination.sendsToPostHog(),
-                store.directory(),
-                aliasMode,
-                aliasStore,
-                settled),
+            new AmplitudeMigration(o, plan, export, downloadCache, aliasMode, aliases),
             setup,
             null);
     if (o.getPersons() == FinalStateScope.none) {
@@ -332,26 +309,15 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
   }
 
   private static String exportUrl(AmplitudeOptions o) {
-    if (o.getAmplitudeRegion() != null && o.getAmplitudeUrl() != null) {
-      throw new IllegalArgumentException(
-          "--amplitudeRegion and --amplitudeUrl exclude each other; give one");
-    }
-    if (o.getAmplitudeUrl() != null) {
-      String url = o.getAmplitudeUrl().strip();
-      UrlRules.checkNoCredentials(
-          "amplitudeUrl", url, "--amplitudeApiKeyFile / --amplitudeSecretKeyFile");
-      if (!url.startsWith("http://") && !url.startsWith("https://")) {
-        throw new IllegalArgumentException(
-            "--amplitudeUrl must be an http(s) URL, but was " + UrlCredentials.redact(url));
-      }
-      return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-    }
-    try {
-      return AmplitudeIO.regionUrl(o.getAmplitudeRegion() == null ? "us" : o.getAmplitudeRegion());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--amplitudeRegion must be us or eu, but was '" + o.getAmplitudeRegion() + "'", e);
-    }
+    return UrlRules.regionOrUrl(
+        "amplitudeRegion",
+        o.getAmplitudeRegion(),
+        "us",
+        "amplitudeUrl",
+        o.getAmplitudeUrl(),
+        AmplitudeIO::regionUrl,
+        "us or eu",
+        "--amplitudeApiKeyFile / --amplitudeSecretKeyFile");
   }
 
   /** The files {@code pattern} matches now, in name order, with their sizes. */
@@ -388,19 +354,7 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
 
   /** {@code name} in the directory that holds {@code dir} (on any file system). */
   static String siblingOf(String dir, String name) {
-    String d = dir;
-    while (d.endsWith("/") && d.length() > 1) {
-      d = d.substring(0, d.length() - 1);
-    }
-    int scheme = d.indexOf("://");
-    int slash = d.lastIndexOf('/');
-    if (slash < 0) {
-      return name;
-    }
-    if (scheme >= 0 && slash < scheme + 3 + 1) {
-      return d + "/" + name; // the root of a bucket: nothing above it
-    }
-    return d.substring(0, slash + 1) + name;
+    return LinkStore.besideCheckpoints(dir, name);
   }
 
   @Override
@@ -416,21 +370,9 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
     if (aliasMode == AliasMode.NONE) {
       sb.append("none (--aliasMode=none)");
     } else {
-      sb.append(aliasMode.eventName()).append(" once per new (device_id, user_id) pair");
-      if (aliasStore == null) {
-        sb.append("; no alias store (no PostHog API key): every pair counts as new");
-      } else {
-        sb.append("; pairs already sent are in ").append(aliasStore);
-        if (!recordsAliases) {
-          sb.append(" (read only: this run sends nothing to PostHog)");
-        } else if (settledBefore.recorded() + settledBefore.stillPending() > 0) {
-          sb.append(" (")
-              .append(settledBefore.recorded())
-              .append(" pending record(s) of earlier runs settled now, ")
-              .append(settledBefore.stillPending())
-              .append(" still pending)");
-        }
-      }
+      sb.append(aliasMode.eventName())
+          .append(" once per new (device_id, user_id) pair; ")
+          .append(aliases.describe());
     }
     return SourcePlan.builder()
         .description(sb.toString())
@@ -469,54 +411,20 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
             .withGroupIdentify(options.getGroupIdentify())
             .withOrderingKey(context.orderingKey());
     String runId = context.ledger().runId();
-    List<String> takenByOthers;
-    try {
-      takenByOthers =
-          aliasStore == null || aliasMode == AliasMode.NONE
-              ? List.of()
-              : PendingAliasPairs.takenByOthers(aliasStore, checkpointDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the pending alias pairs of " + aliasStore, e);
-    }
     return new PTransform<>() {
       @Override
       public SourceEvents expand(PCollection<SourceLine> lines) {
         ConvertAmplitudeEvents withPairs = convert;
-        if (aliasStore != null && aliasMode != AliasMode.NONE) {
-          PCollection<String> recorded =
-              lines
-                  .getPipeline()
-                  .apply("Read alias pairs already sent", AliasPairStore.read(aliasStore));
-          if (!takenByOthers.isEmpty()) {
-            recorded =
-                PCollectionList.of(recorded)
-                    .and(
-                        lines
-                            .getPipeline()
-                            .apply(
-                                "Alias pairs pending in other migrations",
-                                Create.of(takenByOthers).withCoder(StringUtf8Coder.of())))
-                    .apply("All taken alias pairs", Flatten.pCollections());
-          }
-          withPairs = convert.withRecordedAliasPairs(recorded);
+        PCollection<String> taken =
+            aliasMode == AliasMode.NONE ? null : aliases.takenPairs(lines.getPipeline());
+        if (taken != null) {
+          withPairs = convert.withRecordedAliasPairs(taken);
         }
         ConvertAmplitudeEvents.Result converted =
             lines.apply("Convert to PostHog events", withPairs);
-        PCollection<KV<String, CaptureEvent>> events = converted.getEvents();
         // New pairs are durable before any event can reach the writer.
-        if (recordsAliases) {
-          PCollection<String> pendingFiles =
-              converted
-                  .getNewAliasPairs()
-                  .apply(
-                      "Write pending alias pairs",
-                      PendingAliasPairs.write(
-                          aliasStore, PendingAliasPairs.absolute(checkpointDir), runId));
-          events =
-              events
-                  .apply("Wait for pending alias pairs", Wait.on(pendingFiles))
-                  .setCoder(converted.getEvents().getCoder());
-        }
+        PCollection<KV<String, CaptureEvent>> events =
+            aliases.heldUntilPending(converted.getEvents(), converted.getNewAliasPairs(), runId);
         return SourceEvents.of(events, converted.getDeadLetters())
             .withCounts(AMPLITUDE, "conversion", converted.getCounts());
       }
@@ -575,9 +483,7 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
   /** Records the pairs this run delivered (every group is done after a successful run). */
   @Override
   public void afterRun() throws IOException {
-    if (recordsAliases) {
-      settledAfter = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
-    }
+    aliases.afterRun();
   }
 
   @Override
@@ -601,15 +507,7 @@ public final class AmplitudeMigration implements EventSource<SourceLine> {
               c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_NEW, 0L),
               c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_ALREADY_SENT, 0L),
               c.getOrDefault(AmplitudeCounts.ALIAS_PAIRS_REFUSED, 0L)));
-      if (settledAfter != null) {
-        sb.append(
-            String.format(
-                Locale.ROOT,
-                "  alias store: %s (%,d pending record(s) settled, %,d still pending)%n",
-                aliasStore,
-                settledAfter.recorded(),
-                settledAfter.stillPending()));
-      }
+      sb.append(aliases.summary("alias store:"));
     }
     return sb.toString();
   }

@@ -3,6 +3,7 @@ package dev.hogbeam.pipeline.files;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
+import dev.hogbeam.pipeline.mixpanel.MixpanelMigration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +19,8 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code posthog}: {@link PostHogFilesMigration} (flags {@code --format} included);
  *   <li>{@code amplitude}: {@code hogbeam amplitude --inputFiles=...} (the same flags, the same
- *       checkpoints: {@code --format} is taken off).
+ *       checkpoints: {@code --format} is taken off);
+ *   <li>{@code mixpanel}: {@code hogbeam mixpanel --inputFiles=...} (likewise).
  * </ul>
  *
  * A format plugs in with one line in {@link #FORMATS}.
@@ -34,14 +36,8 @@ public final class FilesCommand {
   static {
     FORMATS.put("posthog", new Format(PostHogFilesMigration::command, true));
     FORMATS.put("amplitude", new Format(AmplitudeMigration::command, false));
+    FORMATS.put("mixpanel", new Format(MixpanelMigration::command, false));
   }
-
-  /** Formats that are planned but not in this build, with what to say. */
-  private static final Map<String, String> NOT_YET =
-      Map.of(
-          "mixpanel",
-          "--format=mixpanel is not available in this build yet: the Mixpanel source"
-              + " (hogbeam mixpanel) reads Mixpanel's export files");
 
   /** {@code java -cp ... dev.hogbeam.pipeline.files.FilesCommand --format=... --flags...}. */
   public static void main(String[] args) {
@@ -61,8 +57,7 @@ public final class FilesCommand {
         help |= a.equals("--help") || a.equals("-h");
       }
     }
-    String formats =
-        String.join(", ", FORMATS.keySet()) + " or " + String.join(", ", NOT_YET.keySet());
+    String formats = String.join(", ", FORMATS.keySet());
     if (format == null) {
       if (help) {
         env.out()
@@ -76,14 +71,11 @@ public final class FilesCommand {
       env.err().println("hogbeam files: --format is required: " + formats);
       return ExitCodes.USAGE;
     }
-    if (NOT_YET.containsKey(format)) {
-      env.err().println("hogbeam files: " + NOT_YET.get(format));
-      return ExitCodes.USAGE;
-    }
     Format f = FORMATS.get(format);
     if (f == null) {
       env.err()
-          .println("hogbeam files: --format must be " + formats + ", but was '" + format + "'");
+          .println(
+              "hogbeam files: --format must be one of " + formats + ", but was '" + format + "'");
       return ExitCodes.USAGE;
     }
     if (!help && rest.stream().noneMatch(a -> a.startsWith("--inputFiles="))) {

@@ -13,7 +13,7 @@ import dev.hogbeam.jdbc.ReadJdbcDays;
 import dev.hogbeam.order.KeyedEvents;
 import dev.hogbeam.pipeline.Destination;
 import dev.hogbeam.pipeline.MigrationCommand;
-import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
+import dev.hogbeam.pipeline.checkpoint.SavedPlan;
 import dev.hogbeam.pipeline.engine.EventSource;
 import dev.hogbeam.pipeline.engine.Migration;
 import dev.hogbeam.pipeline.engine.SendInOrder;
@@ -58,7 +58,6 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * </ol>
  */
 public final class JdbcMigration implements EventSource<String> {
-  static final String PLAN_FILE = "plan.json";
 
   private final JdbcDataSource dataSource;
   private final String sql;
@@ -178,8 +177,7 @@ public final class JdbcMigration implements EventSource<String> {
                 + "-"
                 + destination.dirSuffix();
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
-    CheckpointStore store = setup.store();
-    store.saveOrCheckPlan(PLAN_FILE, planText, saved -> " (its plan.json: " + saved + ")");
+    SavedPlan.checkOrSave(setup.store(), planText);
     String description =
         "source: "
             + url

@@ -1,6 +1,7 @@
 package dev.hogbeam.pipeline.options;
 
 import dev.hogbeam.secret.UrlCredentials;
+import java.util.function.Function;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -52,5 +53,44 @@ public final class UrlRules {
             + " in clear text to another machine; use https:// (or, for ClickHouse,"
             + " ssl=true), or pass --allowInsecureHttp if the network between here and that host"
             + " is trusted");
+  }
+
+  /**
+   * An API's host from a region flag or an explicit URL flag, not both: the URL checked (no
+   * credentials, http or https) without a trailing slash, or the region's host ({@code
+   * defaultRegion} when neither is given).
+   *
+   * @param regionUrl the host of a region; throws IllegalArgumentException for an unknown one
+   * @param regions the regions there are, for the message (e.g. {@code us or eu})
+   * @param secretFlags where the credentials go instead of the URL, for the message
+   */
+  public static String regionOrUrl(
+      String regionFlag,
+      @Nullable String region,
+      String defaultRegion,
+      String urlFlag,
+      @Nullable String url,
+      Function<String, String> regionUrl,
+      String regions,
+      String secretFlags) {
+    if (region != null && url != null) {
+      throw new IllegalArgumentException(
+          "--" + regionFlag + " and --" + urlFlag + " exclude each other; give one");
+    }
+    if (url != null) {
+      String u = url.strip();
+      checkNoCredentials(urlFlag, u, secretFlags);
+      if (!u.startsWith("http://") && !u.startsWith("https://")) {
+        throw new IllegalArgumentException(
+            "--" + urlFlag + " must be an http(s) URL, but was " + UrlCredentials.redact(u));
+      }
+      return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
+    }
+    try {
+      return regionUrl.apply(region == null ? defaultRegion : region);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--" + regionFlag + " must be " + regions + ", but was '" + region + "'", e);
+    }
   }
 }

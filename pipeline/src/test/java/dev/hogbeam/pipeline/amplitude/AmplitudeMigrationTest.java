@@ -9,12 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.amplitude.AliasPairs;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.identity.AliasPairs;
 import dev.hogbeam.order.OrderingKey;
 import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.Sent;
+import dev.hogbeam.pipeline.identity.PendingAliasPairs;
+import dev.hogbeam.pipeline.identity.PendingAliasPairsTest;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeAmplitudeExportServer;

@@ -7,15 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hogbeam.amplitude.AliasPairs;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
+import dev.hogbeam.identity.AliasPairs;
 import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.KilledRun;
 import dev.hogbeam.pipeline.amplitude.AmplitudeTestData.Sent;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
+import dev.hogbeam.pipeline.identity.PendingAliasPairs;
+import dev.hogbeam.pipeline.identity.PendingAliasPairsTest;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeAmplitudeExportServer;

@@ -13,12 +13,9 @@ import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -26,8 +23,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /** Amplitude lines, expected PostHog events and a way to run the command, for the command tests. */
 final class AmplitudeTestData {
@@ -128,11 +123,7 @@ final class AmplitudeTestData {
 
   /** Runs {@code hogbeam amplitude} in this JVM with these environment variables. */
   static CommandRun runCommand(Map<String, String> env, List<String> args) {
-    return CommandRun.of(
-        AmplitudeMigration.command()::run,
-        env,
-        withoutFinalState(args),
-        Clock.fixed(NOW, ZoneOffset.UTC));
+    return CommandRun.of(AmplitudeMigration.command(), env, withoutFinalState(args), NOW);
   }
 
   static RunReport report(Path checkpointDir) throws IOException {
@@ -141,20 +132,6 @@ final class AmplitudeTestData {
 
   /** Every dead letter written into {@code dir}. */
   static List<DeadLetter> deadLetters(Path dir) throws IOException {
-    List<DeadLetter> out = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f :
-          files
-              .filter(p -> p.getFileName().toString().endsWith(".jsonl"))
-              .sorted()
-              .collect(Collectors.toList())) {
-        for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-          if (!l.isBlank()) {
-            out.add(DeadLetter.fromJsonLine(l));
-          }
-        }
-      }
-    }
-    return out;
+    return CommandRun.deadLetters(dir);
   }
 }

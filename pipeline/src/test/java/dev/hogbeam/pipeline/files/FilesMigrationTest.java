@@ -7,12 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hogbeam.amplitude.NameUuids;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
 import dev.hogbeam.pipeline.MigrationCommand;
 import dev.hogbeam.pipeline.amplitude.AmplitudeMigration;
+import dev.hogbeam.pipeline.mixpanel.MixpanelMigration;
 import dev.hogbeam.pipeline.report.RunReport;
 import dev.hogbeam.testing.AmplitudeExportZipBuilder;
 import dev.hogbeam.testing.FakeCaptureServer;
@@ -24,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -317,7 +319,59 @@ class FilesMigrationTest {
   }
 
   @Test
-  void refusesMixpanelForNowAnUnknownFormatAndS3KeysAsFlagValues() throws Exception {
+  void mixpanelFilesGoThroughTheMixpanelSource() throws Exception {
+    Path in = Files.createDirectories(tmp.resolve("mixpanel-in"));
+    List<String> lines =
+        List.of(
+            "{\"event\":\"$mp_web_page_view\",\"properties\":{\"time\":1714557600,"
+                + "\"distinct_id\":\"$device:dev-1\",\"$distinct_id_before_identity\":\"anon-1\","
+                + "\"$device_id\":\"dev-1\",\"$insert_id\":\"ins-1\",\"$city\":\"Paris\"}}",
+            "{\"event\":\"Signed Up\",\"properties\":{\"time\":1714561200123.456,"
+                + "\"distinct_id\":\"user-1\",\"$user_id\":\"user-1\",\"$device_id\":\"dev-1\","
+                + "\"$insert_id\":\"ins-2\",\"plan\":\"pro\"}}");
+    Files.write(in.resolve("export.json.gz"), FilesTestData.gzip(lines));
+    try (FakeCaptureServer viaFiles = FakeCaptureServer.start();
+        FakeCaptureServer viaMixpanel = FakeCaptureServer.start()) {
+      CommandRun files =
+          FilesTestData.files(
+              ENV,
+              List.of(
+                  "--format=mixpanel",
+                  "--inputFiles=" + in + "/*.json.gz",
+                  "--posthogUrl=" + viaFiles.url(),
+                  "--checkpointDir=" + tmp.resolve("ck-mp-files"),
+                  "--progressIntervalSeconds=0"));
+      assertEquals(ExitCodes.OK, files.exitCode(), files.describe());
+      CommandRun direct =
+          CommandRun.of(
+              MixpanelMigration.command(),
+              ENV,
+              List.of(
+                  "--inputFiles=" + in + "/*.json.gz",
+                  "--posthogUrl=" + viaMixpanel.url(),
+                  "--checkpointDir=" + tmp.resolve("ck-mp-direct"),
+                  "--progressIntervalSeconds=0"),
+              Instant.now());
+      assertEquals(ExitCodes.OK, direct.exitCode(), direct.describe());
+      Map<String, String> got = received(viaFiles.events());
+      assertEquals(received(viaMixpanel.events()), got, "the Mixpanel source's events exactly");
+      // The two events and one $identify for the (dev-1, user-1) pair.
+      assertEquals(3, got.size(), got.toString());
+      ReceivedEvent view =
+          viaFiles.events().stream()
+              .filter(e -> e.event().equals("$pageview"))
+              .findFirst()
+              .orElseThrow();
+      assertEquals("anon-1", view.distinctId());
+      assertEquals("2024-05-01T10:00:00.000000Z", view.timestamp());
+      assertEquals("Paris", view.properties().path("$geoip_city_name").asText());
+      assertEquals(
+          1, viaFiles.events().stream().filter(e -> e.event().equals("$identify")).count());
+    }
+  }
+
+  @Test
+  void refusesAnUnknownFormatAndS3KeysAsFlagValues() throws Exception {
     Path in = Files.createDirectories(tmp.resolve("in"));
     Files.write(in.resolve("a.jsonl"), FilesTestData.plain(PLAIN.subList(0, 1)));
     List<String> common =
@@ -326,14 +380,12 @@ class FilesMigrationTest {
             "--posthogUrl=http://127.0.0.1:9/",
             "--checkpointDir=" + tmp.resolve("ck"));
 
-    CommandRun mixpanel = FilesTestData.files(ENV, with(common, "--format=mixpanel"));
-    assertEquals(ExitCodes.USAGE, mixpanel.exitCode(), mixpanel.describe());
-    assertTrue(mixpanel.err().contains("--format=mixpanel is not available"), mixpanel.err());
-
     CommandRun unknown = FilesTestData.files(ENV, with(common, "--format=csv"));
     assertEquals(ExitCodes.USAGE, unknown.exitCode());
     assertTrue(
-        unknown.err().contains("--format must be posthog, amplitude or mixpanel, but was 'csv'"),
+        unknown
+            .err()
+            .contains("--format must be one of posthog, amplitude, mixpanel, but was 'csv'"),
         unknown.err());
 
     CommandRun none = FilesTestData.files(ENV, common);

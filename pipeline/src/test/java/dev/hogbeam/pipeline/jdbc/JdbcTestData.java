@@ -4,19 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.amplitude.NameUuids;
 import dev.hogbeam.event.DeadLetter;
+import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.testing.FakeCaptureServer.ReceivedEvent;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
@@ -30,7 +27,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -277,29 +273,12 @@ final class JdbcTestData {
 
   /** Runs {@code hogbeam jdbc} in this JVM. */
   static CommandRun runCommand(Map<String, String> env, List<String> args) {
-    return CommandRun.of(JdbcMigration.command()::run, env, args, Clock.fixed(NOW, ZoneOffset.UTC));
+    return CommandRun.of(JdbcMigration.command(), env, args, NOW);
   }
 
   /** Every dead letter written into {@code dir}. */
   static List<DeadLetter> deadLetters(Path dir) throws IOException {
-    List<DeadLetter> out = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
-      return out;
-    }
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path f :
-          files
-              .filter(p -> p.toString().endsWith(".jsonl"))
-              .sorted()
-              .collect(Collectors.toList())) {
-        for (String l : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-          if (!l.isBlank()) {
-            out.add(DeadLetter.fromJsonLine(l));
-          }
-        }
-      }
-    }
-    return out;
+    return CommandRun.deadLetters(dir);
   }
 
   /** The dead letters' reasons by source row id (read from the payload's uuid-less record). */

@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.event;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -7,10 +7,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.UUID;
 
 /**
- * Deterministic UUIDs for everything hogbeam makes up on the Amplitude path: events without a
- * usable Amplitude uuid, alias and group-identify events, and session ids. The same input always
- * gives the same UUID, so a re-run re-sends the same uuid and PostHog de-duplicates it; nothing
- * here is random.
+ * Deterministic UUIDs for everything hogbeam makes up (events without a usable source uuid, alias,
+ * identify and group-identify events, session ids), for every source. The same input always gives
+ * the same UUID, so a re-run re-sends the same uuid and PostHog de-duplicates it; nothing here is
+ * random. Version 5 is written out by hand: the JDK only has version 3 (MD5).
  */
 public final class NameUuids {
   /** hogbeam's own namespace for name-based (version 5) UUIDs. Never change it. */
@@ -20,7 +20,15 @@ public final class NameUuids {
 
   /** A version 5 (SHA-1, name-based) UUID of {@code name} in {@link #NAMESPACE}, lower case. */
   public static String v5(String name) {
-    byte[] hash = sha1(NAMESPACE, name);
+    return v5(NAMESPACE, name);
+  }
+
+  /**
+   * A version 5 UUID (RFC 9562: SHA-1 of the namespace's 16 bytes then the name's UTF-8 bytes) of
+   * {@code name} in {@code namespace}, lower case.
+   */
+  public static String v5(UUID namespace, String name) {
+    byte[] hash = sha1(namespace, name);
     hash[6] = (byte) ((hash[6] & 0x0f) | 0x50);
     hash[8] = (byte) ((hash[8] & 0x3f) | 0x80);
     ByteBuffer b = ByteBuffer.wrap(hash, 0, 16);
@@ -35,7 +43,7 @@ public final class NameUuids {
    *
    * @throws IllegalArgumentException when {@code startMillis} does not fit the 48-bit time field
    */
-  static String v7(long startMillis, String name) {
+  public static String v7(long startMillis, String name) {
     if (startMillis < 0 || startMillis >= (1L << 48)) {
       throw new IllegalArgumentException("time out of UUIDv7 range: " + startMillis);
     }

@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.identity;
 
 import static com.google.common.base.Preconditions.checkArgument;
 

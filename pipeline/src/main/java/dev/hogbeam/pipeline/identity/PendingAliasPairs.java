@@ -1,17 +1,17 @@
-package dev.hogbeam.pipeline.amplitude;
+package dev.hogbeam.pipeline.identity;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.hogbeam.amplitude.AliasPairStore;
-import dev.hogbeam.amplitude.AliasPairs;
-import dev.hogbeam.amplitude.NewAliasPair;
 import dev.hogbeam.event.DeadLetter;
 import dev.hogbeam.event.DeadLetterIO;
 import dev.hogbeam.event.EventCursor;
 import dev.hogbeam.event.EventOrder;
+import dev.hogbeam.identity.AliasPairStore;
+import dev.hogbeam.identity.AliasPairs;
+import dev.hogbeam.identity.NewAliasPair;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.pipeline.engine.Ledger;
@@ -62,10 +62,10 @@ import org.slf4j.LoggerFactory;
  * line ({@link Record}); files are written under temporary names and renamed into place (TextIO),
  * and are only deleted once every record in them is settled.
  */
-final class PendingAliasPairs {
+public final class PendingAliasPairs {
   private static final Logger LOG = LoggerFactory.getLogger(PendingAliasPairs.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final String DIRECTORY = "pending";
+  public static final String DIRECTORY = "pending";
   static final String SUFFIX = ".jsonl";
 
   private PendingAliasPairs() {}
@@ -133,12 +133,13 @@ final class PendingAliasPairs {
    * Output: the files written, once they are all in place (use it as a {@link
    * org.apache.beam.sdk.transforms.Wait} signal).
    */
-  static Write write(String aliasStore, String checkpointDir, String runId) {
+  public static Write write(String aliasStore, String checkpointDir, String runId) {
     return new Write(directory(aliasStore) + "/" + runId, checkpointDir);
   }
 
   /** See {@link #write}. */
-  static final class Write extends PTransform<PCollection<NewAliasPair>, PCollection<String>> {
+  public static final class Write
+      extends PTransform<PCollection<NewAliasPair>, PCollection<String>> {
     private final String prefix;
     private final String checkpointDir;
 
@@ -172,7 +173,8 @@ final class PendingAliasPairs {
    * resumed run makes the same alias events again, at the same positions, and sends those its
    * killed run had not.
    */
-  static List<String> takenByOthers(String aliasStore, String checkpointDir) throws IOException {
+  public static List<String> takenByOthers(String aliasStore, String checkpointDir)
+      throws IOException {
     String ours = absolute(checkpointDir);
     List<String> out = new ArrayList<>();
     for (ResourceId file : pendingFiles(aliasStore)) {
@@ -199,7 +201,7 @@ final class PendingAliasPairs {
   }
 
   /** What {@link #settle} did. */
-  record Settled(long recorded, long stillPending, long dropped) {}
+  public record Settled(long recorded, long stillPending, long dropped) {}
 
   /**
    * Moves every pending pair of {@code aliasStore} whose alias event was delivered into the store,
@@ -212,7 +214,7 @@ final class PendingAliasPairs {
    * and a later run sending it again is the safe side. So are unreadable lines (a file torn by a
    * kill while it was written, which is before anything was sent).
    */
-  static Settled settle(String aliasStore, String planFile) throws IOException {
+  public static Settled settle(String aliasStore, String planFile) throws IOException {
     Map<String, @Nullable Map<String, GroupCheckpoint>> checkpoints = new HashMap<>();
     long recorded = 0;
     long pending = 0;
@@ -391,7 +393,7 @@ final class PendingAliasPairs {
   }
 
   /** A path that means the same from any working directory (local paths made absolute). */
-  static String absolute(String path) {
+  public static String absolute(String path) {
     if (path.contains("://") && !path.startsWith("file://")) {
       return path;
     }

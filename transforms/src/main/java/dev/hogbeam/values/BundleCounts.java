@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.values;
 
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,15 +12,15 @@ import org.apache.beam.sdk.values.TupleTag;
  * event costs an addition, not an element. A retried bundle's counts are discarded with the rest of
  * its output, so the sums stay exact.
  */
-final class BundleCounts {
+public final class BundleCounts {
   private final Map<String, Long> counts = new TreeMap<>();
 
-  void add(String name, long n) {
+  public void add(String name, long n) {
     counts.merge(name, n, Long::sum);
   }
 
   /** Emits the counts on {@code tag} (global window) and starts again from zero. */
-  void flush(DoFn<?, ?>.FinishBundleContext c, TupleTag<KV<String, Long>> tag) {
+  public void flush(DoFn<?, ?>.FinishBundleContext c, TupleTag<KV<String, Long>> tag) {
     for (Map.Entry<String, Long> e : counts.entrySet()) {
       c.output(
           tag,

@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.identity;
 
 import static com.google.common.base.Preconditions.checkNotNull;
 
@@ -31,7 +31,7 @@ public final class NewAliasPair implements Serializable {
   private final long timestampMicros;
   private final String uuid;
 
-  NewAliasPair(String pairKey, String orderingKey, long timestampMicros, String uuid) {
+  public NewAliasPair(String pairKey, String orderingKey, long timestampMicros, String uuid) {
     this.pairKey = checkNotNull(pairKey, "pairKey");
     this.orderingKey = checkNotNull(orderingKey, "orderingKey");
     this.timestampMicros = timestampMicros;

@@ -1,4 +1,4 @@
-package dev.hogbeam.amplitude;
+package dev.hogbeam.identity;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

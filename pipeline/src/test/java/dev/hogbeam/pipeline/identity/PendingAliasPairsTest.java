@@ -1,12 +1,12 @@
-package dev.hogbeam.pipeline.amplitude;
+package dev.hogbeam.pipeline.identity;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.hogbeam.amplitude.AliasPairs;
 import dev.hogbeam.event.EventCursor;
+import dev.hogbeam.identity.AliasPairs;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import java.io.IOException;
@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PendingAliasPairsTest {
+public class PendingAliasPairsTest {
+  private static final String PLAN_FILE = "plan.json";
   private static final String U1 = "00000000-0000-4000-8000-000000000001";
   private static final String U2 = "00000000-0000-4000-8000-000000000002";
   private static final String U3 = "00000000-0000-4000-8000-000000000003";
@@ -79,11 +80,11 @@ class PendingAliasPairsTest {
     String aliasStore = tmp.resolve("aliases").toString();
     // March: a killed run, its group acknowledged up to the alias of pair A but not of pair B.
     CheckpointStore march = CheckpointStore.at(tmp.resolve("ck-march").toString());
-    march.writeText(AmplitudeMigration.PLAN_FILE, "{}");
+    march.writeText(PLAN_FILE, "{}");
     march.writeGroup(GroupCheckpoint.start("2024-03-01").acknowledged(EventCursor.of(200, U1), 10));
     // April: its group finished.
     CheckpointStore april = CheckpointStore.at(tmp.resolve("ck-april").toString());
-    april.writeText(AmplitudeMigration.PLAN_FILE, "{}");
+    april.writeText(PLAN_FILE, "{}");
     april.writeGroup(GroupCheckpoint.start("2024-04-01").finished());
     // An abandoned migration whose checkpoint directory was deleted.
     String gone = tmp.resolve("ck-gone").toString();
@@ -105,8 +106,7 @@ class PendingAliasPairsTest {
             .toJsonLine());
     writeLines(pending.resolve("run4-00000-of-00001.jsonl")); // an empty shard
 
-    PendingAliasPairs.Settled first =
-        PendingAliasPairs.settle(aliasStore, AmplitudeMigration.PLAN_FILE);
+    PendingAliasPairs.Settled first = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
 
     assertEquals(new PendingAliasPairs.Settled(2, 2, 1), first);
     assertEquals(Set.of(PAIR_A, PAIR_C), storedPairs(aliasStore));
@@ -118,29 +118,27 @@ class PendingAliasPairsTest {
     // The March run is resumed and finishes both groups.
     march.writeGroup(GroupCheckpoint.start("2024-03-01").acknowledged(EventCursor.of(250, U1), 11));
     march.writeGroup(GroupCheckpoint.start("2024-03-02").finished());
-    PendingAliasPairs.Settled second =
-        PendingAliasPairs.settle(aliasStore, AmplitudeMigration.PLAN_FILE);
+    PendingAliasPairs.Settled second = PendingAliasPairs.settle(aliasStore, PLAN_FILE);
 
     assertEquals(new PendingAliasPairs.Settled(3, 0, 0), second);
     assertEquals(Set.of(PAIR_A, PAIR_B, PAIR_C), storedPairs(aliasStore));
     assertEquals(Set.of(), fileNames(pending));
     assertEquals(
-        new PendingAliasPairs.Settled(0, 0, 0),
-        PendingAliasPairs.settle(aliasStore, AmplitudeMigration.PLAN_FILE));
+        new PendingAliasPairs.Settled(0, 0, 0), PendingAliasPairs.settle(aliasStore, PLAN_FILE));
   }
 
   @Test
   void settlingWithoutAStoreOrPendingDirectoryDoesNothing() throws IOException {
     assertEquals(
         new PendingAliasPairs.Settled(0, 0, 0),
-        PendingAliasPairs.settle(tmp.resolve("none").toString(), AmplitudeMigration.PLAN_FILE));
+        PendingAliasPairs.settle(tmp.resolve("none").toString(), PLAN_FILE));
     assertFalse(Files.exists(tmp.resolve("none")));
   }
 
   @Test
   void anUnreadableRecordIsDroppedUnrecorded() throws IOException {
     CheckpointStore done = CheckpointStore.at(tmp.resolve("ck").toString());
-    done.writeText(AmplitudeMigration.PLAN_FILE, "{}");
+    done.writeText(PLAN_FILE, "{}");
     done.writeGroup(GroupCheckpoint.start("g").finished());
     Path file =
         tmp.resolve("aliases")
@@ -155,7 +153,7 @@ class PendingAliasPairsTest {
 
     assertEquals(
         new PendingAliasPairs.Settled(1, 0, 1),
-        PendingAliasPairs.settle(tmp.resolve("aliases").toString(), AmplitudeMigration.PLAN_FILE));
+        PendingAliasPairs.settle(tmp.resolve("aliases").toString(), PLAN_FILE));
     assertEquals(Set.of(PAIR_A), storedPairs(tmp.resolve("aliases").toString()));
     assertFalse(Files.exists(file));
   }
@@ -178,12 +176,12 @@ class PendingAliasPairsTest {
   }
 
   /** Every pair key in the store's files. */
-  static Set<String> storedPairs(String aliasStore) throws IOException {
+  public static Set<String> storedPairs(String aliasStore) throws IOException {
     return new TreeSet<>(storedLineList(aliasStore));
   }
 
   /** How many lines the store's files hold (a pair recorded twice counts twice). */
-  static long storedLines(String aliasStore) throws IOException {
+  public static long storedLines(String aliasStore) throws IOException {
     return storedLineList(aliasStore).size();
   }
 
@@ -203,7 +201,7 @@ class PendingAliasPairsTest {
     return all;
   }
 
-  static Set<String> fileNames(Path dir) throws IOException {
+  public static Set<String> fileNames(Path dir) throws IOException {
     if (!Files.isDirectory(dir)) {
       return Set.of();
     }

@@ -1,0 +1,31 @@
+package dev.hogbeam.pipeline.checkpoint;
+
+/**
+ * A migration's plan as text, saved as {@code plan.json} in its checkpoint directory by the first
+ * run and compared by every later one, so a re-run on the same directory means the same migration.
+ * For sources whose plan compares as a whole (JDBC, Mixpanel); Amplitude names each difference.
+ */
+public final class SavedPlan {
+  /** The plan's file name in the checkpoint directory. */
+  public static final String FILE = "plan.json";
+
+  private SavedPlan() {}
+
+  /**
+   * Saves {@code planText} when the directory holds no plan yet; refuses, naming the directory and
+   * its plan, when it holds another one.
+   */
+  public static void checkOrSave(CheckpointStore store, String planText) {
+    String saved = store.readText(FILE);
+    if (saved == null) {
+      store.writeText(FILE, planText);
+    } else if (!saved.strip().equals(planText.strip())) {
+      throw new IllegalArgumentException(
+          "--checkpointDir="
+              + store.directory()
+              + " holds the checkpoints of a different migration (its plan.json: "
+              + saved.strip()
+              + "); give another --checkpointDir, or delete that one to start over");
+    }
+  }
+}
