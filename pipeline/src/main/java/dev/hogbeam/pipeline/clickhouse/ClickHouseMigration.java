@@ -168,8 +168,9 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
             : defaultTeamsCheckpointDir(teams, source.start(), source.end(), destinations);
     Map<String, String> identity =
         Map.of("teams", teams.stream().map(String::valueOf).collect(Collectors.joining(",")));
-    Migrations.checkRun(dir, identity);
-    CheckpointStore top = CheckpointStore.at(dir);
+    // Read-only for a trial run (--sample), which leaves no file behind.
+    CheckpointStore top = Migration.Setup.store(o, dir);
+    Migrations.checkRun(top, identity);
     Map<String, Migration<?>> parts = new LinkedHashMap<>();
     int queries = o.getMaxConcurrentQueries();
     for (int i = 0; i < teams.size(); i++) {
@@ -180,7 +181,7 @@ public final class ClickHouseMigration implements EventSource<KV<String, EventRo
       int share = Math.max(1, queries / teams.size() + (i < queries % teams.size() ? 1 : 0));
       parts.put(teamDirectory(team), forTeam(o, env, source, team, setup, share));
     }
-    return Migrations.together(dir, identity, "teams", parts);
+    return Migrations.together(top, identity, "teams", parts);
   }
 
   private static void refuseWithTeams(String flag, @Nullable String value, String why) {

@@ -68,10 +68,20 @@ public final class Migrations {
       Map<String, String> identity,
       String partsName,
       Map<String, Migration<?>> parts) {
+    return together(CheckpointStore.at(directory), identity, partsName, parts);
+  }
+
+  /**
+   * As {@link #together(String, Map, String, Map)}, in {@code store} (read-only for a trial run).
+   */
+  public static Migrations together(
+      CheckpointStore store,
+      Map<String, String> identity,
+      String partsName,
+      Map<String, Migration<?>> parts) {
     if (parts.isEmpty()) {
       throw new IllegalArgumentException("a run of several migrations needs at least one");
     }
-    CheckpointStore store = CheckpointStore.at(directory);
     Migration.Setup.checkSameRun(store, identity);
     return new Migrations(
         store, Migration.Setup.newRunId(), partsName, new LinkedHashMap<>(parts), true);
@@ -81,8 +91,8 @@ public final class Migrations {
    * Refuses {@code directory} when it holds the checkpoints of a run of another identity (a
    * one-team migration, other teams); call it before the parts are opened in its sub-directories.
    */
-  public static void checkRun(String directory, Map<String, String> identity) {
-    Migration.Setup.checkSameRun(CheckpointStore.at(directory), identity);
+  public static void checkRun(CheckpointStore store, Map<String, String> identity) {
+    Migration.Setup.checkSameRun(store, identity);
   }
 
   /** Made of parts ({@link #together}), not one migration alone. */

@@ -50,11 +50,12 @@ public final class PostHogFilesMigration implements EventSource<SourceLine> {
   static final String PLAN_FILE = "plan.json";
 
   private final String pattern;
-  private final int files;
+  private final List<String> files;
   private final long maxLineBytes;
   private final String description;
 
-  private PostHogFilesMigration(String pattern, int files, long maxLineBytes, String description) {
+  private PostHogFilesMigration(
+      String pattern, List<String> files, long maxLineBytes, String description) {
     this.pattern = pattern;
     this.files = files;
     this.maxLineBytes = maxLineBytes;
@@ -119,7 +120,11 @@ public final class PostHogFilesMigration implements EventSource<SourceLine> {
             + bytes
             + " bytes); re-read whole on resume";
     return Migration.of(
-        new PostHogFilesMigration(pattern, matched.size(), o.getMaxLineBytes(), description),
+        new PostHogFilesMigration(
+            pattern,
+            matched.stream().map(InputFiles.Matched::path).toList(),
+            o.getMaxLineBytes(),
+            description),
         setup,
         null);
   }
@@ -128,7 +133,7 @@ public final class PostHogFilesMigration implements EventSource<SourceLine> {
   public SourcePlan plan() {
     return SourcePlan.builder()
         .description(description)
-        .shards(files)
+        .shards(files.size())
         .dayGroup("UTC day")
         .rangeEndMicros(Long.MAX_VALUE)
         .build();
@@ -161,5 +166,19 @@ public final class PostHogFilesMigration implements EventSource<SourceLine> {
   @Override
   public Remapper remapper() {
     return letter -> Remapped.of(PostHogLines.map(letter.source(), letter.payload()));
+  }
+
+  /** The plan's files in name order, each line mapped by {@link PostHogLines#map}. */
+  @Override
+  public Sampler sampler() {
+    return visit ->
+        JsonLineFiles.sampleFiles(
+            files,
+            maxLineBytes,
+            line -> {
+              KeyedEvents.Outcome o = PostHogLines.map(line);
+              visit.accept(Sampled.of(line.origin(), line.text(), o.event(), o.deadLetter()));
+              return true;
+            });
   }
 }

@@ -205,7 +205,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
         o.getCheckpointDir() != null
             ? o.getCheckpointDir()
             : "hogbeam-checkpoints/mixpanel-" + id + "-" + destination.dirSuffix();
-    CheckpointStore store = CheckpointStore.at(dir);
+    CheckpointStore store = Migration.Setup.store(o, dir);
     SavedPlan.checkOrSave(store, plan.toPrettyString());
     String staging = null;
     if (export != null) {
@@ -472,6 +472,38 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
               null,
               dev.hogbeam.event.DeadLetter.of(
                   "map", letter.source(), null, letter.payload(), 0, o.refusal(), 0));
+    };
+  }
+
+  /**
+   * Export files: the files the pattern matches, in name order, each line mapped by {@link
+   * MixpanelEventMapper} (identity links are not shown). The Export API is not sampled: a trial run
+   * would spend the project's hourly query budget; download a day as a file and sample that.
+   */
+  @Override
+  public Sampler sampler() {
+    if (pattern == null) {
+      throw new IllegalArgumentException(
+          "--sample reads Mixpanel export files (--inputFiles), not the Export API, whose hourly"
+              + " query budget a trial run would spend");
+    }
+    MixpanelEventMapper m = mapper;
+    String files = pattern;
+    long maxLineBytes = options.getMaxLineBytes();
+    return visit -> {
+      List<String> paths = new ArrayList<>();
+      for (MatchResult.Metadata md : matchFiles(files)) {
+        paths.add(md.resourceId().toString());
+      }
+      paths.sort(null);
+      JsonLineFiles.sampleFiles(
+          paths,
+          maxLineBytes,
+          line -> {
+            MixpanelEventMapper.Outcome o = m.map(line.text());
+            visit.accept(new Sampled(line.origin(), line.text(), o.event(), o.refusal(), null));
+            return true;
+          });
     };
   }
 

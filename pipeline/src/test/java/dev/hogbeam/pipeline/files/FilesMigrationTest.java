@@ -349,7 +349,9 @@ class FilesMigrationTest {
               List.of(
                   "--inputFiles=" + in + "/*.json.gz",
                   "--posthogUrl=" + viaMixpanel.url(),
-                  "--checkpointDir=" + tmp.resolve("ck-mp-direct"),
+                  // Its own parent directory: the identity-link store beside the checkpoints
+                  // would otherwise hold the pair the first run sent, and no $identify would go.
+                  "--checkpointDir=" + tmp.resolve("mp-direct").resolve("ck"),
                   "--progressIntervalSeconds=0"),
               Instant.now());
       assertEquals(ExitCodes.OK, direct.exitCode(), direct.describe());
@@ -367,6 +369,70 @@ class FilesMigrationTest {
       assertEquals("Paris", view.properties().path("$geoip_city_name").asText());
       assertEquals(
           1, viaFiles.events().stream().filter(e -> e.event().equals("$identify")).count());
+    }
+  }
+
+  @Test
+  void aTrialRunOfPostHogAndMixpanelFilesSendsAndWritesNothing() throws Exception {
+    Path in = Files.createDirectories(tmp.resolve("sample-in"));
+    Files.write(
+        in.resolve("posthog.jsonl"),
+        FilesTestData.plain(
+            List.of(
+                "{\"event\":\"Signed Up\",\"distinct_id\":\"u1\","
+                    + "\"timestamp\":\"2024-05-01T10:00:00.123456Z\",\"properties\":{\"plan\":\"pro\"}}",
+                "{\"event\":\"No One\",\"timestamp\":\"2024-05-01T10:00:01Z\"}",
+                "{\"event\":\"Third\",\"distinct_id\":\"u2\",\"timestamp\":\"2024-05-01T10:00:02Z\"}")));
+    Files.write(
+        in.resolve("mixpanel.jsonl"),
+        FilesTestData.plain(
+            List.of(
+                "{\"event\":\"$mp_web_page_view\",\"properties\":{\"time\":1714557600,"
+                    + "\"distinct_id\":\"u1\",\"$insert_id\":\"i1\"}}",
+                "{\"event\":\"NoId\",\"properties\":{\"time\":1714557600}}")));
+    try (FakeCaptureServer capture = FakeCaptureServer.start()) {
+      Path ck = tmp.resolve("sample-ck");
+      CommandRun posthog =
+          FilesTestData.files(
+              ENV,
+              List.of(
+                  "--format=posthog",
+                  "--inputFiles=" + in + "/posthog.jsonl",
+                  "--posthogUrl=" + capture.url(),
+                  "--checkpointDir=" + ck,
+                  "--sample=2"));
+      assertEquals(ExitCodes.OK, posthog.exitCode(), posthog.describe());
+      assertTrue(posthog.out().contains("#1  file "), posthog.out());
+      assertTrue(
+          posthog.out().contains("\"event\":\"Signed Up\",\"distinct_id\":\"u1\""), posthog.out());
+      assertTrue(
+          posthog.out().contains("\"timestamp\":\"2024-05-01T10:00:00.123456Z\""), posthog.out());
+      assertTrue(posthog.out().contains("#2  file "), posthog.out());
+      assertTrue(posthog.out().contains("refused: distinct_id is missing"), posthog.out());
+      assertTrue(!posthog.out().contains("#3 "), "exactly 2 entries: " + posthog.out());
+
+      CommandRun mixpanel =
+          FilesTestData.files(
+              ENV,
+              List.of(
+                  "--format=mixpanel",
+                  "--inputFiles=" + in + "/mixpanel.jsonl",
+                  "--posthogUrl=" + capture.url(),
+                  "--checkpointDir=" + ck,
+                  "--sample=5"));
+      assertEquals(ExitCodes.OK, mixpanel.exitCode(), mixpanel.describe());
+      assertTrue(
+          mixpanel.out().contains("\"event\":\"$pageview\",\"distinct_id\":\"u1\""),
+          mixpanel.out());
+      assertTrue(mixpanel.out().contains("refused: no distinct id"), mixpanel.out());
+      assertTrue(
+          mixpanel
+              .out()
+              .contains("2 record(s) (the plan holds no more): 1 would be sent, 1 refused"),
+          mixpanel.out());
+
+      assertEquals(0, capture.requests().size(), "a trial run sends nothing");
+      assertTrue(!Files.exists(ck), "a trial run writes nothing");
     }
   }
 
