@@ -27,6 +27,10 @@ class BundledJarIT {
                     + " PostHog\n"
                     + "  jdbc        Migrate events from any SQL table or query (PostgreSQL,"
                     + " MariaDB/MySQL, other JDBC drivers) into PostHog\n"
+                    + "  mixpanel    Migrate Mixpanel's raw Export API, or Mixpanel export files,"
+                    + " into PostHog\n"
+                    + "  files       Migrate event files (PostHog, Amplitude, Mixpanel shapes; JSON"
+                    + " lines, gzip, zip) from local disk, s3:// or gs:// into PostHog\n"
                     + "  verify      Compare a finished migration with PostHog per day and event;"
                     + " --repair re-sends what is missing\n"
                     + "  demo        Migrate sample PostHog data from a local ClickHouse engine to a"
@@ -43,7 +47,7 @@ class BundledJarIT {
     assertEquals("", result.stdout());
     assertEquals(
         "hogbeam: unknown subcommand 'clickhuose'; the subcommands are: clickhouse, amplitude,"
-            + " jdbc, verify, demo, selftest (see --help)\n",
+            + " jdbc, mixpanel, files, verify, demo, selftest (see --help)\n",
         result.stderr());
   }
 

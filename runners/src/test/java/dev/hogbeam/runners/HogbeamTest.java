@@ -149,7 +149,8 @@ class HogbeamTest {
   @Test
   void theJarRegistersEverySubcommandInHelpOrder() {
     assertEquals(
-        List.of("clickhouse", "amplitude", "jdbc", "files", "verify", "demo", "selftest"),
+        List.of(
+            "clickhouse", "amplitude", "jdbc", "mixpanel", "files", "verify", "demo", "selftest"),
         Subcommands.all().stream()
             .map(Subcommand::name)
             .collect(java.util.stream.Collectors.toList()));
