@@ -12,7 +12,7 @@ import dev.hogbeam.event.NameUuids;
 import dev.hogbeam.mixpanel.MixpanelEventMapper;
 import dev.hogbeam.pipeline.CommandRun;
 import dev.hogbeam.pipeline.ExitCodes;
-import dev.hogbeam.pipeline.KilledChildRun;
+import dev.hogbeam.pipeline.KilledRun;
 import dev.hogbeam.pipeline.checkpoint.CheckpointStore;
 import dev.hogbeam.pipeline.checkpoint.GroupCheckpoint;
 import dev.hogbeam.testing.FakeCaptureServer;
@@ -112,10 +112,8 @@ class MixpanelResumeAfterKillTest {
               "--progressIntervalSeconds=1");
       Map<String, String> env = Map.of("POSTHOG_API_KEY", KEY, "MIXPANEL_API_SECRET", API_SECRET);
 
-      KilledChildRun.start(MixpanelMigration.class, args, env, tmp)
-          .killWhen(
-              () -> capture.requests().stream().filter(r -> r.status() == 200).count() >= 6,
-              DEADLINE);
+      KilledRun.start(MixpanelMigration.class, args, env, tmp)
+          .killAfterAcknowledged(capture, 6, DEADLINE);
       Map<String, GroupCheckpoint> atKill =
           CheckpointStore.at(checkpoints.toString()).readAllGroups();
       assertTrue(atKill.values().stream().anyMatch(g -> !g.done()), "killed mid-send: " + atKill);
