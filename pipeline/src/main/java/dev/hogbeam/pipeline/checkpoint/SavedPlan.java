@@ -16,16 +16,6 @@ public final class SavedPlan {
    * its plan, when it holds another one.
    */
   public static void checkOrSave(CheckpointStore store, String planText) {
-    String saved = store.readText(FILE);
-    if (saved == null) {
-      store.writeText(FILE, planText);
-    } else if (!saved.strip().equals(planText.strip())) {
-      throw new IllegalArgumentException(
-          "--checkpointDir="
-              + store.directory()
-              + " holds the checkpoints of a different migration (its plan.json: "
-              + saved.strip()
-              + "); give another --checkpointDir, or delete that one to start over");
-    }
+    store.saveOrCheckPlan(FILE, planText, saved -> " (its plan.json: " + saved + ")");
   }
 }
