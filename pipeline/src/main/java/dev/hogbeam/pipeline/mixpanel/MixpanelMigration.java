@@ -24,6 +24,7 @@ import dev.hogbeam.pipeline.engine.SourceContext;
 import dev.hogbeam.pipeline.engine.SourceEvents;
 import dev.hogbeam.pipeline.engine.SourcePlan;
 import dev.hogbeam.pipeline.engine.SourceRead;
+import dev.hogbeam.pipeline.files.InputFiles;
 import dev.hogbeam.pipeline.identity.LinkStore;
 import dev.hogbeam.pipeline.options.DateArgs;
 import dev.hogbeam.pipeline.options.Flags;
@@ -31,7 +32,6 @@ import dev.hogbeam.pipeline.options.MixpanelOptions;
 import dev.hogbeam.pipeline.options.Secrets;
 import dev.hogbeam.pipeline.options.UrlRules;
 import dev.hogbeam.pipeline.report.RunReport;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
@@ -45,8 +45,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
-import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -80,6 +78,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
   private final MixpanelIO.@Nullable ExportSettings export;
   private final List<String> days;
   private final @Nullable String pattern;
+  private final List<String> inputFiles;
   private final @Nullable String stagingDir;
   private final LinkStore identities;
   private final String description;
@@ -92,6 +91,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
       MixpanelIO.@Nullable ExportSettings export,
       List<String> days,
       @Nullable String pattern,
+      List<String> inputFiles,
       @Nullable String stagingDir,
       LinkStore identities,
       String description,
@@ -102,6 +102,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     this.export = export;
     this.days = days;
     this.pattern = pattern;
+    this.inputFiles = inputFiles;
     this.stagingDir = stagingDir;
     this.identities = identities;
     this.description = description;
@@ -144,6 +145,7 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     MixpanelIO.ExportSettings export = null;
     List<String> days = List.of();
     String pattern = null;
+    List<String> inputFiles = new ArrayList<>();
     String source;
     String id;
     int shards;
@@ -152,11 +154,11 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
       rejectExportFlags(o);
       pattern = o.getInputFiles();
       ArrayNode files = plan.putArray("files");
-      shards = 0;
-      for (MatchResult.Metadata md : matchFiles(pattern)) {
-        files.addObject().put("path", md.resourceId().toString()).put("bytes", md.sizeBytes());
-        shards++;
+      for (InputFiles.Matched f : InputFiles.match("inputFiles", pattern)) {
+        files.addObject().put("path", f.path()).put("bytes", f.bytes());
+        inputFiles.add(f.path());
       }
+      shards = inputFiles.size();
       plan.put("inputFiles", pattern);
       source = "Mixpanel export files " + pattern + " (" + shards + " file(s))";
       id = "files-" + hash(pattern, 8);
@@ -236,7 +238,17 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     Migration.Setup setup = Migration.Setup.open(o, destination, dir);
     return Migration.of(
         new MixpanelMigration(
-            o, mapper, export, days, pattern, staging, identities, description, shards, endMicros),
+            o,
+            mapper,
+            export,
+            days,
+            pattern,
+            inputFiles,
+            staging,
+            identities,
+            description,
+            shards,
+            endMicros),
         setup,
         null);
   }
@@ -374,27 +386,6 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
     }
   }
 
-  private static List<MatchResult.Metadata> matchFiles(String pattern) throws IOException {
-    List<MatchResult.Metadata> files = new ArrayList<>();
-    try {
-      MatchResult m = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW);
-      if (m.status() == MatchResult.Status.OK) {
-        for (MatchResult.Metadata md : m.metadata()) {
-          if (!md.resourceId().isDirectory()) {
-            files.add(md);
-          }
-        }
-      }
-    } catch (FileNotFoundException e) {
-      // no match
-    }
-    if (files.isEmpty()) {
-      throw new IllegalArgumentException("--inputFiles='" + pattern + "' matches no file");
-    }
-    files.sort((a, b) -> a.resourceId().toString().compareTo(b.resourceId().toString()));
-    return files;
-  }
-
   private static String hash(String text, int chars) {
     return Hashing.sha256().hashString(text, StandardCharsets.UTF_8).toString().substring(0, chars);
   }
@@ -488,16 +479,11 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
               + " query budget a trial run would spend");
     }
     MixpanelEventMapper m = mapper;
-    String files = pattern;
+    List<String> files = inputFiles;
     long maxLineBytes = options.getMaxLineBytes();
     return visit -> {
-      List<String> paths = new ArrayList<>();
-      for (MatchResult.Metadata md : matchFiles(files)) {
-        paths.add(md.resourceId().toString());
-      }
-      paths.sort(null);
       JsonLineFiles.sampleFiles(
-          paths,
+          files,
           maxLineBytes,
           line -> {
             MixpanelEventMapper.Outcome o = m.map(line.text());
