@@ -467,9 +467,10 @@ public final class MixpanelMigration implements EventSource<SourceLine> {
   }
 
   /**
-   * Export files: the files the pattern matches, in name order, each line mapped by {@link
-   * MixpanelEventMapper} (identity links are not shown). The Export API is not sampled: a trial run
-   * would spend the project's hourly query budget; download a day as a file and sample that.
+   * Export files: the plan's files (matched when it was made), in name order, each line mapped by
+   * {@link MixpanelEventMapper} (identity links are not shown). The Export API is not sampled: a
+   * trial run would spend the project's hourly query budget; download a day as a file and sample
+   * that.
    */
   @Override
   public Sampler sampler() {
